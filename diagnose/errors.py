@@ -1,0 +1,137 @@
+"""One exception family for the whole tool; each error carries the exit code the CLI uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes documented in REPORT.md; every command uses these."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    USAGE = 2
+    INVALID_PACK = 3
+    INVALID_INPUT = 4
+    INTERNAL = 70
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, pinned to where it is."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path or "(top level)"
+        if self.line is not None:
+            where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+            if self.path:
+                where = f"{self.path} ({where})"
+        return f"{where}: {self.message}"
+
+
+class DiagnoseError(Exception):
+    """Base of every error the tool reports on purpose; ``exit_code`` is what the CLI exits with."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    label = "error"
+
+    def __init__(self, message: str, *, source: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.hint = hint
+
+    def render(self) -> str:
+        """The message as printed on standard error: one block, no traceback."""
+        head = f"{self.label}: {self.source}: {self.message}" if self.source else f"{self.label}: {self.message}"
+        return head + (f"\n  help: {self.hint}" if self.hint else "")
+
+
+class UsageError(DiagnoseError):
+    exit_code = ExitCode.USAGE
+    label = "usage error"
+
+
+class InvalidInput(DiagnoseError):
+    """A snapshot that does not follow the contract (exit 4). Carries every problem found."""
+
+    exit_code = ExitCode.INVALID_INPUT
+    label = "invalid snapshot"
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        source: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.problems = list(problems)
+        first = str(self.problems[0]) if self.problems else "invalid input"
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(first + more, source=source, hint=hint)
+
+    def render(self) -> str:
+        src = self.source or "snapshot"
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        lines = [f"{self.label}: {src}: {len(self.problems)} {noun}"]
+        lines += [f"  {p}" for p in self.problems]
+        if self.hint:
+            lines.append(f"  help: {self.hint}")
+        return "\n".join(lines)
+
+
+class InvalidPack(DiagnoseError):
+    """A rule pack that cannot be loaded (exit 3). Problems name file, line and rule."""
+
+    exit_code = ExitCode.INVALID_PACK
+    label = "invalid rule pack"
+
+    def __init__(self, problems: list[PackProblem], *, source: str | None = None) -> None:
+        self.problems = list(problems)
+        first = self.problems[0].render() if self.problems else "invalid rule pack"
+        super().__init__(first, source=source)
+
+    def render(self) -> str:
+        return "\n".join(f"{self.label}: {p.render()}" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """A problem in a rule file, at file:line:column, optionally inside one rule."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    rule_id: str | None = None
+    hint: str | None = None
+    code: str = "invalid"
+    level: str = "error"
+
+    def location(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return loc
+
+    def render(self) -> str:
+        rule = f" [{self.rule_id}]" if self.rule_id else ""
+        text = f"{self.location()}:{rule} {self.message}"
+        if self.hint:
+            text += f"\n  help: {self.hint}"
+        return text
+
+
+class CheckFailed(DiagnoseError):
+    """A check failed on purpose: --fail-on met, a rule test failed, lint found errors (exit 1)."""
+
+    exit_code = ExitCode.CHECK_FAILED
+    label = "check failed"

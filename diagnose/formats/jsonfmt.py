@@ -1,0 +1,13 @@
+"""The JSON report of REPORT.md: one object, deterministic."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..report import Report
+    from . import Options
+
+
+def render(report: Report, options: Options) -> str:
+    return report.to_json(indent=2) + "\n"

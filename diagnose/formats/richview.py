@@ -1,0 +1,189 @@
+"""The terminal view: header and line bar, ranked causes, evidence and remedies, then what is undecided."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .. import facts as factlib
+from .. import text as textlib
+from . import Options, clean
+from .labels import family, label, severity
+
+if TYPE_CHECKING:
+    from ..report import Evidence, Finding, Report
+
+_VERDICT_STYLE = {"blocked": "bold white on red", "restricted": "bold black on yellow", "healthy": "bold black on green"}
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def show_value(value: Any, fact: str | None, lang: str) -> str:
+    """A fact value as a reader sees it (money grouped, ratios as percent)."""
+    if value is None:
+        return label(lang, "unknown")
+    spec = factlib.catalog().get(fact) if fact else None
+    if isinstance(value, list):
+        return ", ".join(textlib.format_value(v, None, spec, lang) for v in value)
+    return textlib.format_value(value, None, spec, lang)
+
+
+def expected_text(ev: Evidence, lang: str) -> str:
+    if ev.op in ("exists", "missing"):
+        return ev.op
+    shown = f"{ev.op} {show_value(ev.expected, ev.fact, lang)}"
+    if ev.param:
+        shown += f" ({ev.param})"
+    return shown
+
+
+def _bar(report: Report, width: int, lang: str) -> Text:
+    line = report.line
+    total = max(line.total_limit, line.used + line.available + line.restore_gap, 1e-9)
+    cells = max(width, 10)
+    used = round(cells * line.used / total)
+    avail = round(cells * line.available / total)
+    gap = max(0, cells - used - avail) if line.restore_gap > 0 else 0
+    rest = max(0, cells - used - avail - gap)
+    bar = Text()
+    bar.append("█" * used, style="blue")
+    bar.append("█" * avail, style="green")
+    bar.append("▒" * gap, style="red")
+    bar.append("░" * rest, style="dim")
+    money = textlib.format_value
+    legend = Text("\n")
+    legend.append("█ ", style="blue")
+    legend.append(f"{label(lang, 'used')} {money(line.used, 'money', None, lang)}   ")
+    legend.append("█ ", style="green")
+    legend.append(f"{label(lang, 'available')} {money(line.available, 'money', None, lang)}   ")
+    if line.restore_gap > 0:
+        legend.append("▒ ", style="red")
+        legend.append(f"{label(lang, 'gap')} {money(line.restore_gap, 'money', None, lang)}   ")
+    legend.append(f"{label(lang, 'limit')} {money(line.total_limit, 'money', None, lang)} {clean(line.currency)}")
+    bar.append_text(legend)
+    return bar
+
+
+def _header(report: Report, options: Options) -> RenderableType:
+    lang = options.lang
+    head = Text()
+    head.append(f"{label(lang, 'account')} ", style="bold")
+    head.append(clean(report.snapshot.account_id), style="bold")
+    head.append(f"  ·  {label(lang, 'product')} {clean(report.snapshot.product)}  ·  {label(lang, 'as_of')} {report.snapshot.as_of}\n")
+    head.append(f"{label(lang, 'verdict')}: ")
+    head.append(f" {label(lang, report.verdict)} ", style=_VERDICT_STYLE.get(report.verdict, "bold"))
+    head.append("\n\n")
+    head.append_text(_bar(report, min(options.width - 8, 60), lang))
+    return Panel(head, title=label(lang, "line"), title_align="left", box=box.ROUNDED)
+
+
+def _table(findings: list[Finding], lang: str) -> Table:
+    table = Table(box=box.SIMPLE_HEAVY, expand=False, title=label(lang, "findings"), title_justify="left", title_style="bold")
+    for key, kw in (
+        ("rank", {"justify": "right"}),
+        ("cause", {"no_wrap": True}),
+        ("family", {}),
+        ("severity", {}),
+        ("score", {"justify": "right"}),
+        ("title", {"ratio": 1}),
+    ):
+        table.add_column(label(lang, key), **kw)
+    for f in findings:
+        sev = Text(severity(lang, f.severity), style=_SEVERITY_STYLE.get(f.severity, ""))
+        title = Text(clean(f.title))
+        if f.contributing:
+            title.append(f" ({label(lang, 'contributing')})", style="dim")
+        table.add_row(str(f.rank), Text(clean(f.rule_id), style="bold"), family(lang, f.family), sev, f"{f.score:.2f}", title)
+    return table
+
+
+def _finding(f: Finding, lang: str) -> RenderableType:
+    parts: list[RenderableType] = [Text(clean(f.explanation))]
+    links = []
+    if f.explains:
+        links.append(f"{label(lang, 'explains')}: {', '.join(f.explains)}")
+    if f.explained_by:
+        links.append(f"{label(lang, 'explained_by')}: {', '.join(f.explained_by)}")
+    if links:
+        parts.append(Text("  ".join(links), style="dim"))
+    ev = Table(box=box.MINIMAL, show_header=True, header_style="dim", pad_edge=False)
+    for key in ("fact", "expected", "actual", "result"):
+        ev.add_column(label(lang, key))
+    for e in f.evidence:
+        mark = {True: Text("✔", style="green"), False: Text("✘", style="red"), None: Text("?", style="yellow")}[e.result]
+        ev.add_row(Text(clean(e.fact)), Text(clean(expected_text(e, lang))), Text(clean(show_value(e.actual, e.fact, lang))), mark)
+    parts.append(Text(label(lang, "evidence"), style="bold"))
+    parts.append(ev)
+    for aud in ("customer", "agent", "institution"):
+        items = getattr(f.remedies, aud)
+        if not items:
+            continue
+        block = Text(label(lang, aud), style="bold")
+        for item in items:
+            block.append("\n  • ")
+            block.append(clean(item))
+        parts.append(block)
+    title = Text()
+    title.append(f"{f.rank}. ")
+    title.append(clean(f.rule_id), style="bold")
+    title.append(f"  {clean(f.title)}")
+    return Panel(Group(*parts), title=title, title_align="left", border_style=_SEVERITY_STYLE.get(f.severity, ""), box=box.ROUNDED)
+
+
+def build(report: Report, options: Options) -> list[RenderableType]:
+    lang = options.lang
+    out: list[RenderableType] = [_header(report, options)]
+    findings = report.findings[: options.top] if options.top else report.findings
+    if findings:
+        out.append(_table(findings, lang))
+        out.extend(_finding(f, lang) for f in findings)
+        hidden = len(report.findings) - len(findings)
+        if hidden > 0:
+            out.append(Text(f"{hidden} {label(lang, 'more')}", style="dim"))
+    else:
+        out.append(Padding(Text(label(lang, "no_findings"), style="green"), (1, 0)))
+    if report.undetermined:
+        table = Table(box=box.SIMPLE, title=label(lang, "undetermined"), title_justify="left", title_style="bold yellow")
+        table.add_column(label(lang, "cause"), no_wrap=True)
+        table.add_column(label(lang, "title"))
+        table.add_column(label(lang, "missing"))
+        for u in report.undetermined:
+            table.add_row(Text(clean(u.rule_id)), Text(clean(u.title)), Text(clean(", ".join(u.missing))))
+        out.append(table)
+    if report.disabled:
+        lines = Text(label(lang, "disabled"), style="bold")
+        for d in report.disabled:
+            lines.append(f"\n  {clean(d.rule_id)}: {clean(d.reason)}")
+        out.append(lines)
+    for w in report.warnings:
+        out.append(Text(f"{label(lang, 'warnings')}: {clean(w)}", style="yellow"))
+    out.append(
+        Text(
+            f"{label(lang, 'ruleset')}: {clean(report.ruleset.name)} {clean(report.ruleset.version)} ({report.ruleset.digest[:19]})",
+            style="dim",
+        )
+    )
+    return out
+
+
+def render(report: Report, options: Options) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=options.width,
+        force_terminal=options.color,
+        no_color=not options.color,
+        color_system="standard" if options.color else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    for part in build(report, options):
+        console.print(part)
+    return buffer.getvalue()

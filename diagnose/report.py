@@ -1,0 +1,147 @@
+"""The report model: what every output format renders (REPORT.md, schema version 1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+from typing import Any, Literal
+
+Verdict = Literal["blocked", "restricted", "healthy"]
+Tri = Literal[True, False] | None
+
+
+def jsonable(value: Any) -> Any:
+    """A fact value as JSON: dates and times as ISO text, models as their fields."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", exclude_none=True)
+    return str(value)
+
+
+class _Data:
+    """Frozen records that know how to become plain JSON data."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, _Data):
+                out[f.name] = value.to_dict()
+            elif isinstance(value, (list, tuple)):
+                out[f.name] = [v.to_dict() if isinstance(v, _Data) else jsonable(v) for v in value]
+            else:
+                out[f.name] = jsonable(value)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence(_Data):
+    """One condition that decided: the fact, the comparison, what was expected and what was found."""
+
+    fact: str
+    op: str
+    expected: Any
+    actual: Any
+    result: bool | None
+    param: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Remedies(_Data):
+    customer: list[str]
+    agent: list[str]
+    institution: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding(_Data):
+    rank: int
+    rule_id: str
+    family: str
+    severity: str
+    score: float
+    contributing: bool
+    title: str
+    explanation: str
+    evidence: list[Evidence]
+    remedies: Remedies
+    explains: list[str] = field(default_factory=list)
+    explained_by: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Undetermined(_Data):
+    rule_id: str
+    family: str
+    title: str
+    missing: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRef(_Data):
+    account_id: str
+    as_of: str
+    product: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset(_Data):
+    name: str
+    version: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineSummary(_Data):
+    currency: str
+    status: str | None
+    total_limit: float
+    used: float
+    available: float
+    restore_gap: float
+
+
+@dataclass(frozen=True, slots=True)
+class Disabled(_Data):
+    rule_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report(_Data):
+    """One diagnosis. Field order is the JSON order; scripts rely on the REPORT.md fields."""
+
+    schema_version: str
+    snapshot: SnapshotRef
+    ruleset: Ruleset
+    lang: str
+    verdict: Verdict
+    line: LineSummary
+    findings: list[Finding]
+    undetermined: list[Undetermined]
+    warnings: list[str]
+    disabled: list[Disabled] = field(default_factory=list)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """Deterministic JSON: fixed key order, no locale, no wall clock."""
+        seps = (",", ": ") if indent else (",", ":")
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, separators=seps, allow_nan=False)
+
+    def limited(self, top: int) -> Report:
+        """The same report with only the ``top`` most likely findings."""
+        return replace(self, findings=self.findings[:top])
+
+    @property
+    def top(self) -> Finding | None:
+        return self.findings[0] if self.findings else None

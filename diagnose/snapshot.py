@@ -1,0 +1,414 @@
+"""The account snapshot contract (SNAPSHOT.md, schema version 1) as strict pydantic models."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from .errors import InvalidInput, Problem
+
+# --- scalar types -----------------------------------------------------------------------
+
+_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _parse_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "datetime_type",
+            "must be an RFC 3339 time string such as 2024-01-15T10:30:00+08:00 (got {got})",
+            {"got": _show(value)},
+        )
+    m = _RFC3339.match(value)
+    if m is None:
+        if _NAIVE.match(value):
+            raise PydanticCustomError(
+                "datetime_offset",
+                "time {got} has no UTC offset; add one, e.g. +08:00 or Z",
+                {"got": _show(value)},
+            )
+        raise PydanticCustomError(
+            "datetime_format",
+            "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (got {got})",
+            {"got": _show(value)},
+        )
+    year, month, day, hour, minute, second, frac, offset = m.groups()
+    try:
+        if offset in ("Z", "z"):
+            tz = timezone.utc
+        else:
+            sign = 1 if offset[0] == "+" else -1
+            oh, om = int(offset[1:3]), int(offset[4:6])
+            if oh > 23 or om > 59:
+                raise ValueError("offset out of range")
+            tz = timezone(sign * timedelta(hours=oh, minutes=om))
+        micro = int((frac[1:] + "000000")[:6]) if frac else 0
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
+    except ValueError:
+        raise PydanticCustomError("datetime_invalid", "{got} is not a real time", {"got": _show(value)}) from None
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise PydanticCustomError("date_format", "must be a date YYYY-MM-DD (got {got})", {"got": _show(value)})
+    try:
+        return date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+    except ValueError:
+        raise PydanticCustomError("date_invalid", "{got} is not a real calendar date", {"got": _show(value)}) from None
+
+
+def _parse_hhmm(value: Any) -> str:
+    if not isinstance(value, str) or not _HHMM.match(value):
+        raise PydanticCustomError("time_of_day", "must be a local time HH:MM from 00:00 to 23:59 (got {got})", {"got": _show(value)})
+    return value
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("finite_number", "must be a finite number (got {got})", {"got": _show(value)})
+    return value
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A short, literal rendering of a bad value for an error message."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dict):
+        text = "an object"
+    elif isinstance(value, list):
+        text = "a list"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+DateTime = Annotated[datetime, BeforeValidator(_parse_datetime)]
+Date = Annotated[date, BeforeValidator(_parse_date)]
+TimeOfDay = Annotated[str, BeforeValidator(_parse_hhmm)]
+Money = Annotated[float, BeforeValidator(_finite), Field(ge=0)]
+Ratio = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
+Pct = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=100)]
+Number = Annotated[float, BeforeValidator(_finite)]
+Count = Annotated[int, Field(ge=0)]
+Text = Annotated[str, Field(max_length=10_000)]
+Region = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Tier = Literal["A", "B", "C", "D", "E"]
+
+# --- models -----------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    """Strict JSON types; unknown keys are kept (and reported as warnings), never an error."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True, defer_build=True)
+
+
+class Kyc(_Model):
+    status: Literal["verified", "pending", "expired", "failed"] | None = None
+    id_expires_on: Date | None = None
+    phone_status: Literal["active", "inactive", "unverified"] | None = None
+
+
+class Security(_Model):
+    frozen: bool | None = None
+    reason: Text | None = None
+    device_changes_30d: Count | None = None
+    login_cities_7d: Count | None = None
+
+
+class Account(_Model):
+    id: Annotated[str, Field(min_length=1, max_length=256)]
+    product: Annotated[str, Field(min_length=1, max_length=128)]
+    region: Region | None = None
+    age_years: Annotated[int, Field(ge=0, le=150)] | None = None
+    student: bool | None = None
+    kyc: Kyc | None = None
+    security: Security | None = None
+    bound_card_status: Literal["valid", "expired", "frozen", "lost", "none"] | None = None
+
+
+class TemporaryLimit(_Model):
+    amount: Money | None = None
+    expires_on: Date | None = None
+
+
+class AutoRenewal(_Model):
+    enabled: bool | None = None
+    last_attempt_on: Date | None = None
+    result: Literal["succeeded", "failed", "pending", "not_attempted"] | None = None
+    fail_code: Text | None = None
+
+
+class Evaluation(_Model):
+    in_progress: bool | None = None
+    started_at: DateTime | None = None
+
+
+class Line(_Model):
+    type: Literal["revolving", "one_time"] | None = None
+    status: Literal["active", "suspended", "closed", "expired", "migrated"] | None = None
+    currency: Currency | None = None
+    total_limit: Money
+    used: Money
+    available: Money
+    previous_total_limit: Money | None = None
+    limit_changed_on: Date | None = None
+    temporary_limit: TemporaryLimit | None = None
+    granted_on: Date | None = None
+    expires_on: Date | None = None
+    first_draw_on: Date | None = None
+    first_draw_due_on: Date | None = None
+    last_draw_on: Date | None = None
+    early_payoffs_12m: Count | None = None
+    active_draws: Count | None = None
+    max_active_draws: Count | None = None
+    single_draw_cap: Money | None = None
+    auto_renewal: AutoRenewal | None = None
+    evaluation: Evaluation | None = None
+    migrated_to: Text | None = None
+
+
+class Request(_Model):
+    amount: Money | None = None
+    at: DateTime | None = None
+    outcome: Literal["refused", "approved", "error"] | None = None
+    error_code: Text | None = None
+
+
+class Repayment(_Model):
+    id: Text | None = None
+    amount: Money | None = None
+    channel: Literal["balance", "bank_card", "auto_debit", "interbank"] | None = None
+    submitted_at: DateTime | None = None
+    posted_at: DateTime | None = None
+    status: Literal["pending", "posted", "failed"] | None = None
+    applied_to_principal: Money | None = None
+    applied_to_fees: Money | None = None
+
+
+class Loan(_Model):
+    id: Text | None = None
+    principal: Money | None = None
+    outstanding: Money | None = None
+    drawn_on: Date | None = None
+    due_on: Date | None = None
+    overdue_days: Count | None = None
+    overdue_amount: Money | None = None
+    fees_outstanding: Money | None = None
+
+
+class Bureau(_Model):
+    delinquent_accounts: Count | None = None
+    hard_inquiries_1m: Count | None = None
+    hard_inquiries_3m: Count | None = None
+    active_lenders: Count | None = None
+    data_age_days: Count | None = None
+
+
+class Credit(_Model):
+    score: int | None = None
+    score_30d_ago: int | None = None
+    tier: Tier | None = None
+    previous_tier: Tier | None = None
+    overdue_count_12m: Count | None = None
+    max_overdue_days_12m: Count | None = None
+    days_since_cure: Count | None = None
+    other_products_overdue_days: Count | None = None
+    bureau: Bureau | None = None
+    monthly_income: Money | None = None
+    monthly_debt_service: Money | None = None
+    income_avg_3y: Money | None = None
+    total_online_outstanding: Money | None = None
+    cashout_flag: bool | None = None
+
+
+class Funding(_Model):
+    funder: Text | None = None
+    model: Literal["self", "co_lending"] | None = None
+    funder_quota_remaining_pct: Pct | None = None
+    regional_pool_utilization: Ratio | None = None
+    funder_paused: bool | None = None
+    funder_pause_reason: Text | None = None
+    funder_delinquency_rate: Ratio | None = None
+    funder_local_only: bool | None = None
+    funder_region: Region | None = None
+
+
+class Policy(_Model):
+    version: Text | None = None
+    previous_version: Text | None = None
+    changed_on: Date | None = None
+    direction: Literal["tightening", "loosening", "neutral"] | None = None
+    segment_cut_share: Ratio | None = None
+    min_age: Annotated[int, Field(ge=0, le=150)] | None = None
+    max_age: Annotated[int, Field(ge=0, le=150)] | None = None
+    students_allowed: bool | None = None
+    per_borrower_cap: Money | None = None
+    income_cap_fraction: Ratio | None = None
+
+
+class MaintenanceWindow(_Model):
+    start: DateTime | None = None
+    end: DateTime | None = None
+    scope: Literal["lending", "repayment", "limit", "all"] | None = None
+    notice: Text | None = None
+
+
+class BatchWindow(_Model):
+    start: TimeOfDay | None = None
+    end: TimeOfDay | None = None
+
+
+class Incident(_Model):
+    id: Text | None = None
+    started_at: DateTime | None = None
+    resolved_at: DateTime | None = None
+    components: list[Text] | None = None
+
+
+class RiskModel(_Model):
+    version: Text | None = None
+    trained_on: Date | None = None
+    psi: Annotated[float, BeforeValidator(_finite), Field(ge=0)] | None = None
+
+
+class System(_Model):
+    maintenance: list[MaintenanceWindow] | None = None
+    batch_window: BatchWindow | None = None
+    ledger_sync_lag_minutes: Annotated[float, BeforeValidator(_finite), Field(ge=0)] | None = None
+    incidents: list[Incident] | None = None
+    risk_model: RiskModel | None = None
+
+
+class Snapshot(_Model):
+    """One account at one moment; ``as_of`` is "now" for every derived fact."""
+
+    schema_version: Literal["1"]
+    as_of: DateTime
+    account: Account
+    line: Line
+    request: Request | None = None
+    repayments: list[Repayment] | None = None
+    loans: list[Loan] | None = None
+    credit: Credit | None = None
+    funding: Funding | None = None
+    policy: Policy | None = None
+    system: System | None = None
+    extensions: dict[str, Any] | None = None
+
+
+# --- validation with readable errors ----------------------------------------------------
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith(("function-", "constrained-")) or part in ("literal",):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "model_type": "an object",
+    "dict_type": "an object",
+    "list_type": "a list",
+}
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    got = _show(err.get("input"))
+    if kind == "missing":
+        return "is required but missing"
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]} (got {got})"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sym = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+        bound = next(iter(ctx.values()))
+        return f"must be {sym[kind]} {_num(bound)} (got {got})"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '?')} (got {got})"
+    if kind == "string_pattern_mismatch":
+        return f"has the wrong format (got {got}); expected a value matching {ctx.get('pattern')}"
+    if kind in ("string_too_long", "string_too_short"):
+        return f"{err['msg'].lower()} (got {len(err.get('input') or '')} characters)"
+    if kind == "finite_number":
+        return f"must be a finite number (got {got})"
+    return str(err["msg"])
+
+
+def _num(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def problems_from(error: ValidationError) -> list[Problem]:
+    """Every pydantic error of one snapshot as a Problem with its dotted path."""
+    problems = []
+    for err in error.errors(include_url=False):
+        problems.append(Problem(_dotted(tuple(err["loc"])), _message(err)))
+    return problems
+
+
+def validate(data: Any, *, source: str | None = None) -> Snapshot:
+    """Validate a parsed JSON value against the contract, or raise InvalidInput with all problems."""
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            [Problem("", f"a snapshot must be a JSON object (got {_show(data)})")],
+            source=source,
+            hint="export one account as one JSON object; for many, use `diagnose batch` with JSON Lines",
+        )
+    try:
+        return Snapshot.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from(exc), source=source) from None
+
+
+def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
+    """Dotted paths of fields the contract does not define (outside ``extensions``)."""
+    found: list[str] = []
+    for key in model.model_extra or {}:
+        found.append(f"{prefix}{key}")
+    for name in type(model).model_fields:
+        if name == "extensions":
+            continue
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            found += unknown_fields(value, f"{prefix}{name}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    found += unknown_fields(item, f"{prefix}{name}[{i}].")
+    return found

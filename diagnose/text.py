@@ -1,0 +1,164 @@
+"""Safe message templates: `{fact.path|filter}` and `{params.name}` filled with formatted values, nothing else."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from . import facts as factlib
+
+_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+UNKNOWN = {"en": "unknown", "zh": "未知"}
+MAX_RENDERED = 400
+"""A filled-in value is cut to this many characters, whatever the snapshot holds."""
+
+Part = str | tuple[str, str | None]
+
+
+def parse(template: str) -> tuple[Part, ...]:
+    """Split a template into literal text and (name, filter) fields. The pack loader has checked it."""
+    parts: list[Part] = []
+    pos = 0
+    for m in _FIELD.finditer(template):
+        parts.append(template[pos : m.start()])
+        token = m.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+        else:
+            inner = (m.group(1) or "").strip()
+            name, _, filt = inner.partition("|")
+            parts.append((name.strip(), filt.strip() or None))
+        pos = m.end()
+    parts.append(template[pos:])
+    return tuple(p for p in parts if p != "")
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    if decimals and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _fmt_money(v: Any) -> str:
+    return f"{v:,.2f}"
+
+
+def _fmt_pct(v: Any) -> str:
+    return _number(float(v), 2) + "%"
+
+
+def _fmt_percent(v: Any) -> str:
+    return _number(float(v) * 100, 2) + "%"
+
+
+def _fmt_int(v: Any) -> str:
+    return f"{round(v):,d}"
+
+
+def _fmt_number(v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,d}"
+    return _number(float(v), 4)
+
+
+def _fmt_date(v: Any) -> str:
+    return v.date().isoformat() if isinstance(v, datetime) else v.isoformat()
+
+
+def _fmt_time(v: Any) -> str:
+    return v.strftime("%H:%M") if isinstance(v, datetime) else str(v)
+
+
+def _fmt_datetime(v: Any) -> str:
+    return v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else _fmt_date(v)
+
+
+_FILTERS: dict[str, Callable[[Any], str]] = {
+    "money": _fmt_money,
+    "pct": _fmt_pct,
+    "percent": _fmt_percent,
+    "int": _fmt_int,
+    "number": _fmt_number,
+    "date": _fmt_date,
+    "time": _fmt_time,
+    "datetime": _fmt_datetime,
+}
+_BY_UNIT = {"money": "money", "ratio": "percent", "pct": "pct"}
+
+
+def format_value(value: Any, filt: str | None, spec: factlib.FactSpec | None, lang: str) -> str:
+    """One value as a reader sees it; a value a filter cannot take is shown plainly."""
+    if filt is None and spec is not None and spec.unit in _BY_UNIT:
+        filt = _BY_UNIT[spec.unit]
+    if filt is None:
+        if isinstance(value, bool):
+            filt = None
+        elif isinstance(value, datetime):
+            filt = "datetime"
+        elif isinstance(value, date):
+            filt = "date"
+        elif isinstance(value, (int, float)):
+            filt = "number"
+    fn = _FILTERS.get(filt or "")
+    text: str
+    if fn is not None:
+        try:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError
+            text = fn(value)
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            text = _plain(value, lang)
+    else:
+        text = _plain(value, lang)
+    return text if len(text) <= MAX_RENDERED else text[: MAX_RENDERED - 1] + "…"
+
+
+def _plain(value: Any, lang: str) -> str:
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, (dict, list)) or hasattr(value, "model_fields"):
+        return "…"
+    return str(value)
+
+
+def render(
+    parts: tuple[Part, ...],
+    facts: Mapping[str, Any],
+    params: Mapping[str, Any],
+    lang: str,
+    *,
+    strict: bool = False,
+) -> str | None:
+    """Fill a parsed template. With ``strict``, an unknown value makes the whole text None."""
+    catalog = factlib.catalog()
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        name, filt = part
+        if name.startswith("params."):
+            value = params.get(name[7:])
+            spec = None
+        else:
+            value = facts.get(name)
+            spec = catalog.get(name)
+        if value is None:
+            if strict:
+                return None
+            out.append(UNKNOWN.get(lang, "unknown"))
+            continue
+        out.append(format_value(value, filt, spec, lang))
+    return "".join(out)
+
+
+def names(parts: tuple[Part, ...]) -> list[str]:
+    return [p[0] for p in parts if isinstance(p, tuple)]
+
+
+def is_time_like(value: Any) -> bool:
+    return isinstance(value, (date, datetime))
