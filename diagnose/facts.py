@@ -184,19 +184,16 @@ def is_fact_path(path: str) -> bool:
 
 
 def _flatten(model: BaseModel, prefix: str, out: Facts) -> None:
-    for name in type(model).model_fields:
-        value = getattr(model, name)
+    # __dict__ holds exactly the declared fields (extras live apart), in declaration order.
+    for name, value in model.__dict__.items():
         if value is None:
             continue
         path = prefix + name
+        out[path] = value
         if isinstance(value, BaseModel):
-            out[path] = value
             _flatten(value, path + ".", out)
-        elif isinstance(value, dict):
-            out[path] = value
+        elif type(value) is dict:
             _flatten_free(value, path + ".", out, depth=0)
-        else:
-            out[path] = value
 
 
 def _flatten_free(value: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:

@@ -60,7 +60,7 @@ class Remedies(_Strict):
     institution: list[Text] = Field(min_length=1)
 
 
-Scalar = Union[bool, int, float, str]
+Scalar = bool | int | float | str
 
 
 class Leaf(_Strict):
@@ -125,12 +125,7 @@ def _condition_kind(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[AllOf, Tag("all-of")],
-        Annotated[AnyOf, Tag("any-of")],
-        Annotated[NotOf, Tag("not-of")],
-        Annotated[Leaf, Tag("leaf")],
-    ],
+    Annotated[AllOf, Tag("all-of")] | Annotated[AnyOf, Tag("any-of")] | Annotated[NotOf, Tag("not-of")] | Annotated[Leaf, Tag("leaf")],
     Discriminator(
         _condition_kind,
         custom_error_type="condition",
@@ -176,7 +171,7 @@ class Rule(_Strict):
     examples: Examples = Field(default_factory=Examples)
 
 
-ParamValue = Union[bool, int, float, str, list[Union[bool, int, float, str]]]
+ParamValue = bool | int | float | str | list[bool | int | float | str]
 
 
 class Parameter(_Strict):
@@ -220,9 +215,6 @@ class RuleFile(_Strict):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
 
-
-for _model in (AllOf, AnyOf, NotOf):
-    _model.model_rebuild()
 
 # --- the loaded pack --------------------------------------------------------------------
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -35,8 +34,7 @@ def _parse_datetime(value: Any) -> datetime:
             "must be an RFC 3339 time string such as 2024-01-15T10:30:00+08:00 (got {got})",
             {"got": _show(value)},
         )
-    m = _RFC3339.match(value)
-    if m is None:
+    if _RFC3339.match(value) is None:
         if _NAIVE.match(value):
             raise PydanticCustomError(
                 "datetime_offset",
@@ -48,20 +46,25 @@ def _parse_datetime(value: Any) -> datetime:
             "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (got {got})",
             {"got": _show(value)},
         )
-    year, month, day, hour, minute, second, frac, offset = m.groups()
+    text = value
+    if text[-1] in "Zz":
+        text = text[:-1] + "+00:00"
+    if text[10] != "T":
+        text = text[:10] + "T" + text[11:]
+    dot = text.find(".", 19)
+    if dot != -1:  # fromisoformat on 3.10 takes 3 or 6 fraction digits only
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        text = text[: dot + 1] + (text[dot + 1 : end] + "000000")[:6] + text[end:]
     try:
-        if offset in ("Z", "z"):
-            tz = timezone.utc
-        else:
-            sign = 1 if offset[0] == "+" else -1
-            oh, om = int(offset[1:3]), int(offset[4:6])
-            if oh > 23 or om > 59:
-                raise ValueError("offset out of range")
-            tz = timezone(sign * timedelta(hours=oh, minutes=om))
-        micro = int((frac[1:] + "000000")[:6]) if frac else 0
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise PydanticCustomError("datetime_invalid", "{got} is not a real time", {"got": _show(value)}) from None
+    offset = parsed.utcoffset()
+    if offset is None or abs(offset) >= timedelta(hours=24):
+        raise PydanticCustomError("datetime_invalid", "{got} has an impossible UTC offset", {"got": _show(value)})
+    return parsed
 
 
 def _parse_date(value: Any) -> date:
@@ -70,7 +73,7 @@ def _parse_date(value: Any) -> date:
     if not isinstance(value, str) or not _DATE.match(value):
         raise PydanticCustomError("date_format", "must be a date YYYY-MM-DD (got {got})", {"got": _show(value)})
     try:
-        return date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+        return date.fromisoformat(value)
     except ValueError:
         raise PydanticCustomError("date_invalid", "{got} is not a real calendar date", {"got": _show(value)}) from None
 
@@ -78,12 +81,6 @@ def _parse_date(value: Any) -> date:
 def _parse_hhmm(value: Any) -> str:
     if not isinstance(value, str) or not _HHMM.match(value):
         raise PydanticCustomError("time_of_day", "must be a local time HH:MM from 00:00 to 23:59 (got {got})", {"got": _show(value)})
-    return value
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise PydanticCustomError("finite_number", "must be a finite number (got {got})", {"got": _show(value)})
     return value
 
 
@@ -107,10 +104,9 @@ def _show(value: Any, limit: int = 60) -> str:
 DateTime = Annotated[datetime, BeforeValidator(_parse_datetime)]
 Date = Annotated[date, BeforeValidator(_parse_date)]
 TimeOfDay = Annotated[str, BeforeValidator(_parse_hhmm)]
-Money = Annotated[float, BeforeValidator(_finite), Field(ge=0)]
-Ratio = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
-Pct = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=100)]
-Number = Annotated[float, BeforeValidator(_finite)]
+Money = Annotated[float, Field(ge=0)]
+Ratio = Annotated[float, Field(ge=0, le=1)]
+Pct = Annotated[float, Field(ge=0, le=100)]
 Count = Annotated[int, Field(ge=0)]
 Text = Annotated[str, Field(max_length=10_000)]
 Region = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
@@ -123,7 +119,7 @@ Tier = Literal["A", "B", "C", "D", "E"]
 class _Model(BaseModel):
     """Strict JSON types; unknown keys are kept (and reported as warnings), never an error."""
 
-    model_config = ConfigDict(strict=True, extra="allow", frozen=True, defer_build=True)
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True, defer_build=True, allow_inf_nan=False)
 
 
 class Kyc(_Model):
@@ -292,13 +288,13 @@ class Incident(_Model):
 class RiskModel(_Model):
     version: Text | None = None
     trained_on: Date | None = None
-    psi: Annotated[float, BeforeValidator(_finite), Field(ge=0)] | None = None
+    psi: Annotated[float, Field(ge=0)] | None = None
 
 
 class System(_Model):
     maintenance: list[MaintenanceWindow] | None = None
     batch_window: BatchWindow | None = None
-    ledger_sync_lag_minutes: Annotated[float, BeforeValidator(_finite), Field(ge=0)] | None = None
+    ledger_sync_lag_minutes: Annotated[float, Field(ge=0)] | None = None
     incidents: list[Incident] | None = None
     risk_model: RiskModel | None = None
 
@@ -398,16 +394,11 @@ def validate(data: Any, *, source: str | None = None) -> Snapshot:
 
 def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
     """Dotted paths of fields the contract does not define (outside ``extensions``)."""
-    found: list[str] = []
-    for key in model.model_extra or {}:
-        found.append(f"{prefix}{key}")
-    for name in type(model).model_fields:
-        if name == "extensions":
-            continue
-        value = getattr(model, name)
+    found = [prefix + key for key in model.__pydantic_extra__ or ()]
+    for name, value in model.__dict__.items():
         if isinstance(value, BaseModel):
             found += unknown_fields(value, f"{prefix}{name}.")
-        elif isinstance(value, list):
+        elif type(value) is list and name != "components":
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     found += unknown_fields(item, f"{prefix}{name}[{i}].")

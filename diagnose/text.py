@@ -134,6 +134,8 @@ def render(
     strict: bool = False,
 ) -> str | None:
     """Fill a parsed template. With ``strict``, an unknown value makes the whole text None."""
+    if len(parts) == 1 and type(parts[0]) is str:
+        return parts[0]
     catalog = factlib.catalog()
     out: list[str] = []
     for part in parts:

@@ -10,4 +10,4 @@ if TYPE_CHECKING:
 
 
 def render(report: Report, options: Options) -> str:
-    return report.to_json(indent=2) + "\n"
+    return report.to_json(indent=True) + "\n"

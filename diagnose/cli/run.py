@@ -1,0 +1,68 @@
+"""`diagnose run` (one snapshot) and `diagnose facts` (the fact catalog)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ..errors import CheckFailed
+from ..formats import ReportFormat
+from .common import DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, width
+
+
+@app.command()
+def run(
+    snapshot: Annotated[str, typer.Argument(metavar="SNAPSHOT", help="Snapshot JSON file, or - for standard input.", show_default=False)],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="rich (terminal), json (scripts) or markdown.")] = ReportFormat.rich,
+    lang: LangOpt = Lang.en,
+    rules: RulesOpt = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Show only the N most likely causes.")] = None,
+    fail_on: Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse holds.")] = None,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
+    debug: DebugOpt = False,
+) -> None:
+    """Diagnose one account snapshot and print the ranked explanation."""
+    from .. import load_pack
+    from ..formats import Options, renderer
+    from ..inputs import read_snapshot
+
+    pack = load_pack(rules)
+    data, source = read_snapshot(snapshot, max_bytes=max_bytes)
+    report = pack.diagnose(data, lang=lang.value, source=source)
+    if top is not None and fmt is ReportFormat.json:
+        report = report.limited(top)
+    options = Options(lang=lang.value, color=color(), width=width(), top=top)
+    sys.stdout.write(renderer(fmt)(report, options))
+    sys.stdout.flush()
+    for warning in report.warnings:
+        err(f"warning: {source}: {warning}")
+    if fail_on is not None:
+        from ..ranking import SEVERITY
+
+        worst = [f for f in report.findings if SEVERITY[f.severity] >= SEVERITY[fail_on.value]]
+        if worst:
+            raise CheckFailed(f"{len(worst)} finding(s) at or above {fail_on.value}: {', '.join(f.rule_id for f in worst)}", source=source)
+
+
+@app.command()
+def facts(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """List every fact a rule may read: snapshot fields and derived facts, with kind and unit."""
+    import json
+
+    from ..facts import catalog
+
+    specs = list(catalog().values())
+    if fmt == "json":
+        rows = [
+            {"path": s.path, "kind": s.kind, "unit": s.unit, "values": list(s.values), "derived": s.derived, "description": s.description}
+            for s in specs
+        ]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    for s in specs:
+        kind = s.kind + (f" ({s.unit})" if s.unit else "") + (f" [{', '.join(s.values)}]" if s.values else "")
+        sys.stdout.write(f"{s.path:45} {kind:30} {'derived: ' + s.description if s.derived else s.description}\n")
