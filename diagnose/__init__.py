@@ -20,11 +20,13 @@ __all__ = ["__version__", "load_pack"]
 
 
 def load_pack(path: str | Path | None = None) -> CompiledPack:
-    """Load, validate and compile a rule pack folder (the default pack when ``path`` is None)."""
-    from .engine import CompiledPack
-    from .rulepack import load
+    """Load, validate and compile a rule pack folder (the default pack when ``path`` is None).
 
-    return CompiledPack(load(path))
+    A pack whose files are unchanged since the last load comes from the pack cache (see packcache).
+    """
+    from .packcache import load_compiled
+
+    return load_compiled(path)
 
 
 def __getattr__(name: str) -> Any:

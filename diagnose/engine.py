@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import facts as factlib
 from . import ranking, text
+from .contract import unknown_fields, validate
 from .errors import DiagnoseError, InvalidInput
 from .report import (
     Disabled,
@@ -23,8 +23,9 @@ from .report import (
     Undetermined,
     Verdict,
 )
-from .rulepack import AllOf, AnyOf, Leaf, NotOf, Pack, Rule
-from .snapshot import Snapshot, unknown_fields, validate
+
+if TYPE_CHECKING:
+    from .rulepack import Pack
 
 Tri = bool | None
 Test = Callable[[Mapping[str, Any]], Tri]
@@ -41,8 +42,7 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
 # --- compiled condition nodes -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CLeaf:
+class CLeaf(NamedTuple):
     fact: str
     op: str
     expected: Any
@@ -51,20 +51,17 @@ class CLeaf:
     test: Test
 
 
-@dataclass(frozen=True)
-class CAll:
+class CAll(NamedTuple):
     children: tuple[CNode, ...]
     test: Test
 
 
-@dataclass(frozen=True)
-class CAny:
+class CAny(NamedTuple):
     children: tuple[CNode, ...]
     test: Test
 
 
-@dataclass(frozen=True)
-class CNot:
+class CNot(NamedTuple):
     child: CNode
     test: Test
 
@@ -181,38 +178,38 @@ def _not_test(test: Test) -> Test:
     return not_
 
 
-def compile_condition(cond: Any, params: Mapping[str, Any]) -> CNode:
-    """Turn a validated condition tree into closures; parameters are resolved here, once."""
-    if isinstance(cond, AllOf):
-        kids = tuple(compile_condition(c, params) for c in cond.all)
+def compile_condition(cond: Mapping[str, Any], params: Mapping[str, Any]) -> CNode:
+    """Turn a validated condition tree (plain data) into closures; parameters are resolved here, once."""
+    if "all" in cond:
+        kids = tuple(compile_condition(c, params) for c in cond["all"])
         return CAll(kids, _all_test(tuple(k.test for k in kids)))
-    if isinstance(cond, AnyOf):
-        kids = tuple(compile_condition(c, params) for c in cond.any)
+    if "any" in cond:
+        kids = tuple(compile_condition(c, params) for c in cond["any"])
         return CAny(kids, _any_test(tuple(k.test for k in kids)))
-    if isinstance(cond, NotOf):
-        kid = compile_condition(cond.not_, params)
+    if "not" in cond:
+        kid = compile_condition(cond["not"], params)
         return CNot(kid, _not_test(kid.test))
-    assert isinstance(cond, Leaf)
+    fact, op, ref, param = cond["fact"], cond["op"], cond.get("ref"), cond.get("param")
     expected = resolve_operand(cond, params)
-    param = cond.param if isinstance(cond.param, str) else ",".join(cond.param) if cond.param else None
-    return CLeaf(cond.fact, cond.op, expected, cond.ref, param, _leaf_test(cond.fact, cond.op, expected, cond.ref))
+    shown = param if isinstance(param, str) else ",".join(param) if param else None
+    return CLeaf(fact, op, expected, ref, shown, _leaf_test(fact, op, expected, ref))
 
 
-def resolve_operand(leaf: Leaf, params: Mapping[str, Any]) -> Any:
-    if leaf.param is not None:
-        value: Any = [params[p] for p in leaf.param] if isinstance(leaf.param, list) else params[leaf.param]
+def resolve_operand(leaf: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
+    param = leaf.get("param")
+    if param is not None:
+        value: Any = [params[p] for p in param] if isinstance(param, list) else params[param]
     else:
-        value = leaf.value
+        value = leaf.get("value")
     if isinstance(value, list):
-        return [coerce_literal(v, leaf.fact) for v in value]
-    return coerce_literal(value, leaf.fact)
+        return [coerce_literal(v, leaf["fact"]) for v in value]
+    return coerce_literal(value, leaf["fact"])
 
 
 # --- explaining one rule: evidence and missing facts ------------------------------------
 
 
-@dataclass(frozen=True)
-class Trace:
+class Trace(NamedTuple):
     """The result of one node with what decided it (evidence) or would decide it (missing)."""
 
     result: Tri
@@ -259,40 +256,93 @@ def trace(node: CNode, f: Mapping[str, Any]) -> Trace:
 # --- the compiled pack ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Rule
+class LangText(NamedTuple):
+    """A text in both languages."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class RuleSpec(NamedTuple):
+    """A validated rule as plain data: what the engine needs at run time (no pydantic)."""
+
+    id: str
+    family: str
+    severity: str
+    weight: float
+    contributing: bool
+    explains: tuple[str, ...]
+    title: LangText
+    explanation: LangText
+    rationale: LangText | None
+    remedies: dict[str, tuple[LangText, ...]]
+    when: dict[str, Any]
+    metadata: dict[str, Any]
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> RuleSpec:
+        rationale = d.get("rationale")
+        return cls(
+            id=d["id"],
+            family=d["family"],
+            severity=d["severity"],
+            weight=float(d.get("weight", 1.0)),
+            contributing=bool(d.get("contributing", False)),
+            explains=tuple(d.get("explains") or ()),
+            title=LangText(**d["title"]),
+            explanation=LangText(**d["explanation"]),
+            rationale=LangText(**rationale) if rationale else None,
+            remedies={aud: tuple(LangText(**t) for t in d["remedies"][aud]) for aud in ("customer", "agent", "institution")},
+            when=d["when"],
+            metadata=dict(d.get("metadata") or {}),
+        )
+
+
+class CompiledRule(NamedTuple):
+    """A rule with its condition compiled; its texts are parsed on first use (text.parse caches)."""
+
+    rule: RuleSpec
     node: CNode
-    title: dict[str, tuple[text.Part, ...]]
-    explanation: dict[str, tuple[text.Part, ...]]
-    remedies: dict[str, dict[str, tuple[tuple[text.Part, ...], ...]]]
 
-
-def _parts(t: Any) -> dict[str, tuple[text.Part, ...]]:
-    return {"en": text.parse(t.en), "zh": text.parse(t.zh)}
+    def render(self, which: str, f: Mapping[str, Any], params: Mapping[str, Any], lang: str) -> str:
+        """The rule's title or explanation in ``lang`` with facts filled in."""
+        template: LangText = getattr(self.rule, which)
+        return text.render(text.parse(template.get(lang)), f, params, lang) or ""
 
 
 class CompiledPack:
-    """A pack ready to diagnose: conditions compiled to closures and templates parsed, once."""
+    """A pack ready to diagnose: conditions compiled to closures and templates parsed, once.
 
-    def __init__(self, pack: Pack) -> None:
-        self.pack = pack
-        self.params: dict[str, Any] = {name: p.value for name, p in pack.parameters.items()}
-        self.rules: tuple[CompiledRule, ...] = tuple(self._compile(r) for r in pack.rules)
+    Built from the pack's plain data (`Pack.to_data()`, or the pack cache), so that diagnosing
+    needs neither YAML nor pydantic models. `source` is the full Pack when it was loaded here.
+    """
+
+    def __init__(self, data: Mapping[str, Any], source: Pack | None = None) -> None:
+        self.data = data
+        self.source = source
+        self.params: dict[str, Any] = dict(data["parameters"])
+        self.rules: tuple[CompiledRule, ...] = tuple(self._compile(RuleSpec.from_data(r)) for r in data["rules"])
         self.tests: tuple[tuple[CompiledRule, Test], ...] = tuple((cr, cr.node.test) for cr in self.rules)
-        self.ruleset = Ruleset(pack.name, pack.version, pack.digest)
-        self.disabled = [Disabled(rid, why) for rid, why in sorted(pack.disabled.items())]
+        self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
+        self.disabled = [Disabled(rid, why) for rid, why in sorted(data.get("disabled", {}).items())]
 
-    def _compile(self, rule: Rule) -> CompiledRule:
-        remedies = {
-            aud: {lang: tuple(text.parse(item.get(lang)) for item in getattr(rule.remedies, aud)) for lang in ("en", "zh")}
-            for aud in ("customer", "agent", "institution")
-        }
-        return CompiledRule(rule, compile_condition(rule.when, self.params), _parts(rule.title), _parts(rule.explanation), remedies)
+    @classmethod
+    def from_pack(cls, pack: Pack) -> CompiledPack:
+        return cls(pack.to_data(), source=pack)
+
+    def _compile(self, rule: RuleSpec) -> CompiledRule:
+        return CompiledRule(rule, compile_condition(rule.when, self.params))
 
     @property
     def name(self) -> str:
-        return self.pack.name
+        return str(self.data["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.data["version"])
 
     def rule(self, rule_id: str) -> CompiledRule:
         for cr in self.rules:
@@ -302,19 +352,19 @@ class CompiledPack:
 
     # -- the API scripts use --
 
-    def diagnose(self, snapshot: Snapshot | Mapping[str, Any], *, lang: str = "en", source: str | None = None) -> Report:
-        """Diagnose one snapshot (a validated Snapshot or a parsed JSON object)."""
-        if not isinstance(snapshot, Snapshot):
-            snapshot = validate(snapshot, source=source)
+    def diagnose(self, snapshot: Mapping[str, Any], *, lang: str = "en", source: str | None = None) -> Report:
+        """Diagnose one snapshot: a parsed JSON object (or a `snapshot.Snapshot` model)."""
+        if hasattr(snapshot, "model_dump"):
+            snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
+        data = validate(snapshot, source=source)
         warnings = []
-        extra = unknown_fields(snapshot)
+        extra = unknown_fields(snapshot)  # type: ignore[arg-type]
         if extra:
-            warnings.append(
-                f"ignored unknown fields: {', '.join(extra[:20])}" + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
-            )
-        return self.diagnose_facts(snapshot, factlib.derive(snapshot), lang=lang, warnings=warnings)
+            shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
+            warnings.append(f"ignored unknown fields: {shown}")
+        return self.diagnose_facts(data, factlib.derive(data), lang=lang, warnings=warnings)
 
-    def diagnose_many(self, snapshots: Iterable[Snapshot | Mapping[str, Any]], *, lang: str = "en") -> Iterator[Report | DiagnoseError]:
+    def diagnose_many(self, snapshots: Iterable[Mapping[str, Any]], *, lang: str = "en") -> Iterator[Report | DiagnoseError]:
         """Reports in input order; an invalid snapshot yields its InvalidInput error instead of stopping."""
         for i, snap in enumerate(snapshots):
             try:
@@ -326,7 +376,9 @@ class CompiledPack:
         """The truth value of every rule on one set of facts (the fast path)."""
         return [(cr, test(f)) for cr, test in self.tests]
 
-    def diagnose_facts(self, snapshot: Snapshot, f: Mapping[str, Any], *, lang: str = "en", warnings: list[str] | None = None) -> Report:
+    def diagnose_facts(
+        self, snapshot: Mapping[str, Any], f: Mapping[str, Any], *, lang: str = "en", warnings: list[str] | None = None
+    ) -> Report:
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
         for cr, test in self.tests:
@@ -337,14 +389,17 @@ class CompiledPack:
             if r is True:
                 fired.append((cr, tr))
             else:
-                title = text.render(cr.title[lang], f, self.params, lang) or cr.rule.id
+                title = cr.render("title", f, self.params, lang) or cr.rule.id
                 undetermined.append(Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing)))
         findings = self._findings(fired, f, lang)
-        line = snapshot.line
-        summary = LineSummary(line.currency or "CNY", line.status, line.total_limit, line.used, line.available, f["line.restore_gap"])
+        line = snapshot["line"]
+        summary = LineSummary(
+            line.get("currency") or "CNY", line.get("status"), line["total_limit"], line["used"], line["available"], f["line.restore_gap"]
+        )
+        account = snapshot["account"]
         return Report(
             schema_version="1",
-            snapshot=SnapshotRef(snapshot.account.id, snapshot.as_of.isoformat(), snapshot.account.product),
+            snapshot=SnapshotRef(account["id"], snapshot["as_of"].isoformat(), account["product"]),
             ruleset=self.ruleset,
             lang=lang,
             verdict=verdict(snapshot, f, bool(findings)),
@@ -377,8 +432,8 @@ class CompiledPack:
                     severity=rule.severity,
                     score=cand.score,
                     contributing=rule.contributing,
-                    title=text.render(cr.title[lang], f, self.params, lang) or rule.id,
-                    explanation=text.render(cr.explanation[lang], f, self.params, lang) or "",
+                    title=cr.render("title", f, self.params, lang) or rule.id,
+                    explanation=cr.render("explanation", f, self.params, lang),
                     evidence=list(tr.evidence),
                     remedies=self._remedies(cr, f, lang),
                     explains=sorted(t for t in rule.explains if t in present),
@@ -389,22 +444,23 @@ class CompiledPack:
 
     def _remedies(self, cr: CompiledRule, f: Mapping[str, Any], lang: str) -> Remedies:
         def items(aud: str) -> list[str]:
-            rendered = (text.render(parts, f, self.params, lang, strict=True) for parts in cr.remedies[aud][lang])
+            rendered = (text.render(text.parse(item.get(lang)), f, self.params, lang, strict=True) for item in cr.rule.remedies[aud])
             return [r for r in rendered if r]
 
         return Remedies(items("customer"), items("agent"), items("institution"))
 
 
-def verdict(snapshot: Snapshot, f: Mapping[str, Any], has_findings: bool) -> Verdict:
+def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:
     """REPORT.md: blocked when nothing can be drawn; restricted when less than the terms allow; else healthy.
 
     A finding on a line that is otherwise unrestricted also makes it `restricted`: the contract
     calls a line healthy only when there is no finding.
     """
-    line = snapshot.line
-    if line.available <= 0 or (line.status is not None and line.status != "active"):
+    line = snapshot["line"]
+    status = line.get("status")
+    if line["available"] <= 0 or (status is not None and status != "active"):
         return "blocked"
-    refused = snapshot.request is not None and snapshot.request.outcome == "refused"
+    refused = (snapshot.get("request") or {}).get("outcome") == "refused"
     if f.get("line.restore_gap", 0) > 0 or f.get("line.limit_cut_pct", 0) > 0 or refused or has_findings:
         return "restricted"
     return "healthy"

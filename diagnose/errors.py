@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -17,8 +17,7 @@ class ExitCode(IntEnum):
     INTERNAL = 70
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with an input, pinned to where it is."""
 
     path: str
@@ -101,8 +100,7 @@ class InvalidPack(DiagnoseError):
         return "\n".join(f"{self.label}: {p.render()}" for p in self.problems)
 
 
-@dataclass(frozen=True)
-class PackProblem:
+class PackProblem(NamedTuple):
     """A problem in a rule file, at file:line:column, optionally inside one rule."""
 
     file: str

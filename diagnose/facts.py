@@ -5,14 +5,12 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Literal, Union
+from typing import Any, Literal, NamedTuple, Union
 
-from pydantic import BaseModel
-
-from .snapshot import Snapshot
+if typing.TYPE_CHECKING:
+    from pydantic import BaseModel
 
 Facts = dict[str, Any]
 """A flat mapping of fact path to value. A path that is absent is unknown."""
@@ -20,8 +18,7 @@ Facts = dict[str, Any]
 Kind = Literal["number", "bool", "string", "enum", "date", "datetime", "time", "list", "object"]
 
 
-@dataclass(frozen=True)
-class FactSpec:
+class FactSpec(NamedTuple):
     """What a fact is: its path, kind, unit (money, ratio, pct, days, hours, ...) and meaning."""
 
     path: str
@@ -39,7 +36,7 @@ class FactSpec:
 _UNITS = {"Money": "money", "Ratio": "ratio", "Pct": "pct", "Count": "count"}
 
 
-def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
+def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
     """Strip Optional and Annotated; return the bare type and its metadata."""
     meta: list[Any] = []
     while True:
@@ -65,19 +62,19 @@ def _bounds(meta: list[Any]) -> tuple[float | None, float | None]:
     return lo, hi
 
 
-def _walk_model(model: type[BaseModel], prefix: str) -> Iterator[FactSpec]:
+def walk_model(model: type[BaseModel], prefix: str) -> Iterator[FactSpec]:
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
-        bare, meta = _unwrap(field.annotation)
+        bare, meta = unwrap(field.annotation)
         lo, hi = _bounds(meta + list(field.metadata))
         unit = None
         if lo == 0 and hi == 1:
             unit = "ratio"
         elif lo == 0 and hi == 100:
             unit = "pct"
-        if isinstance(bare, type) and issubclass(bare, BaseModel):
+        if isinstance(bare, type) and hasattr(bare, "model_fields"):
             yield FactSpec(path, "object", f"the {name} object")
-            yield from _walk_model(bare, path + ".")
+            yield from walk_model(bare, path + ".")
         elif typing.get_origin(bare) is list:
             yield FactSpec(path, "list", f"the {name} list")
         elif typing.get_origin(bare) is dict:
@@ -166,10 +163,12 @@ DERIVED: tuple[FactSpec, ...] = (
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, FactSpec]:
-    """Every fact a rule may read: snapshot fields (read off the models) and derived facts."""
+    """Every fact a rule may read: snapshot fields (compiled from the models) and derived facts."""
+    from .contract import artifact
+
     specs: dict[str, FactSpec] = {}
-    for spec in _walk_model(Snapshot, ""):
-        specs[spec.path] = spec
+    for row in artifact()["fields"]:
+        specs[row["path"]] = FactSpec(**(row | {"values": tuple(row["values"])}))
     for spec in DERIVED:
         specs[spec.path] = spec
     return specs
@@ -183,34 +182,21 @@ def is_fact_path(path: str) -> bool:
 # --- flattening -------------------------------------------------------------------------
 
 
-def _flatten(model: BaseModel, prefix: str, out: Facts) -> None:
-    # __dict__ holds exactly the declared fields (extras live apart), in declaration order.
-    for name, value in model.__dict__.items():
+def _flatten(node: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:
+    for name, value in node.items():
         if value is None:
             continue
         path = prefix + name
         out[path] = value
-        if isinstance(value, BaseModel):
-            _flatten(value, path + ".", out)
-        elif type(value) is dict:
-            _flatten_free(value, path + ".", out, depth=0)
-
-
-def _flatten_free(value: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:
-    if depth > 8:
-        return
-    for key, item in value.items():
-        if item is None:
-            continue
-        out[prefix + key] = item
-        if isinstance(item, dict):
-            _flatten_free(item, f"{prefix}{key}.", out, depth + 1)
+        if type(value) is dict and depth < 8:
+            _flatten(value, path + ".", out, depth + 1)
 
 
 # --- derivation -------------------------------------------------------------------------
 
 _INSTANT = ("balance", "bank_card", "auto_debit")
 _POSTING_HOURS = {"balance": 2, "bank_card": 2, "auto_debit": 2, "interbank": 72}
+_EMPTY: dict[str, Any] = {}
 
 
 def _hours(a: datetime, b: datetime) -> float:
@@ -236,158 +222,154 @@ def _in_window(now: time, start: str, end: str) -> bool:
     return now >= s or now < e  # the window crosses midnight
 
 
-def _derive_line(s: Snapshot, today: date, f: Facts) -> None:
-    line = s.line
-    f["line.restore_gap"] = max(0.0, line.total_limit - line.used - line.available)
-    if line.total_limit > 0:
-        f["line.utilization"] = line.used / line.total_limit
-    if line.previous_total_limit is not None and line.previous_total_limit > 0:
-        cut = 1 - line.total_limit / line.previous_total_limit
-        f["line.limit_cut_pct"] = round(max(0.0, cut), 6)
-    if line.expires_on is not None:
-        f["line.days_to_expiry"] = _days(today, line.expires_on)
-    if line.last_draw_on is not None:
-        f["line.days_since_last_draw"] = _days(line.last_draw_on, today)
-    temp = line.temporary_limit
-    if temp is not None and temp.expires_on is not None:
-        f["line.temporary_limit.days_to_expiry"] = _days(today, temp.expires_on)
-        f["line.temporary_limit.days_since_expiry"] = _days(temp.expires_on, today)
-    ev = line.evaluation
-    if ev is not None and ev.started_at is not None:
-        f["line.evaluation.hours_running"] = _hours(ev.started_at, s.as_of)
-    refused = s.request is not None and s.request.outcome == "refused"
-    f["line.limit_short"] = f["line.restore_gap"] > 0 or refused
+def _derive_line(s: dict[str, Any], now: datetime, today: date, f: Facts) -> None:
+    line = s["line"]
+    total, used, available = line["total_limit"], line["used"], line["available"]
+    gap = max(0.0, total - used - available)
+    f["line.restore_gap"] = gap
+    if total > 0:
+        f["line.utilization"] = used / total
+    previous = line.get("previous_total_limit")
+    if previous:
+        f["line.limit_cut_pct"] = round(max(0.0, 1 - total / previous), 6)
+    if line.get("expires_on") is not None:
+        f["line.days_to_expiry"] = _days(today, line["expires_on"])
+    if line.get("last_draw_on") is not None:
+        f["line.days_since_last_draw"] = _days(line["last_draw_on"], today)
+    temp = line.get("temporary_limit") or _EMPTY
+    if temp.get("expires_on") is not None:
+        f["line.temporary_limit.days_to_expiry"] = _days(today, temp["expires_on"])
+        f["line.temporary_limit.days_since_expiry"] = _days(temp["expires_on"], today)
+    ev = line.get("evaluation") or _EMPTY
+    if ev.get("started_at") is not None:
+        f["line.evaluation.hours_running"] = _hours(ev["started_at"], now)
+    request = s.get("request") or _EMPTY
+    f["line.limit_short"] = gap > 0 or request.get("outcome") == "refused"
 
 
-def _derive_repayments(s: Snapshot, f: Facts) -> None:
-    reps = s.repayments
+def _derive_repayments(s: dict[str, Any], now: datetime, f: Facts) -> None:
+    reps = s.get("repayments")
     if reps is None:
         return
     f["repayments.count"] = len(reps)
-    pending = [r for r in reps if r.status == "pending"]
-    if any(r.status is None for r in reps):
-        pass  # an unknown status may hide a pending one: the aggregates below stay unknown
-    elif all(r.amount is not None for r in pending):
-        f["repayments.unposted_amount"] = float(sum(r.amount or 0.0 for r in pending))
-    known = all(r.status is not None for r in reps) and all(r.submitted_at is not None and r.channel is not None for r in pending)
-    if known:
-        ages = [(_hours(r.submitted_at, s.as_of), r) for r in pending if r.submitted_at]
+    if any(r.get("status") is None for r in reps):
+        return  # an unknown status may hide a pending repayment: the aggregates stay unknown
+    pending = [r for r in reps if r["status"] == "pending"]
+    if all(r.get("amount") is not None for r in pending):
+        f["repayments.unposted_amount"] = float(sum(r["amount"] for r in pending))
+    if all(r.get("submitted_at") is not None and r.get("channel") is not None for r in pending):
+        ages = [(_hours(r["submitted_at"], now), r) for r in pending]
         f["repayments.oldest_unposted_hours"] = max((a for a, _ in ages), default=0.0)
-        f["repayments.unposted_hours_instant"] = max((a for a, r in ages if r.channel in _INSTANT), default=0.0)
-        f["repayments.unposted_hours_interbank"] = max((a for a, r in ages if r.channel == "interbank"), default=0.0)
+        f["repayments.unposted_hours_instant"] = max((a for a, r in ages if r["channel"] in _INSTANT), default=0.0)
+        f["repayments.unposted_hours_interbank"] = max((a for a, r in ages if r["channel"] == "interbank"), default=0.0)
         if ages:
-            _, oldest = max(ages, key=lambda pair: (pair[0], pair[1].id or ""))
-            assert oldest.submitted_at is not None and oldest.channel is not None
-            f["repayments.oldest_unposted_submitted_at"] = oldest.submitted_at
-            f["repayments.oldest_unposted_channel"] = oldest.channel
-            f["repayments.unposted_due_at"] = oldest.submitted_at + timedelta(hours=_POSTING_HOURS[oldest.channel])
-            if oldest.id is not None:
-                f["repayments.oldest_unposted_id"] = oldest.id
-    posted = [r for r in reps if r.status == "posted" and (r.posted_at or r.submitted_at) is not None]
+            _, oldest = max(ages, key=lambda pair: (pair[0], pair[1].get("id") or ""))
+            f["repayments.oldest_unposted_submitted_at"] = oldest["submitted_at"]
+            f["repayments.oldest_unposted_channel"] = oldest["channel"]
+            f["repayments.unposted_due_at"] = oldest["submitted_at"] + timedelta(hours=_POSTING_HOURS[oldest["channel"]])
+            if oldest.get("id") is not None:
+                f["repayments.oldest_unposted_id"] = oldest["id"]
+    posted = [r for r in reps if r["status"] == "posted" and (r.get("posted_at") or r.get("submitted_at")) is not None]
     if posted:
-        last = max(posted, key=lambda r: (r.posted_at or r.submitted_at, r.id or ""))
+        last = max(posted, key=lambda r: (r.get("posted_at") or r["submitted_at"], r.get("id") or ""))
         f["repayments.last_posted"] = last
         for name in ("amount", "applied_to_principal", "applied_to_fees", "id", "posted_at", "channel"):
-            value = getattr(last, name)
-            if value is not None:
-                f[f"repayments.last_posted.{name}"] = value
+            if last.get(name) is not None:
+                f[f"repayments.last_posted.{name}"] = last[name]
 
 
-def _derive_loans(s: Snapshot, f: Facts) -> None:
-    loans = s.loans
+def _derive_loans(s: dict[str, Any], f: Facts) -> None:
+    loans = s.get("loans")
     if loans is None:
         return
-    days = [ln.overdue_days for ln in loans]
-    if all(d is not None for d in days):
-        f["loans.max_overdue_days"] = max((d or 0 for d in days), default=0)
+    days = [ln.get("overdue_days") for ln in loans]
+    if None not in days:
+        f["loans.max_overdue_days"] = max(days, default=0)
         f["loans.overdue_count"] = sum(1 for d in days if d)
     for name in ("overdue_amount", "fees_outstanding"):
-        values = [getattr(ln, name) for ln in loans]
-        if all(v is not None for v in values):
+        values = [ln.get(name) for ln in loans]
+        if None not in values:
             f[f"loans.{name}"] = float(sum(values))
 
 
-def _derive_credit(s: Snapshot, f: Facts) -> None:
-    c = s.credit
+def _derive_credit(s: dict[str, Any], f: Facts) -> None:
+    c = s.get("credit")
     if c is None:
         return
-    if c.score is not None and c.score_30d_ago is not None:
-        f["credit.score_drop_30d"] = c.score_30d_ago - c.score
-    if c.tier is not None and c.previous_tier is not None:
-        f["credit.tier_drop"] = ord(c.tier) - ord(c.previous_tier)
-    if c.monthly_debt_service is not None and c.monthly_income:
-        f["credit.dti"] = round(c.monthly_debt_service / c.monthly_income, 6)
+    if c.get("score") is not None and c.get("score_30d_ago") is not None:
+        f["credit.score_drop_30d"] = c["score_30d_ago"] - c["score"]
+    if c.get("tier") is not None and c.get("previous_tier") is not None:
+        f["credit.tier_drop"] = ord(c["tier"]) - ord(c["previous_tier"])
+    if c.get("monthly_debt_service") is not None and c.get("monthly_income"):
+        f["credit.dti"] = round(c["monthly_debt_service"] / c["monthly_income"], 6)
 
 
-def _derive_policy(s: Snapshot, today: date, f: Facts) -> None:
-    p = s.policy
+def _derive_policy(s: dict[str, Any], today: date, f: Facts) -> None:
+    p = s.get("policy")
     if p is None:
         return
-    income = s.credit.income_avg_3y if s.credit is not None else None
-    if p.per_borrower_cap is not None and income is not None and p.income_cap_fraction is not None:
-        f["policy.regulatory_cap"] = round(min(p.per_borrower_cap, income * p.income_cap_fraction), 2)
-    if p.changed_on is not None:
-        f["policy.days_since_change"] = _days(p.changed_on, today)
+    income = (s.get("credit") or _EMPTY).get("income_avg_3y")
+    cap, fraction = p.get("per_borrower_cap"), p.get("income_cap_fraction")
+    if cap is not None and income is not None and fraction is not None:
+        f["policy.regulatory_cap"] = round(min(cap, income * fraction), 2)
+    if p.get("changed_on") is not None:
+        f["policy.days_since_change"] = _days(p["changed_on"], today)
 
 
-def _derive_system(s: Snapshot, today: date, f: Facts) -> None:
-    sysm = s.system
+def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> None:
+    sysm = s.get("system")
     if sysm is None:
         return
-    now = s.as_of
-    if sysm.maintenance is not None:
-        relevant = [w for w in sysm.maintenance if w.scope in ("lending", "limit", "all")]
-        decidable = all(w.start is not None and w.end is not None for w in relevant) and all(w.scope is not None for w in sysm.maintenance)
-        active = [w for w in relevant if w.start and w.end and w.start <= now < w.end]
+    windows = sysm.get("maintenance")
+    if windows is not None:
+        relevant = [w for w in windows if w.get("scope") in ("lending", "limit", "all")]
+        active = [w for w in relevant if w.get("start") and w.get("end") and w["start"] <= now < w["end"]]
+        decidable = all(w.get("scope") is not None for w in windows) and all(w.get("start") and w.get("end") for w in relevant)
         if active:
-            window = max(active, key=lambda w: w.end)  # type: ignore[arg-type, return-value]
+            window = max(active, key=lambda w: w["end"])
             f["system.maintenance_active"] = True
-            f["system.maintenance_ends_at"] = window.end
-            if window.notice:
-                f["system.maintenance_notice"] = window.notice
+            f["system.maintenance_ends_at"] = window["end"]
+            if window.get("notice"):
+                f["system.maintenance_notice"] = window["notice"]
         elif decidable:
             f["system.maintenance_active"] = False
-    bw = sysm.batch_window
-    if bw is not None and bw.start is not None and bw.end is not None:
-        local = now.time().replace(tzinfo=None)
-        active_batch = _in_window(local, bw.start, bw.end)
+    bw = sysm.get("batch_window") or _EMPTY
+    if bw.get("start") is not None and bw.get("end") is not None:
+        active_batch = _in_window(now.time().replace(tzinfo=None), bw["start"], bw["end"])
         f["system.batch_active"] = active_batch
         if active_batch:
-            end = time.fromisoformat(bw.end)
-            ends = datetime.combine(today, end, tzinfo=now.tzinfo)
+            ends = datetime.combine(today, time.fromisoformat(bw["end"]), tzinfo=now.tzinfo)
             f["system.batch_ends_at"] = ends if ends > now else ends + timedelta(days=1)
-    if sysm.incidents is not None:
-        open_ = [i for i in sysm.incidents if i.resolved_at is None]
+    incidents = sysm.get("incidents")
+    if incidents is not None:
+        open_ = [i for i in incidents if i.get("resolved_at") is None]
         f["system.open_incidents"] = len(open_)
-        ids = [i.id for i in open_ if i.id]
+        ids = [i["id"] for i in open_ if i.get("id")]
         if ids:
             f["system.open_incident_ids"] = ", ".join(ids)
-    rm = sysm.risk_model
-    if rm is not None and rm.trained_on is not None:
-        f["system.risk_model_age_days"] = _days(rm.trained_on, today)
+    trained = (sysm.get("risk_model") or _EMPTY).get("trained_on")
+    if trained is not None:
+        f["system.risk_model_age_days"] = _days(trained, today)
 
 
-def _derive_account(s: Snapshot, today: date, f: Facts) -> None:
-    kyc = s.account.kyc
-    if kyc is not None and kyc.id_expires_on is not None:
-        f["account.id_days_left"] = _days(today, kyc.id_expires_on)
-
-
-def derive(snapshot: Snapshot) -> Facts:
-    """All facts of one snapshot: its fields by path, then the derived facts (unknown stays absent)."""
+def derive(snapshot: dict[str, Any]) -> Facts:
+    """All facts of one validated snapshot: its fields by path, then the derived facts (unknown stays absent)."""
     facts: Facts = {}
-    _flatten(snapshot, "", facts)
-    today = snapshot.as_of.date()
+    _flatten(snapshot, "", facts, 0)
+    now: datetime = snapshot["as_of"]
+    today = now.date()
     facts["calendar.date"] = today
-    facts["calendar.time"] = snapshot.as_of.strftime("%H:%M")
+    facts["calendar.time"] = now.strftime("%H:%M")
     facts["calendar.days_to_quarter_end"] = _days(today, _quarter_end(today))
-    _derive_line(snapshot, today, facts)
-    _derive_repayments(snapshot, facts)
+    _derive_line(snapshot, now, today, facts)
+    _derive_repayments(snapshot, now, facts)
     _derive_loans(snapshot, facts)
     _derive_credit(snapshot, facts)
     _derive_policy(snapshot, today, facts)
-    _derive_system(snapshot, today, facts)
-    _derive_account(snapshot, today, facts)
+    _derive_system(snapshot, now, today, facts)
+    id_expires = ((snapshot["account"].get("kyc")) or _EMPTY).get("id_expires_on")
+    if id_expires is not None:
+        facts["account.id_days_left"] = _days(today, id_expires)
     return facts
 
 

@@ -48,7 +48,7 @@ class _Data:
         return orjson.loads(dumps(self, indent=False))  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Evidence(_Data):
     """One condition that decided: the fact, the comparison, what was expected and what was found."""
 
@@ -60,14 +60,14 @@ class Evidence(_Data):
     param: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Remedies(_Data):
     customer: list[str]
     agent: list[str]
     institution: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Finding(_Data):
     rank: int
     rule_id: str
@@ -83,7 +83,7 @@ class Finding(_Data):
     explained_by: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Undetermined(_Data):
     rule_id: str
     family: str
@@ -91,21 +91,21 @@ class Undetermined(_Data):
     missing: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SnapshotRef(_Data):
     account_id: str
     as_of: str
     product: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Ruleset(_Data):
     name: str
     version: str
     digest: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LineSummary(_Data):
     currency: str
     status: str | None
@@ -115,13 +115,13 @@ class LineSummary(_Data):
     restore_gap: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Disabled(_Data):
     rule_id: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Report(_Data):
     """One diagnosis. Field order is the JSON order; scripts rely on the REPORT.md fields."""
 

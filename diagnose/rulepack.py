@@ -22,12 +22,11 @@ from pydantic import (
 
 from . import facts as factlib
 from .errors import InvalidPack, PackProblem
+from .packfiles import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
 from .yamlpos import Located, YamlError
 from .yamlpos import load as load_yaml
 
-MANIFEST = "pack.yaml"
 MAX_FILE_BYTES = 2_000_000
-MAX_PACK_FILES = 200
 DEFAULT_FAMILIES = ("liquidity", "policy", "product", "operations", "borrower")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing")
@@ -238,7 +237,21 @@ class Pack:
     sources: dict[str, RuleSource]
     digest: str
     disabled: dict[str, str] = field(default_factory=dict)
-    base_files: dict[str, str] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    """Every file the pack was built from (a base pack's too): what a cached copy depends on."""
+
+    def to_data(self) -> dict[str, Any]:
+        """The pack as plain JSON data: what the engine compiles (rules without their examples)."""
+        return {
+            "name": self.manifest.name,
+            "version": self.manifest.version,
+            "digest": self.digest,
+            "parameters": {name: p.value for name, p in self.parameters.items()},
+            "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
+            "sensitive": list(self.manifest.sensitive),
+            "disabled": dict(self.disabled),
+            "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
+        }
 
     @property
     def name(self) -> str:
@@ -259,15 +272,6 @@ class Pack:
 
     def families(self) -> tuple[str, ...]:
         return DEFAULT_FAMILIES + tuple(f for f in self.manifest.families if f not in DEFAULT_FAMILIES)
-
-
-def default_pack_path() -> Path:
-    """The default pack: shipped inside the package, or the repository's top-level rules/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_pack", here.parent / "rules"):
-        if (candidate / MANIFEST).is_file():
-            return candidate
-    raise InvalidPack([PackProblem(str(here / "_pack"), "the default rule pack is not installed")])
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -346,8 +350,8 @@ def _allowed_keys(located: Located, path: tuple[str | int, ...], root: type[Base
 
 
 def _resolve_condition(current: Any, node: Any, typing: Any) -> Any:
-    bare, _ = factlib._unwrap(current)
-    if typing.get_origin(bare) is Union and Leaf in [factlib._unwrap(a)[0] for a in typing.get_args(bare)]:
+    bare, _ = factlib.unwrap(current)
+    if typing.get_origin(bare) is Union and Leaf in [factlib.unwrap(a)[0] for a in typing.get_args(bare)]:
         return {"all-of": AllOf, "any-of": AnyOf, "not-of": NotOf, "leaf": Leaf}.get(_condition_kind(node) or "")
     return bare
 
@@ -395,10 +399,8 @@ def _load_located(path: Path, display: str, problems: list[PackProblem]) -> tupl
 
 def load(path: str | Path | None = None) -> Pack:
     """Load and validate a pack folder (or the default pack); raise InvalidPack listing every problem."""
-    root = Path(path) if path is not None else default_pack_path()
+    root = resolve(path)
     problems: list[PackProblem] = []
-    if root.is_file() and root.name == MANIFEST:
-        root = root.parent
     if not root.is_dir():
         raise InvalidPack([PackProblem(str(root), "no such rule pack folder", hint="--rules takes a folder with a pack.yaml")])
     manifest_path = root / MANIFEST
@@ -428,7 +430,7 @@ def load(path: str | Path | None = None) -> Pack:
         base = load(default_pack_path())
         hasher.update(b"extends\0" + base.digest.encode())
 
-    files = sorted(p for p in root.glob("*.yaml") if p.name != MANIFEST) + sorted(root.glob("*.yml"))
+    files = rule_files(root)
     if len(files) > MAX_PACK_FILES:
         problems.append(PackProblem(str(root), f"{len(files)} rule files; at most {MAX_PACK_FILES} are read", code="too-large"))
         files = files[:MAX_PACK_FILES]
@@ -508,6 +510,7 @@ def load(path: str | Path | None = None) -> Pack:
     if manifest is None and not problems:
         problems.append(PackProblem(display(manifest_path), "invalid manifest"))
     pack = Pack(
+        files=[manifest_path, *files, *(base.files if base else [])],
         root=root,
         manifest=manifest or Manifest(name="?", version="?"),
         parameters=parameters,

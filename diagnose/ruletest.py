@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from . import facts as factlib
-from .engine import CLeaf, CNode, CompiledPack, CompiledRule, trace
+from .contract import validate
+from .engine import CLeaf, CNode, CNot, CompiledPack, CompiledRule, trace
 from .errors import InvalidInput, InvalidPack, PackProblem
-from .snapshot import validate
+from .rulepack import Pack
 
 EXPECT = {"fires": True, "quiet": False, "undetermined": None}
 WORD = {True: "fires", False: "quiet", None: "undetermined"}
@@ -83,24 +84,24 @@ class TestRun:
 def _leaves(node: CNode) -> Iterator[CLeaf]:
     if isinstance(node, CLeaf):
         yield node
-    elif hasattr(node, "children"):
+    elif isinstance(node, CNot):
+        yield from _leaves(node.child)
+    else:
         for child in node.children:
             yield from _leaves(child)
-    else:
-        yield from _leaves(node.child)
 
 
 def _leaf_index(cr: CompiledRule) -> dict[int, int]:
     return {id(leaf): i for i, leaf in enumerate(_leaves(cr.node))}
 
 
-def example_snapshot(pack: CompiledPack, rule_file: str, example: Any) -> Any:
+def example_snapshot(pack: Pack, rule_file: str, example: Any) -> Any:
     """The snapshot an example stands for: its patch merged onto the pack's base, or its own file."""
-    root = pack.pack.root
+    root = pack.root
     if example.file is not None:
         path = (Path(rule_file).parent / example.file).resolve()
         return json.loads(path.read_text(encoding="utf-8"))
-    base_name = pack.pack.manifest.example_base
+    base_name = pack.manifest.example_base
     if base_name is None:
         raise InvalidPack([PackProblem(str(root / "pack.yaml"), "examples use `patch` but the manifest names no `example_base`")])
     return merge(_base(root / base_name), example.patch)
@@ -118,17 +119,20 @@ def _base(path: Path) -> Any:
     return copy.deepcopy(_BASES[path])
 
 
-def run_examples(pack: CompiledPack, coverage: Coverage | None = None) -> TestRun:
+def run_examples(compiled: CompiledPack, coverage: Coverage | None = None) -> TestRun:
     """Evaluate every rule on each of its own examples: fires must be true, quiet false, undetermined unknown."""
+    pack = compiled.source
+    if pack is None:
+        raise ValueError("rule tests need the full pack: CompiledPack.from_pack(rulepack.load(path))")
     cov = coverage or Coverage()
     results: list[CaseResult] = []
-    for cr in pack.rules:
-        rule = cr.rule
+    for cr in compiled.rules:
+        rule = pack.rule(cr.rule.id)
         cov.rules.append(rule.id)
         index = _leaf_index(cr)
         cov.all_leaves |= {(rule.id, i) for i in index.values()}
-        src = pack.pack.sources.get(rule.id)
-        file = src.file if src else str(pack.pack.root)
+        src = pack.sources.get(rule.id)
+        file = src.file if src else str(pack.root)
         for kind in ("fires", "quiet", "undetermined"):
             for n, example in enumerate(getattr(rule.examples, kind)):
                 line = src.located.where(("rules", src.index, "examples", kind, n))[0] if src else None

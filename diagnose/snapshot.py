@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -13,97 +12,16 @@ from pydantic import (
     Field,
     ValidationError,
 )
-from pydantic_core import PydanticCustomError
 
+from .contract import problems_from
 from .errors import InvalidInput, Problem
+from .scalars import parse_date, parse_datetime, parse_hhmm, show
 
-# --- scalar types -----------------------------------------------------------------------
+# --- scalar types: parsed by diagnose.scalars (shared with the fast validator) ---------
 
-_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def _parse_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    if not isinstance(value, str):
-        raise PydanticCustomError(
-            "datetime_type",
-            "must be an RFC 3339 time string such as 2024-01-15T10:30:00+08:00 (got {got})",
-            {"got": _show(value)},
-        )
-    if _RFC3339.match(value) is None:
-        if _NAIVE.match(value):
-            raise PydanticCustomError(
-                "datetime_offset",
-                "time {got} has no UTC offset; add one, e.g. +08:00 or Z",
-                {"got": _show(value)},
-            )
-        raise PydanticCustomError(
-            "datetime_format",
-            "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (got {got})",
-            {"got": _show(value)},
-        )
-    text = value
-    if text[-1] in "Zz":
-        text = text[:-1] + "+00:00"
-    if text[10] != "T":
-        text = text[:10] + "T" + text[11:]
-    dot = text.find(".", 19)
-    if dot != -1:  # fromisoformat on 3.10 takes 3 or 6 fraction digits only
-        end = dot + 1
-        while end < len(text) and text[end].isdigit():
-            end += 1
-        text = text[: dot + 1] + (text[dot + 1 : end] + "000000")[:6] + text[end:]
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise PydanticCustomError("datetime_invalid", "{got} is not a real time", {"got": _show(value)}) from None
-    offset = parsed.utcoffset()
-    if offset is None or abs(offset) >= timedelta(hours=24):
-        raise PydanticCustomError("datetime_invalid", "{got} has an impossible UTC offset", {"got": _show(value)})
-    return parsed
-
-
-def _parse_date(value: Any) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not _DATE.match(value):
-        raise PydanticCustomError("date_format", "must be a date YYYY-MM-DD (got {got})", {"got": _show(value)})
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise PydanticCustomError("date_invalid", "{got} is not a real calendar date", {"got": _show(value)}) from None
-
-
-def _parse_hhmm(value: Any) -> str:
-    if not isinstance(value, str) or not _HHMM.match(value):
-        raise PydanticCustomError("time_of_day", "must be a local time HH:MM from 00:00 to 23:59 (got {got})", {"got": _show(value)})
-    return value
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    """A short, literal rendering of a bad value for an error message."""
-    if isinstance(value, str):
-        text = repr(value)
-    elif value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, dict):
-        text = "an object"
-    elif isinstance(value, list):
-        text = "a list"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-DateTime = Annotated[datetime, BeforeValidator(_parse_datetime)]
-Date = Annotated[date, BeforeValidator(_parse_date)]
-TimeOfDay = Annotated[str, BeforeValidator(_parse_hhmm)]
+DateTime = Annotated[datetime, BeforeValidator(parse_datetime)]
+Date = Annotated[date, BeforeValidator(parse_date)]
+TimeOfDay = Annotated[str, BeforeValidator(parse_hhmm)]
 Money = Annotated[float, Field(ge=0)]
 Ratio = Annotated[float, Field(ge=0, le=1)]
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -319,70 +237,11 @@ class Snapshot(_Model):
 # --- validation with readable errors ----------------------------------------------------
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.startswith(("function-", "constrained-")) or part in ("literal",):
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-_TYPE_WORDS = {
-    "float_type": "a number",
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "model_type": "an object",
-    "dict_type": "an object",
-    "list_type": "a list",
-}
-
-
-def _message(err: Any) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    got = _show(err.get("input"))
-    if kind == "missing":
-        return "is required but missing"
-    if kind in _TYPE_WORDS:
-        return f"must be {_TYPE_WORDS[kind]} (got {got})"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        sym = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
-        bound = next(iter(ctx.values()))
-        return f"must be {sym[kind]} {_num(bound)} (got {got})"
-    if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '?')} (got {got})"
-    if kind == "string_pattern_mismatch":
-        return f"has the wrong format (got {got}); expected a value matching {ctx.get('pattern')}"
-    if kind in ("string_too_long", "string_too_short"):
-        return f"{err['msg'].lower()} (got {len(err.get('input') or '')} characters)"
-    if kind == "finite_number":
-        return f"must be a finite number (got {got})"
-    return str(err["msg"])
-
-
-def _num(value: Any) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def problems_from(error: ValidationError) -> list[Problem]:
-    """Every pydantic error of one snapshot as a Problem with its dotted path."""
-    problems = []
-    for err in error.errors(include_url=False):
-        problems.append(Problem(_dotted(tuple(err["loc"])), _message(err)))
-    return problems
-
-
 def validate(data: Any, *, source: str | None = None) -> Snapshot:
     """Validate a parsed JSON value against the contract, or raise InvalidInput with all problems."""
     if not isinstance(data, dict):
         raise InvalidInput(
-            [Problem("", f"a snapshot must be a JSON object (got {_show(data)})")],
+            [Problem("", f"a snapshot must be a JSON object (got {show(data)})")],
             source=source,
             hint="export one account as one JSON object; for many, use `diagnose batch` with JSON Lines",
         )

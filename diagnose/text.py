@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from . import facts as factlib
@@ -18,6 +19,7 @@ MAX_RENDERED = 400
 Part = str | tuple[str, str | None]
 
 
+@lru_cache(maxsize=8192)
 def parse(template: str) -> tuple[Part, ...]:
     """Split a template into literal text and (name, filter) fields. The pack loader has checked it."""
     parts: list[Part] = []

@@ -20,10 +20,11 @@ def rules_test(
     rules: RulesOpt = None,
 ) -> None:
     """Run every rule's own examples and report pass or fail per case."""
-    from .. import load_pack
+    from ..engine import CompiledPack
+    from ..rulepack import load
     from ..ruletest import run_examples
 
-    pack = load_pack(pack_path or rules)
+    pack = CompiledPack.from_pack(load(pack_path or rules))
     run_ = run_examples(pack)
     for r in run_.results:
         if not r.passed:
