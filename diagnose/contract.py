@@ -126,18 +126,22 @@ def validator() -> SchemaValidator:
 
 def validate(data: Any, *, source: str | None = None) -> dict[str, Any]:
     """Validate parsed JSON against the contract; return the snapshot as plain data, or raise InvalidInput."""
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            [Problem("", f"a snapshot must be a JSON object (got {show(data)})")],
-            source=source,
-            hint="export one account as one JSON object; for many, use `diagnose batch` with JSON Lines",
-        )
+    require_object(data, source)
     try:
         return validator().validate_python(data)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise InvalidInput(problems_from(exc), source=source) from None
     except RecursionError:
         raise InvalidInput([Problem("", "nesting too deep")], source=source) from None
+
+
+def require_object(data: Any, source: str | None) -> None:
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            [Problem("", f"a snapshot must be a JSON object (got {show(data)})")],
+            source=source,
+            hint="export one account as one JSON object; for many, use `diagnose batch` with JSON Lines",
+        )
 
 
 def unknown_fields(data: dict[str, Any]) -> list[str]:

@@ -13,9 +13,9 @@ from pydantic import (
     ValidationError,
 )
 
-from .contract import problems_from
-from .errors import InvalidInput, Problem
-from .scalars import parse_date, parse_datetime, parse_hhmm, show
+from .contract import problems_from, require_object
+from .errors import InvalidInput
+from .scalars import parse_date, parse_datetime, parse_hhmm
 
 # --- scalar types: parsed by diagnose.scalars (shared with the fast validator) ---------
 
@@ -238,13 +238,12 @@ class Snapshot(_Model):
 
 
 def validate(data: Any, *, source: str | None = None) -> Snapshot:
-    """Validate a parsed JSON value against the contract, or raise InvalidInput with all problems."""
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            [Problem("", f"a snapshot must be a JSON object (got {show(data)})")],
-            source=source,
-            hint="export one account as one JSON object; for many, use `diagnose batch` with JSON Lines",
-        )
+    """Validate a parsed JSON value into the models, or raise InvalidInput with all problems.
+
+    The engine validates with the compiled contract (`contract.validate`, plain dicts); this gives
+    the same answers as model objects, for scripts that want them.
+    """
+    require_object(data, source)
     try:
         return Snapshot.model_validate(data)
     except ValidationError as exc:
