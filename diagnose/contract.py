@@ -9,6 +9,7 @@ needed, so a cold `diagnose run` does not pay for building pydantic models.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,17 @@ _FUNCTIONS = {
     "parse_datetime": scalars.parse_datetime,
     "parse_date": scalars.parse_date,
     "parse_hhmm": scalars.parse_hhmm,
+}
+
+# The scalar parsers of the models, as native pydantic-core schemas: a pattern gate, then the
+# library's own date and time parsing (which rejects impossible dates, times and offsets).
+_NATIVE: dict[str, dict[str, Any]] = {
+    "parse_datetime": {
+        "type": "chain",
+        "steps": [{"type": "str", "pattern": scalars.DATETIME_PATTERN}, {"type": "datetime", "strict": False}],
+    },
+    "parse_date": {"type": "chain", "steps": [{"type": "str", "pattern": scalars.DATE_PATTERN}, {"type": "date", "strict": False}]},
+    "parse_hhmm": {"type": "str", "pattern": scalars.HHMM_PATTERN},
 }
 
 # --- building the artifact from the models (development time, and the drift test) -------
@@ -46,6 +58,8 @@ def _typed(node: Any) -> Any:
             "extra_behavior": "ignore",
             "config": {"strict": bool(config.get("strict")), "allow_inf_nan": bool(config.get("allow_inf_nan", True))},
         }
+    if kind == "function-before" and node["function"]["function"].__name__ in _NATIVE:
+        return _NATIVE[node["function"]["function"].__name__]  # the same check, in Rust
     if kind in ("function-before", "function-after", "function-plain", "function-wrap"):
         fn = node["function"]["function"]
         if fn.__module__ != scalars.__name__ or fn.__name__ not in _FUNCTIONS:
@@ -144,26 +158,43 @@ def require_object(data: Any, source: str | None) -> None:
         )
 
 
+_Layout = tuple[frozenset[str], dict[str, tuple[bool, "_Layout"]]]
+
+
+@lru_cache(maxsize=1)
+def _layout() -> _Layout:
+    """The contract's objects as a tree: known keys, and which keys hold objects (or lists of them)."""
+    objects: dict[str, list[str]] = artifact()["objects"]
+
+    def node(path: str) -> _Layout:
+        children: dict[str, tuple[bool, _Layout]] = {}
+        for key in objects[path]:
+            sub = f"{path}.{key}" if path else key
+            if sub + "[]" in objects:
+                children[key] = (True, node(sub + "[]"))
+            elif sub in objects and key != "extensions":
+                children[key] = (False, node(sub))
+        return frozenset(objects[path]), children
+
+    return node("")
+
+
 def unknown_fields(data: dict[str, Any]) -> list[str]:
     """Dotted paths of input fields the contract does not define (outside ``extensions``)."""
-    objects = artifact()["objects"]
     found: list[str] = []
-    stack: list[tuple[str, str, Any]] = [("", "", data)]
+    stack: list[tuple[_Layout, str, Any]] = [(_layout(), "", data)]
     while stack:
-        layout, shown, node = stack.pop()
-        known = objects.get(layout)
-        if known is None or not isinstance(node, dict):
-            continue
-        for key, value in node.items():
-            if key not in known:
-                found.append(f"{shown}.{key}" if shown else key)
-                continue
-            sub = f"{layout}.{key}" if layout else key
-            where = f"{shown}.{key}" if shown else key
-            if sub + "[]" in objects and isinstance(value, list):
-                stack.extend((sub + "[]", f"{where}[{i}]", item) for i, item in enumerate(value))
-            elif sub in objects:
-                stack.append((sub, where, value))
+        (known, children), where, node = stack.pop()
+        extra = node.keys() - known
+        if extra:
+            found += [where + key for key in extra]
+        for key, (is_list, sub) in children.items():
+            value = node.get(key)
+            if is_list:
+                if type(value) is list:
+                    stack += [(sub, f"{where}{key}[{i}].", item) for i, item in enumerate(value) if type(item) is dict]
+            elif type(value) is dict:
+                stack.append((sub, f"{where}{key}.", value))
     return sorted(found)
 
 
@@ -195,12 +226,23 @@ _TYPE_WORDS = {
 _SYMBOLS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
 
 
-def _message(err: Any) -> str:
+def _message(err: Any, fact_kind: str | None) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    got = show(err.get("input"))
+    value = err.get("input")
+    got = show(value)
     if kind == "missing":
         return "is required but missing"
+    if fact_kind == "datetime" and kind in ("string_type", "string_pattern_mismatch"):
+        return scalars.datetime_problem(value)
+    if fact_kind == "datetime" and kind.startswith("datetime"):
+        return f"{got} is not a real time"
+    if fact_kind == "date" and kind in ("string_type", "string_pattern_mismatch"):
+        return scalars.DATE_WORDS.format(got=got)
+    if fact_kind == "date" and kind.startswith("date"):
+        return f"{got} is not a real calendar date"
+    if fact_kind == "time" and kind in ("string_type", "string_pattern_mismatch"):
+        return scalars.HHMM_WORDS.format(got=got)
     if kind in _TYPE_WORDS:
         return f"must be {_TYPE_WORDS[kind]} (got {got})"
     if kind in _SYMBOLS:
@@ -221,6 +263,17 @@ def _num(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+def _kind(path: str) -> str | None:
+    from .facts import catalog
+
+    spec = catalog().get(re.sub(r"\[\d+\]", "", path))
+    return spec.kind if spec is not None else None
+
+
 def problems_from(error: ValidationError) -> list[Problem]:
     """Every validation error of one snapshot as a Problem with its dotted path and the bad value."""
-    return [Problem(_dotted(tuple(err["loc"])), _message(err)) for err in error.errors(include_url=False)]
+    out = []
+    for err in error.errors(include_url=False):
+        path = _dotted(tuple(err["loc"]))
+        out.append(Problem(path, _message(err, _kind(path))))
+    return out

@@ -8,33 +8,37 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+# The shapes of SNAPSHOT.md's scalars. The compiled contract checks the same patterns natively.
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+_RFC3339 = re.compile(DATETIME_PATTERN)
 _NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_DATE = re.compile(DATE_PATTERN)
+_HHMM = re.compile(HHMM_PATTERN)
+
+DATETIME_WORDS = "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (got {got})"
+NAIVE_WORDS = "time {got} has no UTC offset; add one, e.g. +08:00 or Z"
+DATE_WORDS = "must be a date YYYY-MM-DD (got {got})"
+HHMM_WORDS = "must be a local time HH:MM from 00:00 to 23:59 (got {got})"
+
+
+def datetime_problem(value: Any) -> str:
+    """The words for a value that is not an RFC 3339 time with an offset."""
+    if isinstance(value, str) and _NAIVE.match(value):
+        return NAIVE_WORDS.format(got=show(value))
+    return DATETIME_WORDS.format(got=show(value))
+
+
+def _error(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, "{message}", {"message": message})
 
 
 def parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value
-    if not isinstance(value, str):
-        raise PydanticCustomError(
-            "datetime_type",
-            "must be an RFC 3339 time string such as 2024-01-15T10:30:00+08:00 (got {got})",
-            {"got": show(value)},
-        )
-    if _RFC3339.match(value) is None:
-        if _NAIVE.match(value):
-            raise PydanticCustomError(
-                "datetime_offset",
-                "time {got} has no UTC offset; add one, e.g. +08:00 or Z",
-                {"got": show(value)},
-            )
-        raise PydanticCustomError(
-            "datetime_format",
-            "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (got {got})",
-            {"got": show(value)},
-        )
+    if not isinstance(value, str) or _RFC3339.match(value) is None:
+        raise _error("datetime_format", datetime_problem(value))
     text = value
     if text[-1] in "Zz":
         text = text[:-1] + "+00:00"
@@ -49,10 +53,10 @@ def parse_datetime(value: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise PydanticCustomError("datetime_invalid", "{got} is not a real time", {"got": show(value)}) from None
+        raise _error("datetime_invalid", f"{show(value)} is not a real time") from None
     offset = parsed.utcoffset()
     if offset is None or abs(offset) >= timedelta(hours=24):
-        raise PydanticCustomError("datetime_invalid", "{got} has an impossible UTC offset", {"got": show(value)})
+        raise _error("datetime_invalid", f"{show(value)} has an impossible UTC offset")
     return parsed
 
 
@@ -60,16 +64,16 @@ def parse_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _DATE.match(value):
-        raise PydanticCustomError("date_format", "must be a date YYYY-MM-DD (got {got})", {"got": show(value)})
+        raise _error("date_format", DATE_WORDS.format(got=show(value)))
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise PydanticCustomError("date_invalid", "{got} is not a real calendar date", {"got": show(value)}) from None
+        raise _error("date_invalid", f"{show(value)} is not a real calendar date") from None
 
 
 def parse_hhmm(value: Any) -> str:
     if not isinstance(value, str) or not _HHMM.match(value):
-        raise PydanticCustomError("time_of_day", "must be a local time HH:MM from 00:00 to 23:59 (got {got})", {"got": show(value)})
+        raise _error("time_of_day", HHMM_WORDS.format(got=show(value)))
     return value
 
 

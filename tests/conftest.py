@@ -1,0 +1,41 @@
+"""Shared fixtures: the repository's paths, the default pack loaded once, a private pack cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+
+# Tests never touch the user's pack cache; set before the package reads it.
+os.environ.setdefault("DIAGNOSE_CACHE_DIR", tempfile.mkdtemp(prefix="diagnose-test-cache-"))
+os.environ.pop("DIAGNOSE_LANG", None)
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def pack():  # type: ignore[no-untyped-def]
+    import diagnose
+
+    return diagnose.load_pack()
+
+
+@pytest.fixture
+def base() -> dict[str, Any]:
+    """A full, healthy snapshot to change one thing in."""
+    return load_json(EXAMPLES / "healthy.json")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def contract_example() -> dict[str, Any]:
+    return load_json(EXAMPLES / "contract-example.json")  # type: ignore[no-any-return]

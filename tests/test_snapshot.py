@@ -1,0 +1,127 @@
+"""The snapshot contract: what is accepted, and the message for what is not."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from diagnose import contract
+from diagnose.errors import InvalidInput
+from diagnose.snapshot import Snapshot
+from diagnose.snapshot import validate as validate_model
+
+from .conftest import EXAMPLES, load_json
+
+MINIMAL = {
+    "schema_version": "1",
+    "as_of": "2024-01-15T10:30:00+08:00",
+    "account": {"id": "a-1", "product": "jiebei"},
+    "line": {"total_limit": 1000, "used": 200, "available": 800},
+}
+
+
+def problems(data: Any) -> list[str]:
+    with pytest.raises(InvalidInput) as info:
+        contract.validate(data, source="t.json")
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_every_example_is_valid(path: Any) -> None:
+    data = contract.validate(load_json(path))
+    assert data["schema_version"] == "1"
+    assert contract.unknown_fields(load_json(path)) == []
+
+
+def test_minimal_snapshot_is_valid_and_absent_fields_stay_absent() -> None:
+    data = contract.validate(copy.deepcopy(MINIMAL))
+    assert "credit" not in data and "region" not in data["account"]
+    assert data["line"]["total_limit"] == 1000.0
+
+
+def test_times_keep_their_offset_and_dates_are_dates() -> None:
+    snap = dict(MINIMAL, line=dict(MINIMAL["line"], expires_on="2026-03-01"))
+    data = contract.validate(snap)
+    assert data["as_of"].utcoffset().total_seconds() == 8 * 3600
+    assert data["line"]["expires_on"].isoformat() == "2026-03-01"
+    assert contract.validate(dict(MINIMAL, as_of="2024-01-15T02:30:00Z"))["as_of"].utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"line": {"total_limit": -5, "used": 0, "available": 0}}, "line.total_limit: must be >= 0 (got -5)"),
+        ({"as_of": "2024-01-15T10:30:00"}, "as_of: time '2024-01-15T10:30:00' has no UTC offset"),
+        ({"as_of": "yesterday"}, "as_of: must be an RFC 3339 time"),
+        ({"as_of": "2024-02-30T10:30:00+08:00"}, "as_of: '2024-02-30T10:30:00+08:00' is not a real time"),
+        ({"schema_version": "2"}, "schema_version: must be one of '1' (got '2')"),
+        ({"schema_version": 1}, "schema_version: must be one of '1' (got 1)"),
+        ({"line": {"total_limit": "1000", "used": 0, "available": 0}}, "line.total_limit: must be a number (got '1000')"),
+        ({"line": {"total_limit": True, "used": 0, "available": 0}}, "line.total_limit: must be a number (got true)"),
+        ({"account": {"id": "x", "product": "p", "kyc": {"status": "weird"}}}, "account.kyc.status: must be one of"),
+        ({"account": {"id": "x", "product": "p", "age_years": 30.5}}, "account.age_years: must be a whole number (got 30.5)"),
+        ({"account": {"id": "x"}}, "account.product: is required but missing"),
+        ({"funding": {"regional_pool_utilization": 1.5}}, "funding.regional_pool_utilization: must be <= 1 (got 1.5)"),
+        ({"funding": {"funder_quota_remaining_pct": 101}}, "funding.funder_quota_remaining_pct: must be <= 100 (got 101)"),
+        (
+            {"line": {"total_limit": 1, "used": 0, "available": 0, "expires_on": "2023-13-01"}},
+            "line.expires_on: '2023-13-01' is not a real calendar date",
+        ),
+        ({"line": {"total_limit": 1, "used": 0, "available": 0, "expires_on": "01/03/2026"}}, "line.expires_on: must be a date YYYY-MM-DD"),
+        ({"repayments": [{"amount": -1}]}, "repayments[0].amount: must be >= 0 (got -1)"),
+        ({"system": {"batch_window": {"start": "25:00", "end": "02:00"}}}, "system.batch_window.start: must be a local time HH:MM"),
+        ({"line": {"total_limit": float("nan"), "used": 0, "available": 0}}, "line.total_limit: must be a finite number"),
+        ({"line": {"total_limit": float("inf"), "used": 0, "available": 0}}, "line.total_limit: must be a finite number"),
+    ],
+)
+def test_bad_values_name_the_field_and_the_value(change: dict[str, Any], expected: str) -> None:
+    snap = {**copy.deepcopy(MINIMAL), **change}
+    found = problems(snap)
+    assert any(expected in p for p in found), found
+
+
+def test_all_problems_are_collected() -> None:
+    snap = copy.deepcopy(MINIMAL)
+    snap["line"] = {"total_limit": -1, "used": "x"}
+    snap["as_of"] = "2024-01-15"
+    found = problems(snap)
+    assert len(found) == 4, found  # total_limit, used, available missing, as_of
+
+
+def test_not_an_object() -> None:
+    assert problems([1, 2]) == ["(top level): a snapshot must be a JSON object (got a list)"]
+
+
+def test_unknown_fields_are_named_but_accepted() -> None:
+    snap = copy.deepcopy(MINIMAL)
+    snap["colour"] = "red"
+    snap["line"]["note"] = 1
+    snap["repayments"] = [{"id": "r", "extra": 2}]
+    snap["extensions"] = {"anything": {"goes": [1, 2]}}
+    contract.validate(snap)
+    assert contract.unknown_fields(snap) == ["colour", "line.note", "repayments[0].extra"]
+
+
+def test_models_and_compiled_contract_agree(base: dict[str, Any]) -> None:
+    model = validate_model(base)
+    assert isinstance(model, Snapshot)
+    fast = contract.validate(base)
+    assert model.model_dump(exclude_none=True, exclude={"extensions"}) == _drop_none(fast)
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None and k != "extensions"}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def test_compiled_contract_is_in_sync_with_the_models() -> None:
+    """diagnose/_contract.json is generated from snapshot.py; regenerate with contract.write_artifact()."""
+    import orjson
+
+    built = orjson.loads(orjson.dumps(contract.build_artifact(), option=orjson.OPT_SORT_KEYS))
+    assert built == contract.artifact(), "run: python -c 'from diagnose import contract; contract.write_artifact()'"
