@@ -352,8 +352,22 @@ class CompiledPack:
 
     # -- the API scripts use --
 
-    def diagnose(self, snapshot: Mapping[str, Any], *, lang: str = "en", source: str | None = None) -> Report:
-        """Diagnose one snapshot: a parsed JSON object (or a `snapshot.Snapshot` model)."""
+    def diagnose(
+        self,
+        snapshot: Mapping[str, Any],
+        *,
+        lang: str = "en",
+        source: str | None = None,
+        explain: bool = False,
+        timeline: bool = False,
+        audience: str = "all",
+    ) -> Report:
+        """Diagnose one snapshot: a parsed JSON object (or a `snapshot.Snapshot` model).
+
+        ``explain`` adds near misses and, for undetermined rules, the values that would decide
+        them; ``timeline`` adds the snapshot's dated events; ``audience`` (customer, agent,
+        institution, all) keeps only what that reader may see.
+        """
         if hasattr(snapshot, "model_dump"):
             snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
         data = validate(snapshot, source=source)
@@ -362,7 +376,9 @@ class CompiledPack:
         if extra:
             shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
             warnings.append(f"ignored unknown fields: {shown}")
-        return self.diagnose_facts(data, factlib.derive(data), lang=lang, warnings=warnings)
+        return self.diagnose_facts(
+            data, factlib.derive(data), lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience
+        )
 
     def diagnose_many(self, snapshots: Iterable[Mapping[str, Any]], *, lang: str = "en") -> Iterator[Report | DiagnoseError]:
         """Reports in input order; an invalid snapshot yields its InvalidInput error instead of stopping."""
@@ -377,27 +393,41 @@ class CompiledPack:
         return [(cr, test(f)) for cr, test in self.tests]
 
     def diagnose_facts(
-        self, snapshot: Mapping[str, Any], f: Mapping[str, Any], *, lang: str = "en", warnings: list[str] | None = None
+        self,
+        snapshot: Mapping[str, Any],
+        f: Mapping[str, Any],
+        *,
+        lang: str = "en",
+        warnings: list[str] | None = None,
+        explain: bool = False,
+        timeline: bool = False,
+        audience: str = "all",
     ) -> Report:
+        from . import explain as ex
+
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
+        misses: list[tuple[str, str, ex.WhyNode]] = []
         for cr, test in self.tests:
             r = test(f)
             if r is False:
+                if explain:
+                    misses.append((cr.rule.id, cr.render("title", f, self.params, lang) or cr.rule.id, ex.why(cr.node, f)))
                 continue
             tr = trace(cr.node, f)
             if r is True:
                 fired.append((cr, tr))
             else:
                 title = cr.render("title", f, self.params, lang) or cr.rule.id
-                undetermined.append(Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing)))
+                unmet = ex.would_fire_if(ex.why(cr.node, f), lang) if explain else []
+                undetermined.append(Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing), unmet))
         findings = self._findings(fired, f, lang)
         line = snapshot["line"]
         summary = LineSummary(
             line.get("currency") or "CNY", line.get("status"), line["total_limit"], line["used"], line["available"], f["line.restore_gap"]
         )
         account = snapshot["account"]
-        return Report(
+        report = Report(
             schema_version="1",
             snapshot=SnapshotRef(account["id"], snapshot["as_of"].isoformat(), account["product"]),
             ruleset=self.ruleset,
@@ -408,9 +438,14 @@ class CompiledPack:
             undetermined=undetermined,
             warnings=list(warnings or []),
             disabled=list(self.disabled),
+            near_misses=ex.near_misses(misses, lang) if explain else [],
+            timeline=ex.timeline(snapshot, lang) if timeline else [],
         )
+        return ex.for_audience(report, audience, f) if audience != "all" else report
 
     def _findings(self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str) -> list[Finding]:
+        from .explain import clears_when
+
         cands = [
             ranking.Candidate(
                 cr.rule.id, ranking.base_score(cr.rule.severity, cr.rule.weight, tr.evidence), cr.rule.contributing, tuple(cr.rule.explains)
@@ -438,6 +473,7 @@ class CompiledPack:
                     remedies=self._remedies(cr, f, lang),
                     explains=sorted(t for t in rule.explains if t in present),
                     explained_by=explained_by.get(rule.id, []),
+                    clears_when=clears_when(cr.node, f, lang),
                 )
             )
         return out

@@ -68,6 +68,43 @@ class Remedies(_Data):
 
 
 @dataclass(frozen=True)
+class ClearStep(_Data):
+    """One change of facts that would clear a finding, and when it is expected if the snapshot says."""
+
+    fact: str
+    needed: str
+    eta: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Unmet(_Data):
+    """An unknown fact and the value of it that would make an undetermined rule's condition hold."""
+
+    fact: str
+    needed: str
+
+
+@dataclass(frozen=True)
+class NearMiss(_Data):
+    """A rule that did not fire but came close: its distance (0..1) and where it fell short."""
+
+    rule_id: str
+    title: str
+    distance: float
+    summary: str
+
+
+@dataclass(frozen=True)
+class Event(_Data):
+    """A dated event of the snapshot, for the timeline."""
+
+    at: str
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Finding(_Data):
     rank: int
     rule_id: str
@@ -81,6 +118,7 @@ class Finding(_Data):
     remedies: Remedies
     explains: list[str] = field(default_factory=list)
     explained_by: list[str] = field(default_factory=list)
+    clears_when: list[ClearStep] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,6 +127,7 @@ class Undetermined(_Data):
     family: str
     title: str
     missing: list[str]
+    would_fire_if: list[Unmet] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -135,6 +174,9 @@ class Report(_Data):
     undetermined: list[Undetermined]
     warnings: list[str]
     disabled: list[Disabled] = field(default_factory=list)
+    audience: str = "all"
+    near_misses: list[NearMiss] = field(default_factory=list)
+    timeline: list[Event] = field(default_factory=list)
 
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""

@@ -11,11 +11,11 @@ import sys
 import typer
 
 from ..errors import DiagnoseError, ExitCode
-from . import rules, run
+from . import rules, run, why
 from .common import app, err
 
 app.add_typer(rules.rules_app, name="rules")
-__all__ = ["app", "entry", "main", "run"]
+__all__ = ["app", "entry", "main", "run", "why"]
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -25,6 +25,13 @@ class Lang(str, Enum):
     zh = "zh"
 
 
+class Audience(str, Enum):
+    customer = "customer"
+    agent = "agent"
+    institution = "institution"
+    all = "all"
+
+
 class Severity(str, Enum):
     critical = "critical"
     high = "high"
@@ -50,4 +57,7 @@ def width() -> int:
 
 
 def err(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """One message on standard error; what it quotes from a snapshot or a pack cannot drive the terminal."""
+    from ..formats import clean
+
+    sys.stderr.write(clean(message.rstrip("\n")) + "\n")

@@ -9,18 +9,37 @@ import typer
 
 from ..errors import CheckFailed
 from ..formats import ReportFormat
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, width
+from .common import Audience, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, width
+
+
+def view_audience(fmt: ReportFormat, audience: Audience | None) -> str:
+    """A chat message is for the customer; other views default to the agent, JSON to everything."""
+    if fmt is ReportFormat.message:
+        return "customer"
+    if audience is not None:
+        return audience.value
+    return "all" if fmt is ReportFormat.json else "agent"
 
 
 @app.command()
 def run(
     snapshot: Annotated[str, typer.Argument(metavar="SNAPSHOT", help="Snapshot JSON file, or - for standard input.", show_default=False)],
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="rich (terminal), json (scripts) or markdown.")] = ReportFormat.rich,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="rich (terminal), json (scripts), markdown, or message (a reply to paste to the customer)."),
+    ] = ReportFormat.rich,
     lang: LangOpt = Lang.en,
     rules: RulesOpt = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Show only the N most likely causes.")] = None,
     fail_on: Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse holds.")] = None,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
+    audience: Annotated[
+        Audience | None,
+        typer.Option(
+            "--audience", help="Who reads it: customer, agent (the default for views), institution, or all (the default for json)."
+        ),
+    ] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Add near misses and what would decide the undetermined rules.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""
@@ -30,7 +49,9 @@ def run(
 
     pack = load_pack(rules)
     data, source = read_snapshot(snapshot, max_bytes=max_bytes)
-    report = pack.diagnose(data, lang=lang.value, source=source)
+    reader = view_audience(fmt, audience)
+    timeline = fmt in (ReportFormat.rich, ReportFormat.markdown)
+    report = pack.diagnose(data, lang=lang.value, source=source, explain=explain, timeline=timeline, audience=reader)
     if top is not None and fmt is ReportFormat.json:
         report = report.limited(top)
     options = Options(lang=lang.value, color=color(), width=width(), top=top)

@@ -16,6 +16,7 @@ class ReportFormat(str, Enum):
     rich = "rich"
     json = "json"
     markdown = "markdown"
+    message = "message"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ _MODULES = {
     ReportFormat.rich: "richview",
     ReportFormat.json: "jsonfmt",
     ReportFormat.markdown: "markdown",
+    ReportFormat.message: "message",
 }
 
 
@@ -43,9 +45,20 @@ def renderer(fmt: ReportFormat) -> Renderer:
     return module.render  # type: ignore[no-any-return]
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (ESC starts terminal sequences), bidi overrides and marks (text that reads backwards),
+# and lone surrogates (text no encoder will write). Tab and newline stay unless the text must stay on one line.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def clean(value: Any) -> str:
-    """Text from a snapshot or a pack, made inert for a terminal: control and bidi characters become visible."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 256 else f"\\u{ord(m.group(0)):04x}", str(value))
+def _visible(m: re.Match[str]) -> str:
+    code = ord(m.group(0))
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
+def clean(value: Any, *, inline: bool = False) -> str:
+    """Text from a snapshot or a pack, made inert for a terminal: control and bidi characters become visible.
+
+    With ``inline``, tab and line breaks are shown as escapes too: for values that must not start a line of their own.
+    """
+    return (_CONTROL_INLINE if inline else _CONTROL).sub(_visible, str(value))

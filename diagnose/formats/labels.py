@@ -44,6 +44,13 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "no",
         "ruleset": "Rule pack",
         "more": "more causes not shown (--top)",
+        "clears": "What would restore the limit",
+        "timeline": "Timeline",
+        "near_misses": "Near misses (rules that almost held)",
+        "would_fire_if": "Would hold if",
+        "distance": "Distance",
+        "summary": "Where it fell short",
+        "now": "now",
     },
     "zh": {
         "account": "账户",
@@ -86,6 +93,13 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "否",
         "ruleset": "规则包",
         "more": "条原因未显示（--top）",
+        "clears": "恢复额度的条件",
+        "timeline": "时间线",
+        "near_misses": "接近成立的规则",
+        "would_fire_if": "满足以下条件即成立",
+        "distance": "差距",
+        "summary": "未满足之处",
+        "now": "当前",
     },
 }
 

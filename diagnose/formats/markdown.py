@@ -20,6 +20,19 @@ def md(value: object) -> str:
     return _SPECIAL.sub(r"\\\1", clean(value)).replace("\n", " ")
 
 
+def code(value: object, *, cell: bool = True) -> str:
+    """Literal text as a code span: backslash escapes do not work inside one, so the fence outgrows any run of backticks.
+
+    In a table ``cell`` a pipe must still be escaped (GFM removes that backslash before reading the span).
+    """
+    text = clean(value, inline=True)
+    if cell:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def render(report: Report, options: Options) -> str:
     lang = options.lang
     snap, line = report.snapshot, report.line
@@ -35,6 +48,12 @@ def render(report: Report, options: Options) -> str:
         f"{label(lang, 'gap')} {show_value(line.restore_gap, 'line.restore_gap', lang)} {md(line.currency)}",
         "",
     ]
+    if report.timeline:
+        out += [f"## {label(lang, 'timeline')}", ""]
+        for event in report.timeline:
+            when = md(event.at[:16].replace("T", " "))
+            out.append(f"- **{when}** ◆ **{md(event.label)}**" if event.kind == "as_of" else f"- {when} {md(event.label)}")
+        out.append("")
     findings = report.findings[: options.top] if options.top else report.findings
     out.append(f"## {label(lang, 'findings')}")
     out.append("")
@@ -45,7 +64,7 @@ def render(report: Report, options: Options) -> str:
         out += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for f in findings:
             out.append(
-                f"| {f.rank} | `{md(f.rule_id)}` | {family(lang, f.family)} | {severity(lang, f.severity)} | {f.score:.2f} | {md(f.title)} |"
+                f"| {f.rank} | {code(f.rule_id)} | {family(lang, f.family)} | {severity(lang, f.severity)} | {f.score:.2f} | {md(f.title)} |"
             )
         out.append("")
     for f in findings:
@@ -65,7 +84,7 @@ def render(report: Report, options: Options) -> str:
         ]
         for e in f.evidence:
             holds = {True: label(lang, "yes"), False: label(lang, "no"), None: label(lang, "unknown")}[e.result]
-            out.append(f"| `{md(e.fact)}` | {md(expected_text(e, lang))} | {md(show_value(e.actual, e.fact, lang))} | {holds} |")
+            out.append(f"| {code(e.fact)} | {md(expected_text(e, lang))} | {md(show_value(e.actual, e.fact, lang))} | {holds} |")
         out.append("")
         for aud in ("customer", "agent", "institution"):
             items = getattr(f.remedies, aud)
@@ -79,10 +98,10 @@ def render(report: Report, options: Options) -> str:
             "|---|---|---|",
         ]
         for u in report.undetermined:
-            out.append(f"| `{md(u.rule_id)}` | {md(u.title)} | {', '.join('`' + md(m) + '`' for m in u.missing)} |")
+            out.append(f"| {code(u.rule_id)} | {md(u.title)} | {', '.join(code(m) for m in u.missing)} |")
         out.append("")
     if report.disabled:
-        out += [f"## {label(lang, 'disabled')}", ""] + [f"- `{md(d.rule_id)}`: {md(d.reason)}" for d in report.disabled] + [""]
+        out += [f"## {label(lang, 'disabled')}", ""] + [f"- {code(d.rule_id, cell=False)}: {md(d.reason)}" for d in report.disabled] + [""]
     if report.warnings:
         out += [f"## {label(lang, 'warnings')}", ""] + [f"- {md(w)}" for w in report.warnings] + [""]
     out.append(f"_{label(lang, 'ruleset')}: {md(report.ruleset.name)} {md(report.ruleset.version)} ({md(report.ruleset.digest)})_")

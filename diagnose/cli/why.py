@@ -1,0 +1,51 @@
+"""`diagnose why RULE_ID SNAPSHOT`: one rule's whole condition tree on one snapshot, and how close it came."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from .common import DebugOpt, Lang, LangOpt, RulesOpt, app
+
+
+class WhyFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def why(
+    rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="The rule to explain, e.g. LIQ-FUNDER-QUOTA.", show_default=False)],
+    snapshot: Annotated[str, typer.Argument(metavar="SNAPSHOT", help="Snapshot JSON file, or - for standard input.", show_default=False)],
+    fmt: Annotated[WhyFormat, typer.Option("--format", "-f", help="text or json.")] = WhyFormat.text,
+    lang: LangOpt = Lang.en,
+    rules: RulesOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Why a rule did or did not fire: every condition with its result, the nearest miss, what would decide it."""
+    import difflib
+
+    from .. import contract, explain, facts, load_pack
+    from ..inputs import read_snapshot
+    from ..report import dumps
+
+    pack = load_pack(rules)
+    ids = [cr.rule.id for cr in pack.rules]
+    if rule_id not in ids:
+        near = difflib.get_close_matches(rule_id.upper(), ids, n=1)
+        raise UsageError(
+            f"no rule {rule_id!r} in pack {pack.name}", hint=f"did you mean {near[0]}?" if near else "`diagnose rules list` shows the rules"
+        )
+    data, source = read_snapshot(snapshot)
+    f = facts.derive(contract.validate(data, source=source))
+    cr = pack.rule(rule_id)
+    title = cr.render("title", f, pack.params, lang.value) or rule_id
+    result = explain.why_report(cr.rule, cr.node, f, lang.value, title)
+    if fmt is WhyFormat.json:
+        sys.stdout.write(dumps(result) + "\n")
+    else:
+        sys.stdout.write(explain.why_text(result, explain.why(cr.node, f), lang.value))

@@ -1,0 +1,194 @@
+"""Explanations: `why` trees and nearest misses, what would clear a finding, timelines, audiences and chat messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from diagnose import contract, explain, facts
+from diagnose.cli import main
+from diagnose.engine import CompiledPack
+
+from .conftest import EXAMPLES, load_json
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_why_on_a_rule_that_fires(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "why", "LIQ-FUNDER-QUOTA", str(EXAMPLES / "contract-example.json"))
+    assert code == 0
+    assert out == (
+        "LIQ-FUNDER-QUOTA: The funding partner's quota for this period is used up\n"
+        "result: fires\n"
+        "\n"
+        "✔ ALL (2 of 2 hold)\n"
+        "├── ✔ funding.funder_quota_remaining_pct <= 5% (funder_quota_low_pct): actual 1.5%\n"
+        "└── ✔ line.limit_short == yes: actual yes\n"
+        "\n"
+        "would clear when:\n"
+        "  the funding partner's quota is replenished\n"
+    )
+
+
+def test_why_on_a_rule_that_does_not_fire_gives_the_nearest_miss(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "why", "LIQ-FUNDER-PAUSED", str(EXAMPLES / "contract-example.json"))
+    assert code == 0
+    assert out == (
+        "LIQ-FUNDER-PAUSED: The funding partner has paused new lending\n"
+        "result: does not fire\n"
+        "\n"
+        "✘ ANY (0 of 2 hold)\n"
+        "├── ✘ funding.funder_paused == yes: actual no\n"
+        "└── ✘ funding.funder_delinquency_rate >= 5% (funder_delinquency_pause_rate): actual 2.1%\n"
+        "\n"
+        "nearest miss: none of 2 alternatives holds; closest: funding.funder_delinquency_rate: "
+        "needed >= 5% (funder_delinquency_pause_rate), found 2.1%\n"
+    )
+
+
+def test_why_on_an_all_rule_counts_what_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "why", "POL-TIGHTENING", str(EXAMPLES / "contract-example.json"), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["result"] is False
+    assert data["nearest_miss"].startswith("1 of 3 conditions hold; fails on policy.direction: needed == tightening, found neutral;")
+    assert [c["result"] for c in data["tree"]["children"]] == [False, True, False]
+
+
+def test_why_on_an_undetermined_rule_says_what_would_decide_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "why", "PRD-TEMP-LIMIT-EXPIRED", str(EXAMPLES / "contract-example.json"), "-f", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["result"] is None
+    assert data["would_fire_if"] == [
+        {"fact": "line.temporary_limit.days_since_expiry", "needed": ">= 0 and <= 30 (temp_limit_recent_days)"}
+    ]
+
+
+def test_why_names_an_unknown_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "why", "LIQ-QUOTA", str(EXAMPLES / "healthy.json"))
+    assert code == 2 and "did you mean LIQ-FUNDER-QUOTA?" in err
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLE_FILES if p.stem not in ("healthy",)], ids=lambda p: p.stem)
+def test_why_for_every_example_top_rule_and_a_quiet_rule(pack: CompiledPack, path: Path) -> None:
+    f = facts.derive(contract.validate(load_json(path)))
+    report = pack.diagnose(load_json(path))
+    top = pack.rule(report.findings[0].rule_id)
+    assert explain.why(top.node, f).result is True
+    quiet = next(cr for cr, r in pack.evaluate(f) if r is False)
+    root = explain.why(quiet.node, f)
+    assert root.result is False
+    summary = explain.nearest_miss(root)
+    assert "needed" in summary and "found" in summary
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_every_finding_says_what_would_clear_it(pack: CompiledPack, path: Path) -> None:
+    report = pack.diagnose(load_json(path))
+    for finding in report.findings:
+        assert finding.clears_when, finding.rule_id
+        assert all(step.fact and step.needed and step.text for step in finding.clears_when)
+
+
+@pytest.mark.parametrize(
+    ("example", "rule", "fact", "eta"),
+    [
+        ("ops-maintenance", "OPS-MAINTENANCE", "system.maintenance_active", "2024-04-13T07:00:00+08:00"),
+        ("ops-repayment-unposted", "OPS-REPAYMENT-UNPOSTED", "repayments.unposted_hours_interbank", "2024-03-04T15:30:00+08:00"),
+        ("brw-cooling-off", "BRW-COOLING-OFF", "credit.days_since_cure", "2024-09-08"),
+        ("ops-batch-window", "OPS-BATCH-WINDOW", "system.batch_active", "2024-05-21T02:00:00+08:00"),
+        ("liq-period-end", "LIQ-PERIOD-END", "calendar.days_to_quarter_end", "2025-01-01"),
+    ],
+)
+def test_clears_when_gives_the_time_the_snapshot_allows(pack: CompiledPack, example: str, rule: str, fact: str, eta: str) -> None:
+    report = pack.diagnose(load_json(EXAMPLES / f"{example}.json"))
+    finding = next(f for f in report.findings if f.rule_id == rule)
+    step = next(s for s in finding.clears_when if s.fact == fact)
+    assert step.eta == eta
+
+
+def test_cooling_off_eta_is_cure_plus_the_period(pack: CompiledPack) -> None:
+    data = load_json(EXAMPLES / "brw-cooling-off.json")
+    as_of = data["as_of"][:10]
+    from datetime import date, timedelta
+
+    cure_days = data["credit"]["days_since_cure"]
+    expected = date.fromisoformat(as_of) + timedelta(days=90 - cure_days + 1)
+    finding = next(f for f in pack.diagnose(data).findings if f.rule_id == "BRW-COOLING-OFF")
+    assert finding.clears_when[0].eta == expected.isoformat()
+
+
+def test_explain_adds_near_misses_and_deciding_values(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "run", str(EXAMPLES / "liq-period-end.json"), "-f", "json", "--explain")
+    assert code == 0
+    report = json.loads(out)
+    misses = {m["rule_id"]: m for m in report["near_misses"]}
+    assert "LIQ-FUNDER-QUOTA" in misses and 0 < misses["LIQ-FUNDER-QUOTA"]["distance"] <= 0.2
+    assert all(u["would_fire_if"] for u in report["undetermined"])
+    code, plain, _ = cli(capsys, "run", str(EXAMPLES / "liq-period-end.json"), "-f", "json")
+    assert json.loads(plain)["near_misses"] == []
+
+
+def test_rich_view_has_a_timeline_with_now_marked(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "run", str(EXAMPLES / "contract-example.json"))
+    assert code == 0
+    assert "Timeline" in out
+    lines = out.splitlines()
+    paid = next(i for i, line in enumerate(lines) if "rp-20240114-01 of 20,000.00 submitted" in line)
+    posted = next(i for i, line in enumerate(lines) if "rp-20240114-01 posted" in line)
+    now = next(i for i, line in enumerate(lines) if "◆" in line)
+    assert paid < posted < now
+    assert "38,000.00 should be available" in lines[now]
+
+
+INTERNAL = re.compile(r"\b[a-z_]+\.[a-z_][a-z0-9_.]*\b")
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_customer_message_has_nothing_internal(capsys: pytest.CaptureFixture[str], pack: CompiledPack, path: Path, lang: str) -> None:
+    code, out, err = cli(capsys, "run", str(path), "--audience", "customer", "--format", "message", "--lang", lang)
+    assert code == 0, err
+    assert not INTERNAL.findall(out), INTERNAL.findall(out)
+    data: dict[str, Any] = load_json(path)
+    funder = (data.get("funding") or {}).get("funder")
+    if funder:
+        assert funder not in out
+    for incident in (data.get("system") or {}).get("incidents") or []:
+        assert incident["id"] not in out
+    full = pack.diagnose(data, lang=lang)
+    for finding in full.findings:
+        for remedy in finding.remedies.institution + finding.remedies.agent:
+            assert remedy not in out
+    if lang == "zh":
+        assert "您好" in out
+
+
+def test_customer_audience_in_json_keeps_the_keys_and_drops_internals(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "run", str(EXAMPLES / "liq-funder-paused.json"), "-f", "json", "--audience", "customer")
+    assert code == 0
+    report = json.loads(out)
+    assert report["audience"] == "customer" and report["undetermined"] == []
+    for f in report["findings"]:
+        assert f["evidence"] == [] and f["remedies"]["agent"] == [] and f["remedies"]["institution"] == []
+        assert f["remedies"]["customer"]
+    funder = load_json(EXAMPLES / "liq-funder-paused.json")["funding"]["funder"]
+    assert funder not in out
+
+
+def test_agent_view_hides_institution_remedies_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "run", str(EXAMPLES / "contract-example.json"))
+    assert code == 0 and "For the support agent" in out and "For the institution" not in out
+    code, out, _ = cli(capsys, "run", str(EXAMPLES / "contract-example.json"), "--audience", "all")
+    assert "For the institution" in out
