@@ -36,16 +36,31 @@ def show(value: Any, fact: str | None, lang: str) -> str:
     return textlib.format_value(value, None, spec, lang)
 
 
+_SAY = {
+    "en": {
+        "exists": "known", "missing": "unknown", "between": "between {lo} and {hi}", "outside": "outside {lo} to {hi}",
+        "and": " and ", "held": "{held} of {total} conditions hold; fails on ", "none": "none of {total} alternatives holds; closest: ",
+        "miss": "{fact}: needed {needed}, found {found}", "compare": "known, to compare with {fact}",
+    },
+    "zh": {
+        "exists": "已知", "missing": "未知", "between": "介于 {lo} 与 {hi} 之间", "outside": "不在 {lo} 至 {hi} 之间",
+        "and": " 且 ", "held": "{total} 个条件中 {held} 个成立；未满足：", "none": "{total} 个备选条件均不成立；最接近的是：",
+        "miss": "{fact}：需要 {needed}，实际 {found}", "compare": "已知，用于与 {fact} 比较",
+    },
+}  # fmt: skip
+
+
+def _say(lang: str, key: str, **values: Any) -> str:
+    return _SAY.get(lang, _SAY["en"])[key].format(**values)
+
+
 def condition(op: str, expected: Any, fact: str, lang: str, param: str | None = None) -> str:
     """`<= 5%` or `between 1 and 3`, with the parameter it came from."""
     if op in ("exists", "missing"):
-        return op
-    if op == "between":
+        return _say(lang, op)
+    if op in ("between", "outside"):
         lo, hi = expected
-        shown = f"between {show(lo, fact, lang)} and {show(hi, fact, lang)}"
-    elif op == "outside":
-        lo, hi = expected
-        shown = f"outside {show(lo, fact, lang)} to {show(hi, fact, lang)}"
+        shown = _say(lang, op, lo=show(lo, fact, lang), hi=show(hi, fact, lang))
     else:
         shown = f"{op} {show(expected, fact, lang)}"
     return shown + (f" ({param})" if param else "")
@@ -181,17 +196,23 @@ def failing(node: WhyNode) -> list[WhyNode]:
 
 def nearest_miss(root: WhyNode, lang: str = "en") -> str:
     """One line: how close a rule that did not fire came to firing."""
-    miss = failing(root)
     parts = [
-        f"{leaf.fact}: needed {condition(leaf.op or '', leaf.expected, leaf.fact or '', lang, leaf.param)}, found {show(leaf.actual, leaf.fact, lang)}"
-        for leaf in miss
+        _say(
+            lang,
+            "miss",
+            fact=leaf.fact,
+            needed=condition(leaf.op or "", leaf.expected, leaf.fact or "", lang, leaf.param),
+            found=show(leaf.actual, leaf.fact, lang),
+        )
+        for leaf in failing(root)
     ]
+    joined = "; ".join(parts)
     if root.kind == "all":
         held = sum(1 for c in root.children if c.result is True)
-        return f"{held} of {len(root.children)} conditions hold; fails on " + "; ".join(parts)
+        return _say(lang, "held", held=held, total=len(root.children)) + joined
     if root.kind == "any":
-        return f"none of {len(root.children)} alternatives holds; closest: " + "; ".join(parts)
-    return "; ".join(parts)
+        return _say(lang, "none", total=len(root.children)) + joined
+    return joined
 
 
 def would_fire_if(root: WhyNode, lang: str = "en") -> list[Unmet]:
@@ -202,8 +223,8 @@ def would_fire_if(root: WhyNode, lang: str = "en") -> list[Unmet]:
             if leaf.actual is None:
                 needed.setdefault(leaf.fact, []).append(condition(leaf.op or "", leaf.expected, leaf.fact, lang, leaf.param))
             elif leaf.ref is not None:
-                needed.setdefault(leaf.ref, []).append(f"known, to compare with {leaf.fact}")
-    return [Unmet(fact, " and ".join(dict.fromkeys(conds))) for fact, conds in needed.items()]
+                needed.setdefault(leaf.ref, []).append(_say(lang, "compare", fact=leaf.fact))
+    return [Unmet(fact, _say(lang, "and").join(dict.fromkeys(conds))) for fact, conds in needed.items()]
 
 
 def near_misses(rules: list[tuple[str, str, WhyNode]], lang: str, threshold: float = 0.2) -> list[NearMiss]:
@@ -422,17 +443,12 @@ _T = {
         "now_ok": "快照时刻：可用 {available}，额度 {total}",
     },
 }
-_WORDS = {
-    "zh": {
-        "refused": "被拒", "approved": "已批准", "error": "出错", "balance": "余额", "bank_card": "银行卡",
-        "auto_debit": "自动扣款", "interbank": "跨行转账", "tightening": "收紧", "loosening": "放宽", "neutral": "中性",
-        "lending": "借款", "repayment": "还款", "limit": "额度", "all": "全部",
-    },
-}  # fmt: skip
 
 
 def _word(value: Any, lang: str) -> str:
-    return _WORDS.get(lang, {}).get(str(value), str(value)) if value is not None else ""
+    if value is None:
+        return ""
+    return textlib.ENUM_ZH.get(str(value), str(value)) if lang == "zh" else str(value)
 
 
 def timeline(s: Mapping[str, Any], lang: str, *, days: int = 45, limit: int = 24) -> list[Event]:
@@ -558,20 +574,33 @@ def for_audience(report: Any, audience: str, f: Mapping[str, Any]) -> Any:
 # --- `diagnose why`: one rule, the whole tree ----------------------------------------------
 
 _MARK = {True: "✔", False: "✘", None: "?"}
-_VERDICT = {True: "fires", False: "does not fire", None: "undetermined (data missing)"}
+_WHY = {
+    "en": {
+        True: "fires", False: "does not fire", None: "undetermined (data missing)", "result": "result", "actual": "actual",
+        "held": "{held} of {total} hold", "miss": "nearest miss", "decide": "would be decided by", "fires_if": "fires if",
+        "clear": "would clear when",
+    },
+    "zh": {
+        True: "成立", False: "不成立", None: "无法判断（缺少数据）", "result": "结果", "actual": "实际",
+        "held": "{total} 项中 {held} 项成立", "miss": "最接近之处", "decide": "可由以下数据判定", "fires_if": "满足即成立",
+        "clear": "满足以下条件即可消除",
+    },
+}  # fmt: skip
 
 
 def tree_lines(node: WhyNode, lang: str = "en") -> list[str]:
     """The condition tree as text: each node's result, each leaf's threshold against its actual value."""
 
+    words = _WHY.get(lang, _WHY["en"])
+
     def head(n: WhyNode) -> str:
         if n.kind == "leaf":
             needed = condition(n.op or "", n.expected, n.fact or "", lang, n.param or n.ref)
-            return f"{_MARK[n.result]} {n.fact} {needed}: actual {show(n.actual, n.fact, lang)}"
+            return f"{_MARK[n.result]} {n.fact} {needed}: {words['actual']} {show(n.actual, n.fact, lang)}"
         held = sum(1 for c in n.children if c.result is True)
         if n.kind == "not":
             return f"{_MARK[n.result]} NOT"
-        return f"{_MARK[n.result]} {n.kind.upper()} ({held} of {len(n.children)} hold)"
+        return f"{_MARK[n.result]} {n.kind.upper()} ({str(words['held']).format(held=held, total=len(n.children))})"
 
     lines: list[str] = []
 
@@ -600,12 +629,13 @@ def why_report(rule: Any, node: CNode, f: Mapping[str, Any], lang: str, title: s
 
 
 def why_text(data: Mapping[str, Any], root: WhyNode, lang: str = "en") -> str:
-    lines = [f"{data['rule_id']}: {data['title']}", f"result: {_VERDICT[data['result']]}", ""]
+    words = _WHY.get(lang, _WHY["en"])
+    lines = [f"{data['rule_id']}: {data['title']}", f"{words['result']}: {words[data['result']]}", ""]
     lines += tree_lines(root, lang)
     if "nearest_miss" in data:
-        lines += ["", f"nearest miss: {data['nearest_miss']}"]
+        lines += ["", f"{words['miss']}: {data['nearest_miss']}"]
     if data.get("would_fire_if"):
-        lines += ["", "would be decided by:"] + [f"  {u['fact']}: fires if {u['needed']}" for u in data["would_fire_if"]]
+        lines += ["", f"{words['decide']}:"] + [f"  {u['fact']}: {words['fires_if']} {u['needed']}" for u in data["would_fire_if"]]
     if data.get("clears_when"):
-        lines += ["", "would clear when:"] + [f"  {c['text']}" for c in data["clears_when"]]
+        lines += ["", f"{words['clear']}:"] + [f"  {c['text']}" for c in data["clears_when"]]
     return "\n".join(lines) + "\n"

@@ -92,8 +92,22 @@ _FILTERS: dict[str, Callable[[Any], str]] = {
 _BY_UNIT = {"money": "money", "ratio": "percent", "pct": "pct"}
 
 
+ENUM_ZH = {
+    "verified": "已认证", "pending": "处理中", "expired": "已过期", "failed": "失败", "active": "正常",
+    "inactive": "未激活", "unverified": "未验证", "valid": "有效", "frozen": "已冻结", "lost": "已挂失", "none": "无",
+    "revolving": "循环额度", "one_time": "一次性额度", "suspended": "已暂停", "closed": "已关闭", "migrated": "已迁移",
+    "succeeded": "成功", "not_attempted": "未尝试", "refused": "被拒", "approved": "已批准", "error": "出错",
+    "balance": "余额", "bank_card": "银行卡", "auto_debit": "自动扣款", "interbank": "跨行转账", "posted": "已入账",
+    "self": "自营资金", "co_lending": "联合贷款", "tightening": "收紧", "loosening": "放宽", "neutral": "中性",
+    "lending": "借款", "repayment": "还款", "limit": "额度", "all": "全部",
+}  # fmt: skip
+"""Chinese words for the contract's enum values, so a zh text never shows an English code word."""
+
+
 def format_value(value: Any, filt: str | None, spec: factlib.FactSpec | None, lang: str) -> str:
     """One value as a reader sees it; a value a filter cannot take is shown plainly."""
+    if lang == "zh" and spec is not None and spec.kind == "enum" and isinstance(value, str):
+        return ENUM_ZH.get(value, value)
     if filt is None and spec is not None and spec.unit in _BY_UNIT:
         filt = _BY_UNIT[spec.unit]
     if filt is None:
@@ -124,7 +138,10 @@ def _plain(value: Any, lang: str) -> str:
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if isinstance(value, (dict, list)) or hasattr(value, "model_fields"):
         return "…"
-    return str(value)
+    try:
+        return str(value)
+    except ValueError:  # a whole number too long for Python to print (sys.get_int_max_str_digits)
+        return "…"
 
 
 def render(

@@ -192,3 +192,45 @@ def test_agent_view_hides_institution_remedies_by_default(capsys: pytest.Capture
     assert code == 0 and "For the support agent" in out and "For the institution" not in out
     code, out, _ = cli(capsys, "run", str(EXAMPLES / "contract-example.json"), "--audience", "all")
     assert "For the institution" in out
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+_NAMES = re.compile(r"[A-Z]{2,}(-[A-Z0-9]+)*|[a-z_]+(\[\d*\])?(\.[a-z_0-9\[\]]+)+|\b[a-z0-9]+(_[a-z0-9]+)+\b|sha256:[0-9a-f]+")
+_TEXT_KEYS = {"title", "explanation", "customer", "agent", "institution", "text", "summary", "needed", "label", "warnings"}
+
+
+def _texts(value: Any, key: str = "") -> list[str]:
+    """The human texts of a JSON report (not its codes, facts and values)."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _texts(v, k)]
+    if isinstance(value, list):
+        return [s for v in value for s in _texts(v, key)]
+    return [value] if isinstance(value, str) and key in _TEXT_KEYS else []
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_chinese_output_has_no_english_prose(capsys: pytest.CaptureFixture[str], path: Path, fmt: str) -> None:
+    """--lang zh: Chinese throughout, except ids, field and parameter names, and the snapshot's own data."""
+    code, out, _ = cli(capsys, "run", str(path), "--lang", "zh", "--audience", "all", "--explain", "-f", fmt)
+    assert code == 0
+    if fmt == "json":
+        out = "\n".join(_texts(json.loads(out)))
+    else:
+        out = re.sub(r"\\(.)", r"\1", out)  # Markdown escapes
+        out = "\n".join(line for line in out.splitlines() if not line.startswith("_"))  # the rule pack line
+    data = sorted(_strings(load_json(path)), key=len, reverse=True)
+    for value in (v for v in data if " " in v):  # multi-word data first (notices, reasons), then names, then codes
+        out = out.replace(value, " ")
+    out = _NAMES.sub(" ", out)
+    for value in data:
+        out = out.replace(value, " ")
+    english = re.findall(r"\b[a-z]{3,}\b", _NAMES.sub(" ", out))
+    assert not english, sorted(set(english))

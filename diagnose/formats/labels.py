@@ -51,6 +51,8 @@ LABELS: dict[str, dict[str, str]] = {
         "distance": "Distance",
         "summary": "Where it fell short",
         "now": "now",
+        "op_exists": "known",
+        "op_missing": "unknown",
     },
     "zh": {
         "account": "账户",
@@ -100,6 +102,8 @@ LABELS: dict[str, dict[str, str]] = {
         "distance": "差距",
         "summary": "未满足之处",
         "now": "当前",
+        "op_exists": "已知",
+        "op_missing": "未知",
     },
 }
 

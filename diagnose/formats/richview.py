@@ -36,7 +36,7 @@ def show_value(value: Any, fact: str | None, lang: str) -> str:
 
 def expected_text(ev: Evidence, lang: str) -> str:
     if ev.op in ("exists", "missing"):
-        return ev.op
+        return label(lang, f"op_{ev.op}")
     shown = f"{ev.op} {show_value(ev.expected, ev.fact, lang)}"
     if ev.param:
         shown += f" ({ev.param})"
