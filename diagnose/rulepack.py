@@ -415,8 +415,10 @@ def load(path: str | Path | None = None) -> Pack:
 
     loaded = _load_located(manifest_path, display(manifest_path), problems)
     manifest: Manifest | None = None
+    manifest_at = Located(None)
     if loaded is not None:
         text, located = loaded
+        manifest_at = located
         hasher.update(b"pack.yaml\0" + text.encode() + b"\0")
         if not isinstance(located.data, dict):
             problems.append(PackProblem(display(manifest_path), "the manifest must be a mapping", code="invalid-value"))
@@ -427,6 +429,11 @@ def load(path: str | Path | None = None) -> Pack:
                 problems += _pydantic_problems(exc, located, display(manifest_path))
     base: Pack | None = None
     if manifest is not None and manifest.extends == "default":
+        if root.resolve() == default_pack_path().resolve():
+            line, col = manifest_at.where(("extends",))
+            raise InvalidPack(
+                [PackProblem(display(manifest_path), "the default pack cannot extend itself", line, col, code="invalid-value")]
+            )
         base = load(default_pack_path())
         hasher.update(b"extends\0" + base.digest.encode())
 
@@ -471,12 +478,13 @@ def load(path: str | Path | None = None) -> Pack:
         for index, rule in enumerate(rule_file.rules):
             line, _ = located.where(("rules", index))
             if rule.id in own_ids:
+                id_line, id_col = located.where(("rules", index, "id"))
                 problems.append(
                     PackProblem(
                         shown,
                         f"duplicate rule id {rule.id} (first defined in {own_ids[rule.id]})",
-                        line,
-                        None,
+                        id_line,
+                        id_col,
                         rule.id,
                         code="duplicate-id",
                     )
@@ -490,19 +498,34 @@ def load(path: str | Path | None = None) -> Pack:
     if manifest is not None and manifest.overrides is not None:
         for name, value in manifest.overrides.parameters.items():
             if name not in parameters:
+                line, col = manifest_at.where(("overrides", "parameters", name, "__key__"))
                 problems.append(
                     PackProblem(
                         display(manifest_path),
                         f"override of unknown parameter `{name}`",
+                        line,
+                        col,
                         code="unknown-param",
-                        hint=_did_you_mean(name, list(parameters)),
+                        hint=_did_you_mean(name, list(parameters))
+                        or "`overrides.parameters` changes parameters the pack (or its base) declares",
                     )
                 )
                 continue
             parameters[name] = parameters[name].model_copy(update={"value": value})
-        for item in manifest.overrides.disable:
+        for n, item in enumerate(manifest.overrides.disable):
             if item.id not in rules:
-                problems.append(PackProblem(display(manifest_path), f"cannot disable unknown rule {item.id}", code="unknown-rule"))
+                line, col = manifest_at.where(("overrides", "disable", n, "id"))
+                problems.append(
+                    PackProblem(
+                        display(manifest_path),
+                        f"cannot disable unknown rule {item.id}",
+                        line,
+                        col,
+                        item.id,
+                        _did_you_mean(item.id, sorted(rules)),
+                        code="unknown-rule",
+                    )
+                )
                 continue
             disabled[item.id] = item.reason
             del rules[item.id]
@@ -633,6 +656,7 @@ def check(pack: Pack) -> list[PackProblem]:
     """Problems that make a pack unusable: unknown facts, params, rules, type errors, bad templates, cycles."""
     out: list[PackProblem] = []
     ids = {r.id for r in pack.rules}
+    known = ids | set(pack.disabled)  # a link to a rule the pack disabled is fine: it never fires
     families = set(pack.families())
     catalog = factlib.catalog()
     for rule in pack.rules:
@@ -649,7 +673,7 @@ def check(pack: Pack) -> list[PackProblem]:
                 "unknown-family",
             )
         for target in rule.explains:
-            if target not in ids:
+            if target not in known:
                 at(
                     ("explains",),
                     f"`explains` names {target}, which is not a rule of this pack",
@@ -678,7 +702,12 @@ def check(pack: Pack) -> list[PackProblem]:
                             "unknown-param",
                         )
                 elif not factlib.is_fact_path(name):
-                    at(tpath, f"template names unknown fact `{name}`", _did_you_mean(name, list(catalog)), "unknown-fact")
+                    at(
+                        tpath,
+                        f"template names unknown fact `{name}`",
+                        _did_you_mean(name, list(catalog)) or "`diagnose facts` lists every fact",
+                        "template-fact",
+                    )
                 if filt is not None and filt not in FILTERS:
                     at(tpath, f"unknown template filter `{filt}`", f"filters: {', '.join(FILTERS)}", "template")
     out += _cycles(pack)
@@ -749,13 +778,13 @@ def _cycles(pack: Pack) -> list[PackProblem]:
                 if key not in reported:
                     reported.add(key)
                     src = pack.sources.get(node)
-                    line = src.located.where(("rules", src.index, "explains"))[0] if src else None
+                    line, col = src.located.where(("rules", src.index, "explains")) if src else (None, None)
                     out.append(
                         PackProblem(
                             src.file if src else str(pack.root),
                             f"`explains` forms a cycle: {' -> '.join(cycle)}",
                             line,
-                            None,
+                            col,
                             node,
                             "a cause cannot explain itself; remove one link",
                             "cycle",

@@ -1,38 +1,202 @@
-"""`diagnose rules ...`: test, lint, list and show the rules of a pack."""
+"""`diagnose rules ...`: lint, test, list, show and document the rules of a pack."""
 
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..errors import CheckFailed
-from .common import RulesOpt
+from ..ciformats import CIFormat, Options
+from ..errors import CheckFailed, UsageError
+from ..packfiles import MANIFEST
+from .common import Lang, LangOpt, RulesOpt, color, err
 
-rules_app = typer.Typer(help="Rule packs as code: test, lint, list and show rules.", no_args_is_help=True)
+rules_app = typer.Typer(help="Rule packs as code: lint, test, list, show and document rules.", no_args_is_help=True)
+
+PackArg = Annotated[
+    Path | None,
+    typer.Argument(metavar="[PACK]", help="Rule pack folder (default: the built-in pack); the same as --rules.", show_default=False),
+]
+FormatOpt = Annotated[
+    CIFormat, typer.Option("--format", "-f", help="text (people), json, junit (CI test reports), github (annotations) or sarif.")
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of standard output.", show_default=False)
+]
+
+
+class ViewFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+ViewOpt = Annotated[ViewFormat, typer.Option("--format", "-f", help="text or json.")]
+
+
+def _pack(positional: Path | None, rules: Path | None) -> Path | None:
+    """The pack named by the PACK argument or --rules (both may be given only if they agree)."""
+    if positional is not None and rules is not None and positional.resolve() != rules.resolve():
+        raise UsageError(f"two packs named: {positional} and --rules {rules}", hint="name the pack once, as PACK or with --rules")
+    return positional or rules
+
+
+def _is_pack(path: Path) -> bool:
+    return (path.is_dir() and (path / MANIFEST).is_file()) or path.name == MANIFEST
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _options(fmt: CIFormat, strict: bool = False, min_coverage: float | None = None, to_file: bool = False) -> Options:
+    from .. import __version__
+
+    return Options(
+        strict=strict, color=fmt is CIFormat.text and not to_file and color(), min_coverage=min_coverage, tool_version=__version__
+    )
+
+
+@rules_app.command("lint")
+def rules_lint(
+    pack_path: PackArg = None,
+    rules: RulesOpt = None,
+    fmt: FormatOpt = CIFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Check a pack without running it: every problem at file:line:column, with its rule, a message and a hint.
+
+    Exit 1 on errors (and on warnings with --strict); a pack that cannot even be loaded is linted too.
+    """
+    from ..ciformats import formatter
+    from ..lint import lint
+
+    result = lint(_pack(pack_path, rules))
+    options = _options(fmt, strict, to_file=output is not None)
+    _emit(formatter(fmt).lint(result, options), output)
+    summary = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
+    if fmt is not CIFormat.text or output is not None:
+        err(f"rules lint: {summary}")
+    if result.failed(strict):
+        raise CheckFailed(f"lint found {summary}" + (" (--strict)" if strict and not result.errors else ""))
 
 
 @rules_app.command("test")
 def rules_test(
-    pack_path: Annotated[Path | None, typer.Argument(metavar="[PACK]", help="Rule pack folder (default: the built-in pack).")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PACK] [CASES]...",
+            help="A pack folder (default: the built-in pack), then golden case files or folders of them (default: PACK/cases).",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOpt = None,
+    fmt: FormatOpt = CIFormat.text,
+    min_coverage: Annotated[
+        float | None,
+        typer.Option(
+            "--min-coverage", min=0, max=100, metavar="PCT", help="Fail when fewer than PCT% of rules both fired and stayed quiet."
+        ),
+    ] = None,
+    lang: LangOpt = Lang.en,
+    output: OutputOpt = None,
 ) -> None:
-    """Run every rule's own examples and report pass or fail per case."""
-    from ..engine import CompiledPack
-    from ..rulepack import load
-    from ..ruletest import run_examples
+    """Run every rule's own examples and the golden case files; report each case and the coverage reached."""
+    from ..ciformats import formatter
+    from ..ruletest import run
 
-    pack = CompiledPack.from_pack(load(pack_path or rules))
-    run_ = run_examples(pack)
-    for r in run_.results:
-        if not r.passed:
-            loc = f"{r.file}:{r.line}" if r.line else r.file
-            sys.stdout.write(f"FAIL {loc}: {r.name}: expected {r.expected}, got {r.actual}\n")
-            for d in r.details:
-                sys.stdout.write(f"     {d}\n")
-    passed = len(run_.results) - len(run_.failed)
-    sys.stdout.write(f"{passed} passed, {len(run_.failed)} failed\n")
-    if run_.failed:
-        raise CheckFailed(f"{len(run_.failed)} rule test(s) failed")
+    given = list(paths or [])
+    same = rules is not None and bool(given) and given[0].resolve() == rules.resolve()
+    pack_path = given.pop(0) if given and (rules is None or same) and _is_pack(given[0]) else None
+    pack = _pack(pack_path, rules)
+    cases = given
+    if not cases and pack is not None and (Path(pack) / "cases").is_dir():
+        cases = [Path(pack) / "cases"]
+    missing = [str(c) for c in cases if not c.exists()]
+    if missing:
+        raise UsageError(
+            f"no such case file or folder: {', '.join(missing)}", hint="PACK comes first; then golden case files (*.yaml) or folders"
+        )
+    result = run(pack, cases, lang=lang.value)
+    options = _options(fmt, min_coverage=min_coverage, to_file=output is not None)
+    _emit(formatter(fmt).test(result, options), output)
+    cov = result.coverage
+    summary = (
+        f"{len(result.passed)} passed, {len(result.failed)} failed, {len(result.skipped)} skipped; rule coverage {cov.rule_percent():g}%"
+    )
+    if fmt is not CIFormat.text or output is not None:
+        err(f"rules test: {summary}")
+    if result.failed:
+        raise CheckFailed(f"{len(result.failed)} rule test(s) failed")
+    if min_coverage is not None and not cov.meets(min_coverage):
+        raise CheckFailed(f"rule coverage {cov.rule_percent():g}% is below --min-coverage {min_coverage:g}%")
+
+
+@rules_app.command("list")
+def rules_list(pack_path: PackArg = None, rules: RulesOpt = None, lang: LangOpt = Lang.en, fmt: ViewOpt = ViewFormat.text) -> None:
+    """A table of the pack's rules: id, family, severity and title."""
+    from .. import load_pack
+    from ..formats import clean
+    from ..ruledoc import rows, table
+
+    pack = load_pack(_pack(pack_path, rules))
+    if fmt is ViewFormat.json:
+        import json
+
+        _emit(json.dumps(rows(pack, lang.value), ensure_ascii=False, indent=2) + "\n", None)
+    else:
+        _emit(clean(table(pack, lang.value)), None)
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(metavar="ID", help="The rule's id, e.g. LIQ-FUNDER-QUOTA.", show_default=False)],
+    pack_path: PackArg = None,
+    rules: RulesOpt = None,
+    lang: LangOpt = Lang.en,
+    fmt: ViewOpt = ViewFormat.text,
+) -> None:
+    """The whole rule, rendered for a reader: texts, condition, thresholds, remedies and examples."""
+    import difflib
+
+    from ..formats import clean
+    from ..ruledoc import show, show_data
+    from ..rulepack import load
+
+    pack = load(_pack(pack_path, rules))
+    ids = [r.id for r in pack.rules]
+    wanted = rule_id.strip().upper()
+    if wanted not in ids:
+        if wanted in pack.disabled:
+            raise UsageError(f"rule {wanted} is disabled by this pack: {pack.disabled[wanted]}")
+        near = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.6)
+        raise UsageError(
+            f"no rule {rule_id} in pack {pack.name}", hint=f"did you mean {near[0]}?" if near else "`diagnose rules list` shows every rule"
+        )
+    if fmt is ViewFormat.json:
+        import json
+
+        _emit(json.dumps(show_data(pack, wanted), ensure_ascii=False, indent=2) + "\n", None)
+    else:
+        _emit(clean(show(pack, wanted, lang.value)), None)
+
+
+@rules_app.command("doc")
+def rules_doc(pack_path: PackArg = None, rules: RulesOpt = None, output: OutputOpt = None) -> None:
+    """The pack's rule reference as Markdown (docs/rules.md is the default pack's)."""
+    from ..ruledoc import render
+    from ..rulepack import load
+
+    _emit(render(load(_pack(pack_path, rules))), output)

@@ -1,0 +1,37 @@
+"""`diagnose schema snapshot|rules|report`: the JSON Schema of each file the tool reads or writes."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from .common import app
+
+
+class SchemaName(str, Enum):
+    snapshot = "snapshot"
+    rules = "rules"
+    report = "report"
+
+
+@app.command()
+def schema(
+    name: Annotated[SchemaName, typer.Argument(help="snapshot (input), rules (rule files and pack.yaml) or report (JSON output).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of snapshots, rule files or reports, generated from the models."""
+    from .. import schemas  # pydantic's schema generator is imported only here
+
+    text = schemas.dumps(schemas.generate(name.value))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -1,0 +1,102 @@
+"""JSON Schemas generated from the models: valid draft 2020-12, true to the files they describe, and not drifted from schemas/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+import diagnose
+from diagnose import schemas
+from diagnose.cli import main
+from diagnose.yamlpos import load as load_yaml
+
+from .conftest import EXAMPLES, ROOT, load_json
+
+FOLDER = ROOT / "schemas"
+RULE_FILES = sorted((ROOT / "rules").glob("*.yaml")) + sorted((ROOT / "tests" / "packs").glob("*/*.yaml"))
+
+
+def validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schemas.path(name, FOLDER).read_text(encoding="utf-8")))
+
+
+def messages(name: str, data: Any) -> list[str]:
+    return [e.message for e in validator(name).iter_errors(data)]
+
+
+@pytest.mark.parametrize("name", schemas.NAMES)
+def test_committed_schema_matches_the_models(name: str) -> None:
+    committed = json.loads(schemas.path(name, FOLDER).read_text(encoding="utf-8"))
+    assert committed == schemas.generate(name), (
+        f"schemas/{name}.schema.json is out of date: run `diagnose schema {name} -o schemas/{name}.schema.json` "
+        'or `python -c "from diagnose import schemas; schemas.write_all()"`'
+    )
+    assert schemas.path(name, FOLDER).read_text(encoding="utf-8") == schemas.dumps(committed)
+
+
+@pytest.mark.parametrize("name", schemas.NAMES)
+def test_schema_is_valid_draft_2020_12(name: str) -> None:
+    schema = json.loads(schemas.path(name, FOLDER).read_text(encoding="utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
+def test_example_snapshots_follow_the_snapshot_schema(path: Path) -> None:
+    assert messages("snapshot", load_json(path)) == []
+
+
+def test_snapshot_schema_rejects_what_the_contract_rejects() -> None:
+    snap = load_json(EXAMPLES / "healthy.json")
+    del snap["account"]
+    assert messages("snapshot", snap) == ["'account' is a required property"]
+    snap = load_json(EXAMPLES / "healthy.json")
+    snap["line"]["used"] = -5
+    assert messages("snapshot", snap) == ["-5 is less than the minimum of 0"]
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_pack_files_follow_the_rules_schema(path: Path) -> None:
+    assert messages("rules", load_yaml(path.read_text(encoding="utf-8")).data) == []
+
+
+@pytest.mark.parametrize("folder", ["unknown-key", "missing-key", "invalid-value", "missing-text", "missing-remedy"])
+def test_rules_schema_rejects_what_the_loader_rejects(folder: str) -> None:
+    data = load_yaml((ROOT / "tests" / "broken_packs" / folder / "rules.yaml").read_text(encoding="utf-8")).data
+    assert messages("rules", data)
+
+
+def test_reports_follow_the_report_schema() -> None:
+    pack = diagnose.load_pack()
+    for path in sorted(EXAMPLES.glob("*.json")):
+        assert messages("report", pack.diagnose(load_json(path)).to_dict()) == [], path.name
+    report = pack.diagnose(load_json(EXAMPLES / "liq-funder-quota.json")).to_dict()
+    report["verdict"] = "fine"
+    assert messages("report", report) == ["'fine' is not one of ['blocked', 'restricted', 'healthy']"]
+
+
+@pytest.mark.parametrize("name", schemas.NAMES)
+def test_schema_command_prints_the_committed_file(name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["schema", name]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out == schemas.path(name, FOLDER).read_text(encoding="utf-8")
+    target = tmp_path / f"{name}.json"
+    assert main(["schema", name, "--output", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == out
+
+
+def test_unknown_schema_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "pack"]) == 2
+    assert "'pack' is not one of" in capsys.readouterr().err
+
+
+def test_the_cli_imports_the_schema_generator_only_when_asked() -> None:
+    code = "import sys, diagnose.cli; print('diagnose.schemas' in sys.modules, 'pydantic.json_schema' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.split()[0] == "False"
