@@ -15,6 +15,7 @@ _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 UNKNOWN = {"en": "unknown", "zh": "未知"}
 MAX_RENDERED = 400
 """A filled-in value is cut to this many characters, whatever the snapshot holds."""
+_BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 Part = str | tuple[str, str | None]
 
@@ -130,6 +131,8 @@ def format_value(value: Any, filt: str | None, spec: factlib.FactSpec | None, la
             text = _plain(value, lang)
     else:
         text = _plain(value, lang)
+    if not text.isprintable():  # a value fills a place in a sentence: it cannot start a line or a column of its own
+        text = _BREAKS.sub(" ", text)
     return text if len(text) <= MAX_RENDERED else text[: MAX_RENDERED - 1] + "…"
 
 

@@ -40,6 +40,18 @@ def run(
         ),
     ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Add near misses and what would decide the undetermined rules.")] = False,
+    redact: Annotated[
+        bool, typer.Option("--redact", help="Replace the account id and the facts the pack marks sensitive with a keyed hash.")
+    ] = False,
+    redact_key: Annotated[
+        str | None,
+        typer.Option(
+            "--redact-key",
+            envvar="DIAGNOSE_REDACT_KEY",
+            help="Secret key of the --redact hash; prefer the environment variable (a flag shows in the process list).",
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""
@@ -54,6 +66,13 @@ def run(
     report = pack.diagnose(data, lang=lang.value, source=source, explain=explain, timeline=timeline, audience=reader)
     if top is not None and fmt is ReportFormat.json:
         report = report.limited(top)
+    if redact:
+        from ..redact import redact_for_pack, resolve_key
+
+        key, public = resolve_key(redact_key)
+        if public:
+            err("warning: --redact without a key uses the public default key: anyone can confirm a guessed value; set DIAGNOSE_REDACT_KEY")
+        report = redact_for_pack(report, pack, data, key=key)
     options = Options(lang=lang.value, color=color(), width=width(), top=top)
     sys.stdout.write(renderer(fmt)(report, options))
     sys.stdout.flush()

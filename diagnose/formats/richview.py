@@ -161,9 +161,9 @@ def _timeline(report: Report, lang: str) -> RenderableType:
     for event in report.timeline:
         when = event.at[:16].replace("T", " ")
         if event.kind == "as_of":
-            table.add_row(Text(when, style="bold"), Text("◆", style="bold magenta"), Text(clean(event.label), style="bold"))
+            table.add_row(Text(when, style="bold"), Text("◆", style="bold magenta"), Text(clean(event.label, inline=True), style="bold"))
         else:
-            table.add_row(when, "│", Text(clean(event.label)))
+            table.add_row(when, "│", Text(clean(event.label, inline=True)))
     return table
 
 
