@@ -121,32 +121,48 @@ def artifact() -> dict[str, Any]:
     return orjson.loads(ARTIFACT.read_bytes())  # type: ignore[no-any-return]
 
 
-def _resolve(node: Any) -> Any:
+def _resolve(node: Any, extra: str = "ignore") -> Any:
     if isinstance(node, list):
-        return [_resolve(n) for n in node]
+        return [_resolve(n, extra) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _resolve(v) for k, v in node.items()}
+    out = {k: _resolve(v, extra) for k, v in node.items()}
     fn = out.get("function")
     if isinstance(fn, str) and fn.startswith("scalars:"):
         out["function"] = _FUNCTIONS[fn[8:]]
+    if out.get("type") == "typed-dict":
+        out["extra_behavior"] = extra
     return out
 
 
-@lru_cache(maxsize=1)
-def validator() -> SchemaValidator:
-    return SchemaValidator(_resolve(artifact()["core_schema"]))
+@lru_cache(maxsize=2)
+def validator(extra: str = "ignore") -> SchemaValidator:
+    """The contract's validator; with ``extra="forbid"`` an unknown field is an `extra_forbidden` error."""
+    return SchemaValidator(_resolve(artifact()["core_schema"], extra))
 
 
 def validate(data: Any, *, source: str | None = None) -> dict[str, Any]:
     """Validate parsed JSON against the contract; return the snapshot as plain data, or raise InvalidInput."""
+    return checked(data, source=source)[0]
+
+
+def checked(data: Any, *, source: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The validated snapshot and the dotted paths of the fields the contract does not define.
+
+    One pass of the strict validator answers both in the usual case (no unknown field); only a
+    snapshot with unknown fields (which are warnings, never errors) is validated a second time.
+    """
     require_object(data, source)
     try:
-        return validator().validate_python(data)  # type: ignore[no-any-return]
+        return validator("forbid").validate_python(data), []
     except ValidationError as exc:
-        raise InvalidInput(problems_from(exc), source=source) from None
+        errors = exc.errors(include_url=False)
+        unknown = sorted(_dotted(tuple(e["loc"])) for e in errors if e["type"] == "extra_forbidden")
+        if len(unknown) < len(errors):
+            raise InvalidInput(problems_from(exc), source=source) from None
     except RecursionError:
         raise InvalidInput([Problem("", "nesting too deep")], source=source) from None
+    return validator().validate_python(data), unknown
 
 
 def require_object(data: Any, source: str | None) -> None:
@@ -158,44 +174,13 @@ def require_object(data: Any, source: str | None) -> None:
         )
 
 
-_Layout = tuple[frozenset[str], dict[str, tuple[bool, "_Layout"]]]
-
-
-@lru_cache(maxsize=1)
-def _layout() -> _Layout:
-    """The contract's objects as a tree: known keys, and which keys hold objects (or lists of them)."""
-    objects: dict[str, list[str]] = artifact()["objects"]
-
-    def node(path: str) -> _Layout:
-        children: dict[str, tuple[bool, _Layout]] = {}
-        for key in objects[path]:
-            sub = f"{path}.{key}" if path else key
-            if sub + "[]" in objects:
-                children[key] = (True, node(sub + "[]"))
-            elif sub in objects and key != "extensions":
-                children[key] = (False, node(sub))
-        return frozenset(objects[path]), children
-
-    return node("")
-
-
 def unknown_fields(data: dict[str, Any]) -> list[str]:
     """Dotted paths of input fields the contract does not define (outside ``extensions``)."""
-    found: list[str] = []
-    stack: list[tuple[_Layout, str, Any]] = [(_layout(), "", data)]
-    while stack:
-        (known, children), where, node = stack.pop()
-        extra = node.keys() - known
-        if extra:
-            found += [where + key for key in extra]
-        for key, (is_list, sub) in children.items():
-            value = node.get(key)
-            if is_list:
-                if type(value) is list:
-                    stack += [(sub, f"{where}{key}[{i}].", item) for i, item in enumerate(value) if type(item) is dict]
-            elif type(value) is dict:
-                stack.append((sub, f"{where}{key}.", value))
-    return sorted(found)
+    try:
+        validator("forbid").validate_python(data)
+    except ValidationError as exc:
+        return sorted(_dotted(tuple(e["loc"])) for e in exc.errors(include_url=False) if e["type"] == "extra_forbidden")
+    return []
 
 
 # --- readable errors ------------------------------------------------------------------------
@@ -271,9 +256,11 @@ def _kind(path: str) -> str | None:
 
 
 def problems_from(error: ValidationError) -> list[Problem]:
-    """Every validation error of one snapshot as a Problem with its dotted path and the bad value."""
+    """Every validation error of one snapshot as a Problem with its dotted path and the bad value (unknown fields are not errors)."""
     out = []
     for err in error.errors(include_url=False):
+        if err["type"] == "extra_forbidden":
+            continue
         path = _dotted(tuple(err["loc"]))
         out.append(Problem(path, _message(err, _kind(path))))
     return out

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import facts as factlib
 from . import ranking, text
-from .contract import unknown_fields, validate
+from .contract import checked
 from .errors import DiagnoseError, InvalidInput
 from .report import (
     Disabled,
@@ -361,8 +361,12 @@ class CompiledPack:
         explain: bool = False,
         timeline: bool = False,
         audience: str = "all",
+        parsed: bool = False,
     ) -> Report:
         """Diagnose one snapshot: a parsed JSON object (or a `snapshot.Snapshot` model).
+
+        ``parsed=True`` says the data came from `inputs.parse`, which has checked its shape (nesting,
+        sizes, whole numbers, valid Unicode); other data is checked here.
 
         ``explain`` adds near misses and, for undetermined rules, the values that would decide
         them; ``timeline`` adds the snapshot's dated events; ``audience`` (customer, agent,
@@ -370,9 +374,12 @@ class CompiledPack:
         """
         if hasattr(snapshot, "model_dump"):
             snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
-        data = validate(snapshot, source=source)
+        if not parsed:
+            from .inputs import check_shape
+
+            check_shape(snapshot, source or "snapshot")
+        data, extra = checked(snapshot, source=source)
         warnings = []
-        extra = unknown_fields(snapshot)  # type: ignore[arg-type]
         if extra:
             shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
             warnings.append(f"ignored unknown fields: {shown}")

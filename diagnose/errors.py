@@ -57,6 +57,10 @@ class UsageError(DiagnoseError):
     label = "usage error"
 
 
+SHOWN = 50
+"""Problems printed for one input at the most; the rest are counted."""
+
+
 class InvalidInput(DiagnoseError):
     """A snapshot that does not follow the contract (exit 4). Carries every problem found."""
 
@@ -79,7 +83,9 @@ class InvalidInput(DiagnoseError):
         src = self.source or "snapshot"
         noun = "problem" if len(self.problems) == 1 else "problems"
         lines = [f"{self.label}: {src}: {len(self.problems)} {noun}"]
-        lines += [f"  {p}" for p in self.problems]
+        lines += [f"  {p}" for p in self.problems[:SHOWN]]
+        if len(self.problems) > SHOWN:
+            lines.append(f"  ... and {len(self.problems) - SHOWN} more")
         if self.hint:
             lines.append(f"  help: {self.hint}")
         return "\n".join(lines)

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from . import text as textlib
 from .engine import CAll, CLeaf, CNode, CNot, Tri
-from .facts import catalog
+from .facts import catalog, shift
 from .report import ClearStep, Event, NearMiss, Unmet
 
 _NEGATE = {
@@ -264,9 +264,9 @@ def _eta(fact: str, op: str, expected: Any, f: Mapping[str, Any]) -> datetime | 
         return None
     if fact in _GROWING_DAYS and op in ("<=", "<"):
         days = int(expected - actual) + (1 if op == "<=" else 0)
-        return today + timedelta(days=max(days, 0))
+        return shift(today, timedelta(days=max(days, 0)))
     if fact == "calendar.days_to_quarter_end" and op in ("<=", "<"):
-        return today + timedelta(days=int(actual) + 1)
+        return shift(today, timedelta(days=int(actual) + 1))
     return None
 
 
@@ -506,7 +506,7 @@ def timeline(s: Mapping[str, Any], lang: str, *, days: int = 45, limit: int = 24
     gap = max(0.0, line["total_limit"] - line["used"] - line["available"])
     key = "now" if gap > 0 else "now_ok"
     add(now, "as_of", key, available=money(line["available"]), total=money(line["total_limit"]), gap=money(gap))
-    start = now - timedelta(days=days)
+    start = shift(now, timedelta(days=-days)) or datetime.min.replace(tzinfo=tz)
     kept = sorted((e for e in events if e[0] >= start or e[1] == "as_of"), key=lambda e: (e[0], e[1] != "as_of"))
     if len(kept) > limit:
         kept = kept[-limit:]

@@ -7,11 +7,12 @@ import typing
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple, Union
+from typing import Any, Literal, NamedTuple, TypeVar, Union
 
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel
 
+_D = TypeVar("_D", date, datetime)
 Facts = dict[str, Any]
 """A flat mapping of fact path to value. A path that is absent is unknown."""
 
@@ -207,10 +208,19 @@ def _days(a: date, b: date) -> int:
     return (b - a).days
 
 
+def shift(moment: _D, delta: timedelta) -> _D | None:
+    """``moment + delta``, or None past the ends of the calendar (year 1 or 9999: a real date, not a crash)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return None
+
+
 def _quarter_end(day: date) -> date:
     month = ((day.month - 1) // 3 + 1) * 3
-    first_next = date(day.year + (month == 12), month % 12 + 1, 1)
-    return first_next - timedelta(days=1)
+    if month == 12:
+        return date(day.year, 12, 31)
+    return date(day.year, month + 1, 1) - timedelta(days=1)
 
 
 def _in_window(now: time, start: str, end: str) -> bool:
@@ -266,7 +276,9 @@ def _derive_repayments(s: dict[str, Any], now: datetime, f: Facts) -> None:
             _, oldest = max(ages, key=lambda pair: (pair[0], pair[1].get("id") or ""))
             f["repayments.oldest_unposted_submitted_at"] = oldest["submitted_at"]
             f["repayments.oldest_unposted_channel"] = oldest["channel"]
-            f["repayments.unposted_due_at"] = oldest["submitted_at"] + timedelta(hours=_POSTING_HOURS[oldest["channel"]])
+            due = shift(oldest["submitted_at"], timedelta(hours=_POSTING_HOURS[oldest["channel"]]))
+            if due is not None:
+                f["repayments.unposted_due_at"] = due
             if oldest.get("id") is not None:
                 f["repayments.oldest_unposted_id"] = oldest["id"]
     posted = [r for r in reps if r["status"] == "posted" and (r.get("posted_at") or r.get("submitted_at")) is not None]
@@ -339,7 +351,9 @@ def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> N
         f["system.batch_active"] = active_batch
         if active_batch:
             ends = datetime.combine(today, time.fromisoformat(bw["end"]), tzinfo=now.tzinfo)
-            f["system.batch_ends_at"] = ends if ends > now else ends + timedelta(days=1)
+            later = ends if ends > now else shift(ends, timedelta(days=1))
+            if later is not None:
+                f["system.batch_ends_at"] = later
     incidents = sysm.get("incidents")
     if incidents is not None:
         open_ = [i for i in incidents if i.get("resolved_at") is None]

@@ -5,9 +5,9 @@
 severity is critical 1.0, high 0.8, medium 0.6, low 0.4, info 0.2; weight is the rule's (0..1);
 strength (0..1) is how far the numeric evidence lies past its thresholds: for each decided
 comparison `<`, `<=`, `>`, `>=`, the gap |actual - threshold| over the room the fact has on that
-side (up to its maximum for `>`, down to its minimum for `<`, for facts with bounds such as ratios
-and percentages; otherwise max(|threshold|, 1)), capped at 1 and averaged; 1 when the evidence
-has no numeric comparison. A finding explained by another finding
+side (up to its maximum for `>`, down to its minimum for `<`, for ratios and percentages;
+otherwise max(|threshold|, 1)), capped at 1 and averaged; 1 when the evidence has no numeric
+comparison. A finding explained by another finding
 (root cause over symptom) is capped just below its explainer. The order is then: primary causes
 before contributing ones, higher score first, rule id as the last tie-breaker.
 """
@@ -35,7 +35,8 @@ def strength(evidence: Iterable[Evidence]) -> float:
         above = ev.op in (">", ">=")
         gap = (a - t) if above else (t - a)
         spec = catalog().get(ev.fact)
-        bound = (spec.maximum if above else spec.minimum) if spec is not None else None
+        bounded = spec is not None and spec.unit in ("ratio", "pct")
+        bound = (spec.maximum if above else spec.minimum) if bounded and spec is not None else None
         room = abs(bound - t) if bound is not None and bound != t else max(abs(t), 1.0)
         margins.append(min(1.0, max(0.0, gap / room)))
     return sum(margins) / len(margins) if margins else 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
@@ -35,10 +36,19 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# JSON escapes only C0 controls. These pass through raw, yet a terminal showing the report obeys them (C1 controls)
+# or shows text in reverse (bidi overrides), and JavaScript before ES2019 cannot hold U+2028/9 in a string.
+# They can stand only inside strings, where an escape means the same character: the data is unchanged.
+_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def dumps(data: Any, *, indent: bool = True) -> str:
-    """Deterministic JSON text (orjson: dataclasses, dates and times natively; key order as declared)."""
+    """Deterministic JSON text (orjson: dataclasses, dates and times natively; key order as declared), terminal-safe."""
     option = orjson.OPT_INDENT_2 if indent else 0
-    return orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS).decode()
+    text = orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS).decode()
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return text
 
 
 class _Data:

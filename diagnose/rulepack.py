@@ -27,6 +27,8 @@ from .yamlpos import Located, YamlError
 from .yamlpos import load as load_yaml
 
 MAX_FILE_BYTES = 2_000_000
+MAX_PACK_BYTES = 10_000_000
+"""All the files of one pack together (a base pack's not counted)."""
 DEFAULT_FAMILIES = ("liquidity", "policy", "product", "operations", "borrower")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing")
@@ -34,6 +36,15 @@ AUDIENCES = ("customer", "agent", "institution")
 LANGS = ("en", "zh")
 
 # --- models -----------------------------------------------------------------------------
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or infinity, also inside a list: a threshold that compares with nothing is a bug."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
 
 
 class _Strict(BaseModel):
@@ -80,7 +91,7 @@ class Leaf(_Strict):
             return self
         if len(given) != 1:
             raise ValueError(f"`{self.op}` needs exactly one of `value`, `param` or `ref` (got {', '.join(given) or 'none'})")
-        if isinstance(self.value, float) and not math.isfinite(self.value):
+        if not _finite(self.value):
             raise ValueError("`value` must be a finite number")
         if self.op == "between":
             pair = self.value if self.value is not None else self.param
@@ -182,7 +193,7 @@ class Parameter(_Strict):
     @field_validator("value")
     @classmethod
     def _finite(cls, v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
+        if not _finite(v):
             raise ValueError("must be a finite number")
         return v
 
@@ -195,6 +206,14 @@ class Disable(_Strict):
 class Overrides(_Strict):
     parameters: dict[str, ParamValue] = Field(default_factory=dict)
     disable: list[Disable] = Field(default_factory=list)
+
+    @field_validator("parameters")
+    @classmethod
+    def _finite(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name, value in v.items():
+            if not _finite(value):
+                raise ValueError(f"`{name}` must be a finite number")
+        return v
 
 
 class Manifest(_Strict):
@@ -277,12 +296,18 @@ class Pack:
 # --- loading ----------------------------------------------------------------------------
 
 
-def _read(path: Path, display: str, problems: list[PackProblem]) -> str | None:
+def _read(path: Path, display: str, problems: list[PackProblem], budget: list[int]) -> str | None:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             problems.append(PackProblem(display, f"file is {size:,} bytes; at most {MAX_FILE_BYTES:,} are read", code="too-large"))
             return None
+        if size > budget[0]:
+            problems.append(
+                PackProblem(display, f"the pack's files pass {MAX_PACK_BYTES:,} bytes together; this one is not read", code="too-large")
+            )
+            return None
+        budget[0] -= size
         raw = path.read_bytes()
     except OSError as exc:
         problems.append(PackProblem(display, f"cannot read: {exc.strerror or exc}", code="unreadable"))
@@ -310,7 +335,8 @@ def _pydantic_problems(exc: ValidationError, located: Located, display: str, pre
             near = _closest(str(key), allowed)
             if near:
                 hint = f"did you mean `{near}`? " + (hint or "")
-            out.append(PackProblem(display, f"unknown key `{key}`", line, col, rule_id, hint, code="unknown-key"))
+            shown = str(key) if len(str(key)) <= 60 else str(key)[:59] + "…"
+            out.append(PackProblem(display, f"unknown key `{shown}`", line, col, rule_id, hint, code="unknown-key"))
             continue
         line, col = located.where(path)
         where = ".".join(str(p) for p in path[len(prefix) :]) or "(top level)"
@@ -386,8 +412,8 @@ def _rule_id_at(located: Located, path: tuple[str | int, ...]) -> str | None:
     return None
 
 
-def _load_located(path: Path, display: str, problems: list[PackProblem]) -> tuple[str, Located] | None:
-    text = _read(path, display, problems)
+def _load_located(path: Path, display: str, problems: list[PackProblem], budget: list[int]) -> tuple[str, Located] | None:
+    text = _read(path, display, problems, budget)
     if text is None:
         return None
     try:
@@ -413,7 +439,8 @@ def load(path: str | Path | None = None) -> Pack:
     def display(p: Path) -> str:
         return str(p)
 
-    loaded = _load_located(manifest_path, display(manifest_path), problems)
+    budget = [MAX_PACK_BYTES]
+    loaded = _load_located(manifest_path, display(manifest_path), problems, budget)
     manifest: Manifest | None = None
     manifest_at = Located(None)
     if loaded is not None:
@@ -427,6 +454,19 @@ def load(path: str | Path | None = None) -> Pack:
                 manifest = Manifest.model_validate(located.data)
             except ValidationError as exc:
                 problems += _pydantic_problems(exc, located, display(manifest_path))
+    for i, path_ in enumerate(manifest.sensitive if manifest is not None else []):
+        if not factlib.is_fact_path(path_):
+            line, col = manifest_at.where(("sensitive", i))
+            problems.append(
+                PackProblem(
+                    display(manifest_path),
+                    f"`sensitive` names unknown fact `{path_[:100]}`",
+                    line,
+                    col,
+                    hint=_did_you_mean(path_, list(factlib.catalog())) or "`diagnose facts` lists every fact",
+                    code="unknown-fact",
+                )
+            )
     base: Pack | None = None
     if manifest is not None and manifest.extends == "default":
         if root.resolve() == default_pack_path().resolve():
@@ -452,7 +492,7 @@ def load(path: str | Path | None = None) -> Pack:
     own_ids: dict[str, str] = {}
     for file in files:
         shown = display(file)
-        loaded = _load_located(file, shown, problems)
+        loaded = _load_located(file, shown, problems, budget)
         if loaded is None:
             continue
         text, located = loaded

@@ -8,6 +8,11 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
+MAX_INT = 2**53 - 1
+"""The largest whole number (either sign) accepted: beyond it JSON tools lose digits."""
+MAX_ITEMS = 10_000
+"""The longest list or object accepted anywhere in a snapshot."""
+
 # The shapes of SNAPSHOT.md's scalars. The compiled contract checks the same patterns natively.
 DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"

@@ -15,7 +15,7 @@ from pydantic import (
 
 from .contract import problems_from, require_object
 from .errors import InvalidInput
-from .scalars import parse_date, parse_datetime, parse_hhmm
+from .scalars import MAX_INT, MAX_ITEMS, parse_date, parse_datetime, parse_hhmm
 
 # --- scalar types: parsed by diagnose.scalars (shared with the fast validator) ---------
 
@@ -25,7 +25,8 @@ TimeOfDay = Annotated[str, BeforeValidator(parse_hhmm)]
 Money = Annotated[float, Field(ge=0)]
 Ratio = Annotated[float, Field(ge=0, le=1)]
 Pct = Annotated[float, Field(ge=0, le=100)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+Score = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]
 Text = Annotated[str, Field(max_length=10_000)]
 Region = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -143,8 +144,8 @@ class Bureau(_Model):
 
 
 class Credit(_Model):
-    score: int | None = None
-    score_30d_ago: int | None = None
+    score: Score | None = None
+    score_30d_ago: Score | None = None
     tier: Tier | None = None
     previous_tier: Tier | None = None
     overdue_count_12m: Count | None = None
@@ -200,7 +201,7 @@ class Incident(_Model):
     id: Text | None = None
     started_at: DateTime | None = None
     resolved_at: DateTime | None = None
-    components: list[Text] | None = None
+    components: Annotated[list[Text], Field(max_length=MAX_ITEMS)] | None = None
 
 
 class RiskModel(_Model):
@@ -210,10 +211,10 @@ class RiskModel(_Model):
 
 
 class System(_Model):
-    maintenance: list[MaintenanceWindow] | None = None
+    maintenance: Annotated[list[MaintenanceWindow], Field(max_length=MAX_ITEMS)] | None = None
     batch_window: BatchWindow | None = None
     ledger_sync_lag_minutes: Annotated[float, Field(ge=0)] | None = None
-    incidents: list[Incident] | None = None
+    incidents: Annotated[list[Incident], Field(max_length=MAX_ITEMS)] | None = None
     risk_model: RiskModel | None = None
 
 
@@ -225,8 +226,8 @@ class Snapshot(_Model):
     account: Account
     line: Line
     request: Request | None = None
-    repayments: list[Repayment] | None = None
-    loans: list[Loan] | None = None
+    repayments: Annotated[list[Repayment], Field(max_length=MAX_ITEMS)] | None = None
+    loans: Annotated[list[Loan], Field(max_length=MAX_ITEMS)] | None = None
     credit: Credit | None = None
     funding: Funding | None = None
     policy: Policy | None = None

@@ -66,11 +66,6 @@ def test_json_in_process_matches_a_fresh_process(capsys: pytest.CaptureFixture[s
     assert here == _run("contract-example.json", "en", TZ="America/St_Johns", LC_ALL="C.UTF-8", PYTHONHASHSEED="7")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported to the lead: cli/run.py writes the report through sys.stdout's encoding, so an ASCII or Latin-1 "
-    "standard output (PYTHONUTF8=0 in the C locale, or PYTHONIOENCODING) fails with exit 70 instead of writing UTF-8 JSON",
-)
 def test_json_is_utf8_even_when_standard_output_is_not() -> None:
     want = _run("ops-maintenance.json", "zh", LC_ALL="C.UTF-8")
     assert _run("ops-maintenance.json", "zh", LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0") == want

@@ -337,13 +337,7 @@ def test_the_html_summary_escapes_what_reports_bring() -> None:
         "json",
         "junit",
         "sarif",
-        pytest.param(
-            "github",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="reported to the lead: ciformats/github.py _data() passes ESC and other controls through to the runner log",
-            ),
-        ),
+        "github",
     ],
 )
 def test_ci_formats_write_pack_text_without_raw_escapes(capsys: pytest.CaptureFixture[str], fmt: str) -> None:

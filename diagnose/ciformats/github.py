@@ -8,8 +8,11 @@ from . import Options, percent, plural, shown_path
 
 
 def _data(text: str) -> str:
-    """Escape a message the way the runner unescapes it: %, CR and LF."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a message the way the runner unescapes it (%, CR and LF); other control characters are made visible."""
+    from ..formats import clean
+
+    lines = text.replace("%", "%25").split("\n")
+    return "%0A".join("%0D".join(clean(part) for part in line.split("\r")) for line in lines)
 
 
 def _prop(text: str) -> str:

@@ -18,6 +18,12 @@ app.add_typer(rules.rules_app, name="rules")
 __all__ = ["app", "entry", "main", "run", "schema", "why"]
 
 
+def _short(exc: BaseException, limit: int = 300) -> str:
+    """An exception's text, cut: it may quote a snapshot, and the whole of one is never printed."""
+    text = str(exc)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("DIAGNOSE_DEBUG") == "1"
 
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         if _debug_requested(args):
             raise
         err(
-            f"internal error: {type(exc).__name__}: {exc}. This is a bug in diagnose; please report it (run with --debug for the traceback)."
+            f"internal error: {type(exc).__name__}: {_short(exc)}. This is a bug in diagnose; please report it (run with --debug for the traceback)."
         )
         return int(ExitCode.INTERNAL)
     return result if isinstance(result, int) else 0

@@ -56,6 +56,17 @@ def width() -> int:
         return 100
 
 
+def out(text: str) -> None:
+    """Write a result to standard output as UTF-8, whatever the locale says the stream's encoding is."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a stream without bytes underneath (a test's capture): it takes text
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode("utf-8", "backslashreplace"))
+        buffer.flush()
+
+
 def err(message: str) -> None:
     """One message on standard error; what it quotes from a snapshot or a pack cannot drive the terminal."""
     from ..formats import clean

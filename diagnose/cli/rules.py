@@ -12,7 +12,7 @@ import typer
 from ..ciformats import CIFormat, Options
 from ..errors import CheckFailed, UsageError
 from ..packfiles import MANIFEST
-from .common import Lang, LangOpt, RulesOpt, color, err
+from .common import Lang, LangOpt, RulesOpt, color, err, out
 
 rules_app = typer.Typer(help="Rule packs as code: lint, test, list, show and document rules.", no_args_is_help=True)
 
@@ -49,7 +49,7 @@ def _is_pack(path: Path) -> bool:
 
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        out(text)
         sys.stdout.flush()
         return
     try:

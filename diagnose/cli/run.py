@@ -9,7 +9,7 @@ import typer
 
 from ..errors import CheckFailed
 from ..formats import ReportFormat
-from .common import Audience, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, width
+from .common import Audience, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, out, width
 
 
 def view_audience(fmt: ReportFormat, audience: Audience | None) -> str:
@@ -63,7 +63,7 @@ def run(
     data, source = read_snapshot(snapshot, max_bytes=max_bytes)
     reader = view_audience(fmt, audience)
     timeline = fmt in (ReportFormat.rich, ReportFormat.markdown)
-    report = pack.diagnose(data, lang=lang.value, source=source, explain=explain, timeline=timeline, audience=reader)
+    report = pack.diagnose(data, lang=lang.value, source=source, explain=explain, timeline=timeline, audience=reader, parsed=True)
     if top is not None and fmt is ReportFormat.json:
         report = report.limited(top)
     if redact:
@@ -74,7 +74,7 @@ def run(
             err("warning: --redact without a key uses the public default key: anyone can confirm a guessed value; set DIAGNOSE_REDACT_KEY")
         report = redact_for_pack(report, pack, data, key=key)
     options = Options(lang=lang.value, color=color(), width=width(), top=top)
-    sys.stdout.write(renderer(fmt)(report, options))
+    out(renderer(fmt)(report, options))
     sys.stdout.flush()
     for warning in report.warnings:
         err(f"warning: {source}: {warning}")
@@ -101,8 +101,8 @@ def facts(
             {"path": s.path, "kind": s.kind, "unit": s.unit, "values": list(s.values), "derived": s.derived, "description": s.description}
             for s in specs
         ]
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        out(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     for s in specs:
         kind = s.kind + (f" ({s.unit})" if s.unit else "") + (f" [{', '.join(s.values)}]" if s.values else "")
-        sys.stdout.write(f"{s.path:45} {kind:30} {'derived: ' + s.description if s.derived else s.description}\n")
+        out(f"{s.path:45} {kind:30} {'derived: ' + s.description if s.derived else s.description}\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from .common import app
+from .common import app, out
 
 
 class SchemaName(str, Enum):
@@ -29,7 +28,7 @@ def schema(
 
     text = schemas.dumps(schemas.generate(name.value))
     if output is None:
-        sys.stdout.write(text)
+        out(text)
         return
     try:
         output.write_text(text, encoding="utf-8")

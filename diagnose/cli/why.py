@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from typing import Annotated
 
 import typer
 
 from ..errors import UsageError
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, app
+from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, out
 
 
 class WhyFormat(str, Enum):
@@ -46,6 +45,6 @@ def why(
     title = cr.render("title", f, pack.params, lang.value) or rule_id
     result = explain.why_report(cr.rule, cr.node, f, lang.value, title)
     if fmt is WhyFormat.json:
-        sys.stdout.write(dumps(result) + "\n")
+        out(dumps(result) + "\n")
     else:
-        sys.stdout.write(explain.why_text(result, explain.why(cr.node, f), lang.value))
+        out(explain.why_text(result, explain.why(cr.node, f), lang.value))
