@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import facts as factlib
@@ -410,11 +411,10 @@ class CompiledPack:
         timeline: bool = False,
         audience: str = "all",
     ) -> Report:
-        from . import explain as ex
-
+        ex = _explain()
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
-        misses: list[tuple[str, str, ex.WhyNode]] = []
+        misses: list[tuple[str, str, Any]] = []
         for cr, test in self.tests:
             r = test(f)
             if r is False:
@@ -451,7 +451,7 @@ class CompiledPack:
         return ex.for_audience(report, audience, f) if audience != "all" else report
 
     def _findings(self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str) -> list[Finding]:
-        from .explain import clears_when
+        clears_when = _explain().clears_when
 
         cands = [
             ranking.Candidate(
@@ -507,3 +507,11 @@ def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: boo
     if f.get("line.restore_gap", 0) > 0 or f.get("line.limit_cut_pct", 0) > 0 or refused or has_findings:
         return "restricted"
     return "healthy"
+
+
+@lru_cache(maxsize=1)
+def _explain() -> Any:
+    """The explain module (it builds on this one, so it is imported on first use, once)."""
+    from . import explain
+
+    return explain

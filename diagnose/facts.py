@@ -184,6 +184,7 @@ def is_fact_path(path: str) -> bool:
 
 
 def _flatten(node: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:
+    """Free-form data (under `extensions`) by dotted path, to a bounded depth."""
     for name, value in node.items():
         if value is None:
             continue
@@ -191,6 +192,45 @@ def _flatten(node: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:
         out[path] = value
         if type(value) is dict and depth < 8:
             _flatten(value, path + ".", out, depth + 1)
+
+
+_Plan = dict[str, tuple[tuple[str, str, "str | None"], ...]]
+
+
+@lru_cache(maxsize=1)
+def _plan() -> _Plan:
+    """For each object of the contract, its keys with their fact paths and, for objects, the object they lead to."""
+    from .contract import artifact
+
+    objects: dict[str, list[str]] = artifact()["objects"]
+    plan: dict[str, tuple[tuple[str, str, str | None], ...]] = {}
+    for where, keys in objects.items():
+        if where.endswith("[]"):
+            continue
+        rows = []
+        for key in keys:
+            path = f"{where}.{key}" if where else key
+            rows.append((key, path, path if path in objects else None))
+        plan[where] = tuple(rows)
+    return plan
+
+
+def _flatten_snapshot(snapshot: dict[str, Any], out: Facts) -> None:
+    """The validated snapshot by dotted path: its known objects walked by plan, paths built once."""
+    plan = _plan()
+    stack = [(snapshot, "")]
+    while stack:
+        node, where = stack.pop()
+        for key, path, child in plan[where]:
+            value = node.get(key)
+            if value is None:
+                continue
+            out[path] = value
+            if child is not None and type(value) is dict:
+                stack.append((value, child))
+    extensions = snapshot.get("extensions")
+    if type(extensions) is dict:
+        _flatten(extensions, "extensions.", out, 0)
 
 
 # --- derivation -------------------------------------------------------------------------
@@ -369,7 +409,7 @@ def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> N
 def derive(snapshot: dict[str, Any]) -> Facts:
     """All facts of one validated snapshot: its fields by path, then the derived facts (unknown stays absent)."""
     facts: Facts = {}
-    _flatten(snapshot, "", facts, 0)
+    _flatten_snapshot(snapshot, facts)
     now: datetime = snapshot["as_of"]
     today = now.date()
     facts["calendar.date"] = today
