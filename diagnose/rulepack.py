@@ -455,7 +455,7 @@ def load(path: str | Path | None = None) -> Pack:
             except ValidationError as exc:
                 problems += _pydantic_problems(exc, located, display(manifest_path))
     for i, path_ in enumerate(manifest.sensitive if manifest is not None else []):
-        if not factlib.is_fact_path(path_):
+        if not (factlib.is_fact_path(path_) or path_ in _item_paths()):
             line, col = manifest_at.where(("sensitive", i))
             problems.append(
                 PackProblem(
@@ -588,6 +588,17 @@ def load(path: str | Path | None = None) -> Pack:
     if errors:
         raise InvalidPack(errors, source=str(root))
     return pack
+
+
+def _item_paths() -> set[str]:
+    """Fields of list items by path without indexes (`repayments.id`): what `sensitive` may also name."""
+    from .contract import artifact
+
+    out: set[str] = set()
+    for where, keys in artifact()["objects"].items():
+        base = where.replace("[]", "")
+        out.update(f"{base}.{key}" if base else key for key in keys)
+    return out
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str | None:

@@ -11,11 +11,11 @@ import sys
 import typer
 
 from ..errors import DiagnoseError, ExitCode
-from . import rules, run, schema, why
+from . import batch, rules, run, schema, why
 from .common import app, err
 
 app.add_typer(rules.rules_app, name="rules")
-__all__ = ["app", "entry", "main", "run", "schema", "why"]
+__all__ = ["app", "batch", "entry", "main", "run", "schema", "why"]
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:

@@ -1,0 +1,349 @@
+"""`diagnose batch` (many snapshots), `diagnose summarize` (a portfolio summary of saved reports) and `diagnose generate` (test data)."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, cast
+
+import typer
+
+from ..errors import CheckFailed, InvalidInput, Problem, UsageError
+from ..summary import SummaryFormat
+from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, err
+from .spark import Engine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ..summary import Summary
+
+PANEL = "Many snapshots"
+FormatOpt = Annotated[
+    SummaryFormat, typer.Option("--format", "-f", help="Format of the summary: rich (terminal tables with bars), json or markdown.")
+]
+HtmlOpt = Annotated[
+    Path | None, typer.Option("--html", help="Also write the summary as a self-contained HTML page to this file.", show_default=False)
+]
+PairsOpt = Annotated[int, typer.Option("--pairs", min=0, help="How many of the most common pairs of causes to show.")]
+
+
+def _same(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool) -> None:
+    from ..summary import render, render_html
+
+    stream = sys.stdout if to_stdout else sys.stderr
+    tty = stream.isatty()
+    stream.write(render(summary, fmt, color=tty and color_allowed(), width=_width(stream)))
+    stream.flush()
+    if html is not None:
+        try:
+            html.write_text(render_html(summary), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
+
+
+def color_allowed() -> bool:
+    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _width(stream: IO[str]) -> int:
+    try:
+        return max(60, min(os.get_terminal_size(stream.fileno()).columns, 160))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return 100
+
+
+class _Progress:
+    """A rich progress bar on standard error, refreshed at most ten times a second (no thread: workers fork safely)."""
+
+    def __init__(self, total: int | None, start_records: int, start_bytes: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            ProgressColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        columns: list[ProgressColumn] = [TextColumn("{task.fields[records]:>12,} records"), TextColumn("{task.fields[rate]:>8,.0f}/s")]
+        if total:
+            columns += [BarColumn(), TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        else:
+            columns += [TimeElapsedColumn()]
+        self.bar = Progress(*columns, console=Console(stderr=True), auto_refresh=False, transient=False)
+        self.task = self.bar.add_task("batch", total=total, completed=start_bytes, records=start_records, rate=0.0)
+        self.start = time.monotonic()
+        self.first = start_records
+        self.last = 0.0
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.refresh()
+        self.bar.stop()
+
+    def update(self, records: int, size: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        rate = (records - self.first) / max(now - self.start, 1e-9)
+        self.bar.update(self.task, completed=size, records=records, rate=rate)
+        self.bar.refresh()
+
+
+@app.command(rich_help_panel=PANEL)
+def batch(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUT...",
+            help="JSON Lines files (one snapshot a line; .gz read transparently), .json files, folders of .json files, or - for standard input.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the reports (JSON Lines) here instead of standard output.", show_default=False),
+    ] = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            "-e",
+            help="Write rejected records (JSON Lines) here; otherwise each is one line on standard error.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Worker processes (default: the number of CPUs).", show_default=False)
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run after the last complete record in --output (and --errors).")
+    ] = False,
+    fail_on_rejects: Annotated[bool, typer.Option("--fail-on-rejects", help="Exit 1 when any record was rejected.")] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print a portfolio summary at the end (to standard output when --output is a file).")
+    ] = False,
+    fmt: FormatOpt = SummaryFormat.rich,
+    html: HtmlOpt = None,
+    pairs: PairsOpt = 10,
+    lang: LangOpt = Lang.en,
+    rules: RulesOpt = None,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Records sent to a worker at a time.")] = 256,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    debug: DebugOpt = False,
+    engine: Annotated[
+        Engine,
+        typer.Option("--engine", help="local (worker processes here) or spark (Apache Spark: JSON Lines or Parquet in, a folder out)."),
+    ] = Engine.local,
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master URL for --engine spark, e.g. local[4] or yarn.", show_default=False)
+    ] = None,
+) -> None:
+    """Diagnose many snapshots: one report a line (JSON Lines) in input order, each with its source file and line."""
+    from .. import batch as core
+    from .. import load_pack
+
+    if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
+        from .spark import batch_on_spark
+
+        return batch_on_spark(
+            inputs, output=output, errors=errors, master=master, engine=engine, workers=workers, resume=resume,
+            fail_on_rejects=fail_on_rejects, summary=summary, fmt=fmt, html=html, pairs=pairs, lang=lang.value, rules=rules,
+            max_bytes=max_bytes, quiet=quiet,
+        )  # fmt: skip
+    items = core.check_inputs(inputs)
+    if resume and output is None:
+        raise UsageError(
+            "--resume needs --output: the file to continue", hint="rerun with the same --output (and --errors) as the interrupted run"
+        )
+    if output is not None and errors is not None and _same(output, errors):
+        raise UsageError("--output and --errors are the same file")
+    for target in (output, errors, html):
+        if target is not None and any(p.exists() and _same(p, target) for i in items for p in i.files):
+            raise UsageError("would overwrite an input", source=str(target))
+    pack = load_pack(rules)
+
+    with ExitStack() as stack:
+        done_out = core.count_done(output) if resume else core.Done()
+        done_err = core.count_done(errors) if resume and errors is not None else (core.Done() if errors is not None else None)
+        earlier = core.tally_file(output) if summary and resume and output is not None and output.exists() else None
+        mode = "ab" if resume else "wb"
+        try:
+            out_fh: IO[bytes] = stack.enter_context(output.open(mode)) if output is not None else sys.stdout.buffer
+            err_fh = stack.enter_context(errors.open(mode)) if errors is not None else None
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(exc.filename)) from None
+        sys.stdout.flush()
+        records = core.iter_records(items, max_bytes=max_bytes)
+        resumed = core.skip_done(records, done_out, done_err) if resume else core.Resumed()
+        if resume:
+            err(f"resuming after {resumed.skipped:,} records ({resumed.diagnosed:,} diagnosed, {resumed.rejected:,} rejected)")
+        sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render()))
+        state = {"records": resumed.skipped}
+        bar: _Progress | None = None
+        if not quiet and sys.stderr.isatty():
+            bar = stack.enter_context(_Progress(core.total_size(items), resumed.skipped, resumed.size))
+
+        def progress(records_done: int, size: int) -> None:
+            state["records"] = records_done
+            if bar is not None:
+                bar.update(records_done, size)
+
+        try:
+            outcome = core.run(
+                records,
+                sinks,
+                pack,
+                pack_path=str(rules) if rules is not None else None,
+                lang=lang.value,
+                workers=workers or core.default_workers(),
+                chunk_size=chunk_size,
+                max_bytes=max_bytes,
+                summary=summary,
+                resumed=resumed,
+                progress=progress,
+            )
+        except KeyboardInterrupt:
+            where = f" to {output}" if output is not None else ""
+            err(f"interrupted: {state['records']:,} records written{where}" + ("; rerun with --resume to continue" if output else ""))
+            raise typer.Exit(130) from None
+        if bar is not None:
+            bar.update(outcome.read, sum(i.size or 0 for i in items), force=True)
+
+    err(
+        f"read {outcome.read:,} record{'' if outcome.read == 1 else 's'} = {outcome.diagnosed:,} diagnosed + {outcome.rejected:,} rejected"
+        + (f" (resumed after {resumed.skipped:,})" if resume else "")
+    )
+    if outcome.rejected and errors is None:
+        err("  help: use --errors FILE to keep the rejected records with their raw text")
+    if summary and outcome.tally is not None:
+        from ..summary import summarize as make_summary
+
+        tally = outcome.tally
+        if earlier is not None:
+            earlier.merge(tally)
+            tally = earlier
+        _show_summary(
+            make_summary(tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs), fmt, html, to_stdout=output is not None
+        )
+    if outcome.internal:
+        raise core.BatchFailed(f"{outcome.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
+    if fail_on_rejects and outcome.rejected:
+        raise CheckFailed(f"{outcome.rejected:,} record(s) rejected (--fail-on-rejects)")
+
+
+def _report_lines(paths: list[str]) -> Iterator[tuple[str, int, bytes]]:
+    from .. import batch as core
+
+    for rec in core.iter_records(core.check_inputs(paths)):
+        yield rec.file, rec.line, rec.data
+
+
+@app.command(rich_help_panel=PANEL)
+def summarize(
+    reports: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REPORTS...", help="Output of `diagnose batch` (JSON Lines, .gz too), or - for standard input.", show_default=False
+        ),
+    ],
+    errors: Annotated[
+        list[Path] | None,
+        typer.Option("--errors", "-e", help="Error reports of the same run, to count rejected records.", show_default=False),
+    ] = None,
+    fmt: FormatOpt = SummaryFormat.rich,
+    html: HtmlOpt = None,
+    pairs: PairsOpt = 10,
+    debug: DebugOpt = False,
+) -> None:
+    """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
+    import orjson
+
+    from ..summary import Tally
+    from ..summary import summarize as make_summary
+
+    tally = Tally()
+    for file, line, data in _report_lines(reports):
+        try:
+            tally.add_dict(orjson.loads(data))
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            raise InvalidInput(
+                [Problem("", f"not a report: {exc}")],
+                source=f"{file}:{line}",
+                hint="summarize reads the output of `diagnose batch`; an interrupted batch may leave a partial last line (rerun it with --resume)",
+            ) from None
+    rejected = 0
+    for path in errors or []:
+        if not path.is_file():
+            raise UsageError("no such file", source=str(path))
+        rejected += sum(1 for _ in _report_lines([str(path)]))
+    _show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
+
+
+@app.command(rich_help_panel=PANEL)
+def generate(
+    count: Annotated[int, typer.Option("--count", "-n", min=0, help="How many snapshots.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same lines.")] = 0,
+    corrupt_rate: Annotated[
+        float, typer.Option("--corrupt-rate", min=0.0, max=1.0, help="Share of lines broken on purpose (bad JSON, contract errors).")
+    ] = 0.0,
+    healthy_share: Annotated[float, typer.Option("--healthy-share", min=0.0, max=1.0, help="Share of healthy accounts.")] = 0.3,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here instead of standard output (gzip when the name ends in .gz).", show_default=False),
+    ] = None,
+    examples: Annotated[
+        Path | None,
+        typer.Option("--examples", help="Folder of example snapshots to vary (default: the repository's examples/).", show_default=False),
+    ] = None,
+    rules: RulesOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No note on standard error.")] = False,
+) -> None:
+    """Synthetic snapshots as JSON Lines for tests and benchmarks: healthy accounts and every cause, seeded."""
+    import gzip
+
+    from .. import load_pack
+    from ..generate import Generator, load_templates
+
+    pack = load_pack(rules)
+    gen = Generator(pack, load_templates(pack, examples), seed=seed, healthy_share=healthy_share)
+    corrupted = 0
+    with ExitStack() as stack:
+        try:
+            if output is None:
+                sys.stdout.flush()
+                out: IO[bytes] = sys.stdout.buffer
+            elif output.suffix == ".gz":
+                out = cast("IO[bytes]", stack.enter_context(gzip.open(output, "wb")))
+            else:
+                out = stack.enter_context(output.open("wb"))
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(output)) from None
+        buf: list[bytes] = []
+        for line in gen.lines(count, corrupt_rate=corrupt_rate):
+            corrupted += line.corrupt is not None
+            buf.append(line.text.encode())
+            if len(buf) >= 1024:
+                out.write(b"\n".join(buf) + b"\n")
+                buf = []
+        if buf:
+            out.write(b"\n".join(buf) + b"\n")
+        out.flush()
+    if not quiet:
+        err(f"generated {count:,} snapshots ({corrupted:,} corrupted, seed {seed})" + (f" in {output}" if output else ""))

@@ -1,0 +1,191 @@
+"""`diagnose batch --engine spark`: the batch on Apache Spark, JSON Lines or Parquet in, Parquet or JSON Lines out, the same summary."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CheckFailed, DiagnoseError, UsageError
+from .common import err
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pyspark.sql import SparkSession
+
+    from ..summary import SummaryFormat
+
+
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
+def spark_path(path: Path) -> str:
+    """An --output given as a URI: the Path type folds `s3a://bucket/x` into `s3a:/bucket/x`; put the authority back."""
+    text = str(path)
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)", r"\1://", text) if not text.startswith("file:") else text
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path and not path.startswith("file:")
+
+
+def session(master: str | None, *, progress: bool) -> tuple[SparkSession, bool]:
+    """The active Spark session (spark-submit's, or a caller's), else a new one; True when it was made here."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError(
+            "--engine spark needs PySpark, which is not installed", hint="pip install 'diagnose[spark]' (Spark also needs Java 17 or newer)"
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # started by spark-submit, which set the master
+    if (master.startswith("local") if master else not submitted) and "PYSPARK_PYTHON" not in os.environ:
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers run this Python, where diagnose is installed
+    builder = SparkSession.builder.appName("diagnose batch").config("spark.ui.showConsoleProgress", str(progress).lower())
+    if master:
+        builder = builder.master(master)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:
+        raise UsageError(
+            f"cannot start Spark: {_first_line(exc)}", hint="Spark needs Java 17 or newer: put java on the PATH or set JAVA_HOME"
+        ) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark, True
+
+
+def _first_line(exc: BaseException) -> str:
+    """What went wrong in one line: the exception's own line, or for a Python worker's traceback, its last line."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if any(line.startswith("Traceback") for line in lines):
+        return lines[-1]
+    return lines[0]
+
+
+def _spark_error(exc: Exception) -> DiagnoseError:
+    """An error Spark raised, as one of ours: a usage error for paths, else a failed batch."""
+    from ..batch import BatchFailed
+
+    message = _first_line(exc)
+    if "PATH_NOT_FOUND" in message or "Path does not exist" in message:
+        return UsageError(f"Spark cannot read an input: {message}")
+    if "PATH_ALREADY_EXISTS" in message or "already exists" in message:
+        return UsageError(f"Spark will not write over an existing folder: {message}", hint="remove it or choose another --output")
+    return BatchFailed(f"the Spark job failed: {message}", hint="the Spark driver's log has the details")
+
+
+def batch_on_spark(
+    inputs: list[str],
+    *,
+    output: Path | None,
+    errors: Path | None,
+    master: str | None,
+    engine: Engine,
+    workers: int | None,
+    resume: bool,
+    fail_on_rejects: bool,
+    summary: bool,
+    fmt: SummaryFormat,
+    html: Path | None,
+    pairs: int,
+    lang: str,
+    rules: Path | None,
+    max_bytes: int,
+    quiet: bool,
+) -> None:
+    """Run `diagnose batch` on Spark and print what the local batch prints: rejections, counts, the summary."""
+    from .. import load_pack
+    from ..batch import BatchFailed
+    from .batch import _show_summary
+
+    if engine is not Engine.spark:
+        raise UsageError("--master is for --engine spark")
+    if resume:
+        raise UsageError("--resume is for the local engine", hint="a Spark job writes its output when it succeeds; rerun it whole")
+    if workers is not None:
+        raise UsageError(
+            "--workers is for the local engine",
+            hint="on Spark the cluster sets the parallelism: --master local[N], or spark-submit's --num-executors and --executor-cores",
+        )
+    if output is None:
+        raise UsageError(
+            "--engine spark needs --output: the folder Spark writes", hint="name it *.parquet for Parquet, else JSON Lines is written"
+        )
+    out, errs = spark_path(output), spark_path(errors) if errors is not None else None
+    if errs is not None and errs == out:
+        raise UsageError("--output and --errors are the same folder")
+    for target in (out, errs):
+        if target is not None and _is_local(target) and Path(target).exists():
+            raise UsageError(
+                "already exists", source=target, hint="Spark writes a new folder of part files and does not replace one: remove it first"
+            )
+    from ..spark import check_paths
+
+    check_paths(inputs)
+    pack = load_pack(rules)
+    spark, created = session(master, progress=not quiet and sys.stderr.isatty())
+    frame: Any = None
+    try:
+        from pyspark.errors import PySparkException
+        from pyspark.sql import functions as F
+
+        from ..spark import FileResults, diagnose_files, error_lines, report_lines, tally_results
+
+        try:
+            found = diagnose_files(spark, inputs, pack=pack, lang=lang, max_bytes=max_bytes)
+            frame = found.frame.persist()  # written, counted and summarised: diagnosed once
+            results = FileResults(frame, found.files)
+            if out.endswith(".parquet"):
+                frame.write.parquet(out)
+            else:
+                frame.where(F.col("report_json").isNotNull()).select(report_lines(results)).write.text(out)
+            if errs is not None:
+                frame.where(F.col("error_json").isNotNull()).select(error_lines(results)).write.text(errs)
+            totals = tally_results(results)
+            if totals.rejected:
+                for line in _rejections(results, internal_only=errs is not None):
+                    err(line)
+        except PySparkException as exc:
+            raise _spark_error(exc) from None
+    finally:
+        if frame is not None:
+            frame.unpersist()
+        if created:
+            spark.stop()
+
+    err(f"read {totals.read:,} records = {totals.diagnosed:,} diagnosed + {totals.rejected:,} rejected")
+    if totals.rejected and errs is None:
+        err("  help: use --errors FOLDER to keep the rejected records with their raw text")
+    if summary:
+        _show_summary(totals.summary(pairs), fmt, html, to_stdout=True)
+    if totals.internal:
+        raise BatchFailed(f"{totals.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
+    if fail_on_rejects and totals.rejected:
+        raise CheckFailed(f"{totals.rejected:,} record(s) rejected (--fail-on-rejects)")
+
+
+def _rejections(results: Any, *, internal_only: bool) -> Iterator[str]:
+    """The local batch's standard-error line of each rejected record, in input order, streamed a partition at a time."""
+    from pyspark.sql import functions as F
+
+    rejected = results.frame.where(F.col("error").isNotNull())
+    if internal_only:
+        rejected = rejected.where(F.get_json_object("error_json", "$.error") == "internal_error")
+    rows = rejected.orderBy(results.order()).select("source_file", "source_line", "error")
+    for row in rows.toLocalIterator():
+        where = f"{row['source_file']}:{row['source_line']}"
+        text: str = row["error"]
+        if text.startswith("internal error: "):
+            yield f"internal error: {where}: {text.removeprefix('internal error: ')}"
+        else:
+            yield f"rejected: {where}: {text}"

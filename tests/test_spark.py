@@ -1,0 +1,391 @@
+"""Diagnosis on Apache Spark (local[2]): the same reports, error records and summary as the local batch, and `batch --engine spark`.
+
+What is compared, byte for byte: a line of the local batch is the report JSON of `run --format
+json` with a last member `"source":{"file":F,"line":N}` added; Spark's `report_json` is the
+report JSON alone. So for every record, local line == report_json[:-1] + ',"source":' + source
++ '}'; and the lines Spark writes for `--engine spark` (report_json plus the same source) equal
+the local lines outright. Error records likewise, with `"source"` as their first member.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Java is not installed: Spark needs Java 17 or newer (java on the PATH, or JAVA_HOME)", allow_module_level=True)
+pytest.importorskip("pyspark", reason="PySpark is not installed: pip install -e '.[spark]' to run the Spark tests")
+pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install -e '.[spark]' to run the Spark tests")
+
+from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+
+from diagnose import batch as core  # noqa: E402
+from diagnose import spark as ds  # noqa: E402
+from diagnose.cli import main  # noqa: E402
+from diagnose.engine import CompiledPack  # noqa: E402
+from diagnose.generate import Generator, default_examples, load_templates  # noqa: E402
+from diagnose.summary import Summary, render_json, summarize  # noqa: E402
+
+MAX_BYTES = 50_000
+"""Small enough that one test line is over it, large enough for every generated snapshot."""
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this Python, where diagnose is installed
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("diagnose tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.files.maxPartitionBytes", str(512 * 1024))  # several blocks per file: line numbers across blocks
+        .config("spark.sql.session.timeZone", "Asia/Shanghai")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+class Local:
+    """The local batch over the same inputs: report lines, error lines and the summary."""
+
+    def __init__(self, pack: CompiledPack, inputs: list[str]) -> None:
+        out, errs = io.BytesIO(), io.BytesIO()
+        records = core.iter_records(core.check_inputs(inputs), max_bytes=MAX_BYTES)
+        self.outcome = core.run(records, core.Sinks(out, errs), pack, workers=1, max_bytes=MAX_BYTES, summary=True)
+        self.lines = out.getvalue().decode().splitlines()
+        self.errors = errs.getvalue().decode().splitlines()
+        assert self.outcome.tally is not None
+        self.summary: Summary = summarize(self.outcome.tally, read=self.outcome.read, rejected=self.outcome.rejected)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory, pack: CompiledPack) -> dict[str, Any]:
+    """2,000 generated snapshots (3% corrupted on purpose) and a few hand-made oddities, in a file and a folder."""
+    generated = list(Generator(pack, load_templates(pack), seed=8).lines(2_000, corrupt_rate=0.03))
+    assert sum(1 for line in generated if line.corrupt) == 60
+    lines = [line.text for line in generated]
+    clean = [line.text for line in generated if not line.corrupt]
+    odd = [
+        "",  # blank lines are counted and skipped
+        "   ",
+        clean[0] + "\r",  # CRLF
+        '{"x": "' + "z" * (MAX_BYTES + 10) + '"}',  # over --max-bytes
+        "null",
+        '"just text"',
+        '{"schema_version": "1", "as_of": "2024-01-15T10:30:00+08:00", "account": {"id": "ünï", "product": "p"}}',
+    ]
+    root = tmp_path_factory.mktemp("spark-in")
+    day = root / "day.jsonl"
+    day.write_bytes(("\n".join(lines[:1_200] + odd) + "\n").encode() + b'{"account": "caf\xe9"}\n' + lines[1_200].encode())
+    folder = root / "more"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines[1_201:1_700]) + "\n", encoding="utf-8")
+    (folder / "b.jsonl.gz").write_bytes(gzip.compress(("\n".join(lines[1_700:]) + "\n").encode()))
+    (folder / "_SUCCESS").write_text("", encoding="utf-8")  # what Spark leaves: skipped by Spark
+    local = Local(pack, [str(day), str(folder / "a.jsonl"), str(folder / "b.jsonl.gz")])
+    return {"spark": [str(day), str(folder)], "local": local, "clean": clean[:50]}
+
+
+@pytest.fixture(scope="module")
+def results(spark: SparkSession, pack: CompiledPack, files: dict[str, Any]) -> Iterator[ds.FileResults]:
+    found = ds.diagnose_files(spark, files["spark"], pack=pack, max_bytes=MAX_BYTES)
+    frame = found.frame.persist()
+    yield ds.FileResults(frame, found.files)
+    frame.unpersist()
+
+
+def _source(line: str) -> str:
+    src = orjson.loads(line)["source"]
+    return '"source":' + orjson.dumps(src).decode()
+
+
+def _sorted(results: ds.FileResults, frame: DataFrame) -> DataFrame:
+    return frame.orderBy(results.order())
+
+
+# --- the same reports as the local batch -------------------------------------------------
+
+
+def test_reports_equal_the_local_batch_record_for_record(results: ds.FileResults, files: dict[str, Any]) -> None:
+    # The local run used this process's hash seed (random unless PYTHONHASHSEED is set), Spark's
+    # Python workers PySpark's (0), and Spark read the files in several blocks: none of it may show.
+    local: Local = files["local"]
+    rows = _sorted(results, results.frame).collect()
+    assert len(rows) == local.outcome.read == 2_000 + 6  # every record: 2,001 lines, the odd ones, minus 2 blank lines
+    diagnosed = [r for r in rows if r["report_json"] is not None]
+    rejected = [r for r in rows if r["error_json"] is not None]
+    assert len(diagnosed) + len(rejected) == len(rows)  # exactly one of the two per row
+    assert len(diagnosed) == local.outcome.diagnosed and len(rejected) == local.outcome.rejected
+    assert len(local.lines) == len(diagnosed)
+    for line, row in zip(local.lines, diagnosed, strict=True):
+        # the comparable part: the local line is Spark's report JSON with one member, its source, added last
+        assert line == row["report_json"][:-1] + "," + _source(line) + "}"
+        report = json.loads(row["report_json"])
+        assert json.loads(line)["source"] == {"file": row["source_file"], "line": row["source_line"]}
+        assert (row["account_id"], row["verdict"]) == (report["snapshot"]["account_id"], report["verdict"])
+        assert row["rule_ids"] == [f["rule_id"] for f in report["findings"]]
+        top = report["findings"][0] if report["findings"] else {}
+        assert (row["top_rule_id"], row["top_family"]) == (top.get("rule_id"), top.get("family"))
+        assert row["error"] is None
+    for line, row in zip(local.errors, rejected, strict=True):
+        assert line == "{" + _source(line) + "," + row["error_json"][1:]
+        assert row["error"] and row["verdict"] is None and row["rule_ids"] is None
+    assert {r["source_file"] for r in rows} == {files["spark"][0], *(str(Path(files["spark"][1]) / n) for n in ("a.jsonl", "b.jsonl.gz"))}
+
+
+def test_the_lines_spark_writes_are_the_local_batch_lines(results: ds.FileResults, files: dict[str, Any]) -> None:
+    local: Local = files["local"]
+    ordered = _sorted(results, results.frame)
+    assert [r[0] for r in ordered.where("report_json is not null").select(ds.report_lines(results)).collect()] == local.lines
+    assert [r[0] for r in ordered.where("error_json is not null").select(ds.error_lines(results)).collect()] == local.errors
+
+
+def test_line_numbers_hold_across_blocks_and_odd_lines_are_rejected_as_locally(results: ds.FileResults, files: dict[str, Any]) -> None:
+    day = files["spark"][0]
+    blocks = results.frame.sparkSession.read.text(day).select("_metadata.file_block_start").distinct().count()
+    assert blocks > 2  # the file was read in several blocks, in two tasks
+    rows = {r["source_line"]: r for r in results.frame.where(F.col("source_file") == day).collect()}
+    assert 1_201 not in rows and 1_202 not in rows  # the blank lines
+    assert rows[1_203]["report_json"] is not None  # the CRLF line
+    big = json.loads(rows[1_204]["error_json"])
+    assert big["problems"][0]["message"].startswith(f"the record is {MAX_BYTES + 20:,} bytes") and big["raw_truncated"]
+    assert json.loads(rows[1_208]["error_json"])["problems"][0]["message"].startswith("not UTF-8 text")
+    assert max(rows) == 1_209
+
+
+def test_summary_from_spark_aggregations_equals_the_local_summary(results: ds.FileResults, files: dict[str, Any]) -> None:
+    local: Local = files["local"]
+    totals = ds.tally_results(results)
+    assert (totals.read, totals.diagnosed, totals.rejected, totals.internal) == (
+        local.outcome.read,
+        local.outcome.diagnosed,
+        local.outcome.rejected,
+        0,
+    )
+    assert totals.read == totals.diagnosed + totals.rejected
+    summary = totals.summary()
+    assert summary == local.summary  # every count, share, title and pair
+    assert render_json(summary) == render_json(local.summary)
+    assert len(summary.causes) > 30 and summary.pairs
+    assert ds.summarize_results(results, pairs=3).pairs == local.summary.pairs[:3]
+
+
+# --- DataFrames: a JSON column, a struct column -----------------------------------------
+
+
+def _local_report(pack: CompiledPack, data: Any) -> str:
+    return pack.diagnose(data).to_json(indent=False)
+
+
+def _without_nulls(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_without_nulls(v) for v in node]
+    return node
+
+
+def test_a_column_of_json_text_keeps_the_other_columns(spark: SparkSession, pack: CompiledPack, files: dict[str, Any]) -> None:
+    texts = [json.dumps(_without_nulls(json.loads(text))) for text in files["clean"]]
+    df = spark.createDataFrame([(i, t, "x") for i, t in enumerate([*texts, "{broken", None])], "id long, snapshot string, note string")
+    out = ds.diagnose_dataframe(df, pack=pack, keep=["id"])
+    assert out.columns == ["id", *ds.RESULT_COLUMNS]
+    rows = sorted(out.collect(), key=lambda r: r["id"])
+    assert [r["id"] for r in rows] == list(range(52))
+    for text, row in zip(texts, rows, strict=False):
+        assert row["report_json"] == _local_report(pack, json.loads(text))
+    assert "broken JSON" in rows[50]["error"] and json.loads(rows[50]["error_json"])["raw"] == "{broken"
+    assert rows[51]["error"] == "(top level): no snapshot: the value is null"
+    assert ds.diagnose_dataframe(df.select("snapshot", "note"), pack=pack).columns == ["note", *ds.RESULT_COLUMNS]
+
+
+def test_a_struct_column_is_the_contract_object_with_dates_and_times_as_rfc3339(spark: SparkSession, pack: CompiledPack) -> None:
+    examples = sorted(default_examples().glob("*.json"))
+    originals = [json.loads(p.read_text(encoding="utf-8")) for p in examples]
+    texts = spark.createDataFrame([(i, json.dumps(d)) for i, d in enumerate(originals)], "i long, text string")
+    schema = spark.read.json(texts.rdd.map(lambda r: r["text"]), primitivesAsString=False, prefersDecimal=False).schema
+    snap = F.from_json("text", schema)
+    # typed as a data lake would store them: as_of a timestamp, dates as dates
+    snap = snap.withField("as_of", F.to_timestamp(snap.getField("as_of")))
+    snap = snap.withField("line.granted_on", F.to_date(snap.getField("line").getField("granted_on")))
+    df = texts.select("i", snap.alias("snapshot"))
+    assert dict(df.select("snapshot.as_of", "snapshot.line.granted_on").dtypes) == {"as_of": "timestamp", "granted_on": "date"}
+    rows = sorted(ds.diagnose_dataframe(df, pack=pack).collect(), key=lambda r: r["i"])
+    assert len(rows) == len(originals)
+    for original, row in zip(originals, rows, strict=True):
+        assert row["error"] is None, row["error"]
+        # the inferred schema widens some whole numbers to doubles; the reports must not care
+        assert json.loads(row["report_json"]) == json.loads(_local_report(pack, _without_nulls(original)))
+
+
+def test_struct_values_become_the_json_the_contract_expects() -> None:
+    t = pa.struct(
+        [
+            ("as_of", pa.timestamp("us", tz="Asia/Shanghai")),
+            ("d", pa.date32()),
+            ("n", pa.decimal128(10, 2)),
+            ("gone", pa.string()),
+            ("ext", pa.map_(pa.string(), pa.int64())),
+            ("xs", pa.list_(pa.float64())),
+        ]
+    )
+    value = {
+        "as_of": datetime(2024, 1, 15, 2, 30, tzinfo=timezone.utc),
+        "d": date(2024, 1, 2),
+        "n": Decimal("12.00"),
+        "gone": None,
+        "ext": [],
+        "xs": [1.5, None],
+    }
+    encode = ds.struct_encoder(t)
+    arr = pa.array([value, None], type=t)
+    first, second = (encode(v) for v in arr.to_pylist())
+    assert first is not None and json.loads(first) == {
+        "as_of": "2024-01-15T10:30:00+08:00",
+        "d": "2024-01-02",
+        "n": 12,
+        "ext": {},
+        "xs": [1.5, None],
+    }
+    assert second is None
+    nan = encode(pa.array([{**value, "xs": [float("nan")]}], type=t).to_pylist()[0])
+    assert nan is not None and b"NaN" in nan  # rejected by the reader, as NaN in a JSON Lines file is
+
+
+def test_the_pack_travels_as_content_not_as_a_path(spark: SparkSession, tmp_path: Path, files: dict[str, Any]) -> None:
+    import diagnose
+
+    folder = tmp_path / "our-pack"
+    shutil.copytree(Path(diagnose.__file__).resolve().parent.parent / "rules", folder)
+    pack = diagnose.load_pack(folder)
+    shutil.rmtree(folder)  # gone before any task runs: the executors get the pack's content from the broadcast
+    df = spark.createDataFrame([(t,) for t in files["clean"][:5]], "snapshot string")
+    rows = ds.diagnose_dataframe(df, pack=pack, lang="zh").collect()
+    assert [json.loads(r["report_json"])["ruleset"]["digest"] for r in rows] == [pack.data["digest"]] * 5
+    assert [r["report_json"] for r in rows] == [pack.diagnose(json.loads(t), lang="zh").to_json(indent=False) for t in files["clean"][:5]]
+
+
+def test_display_names_follow_the_local_batch() -> None:
+    files = ["file:///data/b.jsonl", "file:/data/more/x%20y.jsonl", "s3a://bucket/k.jsonl", "file:/data/more/a.jsonl"]
+    assert ds.display_names(files, []) == [
+        ("/data/b.jsonl", "/data/b.jsonl"),
+        ("/data/more/a.jsonl", "/data/more/a.jsonl"),
+        ("/data/more/x y.jsonl", "/data/more/x y.jsonl"),
+        ("s3a://bucket/k.jsonl", "s3a://bucket/k.jsonl"),
+    ]
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _parts(folder: Path) -> list[str]:
+    return [line for p in sorted(folder.glob("part-*")) for line in p.read_text(encoding="utf-8").splitlines()]
+
+
+def test_batch_engine_spark_writes_the_local_lines_and_prints_the_same_summary(
+    spark: SparkSession, files: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local: Local = files["local"]
+    out, errs = tmp_path / "reports", tmp_path / "errors"
+    args = ["batch", "--engine", "spark", *files["spark"], "-o", out, "-e", errs, "--max-bytes", str(MAX_BYTES)]
+    code, stdout, stderr = cli(capsys, *args, "--summary", "--format", "json")
+    assert code == 0, stderr
+    assert stdout == render_json(local.summary)
+    assert (
+        stderr.splitlines()[-1]
+        == f"read {local.outcome.read:,} records = {local.outcome.diagnosed:,} diagnosed + {local.outcome.rejected:,} rejected"
+    )
+    assert sorted(_parts(out)) == sorted(local.lines)
+    assert sorted(_parts(errs)) == sorted(local.errors)
+    # without --errors, each rejected record is one line on standard error, in input order, as locally
+    folder = files["spark"][1]
+    code, _, stderr = cli(capsys, "batch", "--engine", "spark", folder, "-o", tmp_path / "r2")
+    assert code == 0
+    shown = [line for line in stderr.splitlines() if line.startswith("rejected: ")]
+    expected = [json.loads(e)["source"] for e in local.errors if json.loads(e)["source"]["file"].startswith(folder)]
+    assert shown and [line.split(": ")[1] for line in shown] == [f"{e['file']}:{e['line']}" for e in expected]
+    assert "help: use --errors FOLDER" in stderr
+
+
+def test_batch_engine_spark_writes_parquet_and_reads_parquet(
+    spark: SparkSession, pack: CompiledPack, files: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local: Local = files["local"]
+    out, folder = tmp_path / "reports.parquet", files["spark"][1]
+    code, _, stderr = cli(capsys, "batch", "--engine", "spark", folder, "-o", out, "--fail-on-rejects")
+    assert code == 1 and "record(s) rejected (--fail-on-rejects)" in stderr  # the output is written all the same
+    back = spark.read.parquet(str(out))
+    assert back.columns == [*ds.SOURCE_COLUMNS, *ds.RESULT_COLUMNS]
+    reports = [line for line in local.lines if json.loads(line)["source"]["file"].startswith(folder)]
+    rejected = [line for line in local.errors if json.loads(line)["source"]["file"].startswith(folder)]
+    assert back.count() == len(reports) + len(rejected) == 799 and back.where("error is not null").count() == len(rejected)
+    # the Parquet rows hold the reports: each local line is its report_json with the source added
+    assert sorted(
+        r["report_json"][:-1] + "," + _source(line) + "}"
+        for r, line in zip(back.where("error is null").orderBy("source_file", "source_line").collect(), reports, strict=True)
+    ) == sorted(reports)
+    # Parquet in: a column of snapshot JSON, or the contract's fields as columns
+    texts = spark.createDataFrame([(t, "x") for t in files["clean"][:40]], "snapshot string, other string")
+    texts.write.parquet(str(tmp_path / "json.parquet"))
+    spark.read.json(texts.rdd.map(lambda r: r["snapshot"])).write.parquet(str(tmp_path / "columns.parquet"))
+    want = sorted((json.loads(_local_report(pack, json.loads(t))) for t in files["clean"][:40]), key=lambda r: r["snapshot"]["account_id"])
+    for name in ("json.parquet", "columns.parquet"):
+        code, _, stderr = cli(capsys, "batch", "--engine", "spark", tmp_path / name, "-o", tmp_path / f"out-{name}")
+        assert code == 0 and stderr.splitlines()[-1] == "read 40 records = 40 diagnosed + 0 rejected"
+        rows = spark.read.parquet(str(tmp_path / f"out-{name}")).collect()
+        assert len({(r["source_file"], r["source_line"]) for r in rows}) == 40 and min(r["source_line"] for r in rows) == 1
+        got = sorted((json.loads(r["report_json"]) for r in rows), key=lambda r: r["snapshot"]["account_id"])
+        assert got == want  # as data: the inferred schema of the columns may write whole numbers as doubles
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--resume", "-o", "OUT"], "--resume is for the local engine"),
+        (["--workers", "2", "-o", "OUT"], "--workers is for the local engine"),
+        ([], "--engine spark needs --output"),
+        (["-o", "EXISTING"], "already exists"),
+    ],
+)
+def test_batch_engine_spark_usage_errors(
+    files: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    (tmp_path / "EXISTING").mkdir()
+    args = [str(tmp_path / a) if a in ("OUT", "EXISTING") else a for a in extra]
+    code, stdout, stderr = cli(capsys, "batch", "--engine", "spark", files["spark"][0], *args)
+    assert (code, stdout) == (2, "") and message in stderr
+
+
+def test_batch_engine_spark_refuses_what_spark_cannot_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one = default_examples() / "healthy.json"
+    code, _, stderr = cli(capsys, "batch", "--engine", "spark", one, "-o", tmp_path / "o")
+    assert code == 2 and "a .json file holds one snapshot: that is for the local engine" in stderr
+    code, _, stderr = cli(capsys, "batch", "--engine", "spark", "-", "-o", tmp_path / "o")
+    assert code == 2 and "standard input is for the local engine" in stderr
+    code, _, stderr = cli(capsys, "batch", "--engine", "spark", tmp_path / "nothing.jsonl", "-o", tmp_path / "o")
+    assert code == 2 and "no such file or folder" in stderr
+    code, _, stderr = cli(capsys, "batch", one, "--master", "local[2]")
+    assert code == 2 and "--master is for --engine spark" in stderr
