@@ -1,21 +1,55 @@
 """The command line: parse arguments, call the core, pick a format, write, exit. Nothing else lives here.
 
-One module per command group; each registers its commands on the shared app in `common`.
+One module per command group; each registers its commands on the shared app in `common` when it
+is imported. `main` imports only the module of the command asked for when it can (a cold
+`diagnose run` builds one command, not fifteen), and every module for anything else.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from typing import Any
 
 import typer
 
 from ..errors import DiagnoseError, ExitCode
-from . import batch, rules, run, schema, why
-from .common import app, err
+from .common import err
 
-app.add_typer(rules.rules_app, name="rules")
-__all__ = ["app", "batch", "entry", "main", "run", "schema", "why"]
+__all__ = ["app", "entry", "full_app", "main"]
+_MODULES = ("run", "why", "rules", "batch", "schema")
+_FAST = {"run": "run", "facts": "run", "why": "why"}
+"""Commands whose module alone registers everything they need."""
+
+
+def full_app() -> typer.Typer:
+    """The app with every command registered."""
+    from .common import app
+
+    for name in _MODULES:
+        importlib.import_module(f".{name}", __name__)
+    from .rules import rules_app
+
+    if not any(group.typer_instance is rules_app for group in app.registered_groups):
+        app.add_typer(rules_app, name="rules")
+    return app
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    module = _FAST.get(args[0]) if args else None
+    if module is None:
+        return full_app()
+    from .common import app
+
+    importlib.import_module(f".{module}", __name__)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # scripts and tests that take the app get all of it
+        return full_app()
+    raise AttributeError(name)
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:
@@ -32,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error becomes one message on standard error and its documented exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="diagnose", standalone_mode=False)
+        result = _app_for(args)(args=args, prog_name="diagnose", standalone_mode=False)
     except DiagnoseError as exc:
         err(exc.render())
         return int(exc.exit_code)

@@ -12,12 +12,17 @@ import typer
 
 app = typer.Typer(
     name="diagnose",
-    help="Why a revolving credit line does not come back after repayment: diagnose account snapshots with a YAML rule pack.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def _diagnose() -> None:
+    """Why a revolving credit line does not come back after repayment: diagnose account snapshots with a YAML rule pack."""
+    # A callback keeps `diagnose COMMAND` a group even when one command module is loaded (see cli.main).
 
 
 class Lang(str, Enum):
