@@ -327,6 +327,7 @@ class CompiledPack:
         self.params: dict[str, Any] = dict(data["parameters"])
         self.rules: tuple[CompiledRule, ...] = tuple(self._compile(RuleSpec.from_data(r)) for r in data["rules"])
         self.tests: tuple[tuple[CompiledRule, Test], ...] = tuple((cr, cr.node.test) for cr in self.rules)
+        self._tests: tuple[Test, ...] = tuple(cr.node.test for cr in self.rules)
         self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
         self.disabled = [Disabled(rid, why) for rid, why in sorted(data.get("disabled", {}).items())]
 
@@ -415,8 +416,8 @@ class CompiledPack:
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
         misses: list[tuple[str, str, Any]] = []
-        for cr, test in self.tests:
-            r = test(f)
+        results = [test(f) for test in self._tests]
+        for cr, r in zip(self.rules, results, strict=True):
             if r is False:
                 if explain:
                     misses.append((cr.rule.id, cr.render("title", f, self.params, lang) or cr.rule.id, ex.why(cr.node, f)))

@@ -75,8 +75,9 @@ def rank(candidates: list[Candidate]) -> tuple[list[Candidate], dict[str, list[s
         done.add(rid)
         return cand.score
 
-    for rid in sorted(by_id):
-        settle(rid, frozenset())
+    if any(explained_by.values()):
+        for rid in sorted(by_id):
+            settle(rid, frozenset())
     for c in candidates:
         c.score = round(c.score, 2)
     ordered = sorted(candidates, key=lambda c: (c.contributing, -c.score, c.rule_id))

@@ -1,0 +1,66 @@
+"""The fast JSON path reads exactly what the careful parser reads, or steps aside."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diagnose import inputs
+from diagnose.errors import InvalidInput
+
+from .conftest import EXAMPLES
+
+
+def careful(text: str) -> Any:
+    try:
+        return inputs._parse_exactly(text, "t")
+    except InvalidInput:
+        return InvalidInput
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
+def test_examples_take_the_fast_path_and_read_the_same(path: Any) -> None:
+    text = path.read_text(encoding="utf-8")
+    fast = inputs._fast(text)
+    assert fast is not inputs._SLOW
+    assert fast == careful(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',
+        '{"a": {"b": 1, "b": 1}}',
+        '{"a": "x\\": 1", "a": 2}',
+        '{"a": [{"k": 1, "k": 2}]}',
+        '{"a" : 1, "a" : 2}',
+        '{"a": 12345678901234567}',
+        '{"a": 100000000000000000000000}',
+        '{"a": "\\ud800"}',
+        '{"\\u0061": 1, "a": 2}',
+        '{"a": NaN}',
+        "[1, 2]",
+        "1",
+    ],
+)
+def test_what_the_fast_path_must_leave_to_the_careful_one(text: str) -> None:
+    assert inputs._fast(text) is inputs._SLOW
+
+
+keys = st.text(alphabet=st.sampled_from('ab":\\ é'), min_size=0, max_size=4)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**60), 2**60), st.floats(allow_nan=False, allow_infinity=False), keys)
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3), max_leaves=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(keys, values), max_size=5), st.sampled_from([", ", ",", " , "]), st.sampled_from([": ", ":", " : "]))
+def test_fast_path_agrees_with_the_careful_parser_on_any_object(pairs: list[tuple[str, Any]], comma: str, colon: str) -> None:
+    """Objects written by hand (so keys may repeat), with any spacing: the fast path reads the same or steps aside."""
+    text = "{" + comma.join(json.dumps(k) + colon + json.dumps(v) for k, v in pairs) + "}"
+    fast = inputs._fast(text)
+    if fast is not inputs._SLOW:
+        assert fast == careful(text)
