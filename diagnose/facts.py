@@ -194,40 +194,40 @@ def _flatten(node: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:
             _flatten(value, path + ".", out, depth + 1)
 
 
-_Plan = dict[str, tuple[tuple[str, str, "str | None"], ...]]
+_Plan = dict[str, dict[str, tuple[str, "str | None"]]]
 
 
 @lru_cache(maxsize=1)
 def _plan() -> _Plan:
-    """For each object of the contract, its keys with their fact paths and, for objects, the object they lead to."""
+    """For each object of the contract, each key's fact path and, for an object, the object it leads to."""
     from .contract import artifact
 
     objects: dict[str, list[str]] = artifact()["objects"]
-    plan: dict[str, tuple[tuple[str, str, str | None], ...]] = {}
+    plan: _Plan = {}
     for where, keys in objects.items():
         if where.endswith("[]"):
             continue
-        rows = []
+        rows: dict[str, tuple[str, str | None]] = {}
         for key in keys:
             path = f"{where}.{key}" if where else key
-            rows.append((key, path, path if path in objects else None))
-        plan[where] = tuple(rows)
+            rows[key] = (path, path if path in objects else None)
+        plan[where] = rows
     return plan
 
 
 def _flatten_snapshot(snapshot: dict[str, Any], out: Facts) -> None:
-    """The validated snapshot by dotted path: its known objects walked by plan, paths built once."""
+    """The validated snapshot by dotted path: the keys it has, with paths built once per contract object."""
     plan = _plan()
-    stack = [(snapshot, "")]
+    stack = [(snapshot, plan[""])]
     while stack:
-        node, where = stack.pop()
-        for key, path, child in plan[where]:
-            value = node.get(key)
+        node, rows = stack.pop()
+        for key, value in node.items():
             if value is None:
                 continue
+            path, child = rows[key]
             out[path] = value
             if child is not None and type(value) is dict:
-                stack.append((value, child))
+                stack.append((value, plan[child]))
     extensions = snapshot.get("extensions")
     if type(extensions) is dict:
         _flatten(extensions, "extensions.", out, 0)

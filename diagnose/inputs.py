@@ -97,16 +97,17 @@ def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
     if not text.strip():
         raise InvalidInput([Problem("", "the file is empty")], source=source, hint="a snapshot is one JSON object; see SNAPSHOT.md")
     data = _fast(text)
-    if data is _SLOW:
+    careful = data is _SLOW
+    if careful:
         data = _parse_exactly(text, source)
     # The walk costs more than these scans of the text: it runs only when one of them says it could find something.
     # Fewer containers than MAX_DEPTH cannot nest too deep; a list of MAX_ITEMS needs that many commas;
-    # a lone surrogate comes from a \\u escape (or from text not decoded here). Whole numbers are checked as read.
+    # a lone surrogate comes from a \\u escape (or from text not decoded here), which the fast path never takes.
+    # Whole numbers are checked as read.
     if (
         text.count("{") + text.count("[") > MAX_DEPTH
         or text.count(",") >= MAX_ITEMS - 1
-        or _SURROGATE_ESCAPE.search(text)
-        or (not text.isascii() and _LONE_SURROGATE.search(text))
+        or (careful and (_SURROGATE_ESCAPE.search(text) or (not text.isascii() and _LONE_SURROGATE.search(text))))
     ):
         check_shape(data, source)
     return data
