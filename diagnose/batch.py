@@ -297,7 +297,7 @@ class Diagnoser:
         suffix = self._suffixes.get(rec.file)
         if suffix is None:
             suffix = self._suffixes[rec.file] = _source_suffix(rec.file)
-        return report.to_json(indent=False).encode()[:-1] + suffix + str(rec.line).encode() + b"}}\n"
+        return report.to_json_bytes()[:-1] + suffix + str(rec.line).encode() + b"}}\n"
 
     def chunk(self, records: Sequence[RawRecord]) -> ChunkResult:
         runs: list[bytes | Rejected] = []

@@ -42,13 +42,21 @@ def _default(value: Any) -> Any:
 _UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def dumps(data: Any, *, indent: bool = True) -> str:
-    """Deterministic JSON text (orjson: dataclasses, dates and times natively; key order as declared), terminal-safe."""
+def dump_bytes(data: Any, *, indent: bool = True) -> bytes:
+    """Deterministic JSON as UTF-8 (orjson: dataclasses, dates and times natively; key order as declared), terminal-safe."""
     option = orjson.OPT_INDENT_2 if indent else 0
-    text = orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS).decode()
+    raw = orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
+    if raw.isascii():  # the characters escaped below are none of them ASCII
+        return raw
+    text = raw.decode()
     if _UNSAFE.search(text):
-        text = _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
-    return text
+        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).encode()
+    return raw
+
+
+def dumps(data: Any, *, indent: bool = True) -> str:
+    """The same JSON as text."""
+    return dump_bytes(data, indent=indent).decode()
 
 
 class _Data:
@@ -191,6 +199,10 @@ class Report(_Data):
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""
         return dumps(self, indent=indent)
+
+    def to_json_bytes(self, *, indent: bool = False) -> bytes:
+        """The same JSON as UTF-8 bytes, for writers of JSON Lines."""
+        return dump_bytes(self, indent=indent)
 
     def limited(self, top: int) -> Report:
         """The same report with only the ``top`` most likely findings."""
