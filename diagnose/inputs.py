@@ -115,6 +115,7 @@ def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
 
 _SLOW = object()
 _KEY = re.compile(r'"[ \t\r\n]*:')
+_SPACED_KEY = re.compile(r'"[ \t\r\n]+:')
 
 
 _DIGIT_TO_ZERO = bytes(48 if 48 <= b <= 57 else b for b in range(256))
@@ -145,9 +146,8 @@ def _fast(text: str) -> Any:
     if type(data) is not dict:
         return _SLOW  # not a snapshot: the careful path names what it is
     keys = orjson.dumps(data).count(b'":')
-    tokens = text.count('":')
-    if tokens != keys:
-        tokens = len(_KEY.findall(text))
+    # Every key token is `"` then `:`, with white space between only in text written that way.
+    tokens = len(_KEY.findall(text)) if _SPACED_KEY.search(text) else text.count('":')
     return data if tokens == keys else _SLOW
 
 
