@@ -109,7 +109,7 @@ def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
         or text.count(",") >= MAX_ITEMS - 1
         or (careful and (_SURROGATE_ESCAPE.search(text) or (not text.isascii() and _LONE_SURROGATE.search(text))))
     ):
-        check_shape(data, source)
+        check_shape(data, source, scalars=careful)
     return data
 
 
@@ -205,15 +205,21 @@ def _literal(text: str) -> str:
     return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
-def check_shape(data: Any, source: str) -> None:
+def check_shape(data: Any, source: str, *, scalars: bool = True) -> None:
     """Nesting depth, container sizes, whole numbers and valid Unicode, walked without recursion.
 
     `parse` runs it when a scan of the text says it could find something; callers that get data from
     elsewhere than JSON text (the API) can run it on any parsed value: it raises InvalidInput with the path.
+    ``scalars=False`` checks only the containers: for data the fast parser read, whose numbers and
+    text are already known to be within bounds.
     """
     if not isinstance(data, (dict, list)):
         _check_scalar(data, None, source)
         return
+    if not scalars:
+        if _containers_fit(data):
+            return
+        scalars = True  # something is out of bounds: walk again, spelling out where
     stack: list[tuple[Any, int, Where]] = [(data, 1, None)]
     while stack:
         node, depth, where = stack.pop()
@@ -237,6 +243,18 @@ def check_shape(data: Any, source: str) -> None:
                 stack.append((child, depth + 1, (where, key)))
             elif kind is str or kind is int or kind is _Big:
                 _check_scalar(child, (where, key), source)
+
+
+def _containers_fit(data: Any) -> bool:
+    """Depth and sizes within bounds, looking at containers only (no paths kept: the fast check)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH or len(node) > MAX_ITEMS:
+            return False
+        values: Any = node.values() if type(node) is dict else node
+        stack.extend((child, depth + 1) for child in values if type(child) is dict or type(child) is list)
+    return True
 
 
 def _check_scalar(value: Any, where: Where, source: str) -> None:
