@@ -17,10 +17,11 @@ import pytest
 
 import diagnose
 from diagnose import batch as core
-from diagnose.cli import main
 from diagnose.engine import CompiledPack
 from diagnose.errors import InvalidInput
 from diagnose.generate import Generator, Line, default_examples, load_templates
+
+from .conftest import cli
 
 EXAMPLE = default_examples() / "liq-funder-quota.json"
 
@@ -33,12 +34,6 @@ def gen(pack: CompiledPack) -> Generator:
 @pytest.fixture(scope="module")
 def lines(gen: Generator) -> list[Line]:
     return list(gen.lines(600, corrupt_rate=0.03))
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(path: Path, texts: list[str]) -> Path:

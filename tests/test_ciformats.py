@@ -9,21 +9,14 @@ import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
 from diagnose.ciformats import MODULES, CIFormat, Options, formatter
-from diagnose.cli import main
 from diagnose.errors import PackProblem
 from diagnose.lint import LintResult, lint
 from diagnose.ruletest import CaseResult, Coverage, TestRun, run
 
-from .conftest import EXAMPLES, ROOT, SHARED
+from .conftest import EXAMPLES, ROOT, SHARED, cli
 
 BROKEN = ROOT / "tests" / "broken_packs"
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def sample_lint() -> LintResult:

@@ -10,13 +10,7 @@ import pytest
 
 from diagnose.cli import main
 
-from .conftest import EXAMPLES, ROOT, SHARED
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import EXAMPLES, ROOT, SHARED, cli
 
 
 def write(tmp_path: Path, text: str, name: str = "s.json") -> str:

@@ -10,18 +10,11 @@ from typing import Any
 import pytest
 
 from diagnose import contract, explain, facts
-from diagnose.cli import main
 from diagnose.engine import CompiledPack
 
-from .conftest import EXAMPLES, load_json
+from .conftest import EXAMPLES, cli, load_json
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_why_on_a_rule_that_fires(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,10 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diagnose.cli import main
 from diagnose.lint import CHECKS, LintResult, lint
 
-from .conftest import ROOT
+from .conftest import ROOT, cli
 
 BROKEN = ROOT / "tests" / "broken_packs"
 MINIMAL = ROOT / "tests" / "packs" / "minimal"
@@ -42,12 +41,6 @@ BRIEF = {
 }
 NOT_REPRODUCIBLE = {"too-large", "unreadable", "encoding", "invalid"}
 """Checks about the file system, not the text of a pack (tests/test_cli.py and the loader's tests cover them)."""
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def as_expected(result: LintResult, folder: Path) -> list[dict[str, Any]]:

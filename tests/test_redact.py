@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 import diagnose
-from diagnose.cli import main
 from diagnose.formats import Options, ReportFormat, renderer
 from diagnose.redact import DEFAULT_KEY, PREFIX, Redactor, redact, redact_for_pack, resolve_key
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, cli
 
 SECRET_WORDS = ("SECRET", "18,500", "18500")
 """In the account id, a notice and the repayment ids (SECRET), and the monthly income: seen in no output, escaped or not."""
@@ -48,21 +47,15 @@ def sensitive_pack(tmp_path: Path) -> Path:
     return root
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.parametrize("fmt", [f.value for f in ReportFormat])
 def test_no_sensitive_value_is_left_in_any_format(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, secret_snapshot: Path, sensitive_pack: Path, fmt: str
 ) -> None:
     monkeypatch.setenv("DIAGNOSE_REDACT_KEY", "k1")
-    plain = _cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", fmt)
+    plain = cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", fmt)
     assert plain[0] == 0
     assert "SECRET" in plain[1]  # the test is not vacuous: the plain report shows them
-    code, out, err = _cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", fmt, "--redact")
+    code, out, err = cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", fmt, "--redact")
     assert code == 0 and err == ""
     for word in SECRET_WORDS:
         assert word not in out, f"{word} left in the {fmt} report"
@@ -74,8 +67,8 @@ def test_json_report_redacted_field_by_field(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, secret_snapshot: Path, sensitive_pack: Path
 ) -> None:
     monkeypatch.setenv("DIAGNOSE_REDACT_KEY", "k1")
-    plain = json.loads(_cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", "json")[1])
-    code, out, _ = _cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", "json", "--redact")
+    plain = json.loads(cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", "json")[1])
+    code, out, _ = cli(capsys, "run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", "json", "--redact")
     report = json.loads(out)
     assert code == 0
     assert report["snapshot"]["account_id"] == _token(b"k1", "acct-SECRET-7788")
@@ -93,11 +86,11 @@ def test_the_hash_is_stable_and_keyed(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, secret_snapshot: Path, sensitive_pack: Path
 ) -> None:
     args = ["run", str(secret_snapshot), "--rules", str(sensitive_pack), "-f", "json", "--redact"]
-    first = _cli(capsys, *args, "--redact-key", "one")[1]
-    assert _cli(capsys, *args, "--redact-key", "one")[1] == first  # the same bytes every time
+    first = cli(capsys, *args, "--redact-key", "one")[1]
+    assert cli(capsys, *args, "--redact-key", "one")[1] == first  # the same bytes every time
     monkeypatch.setenv("DIAGNOSE_REDACT_KEY", "one")
-    assert _cli(capsys, *args)[1] == first  # the key from the environment is the same key
-    other = _cli(capsys, *args, "--redact-key", "two")[1]
+    assert cli(capsys, *args)[1] == first  # the key from the environment is the same key
+    other = cli(capsys, *args, "--redact-key", "two")[1]
     assert json.loads(other)["snapshot"]["account_id"] == _token(b"two", "acct-SECRET-7788") != json.loads(first)["snapshot"]["account_id"]
 
 
@@ -105,7 +98,7 @@ def test_without_a_key_the_public_default_is_used_and_said(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, secret_snapshot: Path
 ) -> None:
     monkeypatch.delenv("DIAGNOSE_REDACT_KEY", raising=False)
-    code, out, err = _cli(capsys, "run", str(secret_snapshot), "-f", "json", "--redact")
+    code, out, err = cli(capsys, "run", str(secret_snapshot), "-f", "json", "--redact")
     assert code == 0
     assert json.loads(out)["snapshot"]["account_id"] == _token(DEFAULT_KEY, "acct-SECRET-7788")
     assert "warning: --redact without a key uses the public default key" in err and "DIAGNOSE_REDACT_KEY" in err
@@ -115,7 +108,7 @@ def test_without_a_key_the_public_default_is_used_and_said(
 
 def test_without_redact_nothing_changes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, secret_snapshot: Path) -> None:
     monkeypatch.setenv("DIAGNOSE_REDACT_KEY", "k1")  # a key in the environment alone does not redact
-    code, out, err = _cli(capsys, "run", str(secret_snapshot), "-f", "json")
+    code, out, err = cli(capsys, "run", str(secret_snapshot), "-f", "json")
     assert code == 0 and err == "" and json.loads(out)["snapshot"]["account_id"] == "acct-SECRET-7788"
 
 

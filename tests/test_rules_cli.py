@@ -8,17 +8,10 @@ from pathlib import Path
 import pytest
 
 import diagnose
-from diagnose.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, cli
 
 EXTENDS = ROOT / "tests" / "packs" / "extends-default"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_list_is_a_table_of_every_rule(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,20 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diagnose
-from diagnose.cli import main
 from diagnose.ruletest import Coverage, floor_percent, run
 
-from .conftest import EXAMPLES, ROOT, load_json
+from .conftest import EXAMPLES, ROOT, cli, load_json
 
 MINIMAL = ROOT / "tests" / "packs" / "minimal"
 EXTENDS = ROOT / "tests" / "packs" / "extends-default"
 QUOTA = EXAMPLES / "liq-funder-quota.json"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def copy_pack(tmp_path: Path, source: Path = MINIMAL) -> Path:

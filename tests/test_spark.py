@@ -24,6 +24,8 @@ from typing import Any
 import orjson
 import pytest
 
+from .conftest import cli
+
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Java is not installed: Spark needs Java 17 or newer (java on the PATH, or JAVA_HOME)", allow_module_level=True)
 pytest.importorskip("pyspark", reason="PySpark is not installed: pip install -e '.[spark]' to run the Spark tests")
@@ -34,7 +36,6 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from diagnose import batch as core  # noqa: E402
 from diagnose import spark as ds  # noqa: E402
-from diagnose.cli import main  # noqa: E402
 from diagnose.engine import CompiledPack  # noqa: E402
 from diagnose.generate import Generator, default_examples, load_templates  # noqa: E402
 from diagnose.summary import Summary, render_json, summarize  # noqa: E402
@@ -293,12 +294,6 @@ def test_display_names_follow_the_local_batch() -> None:
 
 
 # --- the command line --------------------------------------------------------------------
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _parts(folder: Path) -> list[str]:
