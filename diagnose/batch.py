@@ -29,7 +29,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 import orjson
 
 from .errors import DiagnoseError, ExitCode, InvalidInput, Problem, UsageError
-from .inputs import MAX_BYTES, decode, parse
+from .inputs import MAX_BYTES, load
 from .summary import Tally
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ class Diagnoser:
                 hint="raise the limit with --max-bytes if this is a real snapshot",
             )
         try:
-            data = parse(decode(rec.data, where), where, max_bytes=self.max_bytes)
+            data = load(rec.data, where, max_bytes=self.max_bytes)
             return self.pack.diagnose(data, lang=self.lang, source=where, parsed=True)
         except InvalidInput as exc:
             return exc

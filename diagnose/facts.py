@@ -413,7 +413,7 @@ def derive(snapshot: dict[str, Any]) -> Facts:
     now: datetime = snapshot["as_of"]
     today = now.date()
     facts["calendar.date"] = today
-    facts["calendar.time"] = now.strftime("%H:%M")
+    facts["calendar.time"] = f"{now.hour:02d}:{now.minute:02d}"
     facts["calendar.days_to_quarter_end"] = _days(today, _quarter_end(today))
     _derive_line(snapshot, now, today, facts)
     _derive_repayments(snapshot, now, facts)

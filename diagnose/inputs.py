@@ -90,54 +90,69 @@ def _looks_utf16(raw: bytes) -> bool:
     return len(head) >= 4 and (not any(head[1::2]) or not any(head[0::2]))
 
 
+def load(raw: bytes, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
+    """One JSON document as bytes (a file, a JSON Lines record): what ``parse(decode(raw))`` reads, without decoding when the fast path can take it."""
+    if len(raw) <= max_bytes:
+        data = _fast(raw)
+        if data is not _SLOW:
+            return _shaped(raw, data, source)
+    return parse(decode(raw, source), source, max_bytes=max_bytes)
+
+
 def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
     """Parse one JSON document; errors name the line and column, or the path of the value."""
     if len(text) > max_bytes:
         raise InvalidInput([Problem("", f"the snapshot is {len(text):,} characters; at most {max_bytes:,} are accepted")], source=source)
     if not text.strip():
         raise InvalidInput([Problem("", "the file is empty")], source=source, hint="a snapshot is one JSON object; see SNAPSHOT.md")
-    data = _fast(text)
-    careful = data is _SLOW
-    if careful:
-        data = _parse_exactly(text, source)
-    # The walk costs more than these scans of the text: it runs only when one of them says it could find something.
-    # Fewer containers than MAX_DEPTH cannot nest too deep; a list of MAX_ITEMS needs that many commas;
-    # a lone surrogate comes from a \\u escape (or from text not decoded here), which the fast path never takes.
-    # Whole numbers are checked as read.
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: the careful parser reads it, check_shape says where it is
+        raw = b""
+    data = _fast(raw) if raw else _SLOW
+    if data is not _SLOW:
+        return _shaped(raw, data, source)
+    data = _parse_exactly(text, source)
+    # As in _shaped; and a lone surrogate comes from a \\u escape or from text not decoded here.
     if (
         text.count("{") + text.count("[") > MAX_DEPTH
         or text.count(",") >= MAX_ITEMS - 1
-        or (careful and (_SURROGATE_ESCAPE.search(text) or (not text.isascii() and _LONE_SURROGATE.search(text))))
+        or _SURROGATE_ESCAPE.search(text)
+        or (not text.isascii() and _LONE_SURROGATE.search(text))
     ):
-        check_shape(data, source, scalars=careful)
+        check_shape(data, source)
+    return data
+
+
+def _shaped(raw: bytes, data: Any, source: str) -> Any:
+    """Data the fast path read, after the container checks; its numbers and text are known to be within bounds.
+
+    The walk costs more than these counts of the text, so it runs only when they say it could find
+    something: fewer containers than MAX_DEPTH cannot nest too deep, and a list of MAX_ITEMS needs that
+    many commas (and so a text of twice as many bytes).
+    """
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH or (len(raw) > 2 * MAX_ITEMS and raw.count(b",") >= MAX_ITEMS - 1):
+        check_shape(data, source, scalars=False)
     return data
 
 
 _SLOW = object()
-_KEY = re.compile(r'"[ \t\r\n]*:')
-_SPACED_KEY = re.compile(r'"[ \t\r\n]+:')
-
-
 _DIGIT_TO_ZERO = bytes(48 if 48 <= b <= 57 else b for b in range(256))
 _SIXTEEN_DIGITS = b"0" * 16
 
 
-def _fast(text: str) -> Any:
+def _fast(raw: bytes) -> Any:
     """orjson (several times faster), for text it reads exactly as the careful parser would; else _SLOW.
 
-    Taken only for an object whose text has no \\u escape and no run of 16 digits (so every whole
-    number is within MAX_INT, and none was too long for 64 bits) and in which every key token became
-    a key: orjson writes the object back with exactly one `":` per key plus those inside strings,
-    which the text holds too, so a repeated key (one token too many) sends it to the careful parser.
+    Taken only for valid UTF-8 (orjson checks; a byte-order mark or UTF-16 fails it) holding an object
+    with no \\u escape and no run of 16 digits (so every whole number is within MAX_INT, and none was
+    too long for 64 bits), in which every key token became a key. For the last: outside strings,
+    each `:` ends a key; inside them, a `:` is written as itself both in the text and by orjson
+    (without \\u escapes there is no other way to write one). A repeated key leaves the text with
+    at least one `:` more than orjson writes back, and sends it to the careful parser.
     Errors always come from the careful path, which says where.
     """
-    if "\\u" in text:
-        return _SLOW
-    try:
-        raw = text.encode()
-    except UnicodeEncodeError:  # a lone surrogate
-        return _SLOW
-    if raw.translate(_DIGIT_TO_ZERO).find(_SIXTEEN_DIGITS) != -1:
+    if (b"\\" in raw and b"\\u" in raw) or raw.translate(_DIGIT_TO_ZERO).find(_SIXTEEN_DIGITS) != -1:
         return _SLOW
     try:
         data = orjson.loads(raw)
@@ -145,10 +160,7 @@ def _fast(text: str) -> Any:
         return _SLOW
     if type(data) is not dict:
         return _SLOW  # not a snapshot: the careful path names what it is
-    keys = orjson.dumps(data).count(b'":')
-    # Every key token is `"` then `:`, with white space between only in text written that way.
-    tokens = len(_KEY.findall(text)) if _SPACED_KEY.search(text) else text.count('":')
-    return data if tokens == keys else _SLOW
+    return data if orjson.dumps(data).count(b":") == raw.count(b":") else _SLOW
 
 
 def _parse_exactly(text: str, source: str) -> Any:
@@ -307,4 +319,4 @@ def read_snapshot(path: str, *, max_bytes: int = MAX_BYTES) -> tuple[Any, str]:
             source=source,
             hint="raise the limit with --max-bytes if this is a real snapshot",
         )
-    return parse(decode(raw, source), source, max_bytes=max_bytes), source
+    return load(raw, source, max_bytes=max_bytes), source
