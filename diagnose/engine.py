@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 Tri = bool | None
 Test = Callable[[Mapping[str, Any]], Tri]
+_AUDIENCES = ("customer", "agent", "institution")
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -296,7 +297,7 @@ class RuleSpec(NamedTuple):
             title=LangText(**d["title"]),
             explanation=LangText(**d["explanation"]),
             rationale=LangText(**rationale) if rationale else None,
-            remedies={aud: tuple(LangText(**t) for t in d["remedies"][aud]) for aud in ("customer", "agent", "institution")},
+            remedies={aud: tuple(LangText(**t) for t in d["remedies"][aud]) for aud in _AUDIENCES},
             when=d["when"],
             metadata=dict(d.get("metadata") or {}),
         )
@@ -330,6 +331,7 @@ class CompiledPack:
         self._tests: tuple[Test, ...] = tuple(cr.node.test for cr in self.rules)
         self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
         self.disabled = [Disabled(rid, why) for rid, why in sorted(data.get("disabled", {}).items())]
+        self._remedy_templates: dict[tuple[str, str], tuple[tuple[tuple[text.Part, ...], ...], ...]] = {}
 
     @classmethod
     def from_pack(cls, pack: Pack) -> CompiledPack:
@@ -487,11 +489,17 @@ class CompiledPack:
         return out
 
     def _remedies(self, cr: CompiledRule, f: Mapping[str, Any], lang: str) -> Remedies:
-        def items(aud: str) -> list[str]:
-            rendered = (text.render(text.parse(item.get(lang)), f, self.params, lang, strict=True) for item in cr.rule.remedies[aud])
-            return [r for r in rendered if r]
-
-        return Remedies(items("customer"), items("agent"), items("institution"))
+        key = (cr.rule.id, lang)
+        templates = self._remedy_templates.get(key)
+        if templates is None:
+            templates = self._remedy_templates[key] = tuple(
+                tuple(text.parse(item.get(lang)) for item in cr.rule.remedies[aud]) for aud in _AUDIENCES
+            )
+        params, render = self.params, text.render
+        customer, agent, institution = (
+            [r for r in (render(parts, f, params, lang, strict=True) for parts in group) if r] for group in templates
+        )
+        return Remedies(customer, agent, institution)
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:

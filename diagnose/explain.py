@@ -271,12 +271,16 @@ def _eta(fact: str, op: str, expected: Any, f: Mapping[str, Any]) -> datetime | 
 
 
 class _Change(NamedTuple):
+    """A change of one fact: the comparison it must come to meet, said in words only once it is chosen."""
+
     fact: str
-    needed: str
+    op: str
+    expected: Any
+    label: str | None
     eta: datetime | date | None
 
 
-def _clear(node: CNode, f: Mapping[str, Any], want: bool, lang: str) -> list[_Change] | None:
+def _clear(node: CNode, f: Mapping[str, Any], want: bool) -> list[_Change] | None:
     """The smallest set of changes that makes ``node`` evaluate to ``want`` (None if the snapshot cannot say)."""
     current = node.test(f)
     if current is want:
@@ -289,13 +293,12 @@ def _clear(node: CNode, f: Mapping[str, Any], want: bool, lang: str) -> list[_Ch
         shown = expected
         if isinstance(expected, bool) and op == "!=":  # "!= yes" reads better as "== no"
             op, shown = "==", not expected
-        needed = condition(op, shown, node.fact, lang, node.param or node.ref)
-        return [_Change(node.fact, needed, _eta(node.fact, node.op, expected, f) if not want else None)]
+        return [_Change(node.fact, op, shown, node.param or node.ref, _eta(node.fact, node.op, expected, f) if not want else None)]
     if isinstance(node, CNot):
-        return _clear(node.child, f, not want, lang)
+        return _clear(node.child, f, not want)
     kids = node.children
     need_every = isinstance(node, CAll) == want  # all->true and any->false need every child changed
-    options = [_clear(k, f, want, lang) for k in kids]
+    options = [_clear(k, f, want) for k in kids]
     if need_every:
         steps: list[_Change] = []
         for opt in options:
@@ -317,8 +320,11 @@ def _cost(steps: list[_Change]) -> tuple[int, int, int]:
 
 def clears_when(node: CNode, f: Mapping[str, Any], lang: str) -> list[ClearStep]:
     """What would clear a finding: the fewest fact changes, preferring causes with a known time."""
-    steps = _clear(node, f, False, lang) or []
-    return [ClearStep(s.fact, s.needed, _iso(s.eta), plain_step(s, f, lang)) for s in steps]
+    out = []
+    for step in _clear(node, f, False) or ():
+        needed = condition(step.op, step.expected, step.fact, lang, step.label)
+        out.append(ClearStep(step.fact, needed, _iso(step.eta), plain_step(step, needed, f, lang)))
+    return out
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -394,13 +400,13 @@ _PHRASES: dict[str, tuple[str, str]] = {
 }
 
 
-def plain_step(step: _Change, f: Mapping[str, Any], lang: str) -> str:
+def plain_step(step: _Change, needed: str, f: Mapping[str, Any], lang: str) -> str:
     """One change said plainly, with its time when the snapshot gives one."""
     zh = lang == "zh"
     phrase = _PHRASES.get(step.fact)
     said = textlib.render(textlib.parse(phrase[1] if zh else phrase[0]), f, {}, lang, strict=True) if phrase else None
     if said is None:
-        said = f"{step.fact} {step.needed}"
+        said = f"{step.fact} {needed}"
     if step.eta is not None:
         when = step.eta.strftime("%Y-%m-%d %H:%M") if isinstance(step.eta, datetime) else step.eta.isoformat()
         said += f"（预计 {when}）" if zh else f" (expected by {when})"
