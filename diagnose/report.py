@@ -60,13 +60,20 @@ def dumps(data: Any, *, indent: bool = True) -> str:
 
 
 class _Data:
-    """Frozen records that know how to become plain JSON data."""
+    """Records that know how to become plain JSON data.
+
+    Plain slotted dataclasses, not frozen ones: a report builds a dozen of them, and a frozen
+    dataclass takes four times as long to build (each field is set through object.__setattr__).
+    Treat them as values all the same: change a report with dataclasses.replace, as `limited` does.
+    """
+
+    __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
         return orjson.loads(dumps(self, indent=False))  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Evidence(_Data):
     """One condition that decided: the fact, the comparison, what was expected and what was found."""
 
@@ -78,14 +85,14 @@ class Evidence(_Data):
     param: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Remedies(_Data):
     customer: list[str]
     agent: list[str]
     institution: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClearStep(_Data):
     """One change of facts that would clear a finding, and when it is expected if the snapshot says."""
 
@@ -95,7 +102,7 @@ class ClearStep(_Data):
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Unmet(_Data):
     """An unknown fact and the value of it that would make an undetermined rule's condition hold."""
 
@@ -103,7 +110,7 @@ class Unmet(_Data):
     needed: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NearMiss(_Data):
     """A rule that did not fire but came close: its distance (0..1) and where it fell short."""
 
@@ -113,7 +120,7 @@ class NearMiss(_Data):
     summary: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event(_Data):
     """A dated event of the snapshot, for the timeline."""
 
@@ -122,7 +129,7 @@ class Event(_Data):
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Finding(_Data):
     rank: int
     rule_id: str
@@ -139,7 +146,7 @@ class Finding(_Data):
     clears_when: list[ClearStep] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Undetermined(_Data):
     rule_id: str
     family: str
@@ -148,21 +155,21 @@ class Undetermined(_Data):
     would_fire_if: list[Unmet] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SnapshotRef(_Data):
     account_id: str
     as_of: str
     product: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Ruleset(_Data):
     name: str
     version: str
     digest: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LineSummary(_Data):
     currency: str
     status: str | None
@@ -172,13 +179,13 @@ class LineSummary(_Data):
     restore_gap: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Disabled(_Data):
     rule_id: str
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Report(_Data):
     """One diagnosis. Field order is the JSON order; scripts rely on the REPORT.md fields."""
 
