@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 Tri = bool | None
 Test = Callable[[Mapping[str, Any]], Tri]
 _AUDIENCES = ("customer", "agent", "institution")
+_RemedyTemplates = tuple[tuple["str | tuple[text.Part, ...]", ...], ...]
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -239,20 +240,15 @@ def trace(node: CNode, f: Mapping[str, Any]) -> Trace:
         inner = trace(node.child, f)
         return Trace(None if inner.result is None else not inner.result, inner.evidence, inner.missing)
     kids = [trace(c, f) for c in node.children]
-    results = [k.result for k in kids]
-    if isinstance(node, CAll):
-        if False in results:
-            decided = [k for k in kids if k.result is False]
-            return Trace(False, tuple(e for k in decided for e in k.evidence), ())
-        outcome: Tri = None if None in results else True
-    else:
-        if True in results:
-            decided = [k for k in kids if k.result is True]
-            return Trace(True, tuple(e for k in decided for e in k.evidence), ())
-        outcome = None if None in results else False
-    evidence = tuple(e for k in kids if k.result is not None for e in k.evidence)
-    missing = tuple(dict.fromkeys(m for k in kids if k.result is None for m in k.missing))
-    return Trace(outcome, evidence, missing)
+    deciding = isinstance(node, CAny)  # one false child decides an `all`, one true child an `any`
+    decided = [k for k in kids if k.result is deciding]
+    if decided:
+        return Trace(deciding, tuple(e for k in decided for e in k.evidence), ())
+    unknown = [k for k in kids if k.result is None]
+    if unknown:
+        evidence = tuple(e for k in kids if k.result is not None for e in k.evidence)
+        return Trace(None, evidence, tuple(dict.fromkeys(m for k in unknown for m in k.missing)))
+    return Trace(not deciding, tuple(e for k in kids for e in k.evidence), ())
 
 
 # --- the compiled pack ------------------------------------------------------------------
@@ -328,10 +324,9 @@ class CompiledPack:
         self.params: dict[str, Any] = dict(data["parameters"])
         self.rules: tuple[CompiledRule, ...] = tuple(self._compile(RuleSpec.from_data(r)) for r in data["rules"])
         self.tests: tuple[tuple[CompiledRule, Test], ...] = tuple((cr, cr.node.test) for cr in self.rules)
-        self._tests: tuple[Test, ...] = tuple(cr.node.test for cr in self.rules)
         self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
         self.disabled = [Disabled(rid, why) for rid, why in sorted(data.get("disabled", {}).items())]
-        self._remedy_templates: dict[tuple[str, str], tuple[tuple[tuple[text.Part, ...], ...], ...]] = {}
+        self._remedy_templates: dict[tuple[str, str], _RemedyTemplates] = {}
 
     @classmethod
     def from_pack(cls, pack: Pack) -> CompiledPack:
@@ -418,8 +413,8 @@ class CompiledPack:
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
         misses: list[tuple[str, str, Any]] = []
-        results = [test(f) for test in self._tests]
-        for cr, r in zip(self.rules, results, strict=True):
+        for cr, test in self.tests:
+            r = test(f)
             if r is False:
                 if explain:
                     misses.append((cr.rule.id, cr.render("title", f, self.params, lang) or cr.rule.id, ex.why(cr.node, f)))
@@ -489,17 +484,33 @@ class CompiledPack:
         return out
 
     def _remedies(self, cr: CompiledRule, f: Mapping[str, Any], lang: str) -> Remedies:
-        key = (cr.rule.id, lang)
-        templates = self._remedy_templates.get(key)
-        if templates is None:
-            templates = self._remedy_templates[key] = tuple(
-                tuple(text.parse(item.get(lang)) for item in cr.rule.remedies[aud]) for aud in _AUDIENCES
-            )
+        templates = self._remedy_templates.get((cr.rule.id, lang)) or self._parse_remedies(cr.rule, lang)
         params, render = self.params, text.render
-        customer, agent, institution = (
-            [r for r in (render(parts, f, params, lang, strict=True) for parts in group) if r] for group in templates
-        )
-        return Remedies(customer, agent, institution)
+        groups: list[list[str]] = []
+        for group in templates:
+            said: list[str] = []
+            for template in group:
+                if isinstance(template, str):
+                    said.append(template)
+                else:
+                    filled = render(template, f, params, lang, strict=True)
+                    if filled:
+                        said.append(filled)
+            groups.append(said)
+        return Remedies(*groups)
+
+    def _parse_remedies(self, rule: RuleSpec, lang: str) -> _RemedyTemplates:
+        """Per audience, each remedy as its text when it has no fields (an empty one dropped), else its parsed template."""
+
+        def prepared(template: str) -> tuple[str | tuple[text.Part, ...], ...]:
+            parts = text.parse(template)
+            if not parts:
+                return ()
+            return (parts[0],) if len(parts) == 1 and type(parts[0]) is str else (parts,)
+
+        templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in _AUDIENCES)
+        self._remedy_templates[(rule.id, lang)] = templates
+        return templates
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:
