@@ -263,8 +263,13 @@ def _quarter_end(day: date) -> date:
     return date(day.year, month + 1, 1) - timedelta(days=1)
 
 
+@lru_cache(maxsize=256)
+def _window(start: str, end: str) -> tuple[time, time]:
+    return time.fromisoformat(start), time.fromisoformat(end)
+
+
 def _in_window(now: time, start: str, end: str) -> bool:
-    s, e = time.fromisoformat(start), time.fromisoformat(end)
+    s, e = _window(start, end)  # a portfolio has a handful of batch windows
     if s == e:
         return False
     if s < e:
@@ -387,10 +392,10 @@ def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> N
             f["system.maintenance_active"] = False
     bw = sysm.get("batch_window") or _EMPTY
     if bw.get("start") is not None and bw.get("end") is not None:
-        active_batch = _in_window(now.time().replace(tzinfo=None), bw["start"], bw["end"])
+        active_batch = _in_window(now.time(), bw["start"], bw["end"])  # time() is the local time, without tzinfo
         f["system.batch_active"] = active_batch
         if active_batch:
-            ends = datetime.combine(today, time.fromisoformat(bw["end"]), tzinfo=now.tzinfo)
+            ends = datetime.combine(today, _window(bw["start"], bw["end"])[1], tzinfo=now.tzinfo)
             later = ends if ends > now else shift(ends, timedelta(days=1))
             if later is not None:
                 f["system.batch_ends_at"] = later

@@ -93,9 +93,9 @@ def _looks_utf16(raw: bytes) -> bool:
 def load(raw: bytes, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
     """One JSON document as bytes (a file, a JSON Lines record): what ``parse(decode(raw))`` reads, without decoding when the fast path can take it."""
     if len(raw) <= max_bytes:
-        data = _fast(raw)
+        data = _fast(raw, source)
         if data is not _SLOW:
-            return _shaped(raw, data, source)
+            return data
     return parse(decode(raw, source), source, max_bytes=max_bytes)
 
 
@@ -106,14 +106,13 @@ def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
     if not text.strip():
         raise InvalidInput([Problem("", "the file is empty")], source=source, hint="a snapshot is one JSON object; see SNAPSHOT.md")
     try:
-        raw = text.encode()
+        data = _fast(text.encode(), source)
     except UnicodeEncodeError:  # a lone surrogate: the careful parser reads it, check_shape says where it is
-        raw = b""
-    data = _fast(raw) if raw else _SLOW
+        data = _SLOW
     if data is not _SLOW:
-        return _shaped(raw, data, source)
+        return data
     data = _parse_exactly(text, source)
-    # As in _shaped; and a lone surrogate comes from a \\u escape or from text not decoded here.
+    # As in _fast; and a lone surrogate comes from a \\u escape or from text not decoded here.
     if (
         text.count("{") + text.count("[") > MAX_DEPTH
         or text.count(",") >= MAX_ITEMS - 1
@@ -124,24 +123,13 @@ def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
     return data
 
 
-def _shaped(raw: bytes, data: Any, source: str) -> Any:
-    """Data the fast path read, after the container checks; its numbers and text are known to be within bounds.
-
-    The walk costs more than these counts of the text, so it runs only when they say it could find
-    something: fewer containers than MAX_DEPTH cannot nest too deep, and a list of MAX_ITEMS needs that
-    many commas (and so a text of twice as many bytes).
-    """
-    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH or (len(raw) > 2 * MAX_ITEMS and raw.count(b",") >= MAX_ITEMS - 1):
-        check_shape(data, source, scalars=False)
-    return data
-
-
 _SLOW = object()
-_DIGIT_TO_ZERO = bytes(48 if 48 <= b <= 57 else b for b in range(256))
+_FOLD = bytes(48 if 48 <= b <= 57 else 123 if b == 91 else b for b in range(256))
+"""Every digit to 0 and every [ to {: one pass of the text serves the number and the container checks."""
 _SIXTEEN_DIGITS = b"0" * 16
 
 
-def _fast(raw: bytes) -> Any:
+def _fast(raw: bytes, source: str) -> Any:
     """orjson (several times faster), for text it reads exactly as the careful parser would; else _SLOW.
 
     Taken only for valid UTF-8 (orjson checks; a byte-order mark or UTF-16 fails it) holding an object
@@ -151,8 +139,15 @@ def _fast(raw: bytes) -> Any:
     (without \\u escapes there is no other way to write one). A repeated key leaves the text with
     at least one `:` more than orjson writes back, and sends it to the careful parser.
     Errors always come from the careful path, which says where.
+
+    The containers are walked only when counts of the text say the walk could find something:
+    fewer containers than MAX_DEPTH cannot nest too deep, and a list of MAX_ITEMS needs that many
+    commas (and so a text of twice as many bytes).
     """
-    if (b"\\" in raw and b"\\u" in raw) or raw.translate(_DIGIT_TO_ZERO).find(_SIXTEEN_DIGITS) != -1:
+    if b"\\" in raw and b"\\u" in raw:
+        return _SLOW
+    folded = raw.translate(_FOLD)
+    if folded.find(_SIXTEEN_DIGITS) != -1:
         return _SLOW
     try:
         data = orjson.loads(raw)
@@ -160,7 +155,11 @@ def _fast(raw: bytes) -> Any:
         return _SLOW
     if type(data) is not dict:
         return _SLOW  # not a snapshot: the careful path names what it is
-    return data if orjson.dumps(data).count(b":") == raw.count(b":") else _SLOW
+    if orjson.dumps(data).count(b":") != raw.count(b":"):
+        return _SLOW
+    if folded.count(b"{") > MAX_DEPTH or (len(raw) > 2 * MAX_ITEMS and raw.count(b",") >= MAX_ITEMS - 1):
+        check_shape(data, source, scalars=False)
+    return data
 
 
 def _parse_exactly(text: str, source: str) -> Any:

@@ -25,7 +25,7 @@ def careful(text: str) -> Any:
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
 def test_examples_take_the_fast_path_and_read_the_same(path: Any) -> None:
     text = path.read_text(encoding="utf-8")
-    fast = inputs._fast(text.encode())
+    fast = inputs._fast(text.encode(), "t")
     assert fast is not inputs._SLOW
     assert fast == careful(text)
 
@@ -50,7 +50,7 @@ def test_examples_take_the_fast_path_and_read_the_same(path: Any) -> None:
     ],
 )
 def test_what_the_fast_path_must_leave_to_the_careful_one(text: str) -> None:
-    assert inputs._fast(text.encode()) is inputs._SLOW
+    assert inputs._fast(text.encode(), "t") is inputs._SLOW
 
 
 keys = st.text(alphabet=st.sampled_from('ab":\\ é'), min_size=0, max_size=4)
@@ -63,7 +63,7 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.di
 def test_fast_path_agrees_with_the_careful_parser_on_any_object(pairs: list[tuple[str, Any]], comma: str, colon: str) -> None:
     """Objects written by hand (so keys may repeat), with any spacing: the fast path reads the same or steps aside."""
     text = "{" + comma.join(json.dumps(k) + colon + json.dumps(v) for k, v in pairs) + "}"
-    fast = inputs._fast(text.encode())
+    fast = inputs._fast(text.encode(), "t")
     if fast is not inputs._SLOW:
         assert fast == careful(text)
 
