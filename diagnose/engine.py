@@ -145,32 +145,48 @@ def _leaf_test(fact: str, op: str, expected: Any, ref: str | None) -> Test:
     return compare
 
 
-def _all_test(tests: tuple[Test, ...]) -> Test:
-    def all_(f: Mapping[str, Any]) -> Tri:
+def _junction(kids: tuple[CNode, ...], decisive: bool) -> Test:
+    """`all` (decided by a false child) or `any` (by a true one) in Kleene logic: an unknown child
+    makes the result unknown unless another child decides it.
+
+    One child is its own result. Children that are all plain comparisons (no `ref`, `in`, `between`,
+    `exists`) are tested in one loop over (fact, operator, expected) with the leaf closures' very
+    results, without a call for each: most rules are such.
+    """
+    if len(kids) == 1:
+        return kids[0].test
+    undecided = not decisive
+    if all(isinstance(k, CLeaf) and k.ref is None and k.op in _CMP for k in kids):
+        plain = tuple((k.fact, _CMP[k.op], k.expected) for k in kids if isinstance(k, CLeaf))
+
+        def comparisons(f: Mapping[str, Any]) -> Tri:
+            unknown = False
+            for fact, cmp, expected in plain:
+                a = f.get(fact)
+                if a is None:
+                    unknown = True
+                    continue
+                try:
+                    if cmp(a, expected) is decisive:
+                        return decisive
+                except TypeError:
+                    unknown = True
+            return None if unknown else undecided
+
+        return comparisons
+    tests = tuple(k.test for k in kids)
+
+    def junction(f: Mapping[str, Any]) -> Tri:
         unknown = False
         for t in tests:
             r = t(f)
-            if r is False:
-                return False
+            if r is decisive:
+                return decisive
             if r is None:
                 unknown = True
-        return None if unknown else True
+        return None if unknown else undecided
 
-    return all_
-
-
-def _any_test(tests: tuple[Test, ...]) -> Test:
-    def any_(f: Mapping[str, Any]) -> Tri:
-        unknown = False
-        for t in tests:
-            r = t(f)
-            if r is True:
-                return True
-            if r is None:
-                unknown = True
-        return None if unknown else False
-
-    return any_
+    return junction
 
 
 def _not_test(test: Test) -> Test:
@@ -185,10 +201,10 @@ def compile_condition(cond: Mapping[str, Any], params: Mapping[str, Any]) -> CNo
     """Turn a validated condition tree (plain data) into closures; parameters are resolved here, once."""
     if "all" in cond:
         kids = tuple(compile_condition(c, params) for c in cond["all"])
-        return CAll(kids, _all_test(tuple(k.test for k in kids)))
+        return CAll(kids, _junction(kids, False))
     if "any" in cond:
         kids = tuple(compile_condition(c, params) for c in cond["any"])
-        return CAny(kids, _any_test(tuple(k.test for k in kids)))
+        return CAny(kids, _junction(kids, True))
     if "not" in cond:
         kid = compile_condition(cond["not"], params)
         return CNot(kid, _not_test(kid.test))

@@ -310,29 +310,48 @@ def _derive_repayments(s: dict[str, Any], now: datetime, f: Facts) -> None:
     if any(r.get("status") is None for r in reps):
         return  # an unknown status may hide a pending repayment: the aggregates stay unknown
     pending = [r for r in reps if r["status"] == "pending"]
-    if all(r.get("amount") is not None for r in pending):
-        f["repayments.unposted_amount"] = float(sum(r["amount"] for r in pending))
-    if all(r.get("submitted_at") is not None and r.get("channel") is not None for r in pending):
-        ages = [(_hours(r["submitted_at"], now), r) for r in pending]
-        f["repayments.oldest_unposted_hours"] = max((a for a, _ in ages), default=0.0)
-        f["repayments.unposted_hours_instant"] = max((a for a, r in ages if r["channel"] in _INSTANT), default=0.0)
-        f["repayments.unposted_hours_interbank"] = max((a for a, r in ages if r["channel"] == "interbank"), default=0.0)
-        if ages:
-            _, oldest = max(ages, key=lambda pair: (pair[0], pair[1].get("id") or ""))
-            f["repayments.oldest_unposted_submitted_at"] = oldest["submitted_at"]
-            f["repayments.oldest_unposted_channel"] = oldest["channel"]
-            due = shift(oldest["submitted_at"], timedelta(hours=_POSTING_HOURS[oldest["channel"]]))
-            if due is not None:
-                f["repayments.unposted_due_at"] = due
-            if oldest.get("id") is not None:
-                f["repayments.oldest_unposted_id"] = oldest["id"]
+    if not pending:  # most accounts: nothing waits to post
+        f.update(_NOTHING_PENDING)
+    else:
+        _derive_pending(pending, now, f)
     posted = [r for r in reps if r["status"] == "posted" and (r.get("posted_at") or r.get("submitted_at")) is not None]
     if posted:
         last = max(posted, key=lambda r: (r.get("posted_at") or r["submitted_at"], r.get("id") or ""))
         f["repayments.last_posted"] = last
-        for name in ("amount", "applied_to_principal", "applied_to_fees", "id", "posted_at", "channel"):
+        for name, path in _LAST_POSTED:
             if last.get(name) is not None:
-                f[f"repayments.last_posted.{name}"] = last[name]
+                f[path] = last[name]
+
+
+_NOTHING_PENDING = {
+    "repayments.unposted_amount": 0.0,
+    "repayments.oldest_unposted_hours": 0.0,
+    "repayments.unposted_hours_instant": 0.0,
+    "repayments.unposted_hours_interbank": 0.0,
+}
+_LAST_POSTED = tuple(
+    (name, f"repayments.last_posted.{name}") for name in ("amount", "applied_to_principal", "applied_to_fees", "id", "posted_at", "channel")
+)
+
+
+def _derive_pending(pending: list[dict[str, Any]], now: datetime, f: Facts) -> None:
+    """The facts of repayments not yet posted (at least one)."""
+    if all(r.get("amount") is not None for r in pending):
+        f["repayments.unposted_amount"] = float(sum(r["amount"] for r in pending))
+    if any(r.get("submitted_at") is None or r.get("channel") is None for r in pending):
+        return
+    ages = [(_hours(r["submitted_at"], now), r) for r in pending]
+    f["repayments.oldest_unposted_hours"] = max(a for a, _ in ages)
+    f["repayments.unposted_hours_instant"] = max((a for a, r in ages if r["channel"] in _INSTANT), default=0.0)
+    f["repayments.unposted_hours_interbank"] = max((a for a, r in ages if r["channel"] == "interbank"), default=0.0)
+    _, oldest = max(ages, key=lambda pair: (pair[0], pair[1].get("id") or ""))
+    f["repayments.oldest_unposted_submitted_at"] = oldest["submitted_at"]
+    f["repayments.oldest_unposted_channel"] = oldest["channel"]
+    due = shift(oldest["submitted_at"], timedelta(hours=_POSTING_HOURS[oldest["channel"]]))
+    if due is not None:
+        f["repayments.unposted_due_at"] = due
+    if oldest.get("id") is not None:
+        f["repayments.oldest_unposted_id"] = oldest["id"]
 
 
 def _derive_loans(s: dict[str, Any], f: Facts) -> None:
