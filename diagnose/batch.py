@@ -11,6 +11,7 @@ a killed run can be resumed by counting lines (`count_done`, `skip_done`).
 from __future__ import annotations
 
 import gzip
+import io
 import multiprocessing
 import os
 import signal
@@ -75,6 +76,37 @@ class RawRecord(NamedTuple):
     data: bytes
     size: int
     unreadable: str | None = None
+
+
+class Span(NamedTuple):
+    """Whole lines of a plain JSON Lines file, by where they lie: a worker reads them for itself.
+
+    With several workers the main process only finds where about a megabyte of lines ends and
+    counts them; sending the records themselves through a pipe cost it more than the reading.
+    """
+
+    file: str
+    """The name the records are reported by (the INPUT as given)."""
+    path: str
+    offset: int
+    length: int
+    first_line: int
+
+    def records(self, max_bytes: int) -> Iterator[RawRecord]:
+        """The records of these lines, exactly as reading the file line by line gives them."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                block = fh.read(self.length)
+        except OSError as exc:
+            raise InvalidInput([Problem("", f"cannot read line {self.first_line}: {exc.strerror or exc}")], source=self.file) from None
+        if len(block) != self.length:
+            raise InvalidInput([Problem("", f"the file changed while it was read (at line {self.first_line})")], source=self.file)
+        yield from _jsonl(io.BytesIO(block), self.file, max_bytes, first_line=self.first_line)
+
+
+Item = RawRecord | Span
+"""What the reader hands on: one record, or a span of lines that the worker reads."""
 
 
 @dataclass(frozen=True)
@@ -191,11 +223,11 @@ def _open_lines(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def _jsonl(fh: IO[bytes], name: str, max_bytes: int) -> Iterator[RawRecord]:
+def _jsonl(fh: IO[bytes], name: str, max_bytes: int, *, first_line: int = 1) -> Iterator[RawRecord]:
     """Non-blank lines of a JSON Lines stream; a line longer than max_bytes is kept short and read past in pieces."""
     limit = max_bytes + 2  # room for the line's own \r\n
     readline = fh.readline
-    lineno = 0
+    lineno = first_line - 1
     while True:
         try:
             raw = readline(limit)
@@ -229,6 +261,61 @@ def _whole_file(path: Path, max_bytes: int) -> RawRecord:
     return RawRecord(name, 1, data if size <= max_bytes else data[: RAW_CHARS * 4], size)
 
 
+SPAN_BYTES = 1 << 20
+"""A span ends at the newline that takes it past this many bytes, if it has not got its lines by then."""
+
+
+def _spans(path: Path, name: str, max_bytes: int, lines: int) -> Iterator[Item]:
+    """A plain JSON Lines file as Spans of ``lines`` lines each (fewer when they pass SPAN_BYTES).
+
+    A line longer than max_bytes that is not yet whole when a span would need it is read past
+    here, as `_jsonl` does, and handed on as its short record: no process holds it whole.
+    """
+    limit = max_bytes + 2
+    with path.open("rb") as fh:
+        start, first = 0, 1  # the file offset and the line number where `buf` begins
+        buf = b""
+        while True:
+            block = fh.read(SPAN_BYTES)
+            buf += block
+            while True:  # cut every span that `buf` holds whole
+                end, n = _whole_lines(buf, lines)
+                if n < lines and end < SPAN_BYTES:
+                    break
+                yield Span(name, str(path), start, end, first)
+                start, first, buf = start + end, first + n, buf[end:]
+            if not block:  # the end of the file: what is left, its last line without a newline
+                if buf:
+                    yield Span(name, str(path), start, len(buf), first)
+                return
+            if len(buf) - end > limit:  # the line after the whole ones is too long: hand those on, then read past it
+                if n:
+                    yield Span(name, str(path), start, end, first)
+                    start, first, buf = start + end, first + n, buf[end:]
+                head, size = buf[: min(limit, RAW_CHARS * 4)], len(buf)  # what _jsonl keeps of it
+                buf = b""
+                while more := fh.read(SPAN_BYTES):
+                    newline = more.find(b"\n")
+                    if newline != -1:
+                        size += newline + 1
+                        buf = more[newline + 1 :]
+                        break
+                    size += len(more)
+                yield RawRecord(name, first, head, size)
+                start, first = start + size, first + 1
+
+
+def _whole_lines(buf: bytes, lines: int) -> tuple[int, int]:
+    """Where the first ``lines`` whole lines of ``buf`` end (fewer: those up to SPAN_BYTES, or all it has), and how many they are."""
+    end = n = 0
+    while n < lines and end < SPAN_BYTES:
+        newline = buf.find(b"\n", end)
+        if newline == -1:
+            break
+        end, n = newline + 1, n + 1
+    return end, n
+
+
 def iter_records(inputs: Sequence[Input], *, max_bytes: int = MAX_BYTES, stdin: IO[bytes] | None = None) -> Iterator[RawRecord]:
     """Every record of every input, in order, as raw bytes: streamed, never a whole file in memory."""
     for inp in inputs:
@@ -246,6 +333,18 @@ def iter_records(inputs: Sequence[Input], *, max_bytes: int = MAX_BYTES, stdin: 
                 rec = _whole_file(path, max_bytes)
                 # A file given by name is reported by that name; files of a folder by their path.
                 yield rec._replace(file=inp.name) if inp.kind == "json" else rec
+
+
+def iter_items(inputs: Sequence[Input], *, max_bytes: int = MAX_BYTES, lines: int = CHUNK) -> Iterator[Item]:
+    """As `iter_records`, with each plain (not compressed) JSON Lines file as Spans of ``lines`` lines, for workers to read."""
+    for inp in inputs:
+        if inp.kind == "jsonl" and inp.size is not None:
+            try:
+                yield from _spans(inp.files[0], inp.name, max_bytes, lines)
+            except OSError as exc:
+                raise InvalidInput([Problem("", f"cannot read: {exc.strerror or exc}")], source=inp.name) from None
+        else:
+            yield from iter_records([inp], max_bytes=max_bytes)
 
 
 # --- diagnosing one chunk (in a worker, or in-process) ----------------------------------
@@ -299,12 +398,13 @@ class Diagnoser:
             suffix = self._suffixes[rec.file] = _source_suffix(rec.file)
         return report.to_json_bytes()[:-1] + suffix + str(rec.line).encode() + b"}}\n"
 
-    def chunk(self, records: Sequence[RawRecord]) -> ChunkResult:
+    def chunk(self, items: Sequence[Item]) -> ChunkResult:
         runs: list[bytes | Rejected] = []
         lines: list[bytes] = []
         tally = Tally() if self.tally else None
-        rejected = internal = 0
-        for rec in records:
+        read = rejected = internal = 0
+        for rec in _records(items, self.max_bytes):
+            read += 1
             bad: Rejected | None = None
             try:
                 result = self.one(rec)
@@ -331,7 +431,15 @@ class Diagnoser:
                 rejected += 1
         if lines:
             runs.append(b"".join(lines))
-        return ChunkResult(runs, len(records) - rejected, rejected, internal, tally)
+        return ChunkResult(runs, read - rejected, rejected, internal, tally)
+
+
+def _records(items: Iterable[Item], max_bytes: int) -> Iterator[RawRecord]:
+    for item in items:
+        if isinstance(item, Span):
+            yield from item.records(max_bytes)
+        else:
+            yield item
 
 
 # The pool initializer keeps each worker's Diagnoser here: a worker process is a single-use
@@ -359,8 +467,8 @@ def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tal
     _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally))
 
 
-def _work(records: list[RawRecord]) -> ChunkResult:
-    return _WORKER[0].chunk(records)
+def _work(items: list[Item]) -> ChunkResult:
+    return _WORKER[0].chunk(items)
 
 
 # --- resuming ---------------------------------------------------------------------------
@@ -529,19 +637,26 @@ class Sinks:
 
 
 class _Chunks:
-    """Records in lists of ``size``. An input that cannot be read further ends the stream after the
-    records before it, and its error is kept for the end, so that they are diagnosed and written."""
+    """Records in lists of ``size``, a span of lines alone. An input that cannot be read further ends
+    the stream after the records before it, and its error is kept for the end, so that they are
+    diagnosed and written."""
 
-    def __init__(self, records: Iterable[RawRecord], size: int) -> None:
-        self.records = records
+    def __init__(self, items: Iterable[Item], size: int) -> None:
+        self.items = items
         self.size = size
         self.error: DiagnoseError | None = None
 
-    def __iter__(self) -> Iterator[list[RawRecord]]:
-        batch: list[RawRecord] = []
+    def __iter__(self) -> Iterator[list[Item]]:
+        batch: list[Item] = []
         try:
-            for rec in self.records:
-                batch.append(rec)
+            for item in self.items:
+                if isinstance(item, Span):
+                    if batch:
+                        yield batch
+                        batch = []
+                    yield [item]
+                    continue
+                batch.append(item)
                 if len(batch) >= self.size:
                     yield batch
                     batch = []
@@ -565,7 +680,7 @@ def default_workers() -> int:
 
 
 def run(
-    records: Iterator[RawRecord],
+    records: Iterator[Item],
     sinks: Sinks,
     pack: CompiledPack,
     *,
@@ -587,16 +702,16 @@ def run(
     n = _Counter(done.skipped, done.diagnosed, done.rejected, 0, done.size)
     tally = Tally() if summary else None
 
-    def handle(chunk: list[RawRecord], result: ChunkResult) -> None:
+    def handle(chunk: list[Item], result: ChunkResult) -> None:
         sinks.write(result)
-        n.read += len(chunk)
+        n.read += result.diagnosed + result.rejected
         n.diagnosed += result.diagnosed
         n.rejected += result.rejected
         n.internal += result.internal
         if tally is not None and result.tally is not None:
             tally.merge(result.tally)
         if progress is not None:
-            n.size += sum(r.size + 1 for r in chunk)
+            n.size += sum(r.length if isinstance(r, Span) else r.size + 1 for r in chunk)
             progress(n.read, n.size)
 
     def outcome() -> Outcome:
@@ -615,7 +730,7 @@ def run(
     executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary))
     finished = False
     try:
-        pending: deque[tuple[list[RawRecord], Future[ChunkResult]]] = deque()
+        pending: deque[tuple[list[Item], Future[ChunkResult]]] = deque()
         for chunk in _chain(first, stream):
             pending.append((chunk, executor.submit(_work, chunk)))
             if len(pending) >= workers * 3:
@@ -641,7 +756,7 @@ def _finish(reader: _Chunks, result: Outcome) -> Outcome:
     return result
 
 
-def _take(it: Iterator[list[RawRecord]], n: int) -> Iterator[list[RawRecord]]:
+def _take(it: Iterator[list[Item]], n: int) -> Iterator[list[Item]]:
     for _ in range(n):
         item = next(it, None)
         if item is None:
@@ -649,7 +764,7 @@ def _take(it: Iterator[list[RawRecord]], n: int) -> Iterator[list[RawRecord]]:
         yield item
 
 
-def _chain(first: list[list[RawRecord]], rest: Iterator[list[RawRecord]]) -> Iterator[list[RawRecord]]:
+def _chain(first: list[list[Item]], rest: Iterator[list[Item]]) -> Iterator[list[Item]]:
     yield from first
     yield from rest
 

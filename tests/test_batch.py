@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diagnose
 from diagnose import batch as core
@@ -282,10 +284,11 @@ def test_two_workers_give_the_same_bytes_in_the_same_order(tmp_path: Path, capsy
     assert numbers == sorted(numbers) and len(numbers) == 582
 
 
-def _die_on_third_chunk(records: list[core.RawRecord]) -> core.ChunkResult:
-    if records[0].line > 32:
+def _die_on_third_chunk(items: list[core.Item]) -> core.ChunkResult:
+    first = items[0]
+    if (first.first_line if isinstance(first, core.Span) else first.line) > 32:
         os._exit(3)  # a worker killed mid-run, as the out-of-memory killer would
-    return core._WORKER[0].chunk(records)
+    return core._WORKER[0].chunk(items)
 
 
 def test_a_worker_that_dies_stops_the_batch_with_a_resumable_output(
@@ -304,6 +307,58 @@ def test_a_worker_that_dies_stops_the_batch_with_a_resumable_output(
     monkeypatch.undo()
     code, _, err = cli(capsys, "batch", inp, "-o", out, "-e", tmp_path / "e.jsonl", "-w", "2", "--chunk-size", "16", "--resume")
     assert code == 0 and [r["source"]["line"] for r in jsonl(out)] == list(range(1, 101))
+
+
+# --- spans: with several workers, each reads its lines of a plain file itself ----------------
+
+_LINE = st.one_of(
+    st.sampled_from([b"", b"   ", b"\r", b"\t \r", b'{"a": 1}', b'{"a": 1}\r', b"\xef\xbb\xbf{}", b"not json"]),
+    st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" ")),
+    st.integers(30, 200).map(lambda n: b'{"pad": "' + b"x" * n + b'"}'),  # longer than --max-bytes below
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_LINE, max_size=25),
+    st.booleans(),
+    st.sampled_from([1, 2, 5, 256]),
+    st.sampled_from([8, 64, 1 << 20]),
+    st.sampled_from([24, 100, 10_000]),
+)
+def test_spans_give_the_records_that_reading_line_by_line_gives(
+    tmp_path_factory: pytest.TempPathFactory, body: list[bytes], newline_at_end: bool, lines: int, span_bytes: int, max_bytes: int
+) -> None:
+    path = tmp_path_factory.mktemp("spans") / "in.jsonl"
+    path.write_bytes(b"\n".join(body) + (b"\n" if newline_at_end and body else b""))
+    inputs = core.check_inputs([str(path)])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(core, "SPAN_BYTES", span_bytes)
+        items = list(core.iter_items(inputs, max_bytes=max_bytes, lines=lines))
+    assert list(core._records(items, max_bytes)) == list(core.iter_records(inputs, max_bytes=max_bytes))
+    spans = [i for i in items if isinstance(i, core.Span)]
+    assert all(s.length <= 2 * span_bytes + max_bytes + 2 for s in spans)  # a line past max_bytes is never held whole
+    assert all(len(i.data) <= max_bytes + 2 for i in items if isinstance(i, core.RawRecord))
+
+
+def test_a_huge_line_is_read_past_by_the_reader_not_handed_to_a_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core, "SPAN_BYTES", 4096)
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"a": 1}\n' + b"x" * 3_000_000 + b'\n{"b": 2}\n')
+    items = list(core.iter_items(core.check_inputs([str(path)]), max_bytes=10_000, lines=256))
+    assert [type(i).__name__ for i in items] == ["Span", "RawRecord", "Span"]
+    long = items[1]
+    assert isinstance(long, core.RawRecord) and (long.line, long.size, len(long.data)) == (2, 3_000_001, 8_000)
+    assert [r.line for r in core._records(items, 10_000)] == [1, 2, 3]
+
+
+def test_two_workers_read_spans_of_the_chunk_size(tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[Line]) -> None:
+    inp = write(tmp_path / "in.jsonl", [line.text for line in lines[:100]])
+    items = list(core.iter_items(core.check_inputs([str(inp)]), lines=16))
+    assert [i.first_line for i in items if isinstance(i, core.Span)] == list(range(1, 101, 16))
+    code, _, err = cli(capsys, "batch", inp, "-o", tmp_path / "out.jsonl", "-w", "2", "--chunk-size", "16", "--summary", "--format", "json")
+    assert code == 0 and "read 100 records" in err
+    assert [r["source"]["line"] for r in jsonl(tmp_path / "out.jsonl")] == [n for n, line in enumerate(lines[:100], 1) if not line.corrupt]
 
 
 # --- resume ---------------------------------------------------------------------------------

@@ -190,8 +190,18 @@ def batch(
         except OSError as exc:
             raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(exc.filename)) from None
         sys.stdout.flush()
-        records = core.iter_records(items, max_bytes=max_bytes)
-        resumed = core.skip_done(records, done_out, done_err) if resume else core.Resumed()
+        n_workers = workers or core.default_workers()
+        records: Iterator[core.Item]
+        if resume:  # skipping what is done counts records: read line by line
+            lines = core.iter_records(items, max_bytes=max_bytes)
+            records, resumed = lines, core.skip_done(lines, done_out, done_err)
+        else:
+            records = (
+                core.iter_items(items, max_bytes=max_bytes, lines=chunk_size)
+                if n_workers > 1
+                else core.iter_records(items, max_bytes=max_bytes)
+            )
+            resumed = core.Resumed()
         if resume:
             err(f"resuming after {resumed.skipped:,} records ({resumed.diagnosed:,} diagnosed, {resumed.rejected:,} rejected)")
         sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render()))
@@ -212,7 +222,7 @@ def batch(
                 pack,
                 pack_path=str(rules) if rules is not None else None,
                 lang=lang.value,
-                workers=workers or core.default_workers(),
+                workers=n_workers,
                 chunk_size=chunk_size,
                 max_bytes=max_bytes,
                 summary=summary,
