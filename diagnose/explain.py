@@ -307,8 +307,8 @@ def _clear(node: CNode, f: Mapping[str, Any], want: bool) -> list[_Change] | Non
             steps += opt
         return steps
     viable = [o for o in options if o]
-    if not viable:
-        return None
+    if len(viable) < 2:
+        return viable[0] if viable else None
     return min(viable, key=_cost)
 
 
