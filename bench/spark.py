@@ -52,7 +52,9 @@ def _local(path: Path, workers: int, out_dir: Path) -> tuple[float, Any]:
     pack = diagnose.load_pack()
     with (out_dir / f"local-{workers}.jsonl").open("wb") as out, (out_dir / f"local-err-{workers}.jsonl").open("wb") as err:
         start = time.perf_counter()
-        outcome = core.run(core.iter_records(core.check_inputs([str(path)])), core.Sinks(out, err), pack, workers=workers, summary=True)
+        inputs = core.check_inputs([str(path)])
+        items = core.iter_items(inputs) if workers > 1 else core.iter_records(inputs)  # as `diagnose batch` reads them
+        outcome = core.run(items, core.Sinks(out, err), pack, workers=workers, summary=True)
         return time.perf_counter() - start, outcome
 
 
