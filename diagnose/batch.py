@@ -273,27 +273,27 @@ def _spans(path: Path, name: str, max_bytes: int, lines: int) -> Iterator[Item]:
     """
     limit = max_bytes + 2
     with path.open("rb") as fh:
-        start, first = 0, 1  # the file offset and the line number where `buf` begins
-        buf = b""
+        buf, pos = b"", 0  # what was read, and where in it the next span begins
+        start, first = 0, 1  # that place's file offset and line number
         while True:
             block = fh.read(SPAN_BYTES)
-            buf += block
+            buf, pos = buf[pos:] + block, 0
             while True:  # cut every span that `buf` holds whole
-                end, n = _whole_lines(buf, lines)
-                if n < lines and end < SPAN_BYTES:
+                end, n = _whole_lines(buf, pos, lines)
+                if n < lines and end - pos < SPAN_BYTES:
                     break
-                yield Span(name, str(path), start, end, first)
-                start, first, buf = start + end, first + n, buf[end:]
+                yield Span(name, str(path), start, end - pos, first)
+                start, first, pos = start + end - pos, first + n, end
             if not block:  # the end of the file: what is left, its last line without a newline
-                if buf:
-                    yield Span(name, str(path), start, len(buf), first)
+                if pos < len(buf):
+                    yield Span(name, str(path), start, len(buf) - pos, first)
                 return
             if len(buf) - end > limit:  # the line after the whole ones is too long: hand those on, then read past it
                 if n:
-                    yield Span(name, str(path), start, end, first)
-                    start, first, buf = start + end, first + n, buf[end:]
-                head, size = buf[: min(limit, RAW_CHARS * 4)], len(buf)  # what _jsonl keeps of it
-                buf = b""
+                    yield Span(name, str(path), start, end - pos, first)
+                    start, first, pos = start + end - pos, first + n, end
+                head, size = buf[pos : pos + min(limit, RAW_CHARS * 4)], len(buf) - pos  # what _jsonl keeps of it
+                buf, pos = b"", 0
                 while more := fh.read(SPAN_BYTES):
                     newline = more.find(b"\n")
                     if newline != -1:
@@ -305,10 +305,11 @@ def _spans(path: Path, name: str, max_bytes: int, lines: int) -> Iterator[Item]:
                 start, first = start + size, first + 1
 
 
-def _whole_lines(buf: bytes, lines: int) -> tuple[int, int]:
-    """Where the first ``lines`` whole lines of ``buf`` end (fewer: those up to SPAN_BYTES, or all it has), and how many they are."""
-    end = n = 0
-    while n < lines and end < SPAN_BYTES:
+def _whole_lines(buf: bytes, pos: int, lines: int) -> tuple[int, int]:
+    """Where the first ``lines`` whole lines from ``pos`` end (fewer: those up to SPAN_BYTES, or all there are), and how many they are."""
+    end = pos
+    n = 0
+    while n < lines and end - pos < SPAN_BYTES:
         newline = buf.find(b"\n", end)
         if newline == -1:
             break
