@@ -66,7 +66,9 @@ def _child(inp: str, workers: int, chunk: int, out_dir: str) -> None:
         cpu0 = _cpu(resource.RUSAGE_SELF)
         start = time.perf_counter()
         inputs = core.check_inputs([inp])
-        items = core.iter_items(inputs, lines=chunk) if workers > 1 else core.iter_records(inputs)  # as `diagnose batch` reads them
+        items = (
+            core.iter_items(inputs, lines=chunk, workers=workers) if workers > 1 else core.iter_records(inputs)
+        )  # as `diagnose batch` reads them
         result = core.run(items, core.Sinks(out, err), pack, workers=workers, chunk_size=chunk)
         seconds = time.perf_counter() - start
         cpu_main = _cpu(resource.RUSAGE_SELF) - cpu0

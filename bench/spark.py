@@ -53,7 +53,7 @@ def _local(path: Path, workers: int, out_dir: Path) -> tuple[float, Any]:
     with (out_dir / f"local-{workers}.jsonl").open("wb") as out, (out_dir / f"local-err-{workers}.jsonl").open("wb") as err:
         start = time.perf_counter()
         inputs = core.check_inputs([str(path)])
-        items = core.iter_items(inputs) if workers > 1 else core.iter_records(inputs)  # as `diagnose batch` reads them
+        items = core.iter_items(inputs, workers=workers) if workers > 1 else core.iter_records(inputs)  # as `diagnose batch` reads them
         outcome = core.run(items, core.Sinks(out, err), pack, workers=workers, summary=True)
         return time.perf_counter() - start, outcome
 

@@ -363,13 +363,21 @@ def test_a_huge_line_is_read_past_by_the_reader_not_handed_to_a_worker(tmp_path:
     assert [r.line for r in core._records(items, 10_000)] == [1, 2, 3]
 
 
-def test_two_workers_read_spans_of_the_chunk_size(tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[Line]) -> None:
-    inp = write(tmp_path / "in.jsonl", [line.text for line in lines[:100]])
-    items = list(core.iter_items(core.check_inputs([str(inp)]), lines=16))
-    assert [i.first_line for i in items if isinstance(i, core.Span)] == list(range(1, 101, 16))
+def test_two_workers_read_spans_of_the_chunk_size_and_smaller_ones_at_the_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[Line]
+) -> None:
+    inp = write(tmp_path / "in.jsonl", [line.text for line in lines[:300]])
+    items = list(core.iter_items(core.check_inputs([str(inp)]), lines=16, workers=2))
+    spans = [i for i in items if isinstance(i, core.Span)]
+    assert len(spans) == len(items) and spans[0].first_line == 1
+    data = inp.read_bytes()
+    sizes = [data[s.offset : s.offset + s.length].count(b"\n") for s in spans]
+    assert [s.first_line for s in spans] == [1 + sum(sizes[:k]) for k in range(len(spans))] and sum(sizes) == 300
+    # the last 2 x 2 chunks' worth (about 64 lines) come in quarters, so that both workers finish together
+    assert sizes[:10] == [16] * 10 and sizes[-12:] == [4] * 12 and set(sizes) == {16, 4}
     code, _, err = cli(capsys, "batch", inp, "-o", tmp_path / "out.jsonl", "-w", "2", "--chunk-size", "16", "--summary", "--format", "json")
-    assert code == 0 and "read 100 records" in err
-    assert [r["source"]["line"] for r in jsonl(tmp_path / "out.jsonl")] == [n for n, line in enumerate(lines[:100], 1) if not line.corrupt]
+    assert code == 0 and "read 300 records" in err
+    assert [r["source"]["line"] for r in jsonl(tmp_path / "out.jsonl")] == [n for n, line in enumerate(lines[:300], 1) if not line.corrupt]
 
 
 # --- resume ---------------------------------------------------------------------------------

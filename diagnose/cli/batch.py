@@ -197,7 +197,7 @@ def batch(
             records, resumed = lines, core.skip_done(lines, done_out, done_err)
         else:
             records = (
-                core.iter_items(items, max_bytes=max_bytes, lines=chunk_size)
+                core.iter_items(items, max_bytes=max_bytes, lines=chunk_size, workers=n_workers)
                 if n_workers > 1
                 else core.iter_records(items, max_bytes=max_bytes)
             )
