@@ -150,8 +150,8 @@ def _junction(kids: tuple[CNode, ...], decisive: bool) -> Test:
     makes the result unknown unless another child decides it.
 
     One child is its own result. Children that are all plain comparisons (no `ref`, `in`, `between`,
-    `exists`) are tested in one loop over (fact, operator, expected) with the leaf closures' very
-    results, without a call for each: most rules are such.
+    `exists`) are tested in one loop over (fact, operator, expected), which gives exactly what their
+    leaf closures give without a call for each: most rules are such.
     """
     if len(kids) == 1:
         return kids[0].test
