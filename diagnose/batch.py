@@ -3,7 +3,8 @@
 The pipeline: `iter_records` reads raw records (file, line, bytes) without parsing them;
 chunks of records go to workers that parse, validate and diagnose each one and return the
 report lines as JSON text, or a `Rejected` record; the main process writes the chunks back
-in input order. Every record yields exactly one line, in the output or in the error report,
+in input order. With several workers, `iter_items` hands a plain JSON Lines file on as
+`Span`s (where each chunk's lines lie), which the workers read themselves. Every record yields exactly one line, in the output or in the error report,
 and lines are written so that the records in the two files always form a prefix of the input:
 a killed run can be resumed by counting lines (`count_done`, `skip_done`).
 """
@@ -81,8 +82,8 @@ class RawRecord(NamedTuple):
 class Span(NamedTuple):
     """Whole lines of a plain JSON Lines file, by where they lie: a worker reads them for itself.
 
-    With several workers the main process only finds where about a megabyte of lines ends and
-    counts them; sending the records themselves through a pipe cost it more than the reading.
+    With several workers the main process only finds where each chunk's lines end (`iter_items`);
+    sending the records themselves through the pool's pipe cost it more than reading them.
     """
 
     file: str
