@@ -390,6 +390,14 @@ def render_html(summary: Summary, *, title: str = "Portfolio summary") -> str:
     def num(value: str) -> str:
         return f'<td class="n">{e(value)}</td>'
 
+    def counted(accounts: int, share: float, largest: int, css: str = "") -> str:
+        """The accounts, their share and the bar: the three cells every table has."""
+        return f"{num(f'{accounts:,}')}{num(_pct(share))}{bar_cell(accounts, largest, css)}"
+
+    def table(heading: str, columns: list[str], rows: list[str]) -> list[str]:
+        head = "".join(f"<th>{name}</th>" for name in columns)
+        return [f"{heading}<table><thead><tr>{head}</tr></thead><tbody>", *rows, "</tbody></table>"]
+
     c = summary.counts
     parts = [
         "<!doctype html>",
@@ -398,46 +406,47 @@ def render_html(summary: Summary, *, title: str = "Portfolio summary") -> str:
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f'<p class="{"ok" if c.reconciled else "bad"}"><strong>{e(_counts_line(c))}</strong></p>',
-        "<h2>Verdicts</h2><table><thead><tr><th>Verdict</th><th>Accounts</th><th>Share</th><th></th></tr></thead><tbody>",
     ]
     biggest = _largest(summary.verdicts)
-    for r in summary.verdicts:
-        css = r.name if r.name in VERDICTS else ""
-        parts.append(f"<tr><td>{e(r.name)}</td>{num(f'{r.accounts:,}')}{num(_pct(r.share))}{bar_cell(r.accounts, biggest, css)}</tr>")
-    parts.append("</tbody></table>")
-    parts.append(
-        "<h2>Families</h2><table><thead><tr><th>Family</th><th>Accounts</th><th>Share</th><th></th>"
-        "<th>Top cause</th><th>Top share</th></tr></thead><tbody>"
+    parts += table(
+        "<h2>Verdicts</h2>",
+        ["Verdict", "Accounts", "Share", ""],
+        [
+            f"<tr><td>{e(r.name)}</td>{counted(r.accounts, r.share, biggest, r.name if r.name in VERDICTS else '')}</tr>"
+            for r in summary.verdicts
+        ],
     )
     biggest = _largest(summary.families)
-    for r in summary.families:
-        parts.append(
-            f"<tr><td>{e(r.name)}</td>{num(f'{r.accounts:,}')}{num(_pct(r.share))}{bar_cell(r.accounts, biggest)}"
-            f"{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
-        )
-    parts.append("</tbody></table>")
-    parts.append(
-        "<h2>Causes</h2><table><thead><tr><th>Cause</th><th>Family</th><th>Title</th><th>Accounts</th><th>Share</th>"
-        "<th></th><th>Top cause</th><th>Top share</th></tr></thead><tbody>"
+    parts += table(
+        "<h2>Families</h2>",
+        ["Family", "Accounts", "Share", "", "Top cause", "Top share"],
+        [
+            f"<tr><td>{e(r.name)}</td>{counted(r.accounts, r.share, biggest)}{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
+            for r in summary.families
+        ],
     )
     biggest = _largest(summary.causes)
-    for r in summary.causes:
-        parts.append(
+    parts += table(
+        "<h2>Causes</h2>",
+        ["Cause", "Family", "Title", "Accounts", "Share", "", "Top cause", "Top share"],
+        [
             f"<tr><td><code>{e(r.name)}</code></td><td>{e(r.family)}</td><td>{e(r.title)}</td>"
-            f"{num(f'{r.accounts:,}')}{num(_pct(r.share))}{bar_cell(r.accounts, biggest)}{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
-        )
-    parts.append("</tbody></table>")
+            f"{counted(r.accounts, r.share, biggest)}{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
+            for r in summary.causes
+        ],
+    )
     parts.append(f"<p>Accounts with no cause: {summary.no_cause:,}</p>")
     parts.append("<h2>Most common pairs of causes</h2>")
     if summary.pairs:
-        parts.append("<table><thead><tr><th>Causes</th><th>Accounts</th><th>Share</th><th></th></tr></thead><tbody>")
         biggest = _largest(summary.pairs)
-        for p in summary.pairs:
-            parts.append(
-                f"<tr><td><code>{e(p.first)}</code> + <code>{e(p.second)}</code></td>"
-                f"{num(f'{p.accounts:,}')}{num(_pct(p.share))}{bar_cell(p.accounts, biggest, 'pair')}</tr>"
-            )
-        parts.append("</tbody></table>")
+        parts += table(
+            "",
+            ["Causes", "Accounts", "Share", ""],
+            [
+                f"<tr><td><code>{e(p.first)}</code> + <code>{e(p.second)}</code></td>{counted(p.accounts, p.share, biggest, 'pair')}</tr>"
+                for p in summary.pairs
+            ],
+        )
     else:
         parts.append("<p>No account has more than one cause.</p>")
     parts.append("<p><small>Shares are of the diagnosed accounts; bars are scaled to the largest row of each table.</small></p>")
