@@ -24,6 +24,7 @@ _FUNCTIONS = {
     "parse_datetime": scalars.parse_datetime,
     "parse_date": scalars.parse_date,
     "parse_hhmm": scalars.parse_hhmm,
+    "parse_timezone": scalars.parse_timezone,
 }
 
 

@@ -8,6 +8,9 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple, TypeVar, Union
+from zoneinfo import ZoneInfo
+
+from diagnose.snapshot import scalars
 
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel
@@ -150,15 +153,16 @@ DERIVED: tuple[FactSpec, ...] = (
     FactSpec("system.maintenance_active", "bool", "as_of inside a window of scope lending, limit or all", derived=True),
     FactSpec("system.maintenance_ends_at", "datetime", "end of the active maintenance window", derived=True),
     FactSpec("system.maintenance_notice", "string", "notice of the active maintenance window", derived=True),
-    FactSpec("system.batch_active", "bool", "as_of's local time inside the batch window", derived=True),
+    FactSpec("system.batch_active", "bool", "as_of, read in the lender's time zone, inside the batch window", derived=True),
     FactSpec("system.batch_ends_at", "datetime", "when the running batch window ends", derived=True),
     _n("system.open_incidents", "incidents with resolved_at null", "count", minimum=0),
     FactSpec("system.open_incident_ids", "string", "ids of the open incidents, comma-separated", derived=True),
     _n("system.risk_model_age_days", "days from risk_model.trained_on to as_of", "days"),
     _n("account.id_days_left", "days from as_of to kyc.id_expires_on (negative when past)", "days"),
     _n("calendar.days_to_quarter_end", "days from as_of to the end of its calendar quarter", "days", minimum=0),
-    FactSpec("calendar.date", "date", "as_of's date, in as_of's own offset", derived=True),
-    FactSpec("calendar.time", "time", "as_of's local time of day HH:MM", derived=True),
+    FactSpec("calendar.date", "date", "as_of's date in the lender's time zone (as_of's own offset when no zone is known)", derived=True),
+    FactSpec("calendar.time", "time", "as_of's time of day HH:MM in the lender's time zone", derived=True),
+    FactSpec("calendar.timezone", "string", "the lender's time zone the clock times are read in: system.timezone, else the currency's default", derived=True),
 )  # fmt: skip
 
 
@@ -236,6 +240,10 @@ def _flatten_snapshot(snapshot: dict[str, Any], out: Facts) -> None:
 # --- derivation -------------------------------------------------------------------------
 
 _INSTANT = ("balance", "bank_card", "auto_debit")
+DEFAULT_TIMEZONES: dict[str, str] = {"CNY": "Asia/Shanghai"}
+"""The lender's time zone when a snapshot names none (`system.timezone`), by the line's currency: the
+products of one currency are run from one place. Never as_of's offset: an export in UTC is not a
+lender in UTC. No default (another currency): clock-time facts stay unknown."""
 _POSTING_HOURS = {"balance": 2, "bank_card": 2, "auto_debit": 2, "interbank": 72}
 _EMPTY: dict[str, Any] = {}
 
@@ -392,7 +400,14 @@ def _derive_policy(s: dict[str, Any], today: date, f: Facts) -> None:
         f["policy.days_since_change"] = _days(p["changed_on"], today)
 
 
-def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> None:
+def lender_zone(s: dict[str, Any]) -> tuple[str, ZoneInfo] | None:
+    """The lender's time zone: `system.timezone`, else the default of the line's currency, else None."""
+    name = (s.get("system") or _EMPTY).get("timezone") or DEFAULT_TIMEZONES.get(s["line"].get("currency") or "CNY")
+    found = scalars.zone(name) if name else None
+    return (name, found) if found is not None else None
+
+
+def _derive_system(s: dict[str, Any], now: datetime, local: datetime | None, f: Facts) -> None:
     sysm = s.get("system")
     if sysm is None:
         return
@@ -410,12 +425,12 @@ def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> N
         elif decidable:
             f["system.maintenance_active"] = False
     bw = sysm.get("batch_window") or _EMPTY
-    if bw.get("start") is not None and bw.get("end") is not None:
-        active_batch = _in_window(now.time(), bw["start"], bw["end"])  # time() is the local time, without tzinfo
+    if local is not None and bw.get("start") is not None and bw.get("end") is not None:
+        active_batch = _in_window(local.time(), bw["start"], bw["end"])  # time() is the wall-clock time, without tzinfo
         f["system.batch_active"] = active_batch
         if active_batch:
-            ends = datetime.combine(today, _window(bw["start"], bw["end"])[1], tzinfo=now.tzinfo)
-            later = ends if ends > now else shift(ends, timedelta(days=1))
+            ends = datetime.combine(local.date(), _window(bw["start"], bw["end"])[1], tzinfo=local.tzinfo)
+            later = ends if ends > local else shift(ends, timedelta(days=1))
             if later is not None:
                 f["system.batch_ends_at"] = later
     incidents = sysm.get("incidents")
@@ -427,7 +442,7 @@ def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> N
             f["system.open_incident_ids"] = ", ".join(ids)
     trained = (sysm.get("risk_model") or _EMPTY).get("trained_on")
     if trained is not None:
-        f["system.risk_model_age_days"] = _days(trained, today)
+        f["system.risk_model_age_days"] = _days(trained, (local or now).date())
 
 
 def derive(snapshot: dict[str, Any]) -> Facts:
@@ -435,16 +450,20 @@ def derive(snapshot: dict[str, Any]) -> Facts:
     facts: Facts = {}
     _flatten_snapshot(snapshot, facts)
     now: datetime = snapshot["as_of"]
-    today = now.date()
+    zone = lender_zone(snapshot)
+    local = now.astimezone(zone[1]) if zone is not None else None  # the lender's wall clock and calendar
+    today = (local or now).date()
     facts["calendar.date"] = today
-    facts["calendar.time"] = f"{now.hour:02d}:{now.minute:02d}"
+    if zone is not None and local is not None:
+        facts["calendar.timezone"] = zone[0]
+        facts["calendar.time"] = f"{local.hour:02d}:{local.minute:02d}"
     facts["calendar.days_to_quarter_end"] = _days(today, _quarter_end(today))
     _derive_line(snapshot, now, today, facts)
     _derive_repayments(snapshot, now, facts)
     _derive_loans(snapshot, facts)
     _derive_credit(snapshot, facts)
     _derive_policy(snapshot, today, facts)
-    _derive_system(snapshot, now, today, facts)
+    _derive_system(snapshot, now, local, facts)
     id_expires = ((snapshot["account"].get("kyc")) or _EMPTY).get("id_expires_on")
     if id_expires is not None:
         facts["account.id_days_left"] = _days(today, id_expires)
@@ -477,6 +496,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "policy.days_since_change": ("policy.changed_on",),
     "system.maintenance_active": ("system.maintenance",),
     "system.batch_active": ("system.batch_window.start", "system.batch_window.end"),
+    "calendar.time": ("system.timezone",),
     "system.open_incidents": ("system.incidents",),
     "system.risk_model_age_days": ("system.risk_model.trained_on",),
     "account.id_days_left": ("account.kyc.id_expires_on",),

@@ -15,13 +15,14 @@ from pydantic import (
 
 from diagnose.errors import InvalidInput
 from diagnose.snapshot.contract import problems_from, require_object
-from diagnose.snapshot.scalars import MAX_INT, MAX_ITEMS, parse_date, parse_datetime, parse_hhmm
+from diagnose.snapshot.scalars import MAX_INT, MAX_ITEMS, parse_date, parse_datetime, parse_hhmm, parse_timezone
 
 # --- scalar types: parsed by diagnose.scalars (shared with the fast validator) ---------
 
 DateTime = Annotated[datetime, BeforeValidator(parse_datetime)]
 Date = Annotated[date, BeforeValidator(parse_date)]
 TimeOfDay = Annotated[str, BeforeValidator(parse_hhmm)]
+TimeZone = Annotated[str, BeforeValidator(parse_timezone)]
 Money = Annotated[float, Field(ge=0)]
 Ratio = Annotated[float, Field(ge=0, le=1)]
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -211,6 +212,7 @@ class RiskModel(_Model):
 
 
 class System(_Model):
+    timezone: TimeZone | None = None
     maintenance: Annotated[list[MaintenanceWindow], Field(max_length=MAX_ITEMS)] | None = None
     batch_window: BatchWindow | None = None
     ledger_sync_lag_minutes: Annotated[float, Field(ge=0)] | None = None

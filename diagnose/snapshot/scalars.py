@@ -1,10 +1,12 @@
-"""Parsers of the snapshot's scalar types (times, dates, HH:MM), light enough for the cold path."""
+"""Parsers of the snapshot's scalar types (times, dates, HH:MM, time zones), light enough for the cold path."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticCustomError
 
@@ -26,6 +28,7 @@ DATETIME_WORDS = "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (go
 NAIVE_WORDS = "time {got} has no UTC offset; add one, e.g. +08:00 or Z"
 DATE_WORDS = "must be a date YYYY-MM-DD (got {got})"
 HHMM_WORDS = "must be a local time HH:MM from 00:00 to 23:59 (got {got})"
+TIMEZONE_WORDS = "must be an IANA time zone name such as Asia/Shanghai (got {got})"
 
 
 def datetime_problem(value: Any) -> str:
@@ -79,6 +82,23 @@ def parse_date(value: Any) -> date:
 def parse_hhmm(value: Any) -> str:
     if not isinstance(value, str) or not _HHMM.match(value):
         raise _error("time_of_day", HHMM_WORDS.format(got=show(value)))
+    return value
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA time zone of that name, or None when there is no such zone (tzdata ships the database)."""
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        return None  # ZoneInfo reads a file of that name: keep it inside the tz database
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def parse_timezone(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 64 or zone(value) is None:
+        raise _error("timezone", TIMEZONE_WORDS.format(got=show(value)))
     return value
 
 
