@@ -59,6 +59,8 @@ def walk(cond: Mapping[str, Any], f: Mapping[str, Any], params: Mapping[str, Any
     try:
         if op == "in":
             return actual in expected
+        if op == "intersects":
+            return bool(set(actual) & set(expected))
         if op == "not in":
             return actual not in expected
         if op == "between":

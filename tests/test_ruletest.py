@@ -91,13 +91,16 @@ def test_a_failing_case_shows_the_evidence_that_differs(tmp_path: Path, capsys: 
     code, out, err = cli(capsys, "rules", "test", str(case))
     assert code == 1 and err == "check failed: 1 rule test(s) failed\n"
     at = out.index("FAIL ")
-    assert out[at:].splitlines()[:14] == [
+    assert out[at:].splitlines()[:15] == [
         f"FAIL {case}:2  case: wrong on purpose",
         "     expected top OPS-INCIDENT; present LIQ-REGIONAL-POOL; absent LIQ-FUNDER-QUOTA; undetermined LIQ-FUNDR-QUOTA; verdict healthy, "
         "got verdict restricted; findings: LIQ-FUNDER-QUOTA",
         "     LIQ-FUNDR-QUOTA is not a rule of this pack; did you mean LIQ-FUNDER-QUOTA?",
         "     top: expected OPS-INCIDENT, got LIQ-FUNDER-QUOTA; OPS-INCIDENT did not fire:",
-        "         system.open_incidents >= 1: actual 0 (fails)",
+        "         system.open_incident_components intersects incident_components (['limit', 'limit-restore', 'limit-service', "
+        "'lending', 'loan', 'drawdown', 'disbursement', 'repayment', 'repayment-gateway', 'posting', 'ledger', 'ledger-sync', "
+        "'credit-decision', 'risk-engine']): actual [] (fails)",
+        "         system.open_incidents_unscoped >= 1: actual 0 (fails)",
         "     present: LIQ-REGIONAL-POOL did not fire (quiet):",
         "         funding.regional_pool_utilization >= regional_pool_high_utilization (0.95): actual 0.74 (fails)",
         "     absent: LIQ-FUNDER-QUOTA fired:",
@@ -106,7 +109,7 @@ def test_a_failing_case_shows_the_evidence_that_differs(tmp_path: Path, capsys: 
         "     verdict: expected healthy, got restricted (status active, available 34000, restore gap 12000, 1 finding(s))",
         "",
         "Coverage",
-        out[at:].splitlines()[13],
+        out[at:].splitlines()[14],
     ]
 
 

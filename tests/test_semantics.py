@@ -63,3 +63,44 @@ def test_model_and_compiled_contract_agree_on_zones(batch: dict[str, Any]) -> No
 
     batch["system"]["timezone"] = "Asia/Shanghai"
     assert contract.validate(copy.deepcopy(batch))["system"]["timezone"] == model.validate(batch).system.timezone == "Asia/Shanghai"  # type: ignore[union-attr]
+
+
+# --- incidents count only when they touch lending, limits or repayments --------------------
+
+
+@pytest.fixture
+def incident() -> dict[str, Any]:
+    return load_json(EXAMPLES / "ops-incident.json")  # type: ignore[no-any-return]
+
+
+def test_an_incident_of_push_and_banner_does_not_tell_the_customer_of_a_fault(pack: Any, incident: dict[str, Any]) -> None:
+    assert "OPS-INCIDENT" in _fired(pack, incident)  # limit-restore, repayment-gateway
+    incident["system"]["incidents"][0]["components"] = ["app-push", "marketing-banner"]
+    assert "OPS-INCIDENT" not in _fired(pack, incident)  # any open incident fired it before
+
+
+def test_an_incident_without_components_counts_and_the_evidence_says_so(pack: Any, incident: dict[str, Any]) -> None:
+    for missing in (None, []):
+        incident["system"]["incidents"][0]["components"] = missing
+        finding = next(f for f in pack.diagnose(incident).findings if f.rule_id == "OPS-INCIDENT")
+        (ev,) = finding.evidence
+        assert (ev.fact, ev.actual, ev.result) == ("system.open_incidents_unscoped", 1, True)
+
+
+def test_the_components_that_touch_lending_are_a_pack_parameter(incident: dict[str, Any]) -> None:
+    import diagnose
+
+    incident["system"]["incidents"][0]["components"] = ["app-push"]
+    pack = diagnose.load_pack()
+    rules = pack.data["rules"]
+    params = dict(pack.data["parameters"]) | {"incident_components": ["app-push"]}
+    widened = type(pack)(dict(pack.data) | {"parameters": params, "rules": rules})
+    assert "OPS-INCIDENT" in _fired(widened, incident)
+    assert "OPS-INCIDENT" not in _fired(pack, incident)
+
+
+def test_intersects_needs_a_list_to_compare_with() -> None:
+    from diagnose.pack.loader import Leaf
+
+    with pytest.raises(ValueError, match="needs a list"):
+        Leaf(fact="system.open_incident_components", op="intersects", value="limit")

@@ -87,6 +87,16 @@ def _leaf_test(fact: str, op: str, expected: Any, ref: str | None) -> Test:
                 return None
 
         return against_fact
+    if op == "intersects":
+        wanted = frozenset(expected)
+
+        def intersects(f: Mapping[str, Any]) -> Tri:
+            a = f.get(fact)
+            if a is None:
+                return None
+            return not wanted.isdisjoint(a)
+
+        return intersects
     if op in ("in", "not in"):
         choices = tuple(expected)
         want = op == "in"

@@ -128,6 +128,11 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "资金方恢复放款或将额度切换至其他资金方",
     ),
     "system.open_incidents": ("the open incident is resolved", "故障处理完毕"),
+    "system.open_incident_components": ("the open incident is resolved", "故障处理完毕"),
+    "system.open_incidents_unscoped": (
+        "the open incident is resolved, or names components outside lending",
+        "故障处理完毕，或确认其组件与借款无关",
+    ),
     "system.ledger_sync_lag_minutes": ("the ledger copy catches up", "账务数据同步追平"),
     "line.evaluation.in_progress": ("the limit re-evaluation completes", "额度重新评估完成"),
     "account.kyc.status": ("complete real-name verification again", "重新完成实名认证"),

@@ -20,6 +20,7 @@ NEGATE = {
     ">=": "<",
     "in": "not in",
     "not in": "in",
+    "intersects": "none of",
     "exists": "missing",
     "missing": "exists",
 }
@@ -41,11 +42,13 @@ _SAY = {
         "exists": "known", "missing": "unknown", "between": "between {lo} and {hi}", "outside": "outside {lo} to {hi}",
         "and": " and ", "held": "{held} of {total} conditions hold; fails on ", "none": "none of {total} alternatives holds; closest: ",
         "miss": "{fact}: needed {needed}, found {found}", "compare": "known, to compare with {fact}",
+        "intersects": "one of {values}", "none of": "none of {values}",
     },
     "zh": {
         "exists": "已知", "missing": "未知", "between": "介于 {lo} 与 {hi} 之间", "outside": "不在 {lo} 至 {hi} 之间",
         "and": " 且 ", "held": "{total} 个条件中 {held} 个成立；未满足：", "none": "{total} 个备选条件均不成立；最接近的是：",
         "miss": "{fact}：需要 {needed}，实际 {found}", "compare": "已知，用于与 {fact} 比较",
+        "intersects": "包含 {values} 之一", "none of": "不含 {values} 中任何一项",
     },
 }  # fmt: skip
 
@@ -58,6 +61,8 @@ def condition(op: str, expected: Any, fact: str, lang: str, param: str | None = 
     """`<= 5%` or `between 1 and 3`, with the parameter it came from."""
     if op in ("exists", "missing"):
         return _say(lang, op)
+    if op in ("intersects", "none of"):  # a list parameter is named, not spelled out: it may be long
+        return _say(lang, op, values=param or show(expected, fact, lang))
     if op in ("between", "outside"):
         lo, hi = expected
         shown = _say(lang, op, lo=show(lo, fact, lang), hi=show(hi, fact, lang))

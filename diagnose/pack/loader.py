@@ -31,7 +31,7 @@ MAX_PACK_BYTES = 10_000_000
 """All the files of one pack together (a base pack's not counted)."""
 DEFAULT_FAMILIES = ("liquidity", "policy", "product", "operations", "borrower")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing")
+OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "intersects", "between", "exists", "missing")
 AUDIENCES = ("customer", "agent", "institution")
 LANGS = ("en", "zh")
 
@@ -77,7 +77,7 @@ class Leaf(_Strict):
     """A comparison of one fact with a literal (`value`), a parameter (`param`) or another fact (`ref`)."""
 
     fact: Annotated[str, Field(min_length=1, max_length=200)]
-    op: Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing"]
+    op: Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "intersects", "between", "exists", "missing"]
     value: Scalar | list[Scalar] | None = None
     param: Annotated[str, Field(max_length=200)] | list[Annotated[str, Field(max_length=200)]] | None = None
     ref: Annotated[str, Field(max_length=200)] | None = None
@@ -99,7 +99,7 @@ class Leaf(_Strict):
                 raise ValueError("`between` needs a list of two: `value: [low, high]` or `param: [low_param, high_param]`")
             if self.ref is not None:
                 raise ValueError("`between` compares with two bounds; use `value` or `param`, not `ref`")
-        elif self.op in ("in", "not in"):
+        elif self.op in ("in", "not in", "intersects"):
             if self.ref is not None:
                 raise ValueError(f"`{self.op}` needs a list: use `value: [...]` or `param`")
             if self.value is not None and not isinstance(self.value, list):
@@ -795,9 +795,12 @@ def _check_leaf(pack: Pack, leaf: Leaf, lpath: tuple[str | int, ...], at: Any, c
             values.append(pack.param(name))
     if leaf.value is not None:
         values += leaf.value if isinstance(leaf.value, list) else [leaf.value]
-    if leaf.op in ("in", "not in") and leaf.param is not None and len(values) == 1:
+    if leaf.op in ("in", "not in", "intersects") and leaf.param is not None and len(values) == 1:
         values = values[0] if isinstance(values[0], list) else values
     if spec is None:
+        return
+    if leaf.op == "intersects" and spec.kind != "list":
+        at((*lpath, "op"), f"`intersects` needs a list fact; `{leaf.fact}` is a {spec.kind}", code="type-mismatch")
         return
     if leaf.op in ("<", "<=", ">", ">=", "between") and spec.kind not in ("number", "date", "datetime", "time"):
         at((*lpath, "op"), f"`{leaf.op}` needs an ordered fact; `{leaf.fact}` is a {spec.kind}", code="type-mismatch")

@@ -54,7 +54,7 @@ _REPORT_PATHS = {
     ("SnapshotRef", "product"): "account.product",
     **{("LineSummary", name): f"line.{name}" for name in ("currency", "status", "total_limit", "used", "available", "restore_gap")},
 }
-_REVEALING_OPS = frozenset({"==", "!=", "in", "not in"})
+_REVEALING_OPS = frozenset({"==", "!=", "in", "not in", "intersects"})
 _INDEX = re.compile(r"\[\d*\]")
 _NUMBER_FILTERS = (None, "money", "pct", "percent", "int", "number")
 _TIME_FILTERS = (None, "date", "time", "datetime")

@@ -157,6 +157,8 @@ DERIVED: tuple[FactSpec, ...] = (
     FactSpec("system.batch_ends_at", "datetime", "when the running batch window ends", derived=True),
     _n("system.open_incidents", "incidents with resolved_at null", "count", minimum=0),
     FactSpec("system.open_incident_ids", "string", "ids of the open incidents, comma-separated", derived=True),
+    FactSpec("system.open_incident_components", "list", "the components the open incidents name, sorted (`intersects` a pack's list)", derived=True),
+    _n("system.open_incidents_unscoped", "open incidents that name no components: they may touch anything", "count", minimum=0),
     _n("system.risk_model_age_days", "days from risk_model.trained_on to as_of", "days"),
     _n("account.id_days_left", "days from as_of to kyc.id_expires_on (negative when past)", "days"),
     _n("calendar.days_to_quarter_end", "days from as_of to the end of its calendar quarter", "days", minimum=0),
@@ -437,6 +439,8 @@ def _derive_system(s: dict[str, Any], now: datetime, local: datetime | None, f: 
     if incidents is not None:
         open_ = [i for i in incidents if i.get("resolved_at") is None]
         f["system.open_incidents"] = len(open_)
+        f["system.open_incident_components"] = sorted({c for i in open_ for c in i.get("components") or ()})
+        f["system.open_incidents_unscoped"] = sum(1 for i in open_ if not i.get("components"))
         ids = [i["id"] for i in open_ if i.get("id")]
         if ids:
             f["system.open_incident_ids"] = ", ".join(ids)
@@ -498,6 +502,8 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "system.batch_active": ("system.batch_window.start", "system.batch_window.end"),
     "calendar.time": ("system.timezone",),
     "system.open_incidents": ("system.incidents",),
+    "system.open_incident_components": ("system.incidents",),
+    "system.open_incidents_unscoped": ("system.incidents",),
     "system.risk_model_age_days": ("system.risk_model.trained_on",),
     "account.id_days_left": ("account.kyc.id_expires_on",),
 }

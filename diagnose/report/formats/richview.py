@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from diagnose.explain import why
 from diagnose.pack import templates as textlib
 from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
@@ -37,6 +38,8 @@ def show_value(value: Any, fact: str | None, lang: str) -> str:
 def expected_text(ev: Evidence, lang: str) -> str:
     if ev.op in ("exists", "missing"):
         return label(lang, f"op_{ev.op}")
+    if ev.op == "intersects":
+        return why.condition(ev.op, ev.expected, ev.fact, lang, ev.param)
     shown = f"{ev.op} {show_value(ev.expected, ev.fact, lang)}"
     if ev.param:
         shown += f" ({ev.param})"
