@@ -104,3 +104,60 @@ def test_intersects_needs_a_list_to_compare_with() -> None:
 
     with pytest.raises(ValueError, match="needs a list"):
         Leaf(fact="system.open_incident_components", op="intersects", value="limit")
+
+
+# --- explanatory findings keep a healthy line healthy --------------------------------------
+
+
+def _split_repayment(snapshot: dict[str, Any], posted: str) -> dict[str, Any]:
+    snapshot["repayments"] = [
+        {"id": "rp-1", "amount": 5000, "channel": "balance", "submitted_at": posted, "posted_at": posted, "status": "posted",
+         "applied_to_principal": 3600, "applied_to_fees": 1400}
+    ]  # fmt: skip
+    return snapshot
+
+
+def test_a_repayment_that_went_partly_to_fees_is_explained_on_a_healthy_line(pack: Any, base: dict[str, Any]) -> None:
+    before = pack.diagnose(base)
+    assert before.verdict == "healthy" and not before.findings
+    report = pack.diagnose(_split_repayment(base, "2024-03-04T20:15:00+08:00"))
+    assert report.verdict == "healthy"
+    (finding,) = report.findings
+    assert (finding.rule_id, finding.explanatory) == ("PRD-PAYMENT-ALLOCATION", True)
+    assert "3,600.00" in finding.explanation and "1,400.00" in finding.explanation
+    assert report.to_dict()["findings"][0]["explanatory"] is True
+
+
+def test_outside_the_recent_window_a_healthy_line_hears_nothing(pack: Any, base: dict[str, Any]) -> None:
+    report = pack.diagnose(_split_repayment(base, "2024-02-14T20:15:00+08:00"))  # 20 days before as_of
+    assert report.verdict == "healthy" and not report.findings
+
+
+def test_on_a_short_line_the_explanation_is_a_cause_as_before(pack: Any) -> None:
+    report = pack.diagnose(load_json(EXAMPLES / "prd-payment-allocation.json"))
+    assert report.verdict == "restricted"
+    top = report.findings[0]
+    assert (top.rule_id, top.explanatory) == ("PRD-PAYMENT-ALLOCATION", False)
+
+
+def test_a_rule_that_is_not_explanatory_still_restricts_a_fine_line(pack: Any, base: dict[str, Any]) -> None:
+    base["credit"]["bureau"]["hard_inquiries_1m"] = 9
+    report = pack.diagnose(base)
+    assert report.findings and not any(f.explanatory for f in report.findings)
+    assert report.verdict == "restricted"
+
+
+@pytest.mark.parametrize("fmt", ["rich", "markdown", "message"])
+def test_views_say_the_finding_only_explains(capsys: pytest.CaptureFixture[str], base: dict[str, Any], tmp_path: Any, fmt: str) -> None:
+    import json
+
+    from tests.conftest import cli
+
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_split_repayment(base, "2024-03-04T20:15:00+08:00")), encoding="utf-8")
+    code, out, _ = cli(capsys, "run", path, "-f", fmt)
+    assert code == 0
+    if fmt == "message":
+        assert "looks normal" in out and "3,600.00" in out
+    else:
+        assert "explains normal behaviour; not a restriction" in " ".join(out.split())

@@ -35,6 +35,7 @@ class RuleSpec(NamedTuple):
     severity: str
     weight: float
     contributing: bool
+    explanatory: bool
     explains: tuple[str, ...]
     title: LangText
     explanation: LangText
@@ -52,6 +53,7 @@ class RuleSpec(NamedTuple):
             severity=d["severity"],
             weight=float(d.get("weight", 1.0)),
             contributing=bool(d.get("contributing", False)),
+            explanatory=bool(d.get("explanatory", False)),
             explains=tuple(d.get("explains") or ()),
             title=LangText(**d["title"]),
             explanation=LangText(**d["explanation"]),

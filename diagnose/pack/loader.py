@@ -171,6 +171,8 @@ class Rule(_Strict):
     severity: Literal["critical", "high", "medium", "low", "info"]
     weight: Annotated[float, Field(ge=0, le=1)] = 1.0
     contributing: bool = False
+    explanatory: bool = False
+    """It explains normal behaviour: on a line that is otherwise fine it is reported and the line stays healthy."""
     explains: list[str] = Field(default_factory=list)
     title: Text
     explanation: Text

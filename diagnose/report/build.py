@@ -55,7 +55,7 @@ class ReportBuilder:
                 title = cr.render("title", f, params, lang) or cr.rule.id
                 unmet = why.would_fire_if(why.why(cr.node, f), lang) if explain else []
                 undetermined.append(Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing), unmet))
-        findings = self._findings(fired, f, lang)
+        findings = self._findings(fired, f, lang, line_fine=bool(fired) and verdict(snapshot, f, False) == "healthy")
         line = snapshot["line"]
         summary = LineSummary(
             line.get("currency") or "CNY", line.get("status"), line["total_limit"], line["used"], line["available"], f["line.restore_gap"]
@@ -66,7 +66,7 @@ class ReportBuilder:
             snapshot=SnapshotRef(account["id"], snapshot["as_of"].isoformat(), account["product"]),
             ruleset=pack.ruleset,
             lang=lang,
-            verdict=verdict(snapshot, f, bool(findings)),
+            verdict=verdict(snapshot, f, any(not x.explanatory for x in findings)),
             line=summary,
             findings=findings,
             undetermined=undetermined,
@@ -77,7 +77,8 @@ class ReportBuilder:
         )
         return audiences.for_audience(report, audience, f) if audience != "all" else report
 
-    def _findings(self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str) -> list[Finding]:
+    def _findings(self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str, *, line_fine: bool) -> list[Finding]:
+        """The fired rules ranked and worded; on a line that is otherwise fine an explanatory rule is an explanation."""
         params = self.rules.params
         cands = [
             ranking.Candidate(
@@ -107,6 +108,7 @@ class ReportBuilder:
                     explains=sorted(t for t in rule.explains if t in present),
                     explained_by=explained_by.get(rule.id, []),
                     clears_when=clearing.clears_when(cr.node, f, lang),
+                    explanatory=line_fine and rule.explanatory,
                 )
             )
         return out
@@ -141,17 +143,18 @@ class ReportBuilder:
         return templates
 
 
-def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:
+def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_causes: bool) -> Verdict:
     """REPORT.md: blocked when nothing can be drawn; restricted when less than the terms allow; else healthy.
 
-    A finding on a line that is otherwise unrestricted also makes it `restricted`: the contract
-    calls a line healthy only when there is no finding.
+    A cause on a line that is otherwise unrestricted also makes it `restricted`: the contract calls
+    a line healthy only when no finding other than an explanation holds (`has_causes` counts the
+    findings of rules that are not `explanatory`).
     """
     line = snapshot["line"]
     status = line.get("status")
     if line["available"] <= 0 or (status is not None and status != "active"):
         return "blocked"
     refused = (snapshot.get("request") or {}).get("outcome") == "refused"
-    if f.get("line.restore_gap", 0) > 0 or f.get("line.limit_cut_pct", 0) > 0 or refused or has_findings:
+    if f.get("line.restore_gap", 0) > 0 or f.get("line.limit_cut_pct", 0) > 0 or refused or has_causes:
         return "restricted"
     return "healthy"

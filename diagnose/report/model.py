@@ -144,6 +144,8 @@ class Finding(_Data):
     explains: list[str] = field(default_factory=list)
     explained_by: list[str] = field(default_factory=list)
     clears_when: list[ClearStep] = field(default_factory=list)
+    explanatory: bool = False
+    """It explains normal behaviour on a line that is otherwise fine; it does not restrict the line."""
 
 
 @dataclass(slots=True)

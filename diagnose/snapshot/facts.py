@@ -139,6 +139,7 @@ DERIVED: tuple[FactSpec, ...] = (
     _n("repayments.last_posted.applied_to_fees", "part of it that went to interest and fees", "money", minimum=0),
     FactSpec("repayments.last_posted.id", "string", "id of the most recent posted repayment", derived=True),
     FactSpec("repayments.last_posted.posted_at", "datetime", "when it posted", derived=True),
+    _n("repayments.last_posted.days_ago", "days from when it posted (else was submitted) to as_of", "days"),
     FactSpec("repayments.last_posted.channel", "enum", "its channel", values=("balance", "bank_card", "auto_debit", "interbank"), derived=True),
     _n("repayments.count", "number of repayments in the snapshot", "count", minimum=0),
     _n("loans.max_overdue_days", "worst overdue_days over all loans", "days", minimum=0),
@@ -328,6 +329,7 @@ def _derive_repayments(s: dict[str, Any], now: datetime, f: Facts) -> None:
     if posted:
         last = max(posted, key=lambda r: (r.get("posted_at") or r["submitted_at"], r.get("id") or ""))
         f["repayments.last_posted"] = last
+        f["repayments.last_posted.days_ago"] = round((now - (last.get("posted_at") or last["submitted_at"])).total_seconds() / 86400, 4)
         for name, path in _LAST_POSTED:
             if last.get(name) is not None:
                 f[path] = last[name]

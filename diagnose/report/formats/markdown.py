@@ -69,6 +69,8 @@ def render(report: Report, options: Options) -> str:
         out.append("")
     for f in findings:
         out += [f"### {f.rank}. {md(f.rule_id)}: {md(f.title)}", "", md(f.explanation), ""]
+        if f.explanatory:
+            out += [f"_{md(label(lang, 'explanatory'))}_", ""]
         if f.explains or f.explained_by:
             links = []
             if f.explains:

@@ -111,6 +111,8 @@ def _table(findings: list[Finding], lang: str) -> Table:
         title = Text(clean(f.title))
         if f.contributing:
             title.append(f" ({label(lang, 'contributing')})", style="dim")
+        if f.explanatory:
+            title.append(f" ({label(lang, 'explanatory')})", style="dim")
         table.add_row(str(f.rank), Text(clean(f.rule_id), style="bold"), family(lang, f.family), sev, f"{f.score:.2f}", title)
     return table
 
