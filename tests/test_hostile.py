@@ -357,4 +357,4 @@ def test_no_rule_operator_takes_a_pattern() -> None:
     from diagnose.pack import loader as rulepack
 
     assert not [op for op in rulepack.OPERATORS if any(w in op for w in ("match", "regex", "like", "glob", "pattern"))]
-    assert set(rulepack.OPERATORS) == {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing"}
+    assert set(rulepack.OPERATORS) == {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "intersects", "between", "exists", "missing"}

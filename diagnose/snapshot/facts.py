@@ -411,6 +411,14 @@ def lender_zone(s: dict[str, Any]) -> tuple[str, ZoneInfo] | None:
     return (name, found) if found is not None else None
 
 
+def _local(now: datetime, zone: ZoneInfo) -> datetime | None:
+    """``now`` on the lender's clock, or None at the very ends of the calendar (year 1 or 9999)."""
+    try:
+        return now.astimezone(zone)
+    except OverflowError:
+        return None
+
+
 def _derive_system(s: dict[str, Any], now: datetime, local: datetime | None, f: Facts) -> None:
     sysm = s.get("system")
     if sysm is None:
@@ -457,7 +465,7 @@ def derive(snapshot: dict[str, Any]) -> Facts:
     _flatten_snapshot(snapshot, facts)
     now: datetime = snapshot["as_of"]
     zone = lender_zone(snapshot)
-    local = now.astimezone(zone[1]) if zone is not None else None  # the lender's wall clock and calendar
+    local = _local(now, zone[1]) if zone is not None else None  # the lender's wall clock and calendar
     today = (local or now).date()
     facts["calendar.date"] = today
     if zone is not None and local is not None:
