@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from diagnose.engine.conditions import CNode, Test, Tri, compile_condition
 from diagnose.pack import templates as text
-from diagnose.report.model import Disabled, Ruleset
+from diagnose.records import Disabled, Ruleset
 
 if TYPE_CHECKING:
     from typing_extensions import Self

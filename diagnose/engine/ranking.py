@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from diagnose.report.model import Evidence
+from diagnose.records import Evidence
 from diagnose.snapshot.facts import catalog
 
 SEVERITY = {"critical": 1.0, "high": 0.8, "medium": 0.6, "low": 0.4, "info": 0.2}

@@ -32,7 +32,7 @@ def for_audience(report: Any, audience: str, f: Mapping[str, Any]) -> Any:
     """
     from dataclasses import replace
 
-    from diagnose.report.model import Remedies
+    from diagnose.records import Remedies
 
     if audience == "all":
         return report

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot
 from diagnose.explain.why import NEGATE, SYMPTOMS, condition
 from diagnose.pack import templates as textlib
-from diagnose.report.model import ClearStep
+from diagnose.records import ClearStep
 from diagnose.snapshot.facts import shift
 
 # --- what would clear a finding ---------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Tri
 from diagnose.pack import templates as textlib
-from diagnose.report.model import NearMiss, Unmet
+from diagnose.records import NearMiss, Unmet
 from diagnose.snapshot.facts import catalog
 
 NEGATE = {

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
 VERDICTS = ("blocked", "restricted", "healthy")
 BAR_CELLS = 24

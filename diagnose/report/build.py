@@ -12,7 +12,7 @@ from diagnose.explain import audience as audiences
 from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
 from diagnose.pack import templates as text
-from diagnose.report.model import Finding, LineSummary, Remedies, Report, SnapshotRef, Undetermined, Verdict
+from diagnose.records import Finding, LineSummary, Remedies, Report, SnapshotRef, Undetermined, Verdict
 
 _AUDIENCES = ("customer", "agent", "institution")
 _RemedyTemplates = tuple[tuple["str | tuple[text.Part, ...]", ...], ...]

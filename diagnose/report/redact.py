@@ -29,8 +29,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from diagnose.api import CompiledPack
-    from diagnose.report.model import Report
+    from diagnose.engine.compiled import CompiledRules
+    from diagnose.records import Report
 
 ENV_KEY = "DIAGNOSE_REDACT_KEY"
 DEFAULT_KEY = b"diagnose redact: public default key, v1"
@@ -79,7 +79,7 @@ def _canonical(value: Any) -> bytes:
     """The bytes a value is hashed as: text as itself, anything else as its JSON text."""
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
-    from diagnose.report.model import dumps, jsonable
+    from diagnose.records import dumps, jsonable
 
     return dumps(jsonable(value), indent=False).encode("utf-8", "surrogatepass")
 
@@ -280,7 +280,7 @@ def redact(report: Report, *, key: bytes, sensitive: Iterable[str] = (), facts: 
     return redactor.apply(report, redactor.forms(facts or {}, report.lang))
 
 
-def redact_for_pack(report: Report, pack: CompiledPack, snapshot: Mapping[str, Any], *, key: bytes) -> Report:
+def redact_for_pack(report: Report, pack: CompiledRules, snapshot: Mapping[str, Any], *, key: bytes) -> Report:
     """`redact` with the sensitive paths of ``pack`` and the facts of the snapshot the report was made from."""
     from diagnose.snapshot.contract import validate
     from diagnose.snapshot.facts import derive

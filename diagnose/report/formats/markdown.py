@@ -10,7 +10,7 @@ from diagnose.report.formats.labels import family, label, severity
 from diagnose.report.formats.richview import expected_text, show_value
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 

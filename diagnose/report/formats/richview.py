@@ -18,7 +18,7 @@ from diagnose.report.formats.labels import family, label, severity
 from diagnose.snapshot import facts as factlib
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Evidence, Finding, Report
+    from diagnose.records import Evidence, Finding, Report
 
 _VERDICT_STYLE = {"blocked": "bold white on red", "restricted": "bold black on yellow", "healthy": "bold black on green"}
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
