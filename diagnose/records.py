@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 import orjson
 
-Verdict = Literal["blocked", "restricted", "healthy"]
+from diagnose.vocab import Verdict
+
 Tri = Literal[True, False] | None
 
 

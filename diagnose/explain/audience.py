@@ -7,8 +7,6 @@ from typing import Any
 
 # --- audiences --------------------------------------------------------------------------
 
-AUDIENCES = ("customer", "agent", "institution", "all")
-
 
 def _internal_terms(f: Mapping[str, Any]) -> list[str]:
     """Names a customer must not read: the funder's id and the lender's incident ids."""

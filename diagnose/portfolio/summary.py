@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from diagnose.vocab import VERDICTS
+
 if TYPE_CHECKING:
     from diagnose.records import Report
 
-VERDICTS = ("blocked", "restricted", "healthy")
 BAR_CELLS = 24
 
 

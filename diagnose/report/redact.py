@@ -28,6 +28,8 @@ from dataclasses import fields, is_dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from diagnose.vocab import NUMBER_FILTERS, REVEALING_OPERATORS, TIME_FILTERS
+
 if TYPE_CHECKING:
     from diagnose.engine.compiled import CompiledRules
     from diagnose.records import Report
@@ -54,10 +56,9 @@ _REPORT_PATHS = {
     ("SnapshotRef", "product"): "account.product",
     **{("LineSummary", name): f"line.{name}" for name in ("currency", "status", "total_limit", "used", "available", "restore_gap")},
 }
-_REVEALING_OPS = frozenset({"==", "!=", "in", "not in"})
 _INDEX = re.compile(r"\[\d*\]")
-_NUMBER_FILTERS = (None, "money", "pct", "percent", "int", "number")
-_TIME_FILTERS = (None, "date", "time", "datetime")
+_NUMBER_FILTERS = (None, *NUMBER_FILTERS)
+_TIME_FILTERS = (None, *TIME_FILTERS)
 
 
 def resolve_key(explicit: str | None = None) -> tuple[bytes, bool]:
@@ -190,7 +191,7 @@ class Redactor:
         ref = getattr(evidence, "param", None)
         if isinstance(ref, str) and expected is not None and self.covers(ref):
             return self.token(expected)  # compared with another fact: that fact's value
-        if self.covers(fact) and getattr(evidence, "op", None) in _REVEALING_OPS and expected is not None:
+        if self.covers(fact) and getattr(evidence, "op", None) in REVEALING_OPERATORS and expected is not None:
             return [self.token(v) for v in expected] if isinstance(expected, list) else self.token(expected)
         return self._value(expected, "", scrub, depth)
 
