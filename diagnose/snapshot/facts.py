@@ -10,9 +10,7 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple, TypeVar, Union
 from zoneinfo import ZoneInfo
 
-from diagnose.snapshot import scalars
-
-from diagnose.snapshot import derived
+from diagnose.snapshot import derived, scalars
 from diagnose.snapshot.derived import Kind
 
 if typing.TYPE_CHECKING:
