@@ -209,6 +209,8 @@ class Report(_Data):
     audience: str = "all"
     near_misses: list[NearMiss] = field(default_factory=list)
     timeline: list[Event] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)
+    """Rules whose `applies_when` is false on this snapshot: neither a finding nor undetermined."""
 
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""

@@ -161,3 +161,51 @@ def test_views_say_the_finding_only_explains(capsys: pytest.CaptureFixture[str],
         assert "looks normal" in out and "3,600.00" in out
     else:
         assert "explains normal behaviour; not a restriction" in " ".join(out.split())
+
+
+# --- applicability, and "none" distinct from "not known" ------------------------------------
+
+
+def test_no_temporary_limit_is_not_applicable_rather_than_undetermined(pack: Any, base: dict[str, Any]) -> None:
+    base["line"]["temporary_limit"] = None  # not known: as every bundled example was before
+    report = pack.diagnose(base)
+    assert [u.rule_id for u in report.undetermined] == ["PRD-TEMP-LIMIT-EXPIRED"]
+    base["line"]["temporary_limit"] = "none"  # known: there is none
+    report = pack.diagnose(base)
+    assert report.undetermined == [] and "PRD-TEMP-LIMIT-EXPIRED" in report.not_applicable
+    assert report.to_dict()["not_applicable"] == report.not_applicable
+
+
+def test_no_draw_attempted_is_not_applicable_for_the_single_draw_cap(pack: Any, base: dict[str, Any]) -> None:
+    base.pop("request")
+    assert "PRD-SINGLE-DRAW-CAP" in _undetermined(pack, base)
+    base["request"] = "none"
+    report = pack.diagnose(base)
+    assert "PRD-SINGLE-DRAW-CAP" in report.not_applicable
+    assert "PRD-SINGLE-DRAW-CAP" not in {u.rule_id for u in report.undetermined} | {f.rule_id for f in report.findings}
+
+
+def test_a_rule_that_applies_is_decided_as_before(pack: Any) -> None:
+    report = pack.diagnose(load_json(EXAMPLES / "prd-single-draw-cap.json"))
+    assert report.findings[0].rule_id == "PRD-SINGLE-DRAW-CAP" and "PRD-SINGLE-DRAW-CAP" not in report.not_applicable
+
+
+def test_on_the_bundled_examples_no_rule_is_undetermined_for_want_of_an_optional_object(pack: Any) -> None:
+    for path in sorted(EXAMPLES.glob("*.json")):
+        missing = {m for u in pack.diagnose(load_json(path)).undetermined for m in u.missing}
+        assert not {m for m in missing if m.startswith(("line.temporary_limit", "request"))}, path.name
+
+
+@pytest.mark.parametrize("bad", ["nothing", "None", 0, True])
+def test_none_is_the_only_word_for_there_is_none(pack: Any, base: dict[str, Any], bad: Any) -> None:
+    base["request"] = bad
+    with pytest.raises(InvalidInput) as err:
+        pack.diagnose(base)
+    (problem,) = err.value.problems
+    assert problem.path == "request" and 'or "none" when there is none' in problem.message
+
+
+def test_an_empty_list_says_there_are_none(pack: Any, base: dict[str, Any]) -> None:
+    base["system"]["incidents"] = []
+    report = pack.diagnose(base)
+    assert "OPS-INCIDENT" not in {u.rule_id for u in report.undetermined} | {f.rule_id for f in report.findings}

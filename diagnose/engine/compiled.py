@@ -41,6 +41,7 @@ class RuleSpec(NamedTuple):
     rationale: LangText | None
     remedies: dict[str, tuple[LangText, ...]]
     when: dict[str, Any]
+    applies_when: dict[str, Any] | None
     metadata: dict[str, Any]
 
     @classmethod
@@ -59,6 +60,7 @@ class RuleSpec(NamedTuple):
             rationale=LangText(**rationale) if rationale else None,
             remedies={aud: tuple(LangText(**t) for t in d["remedies"][aud]) for aud in AUDIENCES},
             when=d["when"],
+            applies_when=d.get("applies_when"),
             metadata=dict(d.get("metadata") or {}),
         )
 
@@ -68,6 +70,12 @@ class CompiledRule(NamedTuple):
 
     rule: RuleSpec
     node: CNode
+    applies: CNode | None = None
+    """The compiled `applies_when`; None: the rule always applies."""
+
+    def applicable(self, f: Mapping[str, Any]) -> bool:
+        """False only when `applies_when` is known to be false: an unknown applicability is decided by the rule itself."""
+        return self.applies is None or self.applies.test(f) is not False
 
     def render(self, which: str, f: Mapping[str, Any], params: Mapping[str, Any], lang: str) -> str:
         """The rule's title or explanation in ``lang`` with facts filled in."""
@@ -99,7 +107,8 @@ class CompiledRules:
         return cls(pack.to_data(), source=pack)
 
     def _compile(self, rule: RuleSpec) -> CompiledRule:
-        return CompiledRule(rule, compile_condition(rule.when, self.params))
+        applies = compile_condition(rule.applies_when, self.params) if rule.applies_when is not None else None
+        return CompiledRule(rule, compile_condition(rule.when, self.params), applies)
 
     @property
     def name(self) -> str:
@@ -116,5 +125,5 @@ class CompiledRules:
         raise KeyError(rule_id)
 
     def evaluate(self, f: Mapping[str, Any]) -> list[tuple[CompiledRule, Tri]]:
-        """The truth value of every rule on one set of facts (the fast path)."""
+        """The truth value of every rule's condition on one set of facts (the fast path; `applies_when` aside)."""
         return [(cr, test(f)) for cr, test in self.tests]

@@ -8,7 +8,7 @@ from typing import Any
 
 from diagnose.pack import templates as textlib
 from diagnose.records import Event
-from diagnose.snapshot.facts import shift
+from diagnose.snapshot.facts import fields, shift
 
 # --- the timeline -------------------------------------------------------------------------
 
@@ -84,7 +84,7 @@ def timeline(s: Mapping[str, Any], lang: str, *, days: int = 45, limit: int = 24
             add(r.get("posted_at"), "repayment", "posted", id=rid, principal=money(r.get("applied_to_principal")))
         elif r.get("status") == "failed":
             add(r.get("posted_at") or r.get("submitted_at"), "repayment", "failed", id=rid)
-    req = s.get("request") or {}
+    req = fields(s.get("request"))
     add(
         req.get("at"),
         "request",

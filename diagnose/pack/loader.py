@@ -174,6 +174,8 @@ class Rule(_Strict):
     title: Text
     explanation: Text
     rationale: Text | None = None
+    applies_when: Condition | None = None
+    """When the rule applies at all (request rules: when there was a request); false: neither a finding nor undetermined."""
     when: Condition
     remedies: Remedies
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -714,8 +716,9 @@ def check(pack: Pack) -> list[PackProblem]:
                     _did_you_mean(target, sorted(ids)),
                     "unknown-rule",
                 )
-        for leaf, lpath in iter_leaves(rule.when, ("when",)):
-            _check_leaf(pack, leaf, lpath, at, catalog)
+        for key, cond in (("applies_when", rule.applies_when), ("when", rule.when)):
+            for leaf, lpath in iter_leaves(cond, (key,)) if cond is not None else ():
+                _check_leaf(pack, leaf, lpath, at, catalog)
         for tpath, text in iter_texts(rule):
             for fld in template_fields(text):
                 if isinstance(fld, str):

@@ -58,7 +58,10 @@ def rule_section(rule: Rule, pack: Pack) -> list[str]:
         facts.append("contributing cause only")
     if rule.explains:
         facts.append("explains " + ", ".join(f"`{x}`" for x in rule.explains))
-    out += ["- " + "; ".join(facts), f"- **Fires when** {condition_text(rule.when, pack)}"]
+    out.append("- " + "; ".join(facts))
+    if rule.applies_when is not None:
+        out.append(f"- **Applies when** {condition_text(rule.applies_when, pack)}")
+    out.append(f"- **Fires when** {condition_text(rule.when, pack)}")
     params = list(dict.fromkeys(_params_of(rule.when)))
     for name in params:
         p = pack.parameters[name]

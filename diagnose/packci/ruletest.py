@@ -192,6 +192,9 @@ def _deciders(node: CNode, f: Mapping[str, Any], index: dict[int, int]) -> tuple
 
 
 def _cover(cov: Coverage, cr: CompiledRule, index: dict[int, int], f: Mapping[str, Any]) -> bool | None:
+    """The rule's result on one example; a rule that does not apply (`applies_when` false) is quiet."""
+    if not cr.applicable(f):
+        return False
     result, decided = _deciders(cr.node, f, index)
     if result is True:
         cov.fired.add(cr.rule.id)

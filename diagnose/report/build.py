@@ -13,6 +13,7 @@ from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
 from diagnose.pack import templates as text
 from diagnose.records import Finding, LineSummary, Remedies, Report, SnapshotRef, Undetermined
+from diagnose.snapshot.facts import fields
 from diagnose.vocab import AUDIENCES, Verdict
 
 _RemedyTemplates = tuple[tuple["str | tuple[text.Part, ...]", ...], ...]
@@ -42,7 +43,11 @@ class ReportBuilder:
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
         misses: list[tuple[str, str, Any]] = []
+        not_applicable: list[str] = []
         for cr, test in pack.tests:
+            if cr.applies is not None and not cr.applicable(f):
+                not_applicable.append(cr.rule.id)
+                continue
             r = test(f)
             if r is False:
                 if explain:
@@ -71,6 +76,7 @@ class ReportBuilder:
             findings=findings,
             undetermined=undetermined,
             warnings=list(warnings or []),
+            not_applicable=not_applicable,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],
@@ -154,7 +160,7 @@ def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_causes: bool)
     status = line.get("status")
     if line["available"] <= 0 or (status is not None and status != "active"):
         return "blocked"
-    refused = (snapshot.get("request") or {}).get("outcome") == "refused"
+    refused = fields(snapshot.get("request")).get("outcome") == "refused"
     if f.get("line.restore_gap", 0) > 0 or f.get("line.limit_cut_pct", 0) > 0 or refused or has_causes:
         return "restricted"
     return "healthy"

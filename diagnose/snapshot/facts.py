@@ -39,8 +39,11 @@ class FactSpec(NamedTuple):
 _UNITS = {"Money": "money", "Ratio": "ratio", "Pct": "pct", "Count": "count"}
 
 
+_NONE_MARKER = Literal["none"]
+
+
 def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
-    """Strip Optional and Annotated; return the bare type and its metadata."""
+    """Strip Optional, Annotated and the `"none"` marker (`Literal["none"]`); return the bare type and its metadata."""
     meta: list[Any] = []
     while True:
         origin = typing.get_origin(annotation)
@@ -48,7 +51,7 @@ def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
             args = typing.get_args(annotation)
             annotation, meta = args[0], meta + list(args[1:])
         elif origin in (Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            members = [a for a in typing.get_args(annotation) if a is not type(None) and a != _NONE_MARKER]
             if len(members) != 1:
                 return annotation, meta
             annotation = members[0]
@@ -198,6 +201,11 @@ _POSTING_HOURS = {"balance": 2, "bank_card": 2, "auto_debit": 2, "interbank": 72
 _EMPTY: dict[str, Any] = {}
 
 
+def fields(value: Any) -> dict[str, Any]:
+    """An optional object's fields: none when it is absent, null or `"none"` (known not to exist)."""
+    return value if type(value) is dict else _EMPTY
+
+
 def _hours(a: datetime, b: datetime) -> float:
     return round((b - a).total_seconds() / 3600, 4)
 
@@ -249,14 +257,14 @@ def _derive_line(s: dict[str, Any], now: datetime, today: date, f: Facts) -> Non
         f["line.days_to_expiry"] = _days(today, line["expires_on"])
     if line.get("last_draw_on") is not None:
         f["line.days_since_last_draw"] = _days(line["last_draw_on"], today)
-    temp = line.get("temporary_limit") or _EMPTY
+    temp = fields(line.get("temporary_limit"))
     if temp.get("expires_on") is not None:
         f["line.temporary_limit.days_to_expiry"] = _days(today, temp["expires_on"])
         f["line.temporary_limit.days_since_expiry"] = _days(temp["expires_on"], today)
     ev = line.get("evaluation") or _EMPTY
     if ev.get("started_at") is not None:
         f["line.evaluation.hours_running"] = _hours(ev["started_at"], now)
-    request = s.get("request") or _EMPTY
+    request = fields(s.get("request"))
     f["line.limit_short"] = gap > 0 or request.get("outcome") == "refused"
 
 

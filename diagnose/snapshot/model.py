@@ -32,6 +32,9 @@ Text = Annotated[str, Field(max_length=10_000)]
 Region = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Tier = Literal["A", "B", "C", "D", "E"]
+NoneThere = Literal["none"]
+"""An optional object that is known not to exist (no temporary limit, no request): unlike absent or
+null, which mean "not known". A list says the same with `[]`."""
 
 # --- models -----------------------------------------------------------------------------
 
@@ -92,7 +95,7 @@ class Line(_Model):
     available: Money
     previous_total_limit: Money | None = None
     limit_changed_on: Date | None = None
-    temporary_limit: TemporaryLimit | None = None
+    temporary_limit: TemporaryLimit | NoneThere | None = None
     granted_on: Date | None = None
     expires_on: Date | None = None
     first_draw_on: Date | None = None
@@ -227,7 +230,7 @@ class Snapshot(_Model):
     as_of: DateTime
     account: Account
     line: Line
-    request: Request | None = None
+    request: Request | NoneThere | None = None
     repayments: Annotated[list[Repayment], Field(max_length=MAX_ITEMS)] | None = None
     loans: Annotated[list[Loan], Field(max_length=MAX_ITEMS)] | None = None
     credit: Credit | None = None
