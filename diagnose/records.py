@@ -88,6 +88,8 @@ class Evidence(_Data):
     actual: Any
     result: bool | None
     param: str | None = None
+    decided_by: str | None = None
+    """When a side was not known exactly but its known part decided: which part, and what is not known."""
 
 
 @dataclass(slots=True)

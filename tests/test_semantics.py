@@ -209,3 +209,63 @@ def test_an_empty_list_says_there_are_none(pack: Any, base: dict[str, Any]) -> N
     base["system"]["incidents"] = []
     report = pack.diagnose(base)
     assert "OPS-INCIDENT" not in {u.rule_id for u in report.undetermined} | {f.rule_id for f in report.findings}
+
+
+# --- partial knowledge: a derived value's known part decides where it can -------------------
+
+
+@pytest.fixture
+def capped() -> dict[str, Any]:
+    snapshot: dict[str, Any] = load_json(EXAMPLES / "pol-regulatory-cap.json")
+    snapshot["credit"].pop("income_avg_3y")
+    snapshot["credit"]["total_online_outstanding"] = 205000
+    snapshot["policy"]["per_borrower_cap"] = 200000
+    return snapshot
+
+
+def test_above_the_per_borrower_cap_whatever_the_income(pack: Any, capped: dict[str, Any]) -> None:
+    """The cap is the lower of 200,000 and a third of income: 205,000 is above it, income or not."""
+    finding = next(f for f in pack.diagnose(capped).findings if f.rule_id == "POL-REGULATORY-CAP")
+    (ev,) = finding.evidence
+    assert (ev.actual, ev.expected, ev.result) == (205000, 200000, True)
+    assert ev.decided_by is not None and "policy.per_borrower_cap" in ev.decided_by and "credit.income_avg_3y not known" in ev.decided_by
+    assert "at most 200,000.00" in finding.explanation
+
+
+def test_below_the_known_part_the_unknown_part_still_decides(pack: Any, capped: dict[str, Any]) -> None:
+    capped["credit"]["total_online_outstanding"] = 150000  # a third of income might be lower: not known
+    report = pack.diagnose(capped)
+    assert [(u.rule_id, u.missing) for u in report.undetermined if u.rule_id == "POL-REGULATORY-CAP"] == [
+        ("POL-REGULATORY-CAP", ["credit.income_avg_3y"])
+    ]
+
+
+def test_bounds_follow_three_valued_logic() -> None:
+    from diagnose.engine.conditions import compile_condition
+    from diagnose.snapshot.facts import bound
+
+    f: dict[str, Any] = {"credit.total_online_outstanding": 205000.0}
+    bound(f, "policy.regulatory_cap", 0.0, 200000.0, "at most 200,000")
+    cases = {">=": True, ">": True, "<": False, "<=": False, "==": None, "!=": None}
+    for op, want in cases.items():
+        node = compile_condition({"fact": "credit.total_online_outstanding", "op": op, "ref": "policy.regulatory_cap"}, {})
+        assert node.test(f) is want, op
+        negated = compile_condition({"not": {"fact": "credit.total_online_outstanding", "op": op, "ref": "policy.regulatory_cap"}}, {})
+        assert negated.test(f) is (None if want is None else not want), op
+    at_least: dict[str, Any] = {}
+    bound(at_least, "loans.overdue_amount", 800.0, None, "at least 800")
+    for value, want in ((500, True), (800, True), (900, None)):
+        leaf = compile_condition(
+            {"all": [{"fact": "loans.overdue_amount", "op": ">=", "value": value}, {"fact": "x", "op": "==", "value": 1}]}, {}
+        )
+        assert compile_condition({"fact": "loans.overdue_amount", "op": ">=", "value": value}, {}).test(at_least) is want
+        assert leaf.test(at_least | {"x": 1}) is want  # the one-loop path of plain comparisons agrees
+
+
+def test_a_sum_with_an_unknown_part_is_at_least_its_known_part(pack: Any) -> None:
+    snapshot = load_json(EXAMPLES / "brw-overdue.json")
+    snapshot["loans"].append({"id": "ln-x", "overdue_days": 0})  # overdue_amount not known
+    from diagnose.snapshot import contract, facts
+
+    f = facts.derive(contract.validate(snapshot))
+    assert "loans.overdue_amount" not in f and f[facts.BOUNDS]["loans.overdue_amount"].low > 0

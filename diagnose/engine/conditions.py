@@ -67,6 +67,50 @@ def coerce_literal(value: Any, fact: str) -> Any:
     return value
 
 
+_ORDERED = ("<", "<=", ">", ">=")
+
+
+def _span(f: Mapping[str, Any], path: str) -> tuple[Any, Any] | None:
+    """The values a fact may have: its value twice when known, else the bound its known inputs give, else None."""
+    value = f.get(path)
+    if value is not None:
+        return value, value
+    bounds = f.get(factlib.BOUNDS)
+    found = bounds.get(path) if bounds else None
+    return (found.low, found.high) if found is not None else None
+
+
+def decide_partly(f: Mapping[str, Any], fact: str, op: str, expected: Any, ref: str | None) -> Tri:
+    """An ordered comparison with an unknown side that its bounds decide anyway (three-valued: else None).
+
+    `a >= b` holds whatever the unknown values when the least `a` can be is at least the most `b`
+    can be, and fails when the most `a` can be is below the least `b` can be; likewise for the others.
+    """
+    if op not in _ORDERED or not f.get(factlib.BOUNDS):
+        return None
+    a = _span(f, fact)
+    b = _span(f, ref) if ref is not None else (expected, expected)
+    if a is None or b is None:
+        return None
+    (alo, ahi), (blo, bhi) = a, b
+    try:
+        if op in (">=", ">"):
+            strict = op == ">"
+            if alo is not None and bhi is not None and (alo > bhi if strict else alo >= bhi):
+                return True
+            if ahi is not None and blo is not None and (ahi <= blo if strict else ahi < blo):
+                return False
+        else:
+            strict = op == "<"
+            if ahi is not None and blo is not None and (ahi < blo if strict else ahi <= blo):
+                return True
+            if alo is not None and bhi is not None and (alo >= bhi if strict else alo > bhi):
+                return False
+    except TypeError:
+        return None
+    return None
+
+
 def _leaf_test(fact: str, op: str, expected: Any, ref: str | None) -> Test:
     """One specialised closure per leaf: the hot path does a dict lookup and one comparison."""
     if op == "exists":
@@ -80,7 +124,7 @@ def _leaf_test(fact: str, op: str, expected: Any, ref: str | None) -> Test:
             a = f.get(fact)
             b = f.get(ref)
             if a is None or b is None:
-                return None
+                return decide_partly(f, fact, op, None, ref)
             try:
                 return cmp(a, b)
             except TypeError:
@@ -126,7 +170,7 @@ def _leaf_test(fact: str, op: str, expected: Any, ref: str | None) -> Test:
     def compare(f: Mapping[str, Any]) -> Tri:
         a = f.get(fact)
         if a is None:
-            return None
+            return decide_partly(f, fact, op, expected, None)
         try:
             return cmp(a, expected)
         except TypeError:
@@ -147,14 +191,17 @@ def _junction(kids: tuple[CNode, ...], decisive: bool) -> Test:
         return kids[0].test
     undecided = not decisive
     if all(isinstance(k, CLeaf) and k.ref is None and k.op in _CMP for k in kids):
-        plain = tuple((k.fact, _CMP[k.op], k.expected) for k in kids if isinstance(k, CLeaf))
+        plain = tuple((k.fact, _CMP[k.op], k.expected, k.op) for k in kids if isinstance(k, CLeaf))
 
         def comparisons(f: Mapping[str, Any]) -> Tri:
             unknown = False
-            for fact, cmp, expected in plain:
+            for fact, cmp, expected, op in plain:
                 a = f.get(fact)
                 if a is None:
-                    unknown = True
+                    partly = decide_partly(f, fact, op, expected, None)
+                    if partly is decisive:
+                        return decisive
+                    unknown = unknown or partly is None
                     continue
                 try:
                     if cmp(a, expected) is decisive:
@@ -231,7 +278,22 @@ def _leaf_evidence(node: CLeaf, f: Mapping[str, Any], result: Tri) -> Evidence:
     if node.op in ("exists", "missing"):
         expected = None
     shown = node.ref if node.ref is not None else node.param
-    return Evidence(node.fact, node.op, expected, f.get(node.fact), result, shown)
+    actual = f.get(node.fact)
+    if result is None or (actual is not None and expected is not None) or node.op not in _ORDERED:
+        return Evidence(node.fact, node.op, expected, actual, result, shown)
+    # Decided by a bound: show the bound that decided and say which known part gives it.
+    bounds = f[factlib.BOUNDS]
+    above = node.op in (">", ">=")
+    notes = []
+    if actual is None:
+        b = bounds[node.fact]
+        actual = b.low if above == bool(result) else b.high
+        notes.append(f"{node.fact} {b.note}")
+    if expected is None and node.ref is not None:
+        b = bounds[node.ref]
+        expected = b.high if above == bool(result) else b.low
+        notes.append(f"{node.ref} {b.note}")
+    return Evidence(node.fact, node.op, expected, actual, result, shown, "; ".join(notes))
 
 
 def trace(node: CNode, f: Mapping[str, Any]) -> Trace:

@@ -196,12 +196,30 @@ def render(
             value = facts.get(name)
             spec = catalog.get(name)
         if value is None:
-            if strict:
+            if strict:  # a remedy that needs the value is dropped; a bound would read oddly in one
                 return None
-            out.append(UNKNOWN.get(lang, "unknown"))
+            bounded = _bounded(facts, name, filt, spec, lang)
+            out.append(bounded or UNKNOWN.get(lang, "unknown"))
             continue
         out.append(format_value(value, filt, spec, lang))
     return "".join(out)
+
+
+_BOUND_WORDS = {"en": ("at most {}", "at least {}"), "zh": ("至多 {}", "至少 {}")}
+
+
+def _bounded(facts: Mapping[str, Any], name: str, filt: str | None, spec: factlib.FactSpec | None, lang: str) -> str | None:
+    """An unknown value whose known inputs bound it, said as the bound: "at most 200,000.00"."""
+    bounds = facts.get(factlib.BOUNDS)
+    found = bounds.get(name) if bounds else None
+    if found is None:
+        return None
+    most, least = _BOUND_WORDS.get(lang, _BOUND_WORDS["en"])
+    if found.high is not None:
+        return most.format(format_value(found.high, filt, spec, lang))
+    if found.low is not None:
+        return least.format(format_value(found.low, filt, spec, lang))
+    return None
 
 
 def names(parts: tuple[Part, ...]) -> list[str]:

@@ -201,6 +201,28 @@ _POSTING_HOURS = {"balance": 2, "bank_card": 2, "auto_debit": 2, "interbank": 72
 _EMPTY: dict[str, Any] = {}
 
 
+BOUNDS = "~bounds"
+"""The key under which facts keep what is known of derived values that are not known exactly."""
+
+
+class Bound(NamedTuple):
+    """What the known inputs say of an unknown derived value: it lies in [low, high] (None: no bound)."""
+
+    low: float | None
+    high: float | None
+    note: str
+    """Which known part gives the bound, and which part is not known."""
+
+
+def bound(f: Facts, path: str, low: float | None, high: float | None, note: str) -> None:
+    """Record a bound on the unknown fact ``path``: comparisons decide with it where it suffices."""
+    f.setdefault(BOUNDS, {})[path] = Bound(low, high, note)
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def fields(value: Any) -> dict[str, Any]:
     """An optional object's fields: none when it is absent, null or `"none"` (known not to exist)."""
     return value if type(value) is dict else _EMPTY
@@ -329,10 +351,22 @@ def _derive_loans(s: dict[str, Any], f: Facts) -> None:
     if None not in days:
         f["loans.max_overdue_days"] = max(days, default=0)
         f["loans.overdue_count"] = sum(1 for d in days if d)
+    elif any(d is not None for d in days):  # the worst is at least the worst that is known
+        worst = max(d for d in days if d is not None)
+        bound(
+            f,
+            "loans.max_overdue_days",
+            float(worst),
+            None,
+            f"at least {worst}, the worst known; {days.count(None)} loan(s) without overdue_days",
+        )
     for name in ("overdue_amount", "fees_outstanding"):
         values = [ln.get(name) for ln in loans]
         if None not in values:
             f[f"loans.{name}"] = float(sum(values))
+        elif any(v is not None for v in values):  # a sum of amounts (never negative) is at least its known part
+            known = float(sum(v for v in values if v is not None))
+            bound(f, f"loans.{name}", known, None, f"at least {_num(known)}, the known part; {values.count(None)} loan(s) without {name}")
 
 
 def _derive_credit(s: dict[str, Any], f: Facts) -> None:
@@ -355,6 +389,24 @@ def _derive_policy(s: dict[str, Any], today: date, f: Facts) -> None:
     cap, fraction = p.get("per_borrower_cap"), p.get("income_cap_fraction")
     if cap is not None and income is not None and fraction is not None:
         f["policy.regulatory_cap"] = round(min(cap, income * fraction), 2)
+    elif cap is not None:  # the lower of the two is at most the part that is known
+        unknown = [n for n, v in (("credit.income_avg_3y", income), ("policy.income_cap_fraction", fraction)) if v is None]
+        bound(
+            f,
+            "policy.regulatory_cap",
+            0.0,
+            float(cap),
+            f"at most policy.per_borrower_cap ({_num(cap)}), the lower of the two; {' and '.join(unknown)} not known",
+        )
+    elif income is not None and fraction is not None:
+        limit = round(income * fraction, 2)
+        bound(
+            f,
+            "policy.regulatory_cap",
+            0.0,
+            limit,
+            f"at most credit.income_avg_3y x policy.income_cap_fraction ({_num(limit)}); policy.per_borrower_cap not known",
+        )
     if p.get("changed_on") is not None:
         f["policy.days_since_change"] = _days(p["changed_on"], today)
 
