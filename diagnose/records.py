@@ -162,6 +162,33 @@ class Undetermined(_Data):
     title: str
     missing: list[str]
     would_fire_if: list[Unmet] = field(default_factory=list)
+    status: Literal["open", "not_assessed"] = "not_assessed"
+    """`open`: the conditions that are known already hold, the missing facts decide; `not_assessed`: nothing known points to it."""
+    impact: float = 0.0
+    """How much the most telling of its missing facts would change the diagnosis (the scores of the open rules it decides)."""
+
+
+@dataclass(slots=True)
+class Question(_Data):
+    """A missing fact worth asking for: the open rules it would decide, and how much they weigh."""
+
+    fact: str
+    impact: float
+    rules: list[str]
+
+
+@dataclass(slots=True)
+class Coverage(_Data):
+    """How much of the pack the snapshot let the engine decide."""
+
+    applicable: int
+    decided: int
+    fired: int
+    open: int
+    not_assessed: int
+    not_applicable: int
+    low: bool
+    """Fewer than half the rules that apply were decided: a healthy verdict rests on little data."""
 
 
 @dataclass(slots=True)
@@ -213,6 +240,9 @@ class Report(_Data):
     timeline: list[Event] = field(default_factory=list)
     not_applicable: list[str] = field(default_factory=list)
     """Rules whose `applies_when` is false on this snapshot: neither a finding nor undetermined."""
+    coverage: Coverage | None = None
+    questions: list[Question] = field(default_factory=list)
+    """The missing facts that would change the diagnosis most, most telling first: what to ask next."""
 
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""

@@ -269,3 +269,57 @@ def test_a_sum_with_an_unknown_part_is_at_least_its_known_part(pack: Any) -> Non
 
     f = facts.derive(contract.validate(snapshot))
     assert "loans.overdue_amount" not in f and f[facts.BOUNDS]["loans.overdue_amount"].low > 0
+
+
+# --- undetermined, ranked; coverage -------------------------------------------------------
+
+MINIMAL = {
+    "schema_version": "1",
+    "as_of": "2024-03-05T14:20:00+08:00",
+    "account": {"id": "a-1", "product": "jiebei"},
+    "line": {"total_limit": 50000, "used": 10000, "available": 40000},
+}
+
+
+def test_a_healthy_verdict_on_little_data_says_so(pack: Any, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    import json
+
+    from tests.conftest import cli
+
+    report = pack.diagnose(copy.deepcopy(MINIMAL))
+    cov = report.coverage
+    assert report.verdict == "healthy" and cov is not None and cov.low
+    assert (cov.applicable, cov.decided + cov.open + cov.not_assessed) == (39, 39)
+    assert all(u.status == "not_assessed" for u in report.undetermined)
+    path = tmp_path / "minimal.json"
+    path.write_text(json.dumps(MINIMAL), encoding="utf-8")
+    for fmt in ("rich", "markdown"):
+        _, out, _ = cli(capsys, "run", path, "-f", fmt)
+        flat = " ".join(out.replace("\\", "").split())
+        assert f"only {cov.decided} of 39 rules could be decided" in flat
+        assert f"Not assessed for want of data: {cov.not_assessed} rules" in flat
+        assert "BRW-BUREAU-DELINQUENCY" not in out  # collapsed
+    full = pack.diagnose(load_json(EXAMPLES / "healthy.json"))
+    assert full.coverage is not None and not full.coverage.low
+
+
+def test_open_rules_come_first_with_the_fact_to_ask_for(pack: Any) -> None:
+    snapshot = load_json(EXAMPLES / "liq-funder-quota.json")
+    del snapshot["funding"]["funder_quota_remaining_pct"]
+    snapshot["credit"].pop("days_since_cure", None)
+    report = pack.diagnose(snapshot)
+    first = report.undetermined[0]
+    assert (first.rule_id, first.status, first.missing) == ("LIQ-FUNDER-QUOTA", "open", ["funding.funder_quota_remaining_pct"])
+    assert report.questions[0].fact == "funding.funder_quota_remaining_pct" and report.questions[0].rules == ["LIQ-FUNDER-QUOTA"]
+
+
+def test_a_fact_that_decides_more_open_rules_is_asked_first() -> None:
+    from diagnose.records import Undetermined
+    from diagnose.report.build import rank_undetermined
+
+    def u(rid: str, missing: list[str], impact: float) -> Undetermined:
+        return Undetermined(rid, "x", rid, missing, [], "open" if impact else "not_assessed", impact)
+
+    ordered, questions = rank_undetermined([u("Z-NONE", ["c"], 0), u("A-ONE", ["a"], 50), u("B-TWO", ["b"], 40), u("C-TWO", ["b"], 30)])
+    assert [x.rule_id for x in ordered] == ["B-TWO", "C-TWO", "A-ONE", "Z-NONE"]
+    assert [(q.fact, q.impact, q.rules) for q in questions] == [("b", 70.0, ["B-TWO", "C-TWO"]), ("a", 50.0, ["A-ONE"])]

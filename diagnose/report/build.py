@@ -12,7 +12,7 @@ from diagnose.explain import audience as audiences
 from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
 from diagnose.pack import templates as text
-from diagnose.records import Finding, LineSummary, Remedies, Report, SnapshotRef, Undetermined
+from diagnose.records import Coverage, Finding, LineSummary, Question, Remedies, Report, SnapshotRef, Undetermined
 from diagnose.snapshot.facts import fields
 from diagnose.vocab import AUDIENCES, Verdict
 
@@ -59,8 +59,19 @@ class ReportBuilder:
             else:
                 title = cr.render("title", f, params, lang) or cr.rule.id
                 unmet = why.would_fire_if(why.why(cr.node, f), lang) if explain else []
-                undetermined.append(Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing), unmet))
+                u = Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing), unmet)
+                if any(e.result is True and e.op not in ("exists", "missing") for e in tr.evidence):  # absence alone is no sign
+                    u.status = "open"
+                    u.impact = ranking.base_score(cr.rule.severity, cr.rule.weight, ())
+                undetermined.append(u)
         findings = self._findings(fired, f, lang, line_fine=bool(fired) and verdict(snapshot, f, False) == "healthy")
+        undetermined, questions = rank_undetermined(undetermined)
+        applicable = len(pack.tests) - len(not_applicable)
+        decided = applicable - len(undetermined)
+        opened = sum(1 for u in undetermined if u.status == "open")
+        coverage = Coverage(
+            applicable, decided, len(fired), opened, len(undetermined) - opened, len(not_applicable), decided < LOW_COVERAGE * applicable
+        )
         line = snapshot["line"]
         summary = LineSummary(
             line.get("currency") or "CNY", line.get("status"), line["total_limit"], line["used"], line["available"], f["line.restore_gap"]
@@ -77,6 +88,8 @@ class ReportBuilder:
             undetermined=undetermined,
             warnings=list(warnings or []),
             not_applicable=not_applicable,
+            coverage=coverage,
+            questions=questions,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],
@@ -147,6 +160,32 @@ class ReportBuilder:
         templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in AUDIENCES)
         self._remedy_templates[(rule.id, lang)] = templates
         return templates
+
+
+LOW_COVERAGE = 0.5
+"""A report that decided fewer than this share of the rules that apply says its verdict rests on little data."""
+
+
+def rank_undetermined(undetermined: list[Undetermined]) -> tuple[list[Undetermined], list[Question]]:
+    """Open rules first, by how much their most telling missing fact would change the diagnosis; then the rest.
+
+    A missing fact weighs the sum of the scores (severity x weight) of the open rules it would
+    decide: asking for it settles the most. Each open rule's `impact` is its heaviest missing
+    fact's weight; the rules not assessed keep the pack's order.
+    """
+    weight: dict[str, float] = {}
+    rules: dict[str, list[str]] = {}
+    for u in undetermined:
+        if u.status == "open":
+            for m in u.missing:
+                weight[m] = weight.get(m, 0.0) + u.impact
+                rules.setdefault(m, []).append(u.rule_id)
+    opened = [u for u in undetermined if u.status == "open"]
+    for u in opened:
+        u.impact = round(max((weight[m] for m in u.missing), default=u.impact), 2)
+    opened.sort(key=lambda u: (-u.impact, u.rule_id))
+    questions = [Question(m, round(w, 2), sorted(rules[m])) for m, w in sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return opened + [u for u in undetermined if u.status != "open"], questions
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_causes: bool) -> Verdict:

@@ -93,16 +93,28 @@ def render(report: Report, options: Options) -> str:
             items = getattr(f.remedies, aud)
             if items:
                 out += [f"**{label(lang, aud)}**", ""] + [f"- {md(i)}" for i in items] + [""]
-    if report.undetermined:
+    cov = report.coverage
+    if cov is not None:
+        if cov.low and report.verdict == "healthy":
+            out += [f"> **{md(label(lang, 'low_coverage').format(decided=cov.decided, applicable=cov.applicable))}**", ""]
+        out += [md(label(lang, "coverage").format(decided=cov.decided, applicable=cov.applicable)), ""]
+        if report.questions:
+            out += [f"**{label(lang, 'ask_next')}**", ""]
+            out += [f"- {code(q.fact, cell=False)} ({', '.join(md(r) for r in q.rules)})" for q in report.questions[:5]] + [""]
+    opened = [u for u in report.undetermined if u.status == "open"]
+    if opened:
         out += [
             f"## {label(lang, 'undetermined')}",
             "",
             f"| {label(lang, 'cause')} | {label(lang, 'title')} | {label(lang, 'missing')} |",
             "|---|---|---|",
         ]
-        for u in report.undetermined:
+        for u in opened:
             out.append(f"| {code(u.rule_id)} | {md(u.title)} | {', '.join(code(m) for m in u.missing)} |")
         out.append("")
+    rest = [u.rule_id for u in report.undetermined if u.status != "open"]
+    if rest:
+        out += [md(label(lang, "not_assessed").format(n=len(rest))), ""]
     if report.disabled:
         out += [f"## {label(lang, 'disabled')}", ""] + [f"- {code(d.rule_id, cell=False)}: {md(d.reason)}" for d in report.disabled] + [""]
     if report.warnings:

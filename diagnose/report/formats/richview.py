@@ -183,6 +183,24 @@ def _near_misses(report: Report, lang: str) -> RenderableType:
     return table
 
 
+def _coverage(report: Report, lang: str) -> list[RenderableType]:
+    """How much was decided, a warning when a healthy verdict rests on little data, and what to ask next."""
+    cov = report.coverage
+    if cov is None:
+        return []
+    out: list[RenderableType] = []
+    if cov.low and report.verdict == "healthy":
+        out.append(
+            Padding(
+                Text(label(lang, "low_coverage").format(decided=cov.decided, applicable=cov.applicable), style="bold yellow"), (0, 0, 1, 0)
+            )
+        )
+    out.append(Text(label(lang, "coverage").format(decided=cov.decided, applicable=cov.applicable), style="dim"))
+    if report.questions:
+        out.append(_bullets(label(lang, "ask_next"), [f"{q.fact} ({', '.join(q.rules)})" for q in report.questions[:5]], "bold"))
+    return out
+
+
 def build(report: Report, options: Options) -> list[RenderableType]:
     lang = options.lang
     out: list[RenderableType] = [_header(report, options)]
@@ -199,20 +217,25 @@ def build(report: Report, options: Options) -> list[RenderableType]:
         out.append(Padding(Text(label(lang, "no_findings"), style="green"), (1, 0)))
     if report.near_misses:
         out.append(_near_misses(report, lang))
-    if report.undetermined:
+    out.extend(_coverage(report, lang))
+    opened = [u for u in report.undetermined if u.status == "open"]
+    if opened:
         table = Table(box=box.SIMPLE, title=label(lang, "undetermined"), title_justify="left", title_style="bold yellow")
         table.add_column(label(lang, "cause"), no_wrap=True)
         table.add_column(label(lang, "title"))
         table.add_column(label(lang, "missing"))
-        decide = any(u.would_fire_if for u in report.undetermined)
+        decide = any(u.would_fire_if for u in opened)
         if decide:
             table.add_column(label(lang, "would_fire_if"))
-        for u in report.undetermined:
+        for u in opened:
             row = [Text(clean(u.rule_id)), Text(clean(u.title)), Text(clean(", ".join(u.missing)))]
             if decide:
                 row.append(Text(clean("; ".join(f"{w.fact} {w.needed}" for w in u.would_fire_if))))
             table.add_row(*row)
         out.append(table)
+    rest = [u.rule_id for u in report.undetermined if u.status != "open"]
+    if rest:  # collapsed: nothing known points to them
+        out.append(Text(label(lang, "not_assessed").format(n=len(rest)), style="dim"))
     if report.disabled:
         lines = Text(label(lang, "disabled"), style="bold")
         for d in report.disabled:
