@@ -178,6 +178,17 @@ class Question(_Data):
 
 
 @dataclass(slots=True)
+class Unexplained(_Data):
+    """A blocked or restricted line with no finding: said plainly, with what came closest and what to do."""
+
+    statement: str
+    near_misses: list[NearMiss]
+    could_explain: list[str]
+    """Undetermined rules that could explain it once their missing facts are known (open ones when there are)."""
+    agent_steps: list[str]
+
+
+@dataclass(slots=True)
 class Coverage(_Data):
     """How much of the pack the snapshot let the engine decide."""
 
@@ -243,6 +254,8 @@ class Report(_Data):
     coverage: Coverage | None = None
     questions: list[Question] = field(default_factory=list)
     """The missing facts that would change the diagnosis most, most telling first: what to ask next."""
+    unexplained: Unexplained | None = None
+    """Set when the line is blocked or restricted and no finding holds."""
 
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""

@@ -323,3 +323,52 @@ def test_a_fact_that_decides_more_open_rules_is_asked_first() -> None:
     ordered, questions = rank_undetermined([u("Z-NONE", ["c"], 0), u("A-ONE", ["a"], 50), u("B-TWO", ["b"], 40), u("C-TWO", ["b"], 30)])
     assert [x.rule_id for x in ordered] == ["B-TWO", "C-TWO", "A-ONE", "Z-NONE"]
     assert [(q.fact, q.impact, q.rules) for q in questions] == [("b", 70.0, ["B-TWO", "C-TWO"]), ("a", 50.0, ["A-ONE"])]
+
+
+# --- an unexplained restriction is said as one ---------------------------------------------
+
+
+@pytest.fixture
+def lost() -> dict[str, Any]:
+    snapshot: dict[str, Any] = load_json(EXAMPLES / "liq-funder-quota.json")
+    del snapshot["funding"]["funder_quota_remaining_pct"]  # restricted (a restore gap), and no cause can be shown
+    return snapshot
+
+
+def test_a_restricted_line_without_a_finding_is_said_to_be_unexplained(pack: Any, lost: dict[str, Any]) -> None:
+    report = pack.diagnose(lost)
+    assert report.verdict == "restricted" and not report.findings
+    u = report.unexplained
+    assert u is not None and "no cause this rule pack knows explains it" in u.statement
+    assert u.could_explain == ["LIQ-FUNDER-QUOTA"] and u.near_misses and u.near_misses[0].rule_id == "LIQ-REGIONAL-POOL"
+    assert "funding.funder_quota_remaining_pct" in u.agent_steps[0] and "Escalate" in u.agent_steps[-1]
+    assert report.to_dict()["unexplained"]["could_explain"] == ["LIQ-FUNDER-QUOTA"]
+    assert pack.diagnose(load_json(EXAMPLES / "liq-funder-quota.json")).unexplained is None  # a cause holds
+    assert pack.diagnose(load_json(EXAMPLES / "healthy.json")).unexplained is None  # nothing to explain
+
+
+def test_a_blocked_line_without_a_finding_is_said_to_be_unexplained(pack: Any, base: dict[str, Any]) -> None:
+    base["line"]["available"] = 0
+    base["line"]["used"] = base["line"]["total_limit"]
+    report = pack.diagnose(base)
+    assert report.verdict == "blocked" and not report.findings
+    assert report.unexplained is not None and report.unexplained.statement.startswith("The line is blocked")
+
+
+@pytest.mark.parametrize(("fmt", "lang", "said"), [
+    ("rich", "en", "No known cause explains this"), ("markdown", "en", "What the agent does now"),
+    ("message", "en", "passed your case to our specialist team"), ("json", "en", '"unexplained": {'),
+    ("rich", "zh", "没有已知原因能解释这一情况"), ("message", "zh", "转交专业团队"),
+])  # fmt: skip
+def test_every_view_says_it(
+    capsys: pytest.CaptureFixture[str], lost: dict[str, Any], tmp_path: Any, fmt: str, lang: str, said: str
+) -> None:
+    import json
+
+    from tests.conftest import cli
+
+    path = tmp_path / "lost.json"
+    path.write_text(json.dumps(lost), encoding="utf-8")
+    code, out, _ = cli(capsys, "run", path, "-f", fmt, "--lang", lang)
+    assert code == 0 and said in " ".join(out.split()).replace("\\", "")
+    assert "No cause holds." not in out

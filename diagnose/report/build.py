@@ -11,6 +11,7 @@ from diagnose.engine.conditions import Trace, trace
 from diagnose.explain import audience as audiences
 from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
+from diagnose.explain.unexplained import unexplained as unexplained_of
 from diagnose.pack import templates as text
 from diagnose.records import Coverage, Finding, LineSummary, Question, Remedies, Report, SnapshotRef, Undetermined
 from diagnose.snapshot.facts import fields
@@ -44,14 +45,14 @@ class ReportBuilder:
         undetermined: list[Undetermined] = []
         misses: list[tuple[str, str, Any]] = []
         not_applicable: list[str] = []
+        quiet: list[CompiledRule] = []
         for cr, test in pack.tests:
             if cr.applies is not None and not cr.applicable(f):
                 not_applicable.append(cr.rule.id)
                 continue
             r = test(f)
             if r is False:
-                if explain:
-                    misses.append((cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f)))
+                quiet.append(cr)
                 continue
             tr = trace(cr.node, f)
             if r is True:
@@ -77,12 +78,16 @@ class ReportBuilder:
             line.get("currency") or "CNY", line.get("status"), line["total_limit"], line["used"], line["available"], f["line.restore_gap"]
         )
         account = snapshot["account"]
+        said = verdict(snapshot, f, any(not x.explanatory for x in findings))
+        lost = said != "healthy" and not findings
+        if explain or lost:  # the near misses are worked out only when someone reads them
+            misses = [(cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f)) for cr in quiet]
         report = Report(
             schema_version="1",
             snapshot=SnapshotRef(account["id"], snapshot["as_of"].isoformat(), account["product"]),
             ruleset=pack.ruleset,
             lang=lang,
-            verdict=verdict(snapshot, f, any(not x.explanatory for x in findings)),
+            verdict=said,
             line=summary,
             findings=findings,
             undetermined=undetermined,
@@ -90,6 +95,7 @@ class ReportBuilder:
             not_applicable=not_applicable,
             coverage=coverage,
             questions=questions,
+            unexplained=unexplained_of(said, why.near_misses(misses, lang, threshold=0.99), undetermined, lang) if lost else None,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],

@@ -19,6 +19,7 @@ _WORDS = {
         "todo": "What you can do:",
         "when": "What will change it:",
         "bye": "If anything is unclear, just reply here and we will be glad to help.",
+        "unexplained": "We have not yet found the reason. We have passed your case to our specialist team, who will look into it and come back to you.",
     },
     "zh": {
         "hello": "您好，感谢您的耐心等待。",
@@ -29,6 +30,7 @@ _WORDS = {
         "todo": "您可以这样做：",
         "when": "情况会在以下时候改变：",
         "bye": "如有任何不清楚的地方，请直接回复，我们很乐意为您解答。",
+        "unexplained": "我们暂时还没有找到原因，已将您的情况转交专业团队核查，核查后会尽快回复您。",
     },
 }
 
@@ -49,5 +51,7 @@ def render(report: Report, options: Options) -> str:
         changes = list(dict.fromkeys(c.text for f in primary for c in f.clears_when if c.eta))[:2]
         if changes:
             lines += ["", words["when"]] + [f"- {clean(c)}" for c in changes]
+    elif report.unexplained is not None:
+        lines += ["", words["unexplained"]]
     lines += ["", words["bye"]]
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from diagnose.snapshot import facts as factlib
 from diagnose.vocab import AUDIENCES
 
 if TYPE_CHECKING:
-    from diagnose.records import Evidence, Finding, Report
+    from diagnose.records import Evidence, Finding, Report, Unexplained
 
 _VERDICT_STYLE = {"blocked": "bold white on red", "restricted": "bold black on yellow", "healthy": "bold black on green"}
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -155,7 +155,7 @@ def _bullets(heading: str, items: list[str], style: str) -> RenderableType:
     grid.add_column(width=3, justify="right")
     grid.add_column(ratio=1)
     for item in items:
-        grid.add_row("•", Text(clean(item)))
+        grid.add_row("•", Text(clean(item), overflow="fold"))  # a long unbroken run folds rather than being cut
     return Group(Text(heading, style=style), grid)
 
 
@@ -181,6 +181,18 @@ def _near_misses(report: Report, lang: str) -> RenderableType:
     for m in report.near_misses:
         table.add_row(Text(clean(m.rule_id)), f"{m.distance:.2f}", Text(clean(m.summary)))
     return table
+
+
+def _unexplained(u: Unexplained, lang: str) -> RenderableType:
+    """The statement in a red panel, then what came closest, what could explain it and the agent's steps."""
+    parts: list[RenderableType] = [Text(clean(u.statement), style="bold")]
+    if u.near_misses:
+        colon = "：" if lang == "zh" else ": "
+        parts.append(_bullets(label(lang, "nearest"), [f"{m.rule_id}{colon}{m.summary}" for m in u.near_misses], "bold"))
+    if u.could_explain:
+        parts.append(_bullets(label(lang, "could_explain"), u.could_explain, "bold"))
+    parts.append(_bullets(label(lang, "agent_steps"), u.agent_steps, "bold"))
+    return Panel(Group(*parts), title=label(lang, "unexplained"), title_align="left", border_style="red")
 
 
 def _coverage(report: Report, lang: str) -> list[RenderableType]:
@@ -213,6 +225,8 @@ def build(report: Report, options: Options) -> list[RenderableType]:
         hidden = len(report.findings) - len(findings)
         if hidden > 0:
             out.append(Text(f"{hidden} {label(lang, 'more')}", style="dim"))
+    elif report.unexplained is not None:
+        out.append(_unexplained(report.unexplained, lang))
     else:
         out.append(Padding(Text(label(lang, "no_findings"), style="green"), (1, 0)))
     if report.near_misses:
