@@ -372,3 +372,63 @@ def test_every_view_says_it(
     code, out, _ = cli(capsys, "run", path, "-f", fmt, "--lang", lang)
     assert code == 0 and said in " ".join(out.split()).replace("\\", "")
     assert "No cause holds." not in out
+
+
+# --- dated rules and parameter values, judged against as_of ---------------------------------
+
+DATED = EXAMPLES.parent / "tests" / "packs" / "dated"
+
+
+def _quota(as_of: str, pct: float, short: bool) -> dict[str, Any]:
+    snapshot: dict[str, Any] = load_json(EXAMPLES.parent / "rules" / "fixtures" / "base.json")
+    snapshot["as_of"] = as_of
+    snapshot["funding"]["funder_quota_remaining_pct"] = pct
+    if not short:
+        snapshot["request"] = "none"
+    else:
+        snapshot["request"] = {"amount": 5000, "outcome": "refused"}
+    return snapshot
+
+
+def test_a_rule_and_a_threshold_change_on_their_date() -> None:
+    import diagnose
+
+    pack = diagnose.load_pack(DATED)
+    before, after = "2025-09-30T12:00:00+08:00", "2025-10-01T00:30:00+08:00"
+    assert _fired(pack, _quota(before, 8, short=True)) == set()  # 8% > 5%, the threshold until 2025-10-01
+    assert _fired(pack, _quota(after, 8, short=True)) == {"T-QUOTA"}  # 10% from that day
+    assert _fired(pack, _quota(before, 3, short=False)) == set()  # the old variant needs a short line
+    assert _fired(pack, _quota(after, 3, short=False)) == {"T-QUOTA"}  # the new one does not
+    assert _fired(pack, _quota("2025-09-30T17:00:00Z", 3, short=False)) == {"T-QUOTA"}  # 01:00 on 10-01 in Beijing
+
+
+def test_rules_show_lists_the_dated_variants(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import cli
+
+    code, out, _ = cli(capsys, "rules", "show", "T-QUOTA", DATED)
+    assert code == 0
+    assert "dated variants:" in out and "from the start until 2025-10-01" in out and "from 2025-10-01 until further notice" in out
+    assert "10 from 2025-10-01 until further notice" in out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code"),
+    [
+        ("in_force: {until: 2025-10-01}", "in_force: {until: 2025-10-02}", "in-force-overlap"),
+        ("in_force: {until: 2025-10-01}", "in_force: {from: 2025-10-01, until: 2025-10-01}", "in-force-empty"),
+    ],
+)
+def test_lint_refuses_overlapping_or_empty_date_ranges(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, old: str, new: str, code: str
+) -> None:
+    import shutil
+
+    from tests.conftest import cli
+
+    pack = tmp_path / "pack"
+    shutil.copytree(DATED, pack)
+    (pack / "pack.yaml").write_text((DATED / "pack.yaml").read_text().replace("../../../rules", str(EXAMPLES.parent / "rules")))
+    rules = pack / "rules.yaml"
+    rules.write_text(rules.read_text().replace(old, new))
+    status, out, err = cli(capsys, "rules", "lint", pack)
+    assert status != 0 and f"[{code}]" in out + err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from diagnose.engine.conditions import CNode, Test, Tri, compile_condition
@@ -42,6 +44,7 @@ class RuleSpec(NamedTuple):
     remedies: dict[str, tuple[LangText, ...]]
     when: dict[str, Any]
     applies_when: dict[str, Any] | None
+    in_force: tuple[date | None, date | None] | None
     metadata: dict[str, Any]
 
     @classmethod
@@ -61,8 +64,36 @@ class RuleSpec(NamedTuple):
             remedies={aud: tuple(LangText(**t) for t in d["remedies"][aud]) for aud in AUDIENCES},
             when=d["when"],
             applies_when=d.get("applies_when"),
+            in_force=_range(d["in_force"]) if d.get("in_force") else None,
             metadata=dict(d.get("metadata") or {}),
         )
+
+
+def _range(d: Mapping[str, Any]) -> tuple[date | None, date | None]:
+    f, u = d.get("from"), d.get("until")
+    return (date.fromisoformat(f) if f else None), (date.fromisoformat(u) if u else None)
+
+
+def _covers(in_force: Mapping[str, Any] | None, day: date) -> bool:
+    if in_force is None:
+        return True
+    lo, hi = _range(in_force)
+    return (lo is None or lo <= day) and (hi is None or day < hi)
+
+
+def _changes(data: Mapping[str, Any]) -> list[date]:
+    ranges = [r["in_force"] for r in data["rules"] if r.get("in_force")]
+    ranges += [dv["in_force"] for values in (data.get("dated_parameters") or {}).values() for dv in values]
+    return sorted({d for r in ranges for d in _range(r) if d is not None})
+
+
+def _in_force(data: Mapping[str, Any], day: date) -> dict[str, Any]:
+    """The pack's data with only the rules in force on ``day`` and each parameter's value on that day."""
+    params = dict(data["parameters"])
+    for name, values in (data.get("dated_parameters") or {}).items():
+        params[name] = next((dv["value"] for dv in values if _covers(dv["in_force"], day)), params[name])
+    rules = [r for r in data["rules"] if _covers(r.get("in_force"), day)]
+    return dict(data) | {"parameters": params, "rules": rules, "dated_parameters": {}}
 
 
 class CompiledRule(NamedTuple):
@@ -95,6 +126,9 @@ class CompiledRules:
         self.data = data
         self.source = source
         self.params: dict[str, Any] = dict(data["parameters"])
+        self._changes = _changes(data)
+        """The days on which a dated rule or parameter value comes into or out of force (sorted); none: one pack for all days."""
+        self._eras: dict[int, CompiledRules] = {}
         self.rules: tuple[CompiledRule, ...] = tuple(self._compile(RuleSpec.from_data(r)) for r in data["rules"])
         self.tests: tuple[tuple[CompiledRule, Test], ...] = tuple((cr, cr.node.test) for cr in self.rules)
         self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
@@ -123,6 +157,19 @@ class CompiledRules:
             if cr.rule.id == rule_id:
                 return cr
         raise KeyError(rule_id)
+
+    def at(self, day: date) -> CompiledRules:
+        """The rules and parameter values in force on ``day`` (as_of's date): itself when nothing in the pack is dated.
+
+        The days between two changes form one era, compiled once on first use.
+        """
+        if not self._changes:
+            return self
+        era = bisect_right(self._changes, day)
+        found = self._eras.get(era)
+        if found is None:
+            found = self._eras[era] = CompiledRules(_in_force(self.data, self._changes[era - 1] if era else date.min), self.source)
+        return found
 
     def evaluate(self, f: Mapping[str, Any]) -> list[tuple[CompiledRule, Tri]]:
         """The truth value of every rule's condition on one set of facts (the fast path; `applies_when` aside)."""

@@ -6,6 +6,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -160,6 +161,29 @@ class Examples(_Strict):
     undetermined: list[Example] = Field(default_factory=list)
 
 
+class InForce(_Strict):
+    """The dates a rule or a parameter value is in force: from (inclusive) until (exclusive), judged against as_of."""
+
+    from_: date | None = Field(default=None, alias="from")
+    until: date | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+    def covers(self, day: date) -> bool:
+        return (self.from_ is None or self.from_ <= day) and (self.until is None or day < self.until)
+
+    def overlaps(self, other: InForce) -> bool:
+        lo = max(self.from_ or date.min, other.from_ or date.min)
+        hi = min(self.until or date.max, other.until or date.max)
+        return lo < hi
+
+    def empty(self) -> bool:
+        return self.from_ is not None and self.until is not None and self.from_ >= self.until
+
+    def said(self) -> str:
+        return f"from {self.from_ or 'the start'} until {self.until or 'further notice'}"
+
+
 class Rule(_Strict):
     """One cause: when it holds, what it means, and what to do about it."""
 
@@ -180,13 +204,23 @@ class Rule(_Strict):
     remedies: Remedies
     metadata: dict[str, Any] = Field(default_factory=dict)
     examples: Examples = Field(default_factory=Examples)
+    in_force: InForce | None = None
+    """The dates this rule (or this variant of it: several may share an id) is in force; none: always."""
 
 
 ParamValue = bool | int | float | str | list[bool | int | float | str]
 
 
+class DatedValue(_Strict):
+    """A parameter's value while it is in force; outside every dated value the parameter's `value` holds."""
+
+    in_force: InForce
+    value: ParamValue
+
+
 class Parameter(_Strict):
     value: ParamValue
+    dated: list[DatedValue] = Field(default_factory=list)
     unit: str | None = None
     description: str | None = None
     source: str | None = None
@@ -271,6 +305,11 @@ class Pack:
             "version": self.manifest.version,
             "digest": self.digest,
             "parameters": {name: p.value for name, p in self.parameters.items()},
+            "dated_parameters": {
+                name: [dv.model_dump(mode="json", by_alias=True, exclude_none=True) for dv in p.dated]
+                for name, p in self.parameters.items()
+                if p.dated
+            },
             "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
             "clear_steps": {k: v.model_dump() for k, v in sorted(self.clear_steps.items())},
             "sensitive": list(self.manifest.sensitive),
@@ -514,6 +553,18 @@ def load(path: str | Path | None = None) -> Pack:
             problems += _pydantic_problems(exc, located, shown)
             continue
         for name, prm in rule_file.parameters.items():
+            for n, dv in enumerate(prm.dated):
+                where = located.where(("parameters", name, "dated", n, "in_force"))
+                if dv.in_force.empty():
+                    problems.append(
+                        PackProblem(shown, f"parameter `{name}`: in_force {dv.in_force.said()} is empty", *where, code="in-force-empty")
+                    )
+                if any(dv.in_force.overlaps(other.in_force) for other in prm.dated[:n]):
+                    problems.append(
+                        PackProblem(
+                            shown, f"parameter `{name}`: dated values overlap ({dv.in_force.said()})", *where, code="in-force-overlap"
+                        )
+                    )
             if name in param_origin:
                 line, col = located.where(("parameters", name, "__key__"))
                 problems.append(
@@ -523,6 +574,30 @@ def load(path: str | Path | None = None) -> Pack:
             param_origin[name] = shown
         for index, rule in enumerate(rule_file.rules):
             line, _ = located.where(("rules", index))
+            if rule.in_force is not None and rule.in_force.empty():
+                problems.append(
+                    PackProblem(
+                        shown, f"{rule.id}: in_force {rule.in_force.said()} is empty", *located.where(("rules", index, "in_force")), rule.id,
+                        code="in-force-empty",
+                    )
+                )  # fmt: skip
+            key = _variant_key(rule)
+            variants = [r for r in rules.values() if r.id == rule.id]
+            if rule.in_force is not None and variants and all(r.in_force is not None for r in variants):
+                clash = next((r for r in variants if r.in_force is not None and r.in_force.overlaps(rule.in_force)), None)
+                if clash is not None and clash.in_force is not None:
+                    problems.append(
+                        PackProblem(
+                            shown,
+                            f"{rule.id}: in force {rule.in_force.said()}, which overlaps its variant in force {clash.in_force.said()}",
+                            *located.where(("rules", index, "in_force")), rule.id, code="in-force-overlap",
+                        )
+                    )  # fmt: skip
+                    continue
+                own_ids[key] = f"{shown}:{line}"
+                rules[key] = rule
+                sources[key] = RuleSource(shown, line, located, index)
+                continue
             if rule.id in own_ids:
                 id_line, id_col = located.where(("rules", index, "id"))
                 problems.append(
@@ -606,6 +681,13 @@ def _item_paths() -> set[str]:
         base = where.replace("[]", "")
         out.update(f"{base}.{key}" if base else key for key in keys)
     return out
+
+
+def _variant_key(rule: Rule) -> str:
+    """The key of a rule among the pack's: its id, and for a dated variant the day it comes into force."""
+    if rule.in_force is None:
+        return rule.id
+    return f"{rule.id}@{rule.in_force.from_ or ''}"
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str | None:

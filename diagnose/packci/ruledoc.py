@@ -139,7 +139,15 @@ def show_data(pack: Pack, rule_id: str) -> dict[str, Any]:
         name: pack.parameters[name].model_dump(mode="json", exclude_none=True) for name in dict.fromkeys(_params_of(rule.when))
     }
     data["defined_at"] = f"{src.file}:{src.line}" if src is not None else None
+    data["variants"] = [r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in pack.rules if r.id == rule_id and r.in_force]
     return data
+
+
+def _in_force_text(in_force: Any, zh: bool) -> str:
+    lo, hi = in_force.from_, in_force.until
+    if zh:
+        return f"自 {lo or '最初'} 起至 {hi or '另行通知'} 止"
+    return in_force.said()  # type: ignore[no-any-return]
 
 
 def show(pack: Pack, rule_id: str, lang: str = "en") -> str:
@@ -173,6 +181,12 @@ def show(pack: Pack, rule_id: str, lang: str = "en") -> str:
     for name in dict.fromkeys(_params_of(rule.when)):
         p = pack.parameters[name]
         out.append(f"  {words['threshold']} {name} = {_lit(p.value)}{(' ' + p.unit) if p.unit else ''} ({p.source or 'heuristic'})")
+        out += [f"    {_lit(dv.value)} {_in_force_text(dv.in_force, zh)}" for dv in p.dated]
+    variants = [r for r in pack.rules if r.id == rule.id and r.in_force is not None]
+    if variants:
+        out += ["", "按日期生效的版本：" if zh else "dated variants:"]
+        for v in variants:
+            out.append(f"  {_in_force_text(v.in_force, zh)}: {condition_text(v.when, pack)}")
     out += ["", f"{words['says']}: {' '.join(rule.explanation.get(lang).split())}"]
     if rule.rationale is not None:
         out += ["", f"{words['why']}: {' '.join(rule.rationale.get(lang).split())}"]

@@ -25,7 +25,7 @@ class ReportBuilder:
 
     def __init__(self, rules: CompiledRules) -> None:
         self.rules = rules
-        self._remedy_templates: dict[tuple[str, str], _RemedyTemplates] = {}
+        self._remedy_templates: dict[tuple[str, Any, str], _RemedyTemplates] = {}
 
     def build(
         self,
@@ -38,8 +38,8 @@ class ReportBuilder:
         timeline: bool = False,
         audience: str = "all",
     ) -> Report:
-        """The report of one validated snapshot and its facts (`facts.derive`)."""
-        pack = self.rules
+        """The report of one validated snapshot and its facts (`facts.derive`), by the rules in force on as_of's date."""
+        pack = self.rules.at(f["calendar.date"])
         params = pack.params
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
@@ -65,7 +65,7 @@ class ReportBuilder:
                     u.status = "open"
                     u.impact = ranking.base_score(cr.rule.severity, cr.rule.weight, ())
                 undetermined.append(u)
-        findings = self._findings(fired, f, lang, line_fine=bool(fired) and verdict(snapshot, f, False) == "healthy")
+        findings = self._findings(fired, f, lang, line_fine=bool(fired) and verdict(snapshot, f, False) == "healthy", params=params)
         undetermined, questions = rank_undetermined(undetermined)
         applicable = len(pack.tests) - len(not_applicable)
         decided = applicable - len(undetermined)
@@ -102,9 +102,10 @@ class ReportBuilder:
         )
         return audiences.for_audience(report, audience, f) if audience != "all" else report
 
-    def _findings(self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str, *, line_fine: bool) -> list[Finding]:
+    def _findings(
+        self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str, *, line_fine: bool, params: Mapping[str, Any]
+    ) -> list[Finding]:
         """The fired rules ranked and worded; on a line that is otherwise fine an explanatory rule is an explanation."""
-        params = self.rules.params
         cands = [
             ranking.Candidate(
                 cr.rule.id, ranking.base_score(cr.rule.severity, cr.rule.weight, tr.evidence), cr.rule.contributing, tuple(cr.rule.explains)
@@ -129,7 +130,7 @@ class ReportBuilder:
                     title=cr.render("title", f, params, lang) or rule.id,
                     explanation=cr.render("explanation", f, params, lang),
                     evidence=list(tr.evidence),
-                    remedies=self._remedies(cr, f, lang),
+                    remedies=self._remedies(cr, f, lang, params),
                     explains=sorted(t for t in rule.explains if t in present),
                     explained_by=explained_by.get(rule.id, []),
                     clears_when=clearing.clears_when(cr.node, f, lang, self.rules.clear_steps),
@@ -138,9 +139,9 @@ class ReportBuilder:
             )
         return out
 
-    def _remedies(self, cr: CompiledRule, f: Mapping[str, Any], lang: str) -> Remedies:
-        templates = self._remedy_templates.get((cr.rule.id, lang)) or self._parse_remedies(cr.rule, lang)
-        params, render = self.rules.params, text.render
+    def _remedies(self, cr: CompiledRule, f: Mapping[str, Any], lang: str, params: Mapping[str, Any]) -> Remedies:
+        templates = self._remedy_templates.get((cr.rule.id, cr.rule.in_force, lang)) or self._parse_remedies(cr.rule, lang)
+        render = text.render
         groups: list[list[str]] = []
         for group in templates:
             said: list[str] = []
@@ -164,7 +165,7 @@ class ReportBuilder:
             return (parts[0],) if len(parts) == 1 and type(parts[0]) is str else (parts,)
 
         templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in AUDIENCES)
-        self._remedy_templates[(rule.id, lang)] = templates
+        self._remedy_templates[(rule.id, rule.in_force, lang)] = templates
         return templates
 
 

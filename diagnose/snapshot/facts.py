@@ -414,8 +414,8 @@ def _derive_policy(s: dict[str, Any], today: date, f: Facts) -> None:
 def lender_zone(s: dict[str, Any]) -> tuple[str, ZoneInfo] | None:
     """The lender's time zone: `system.timezone`, else the default of the line's currency, else None."""
     name = (s.get("system") or _EMPTY).get("timezone") or DEFAULT_TIMEZONES.get(s["line"].get("currency") or "CNY")
-    found = scalars.zone(name) if name else None
-    return (name, found) if found is not None else None
+    found = scalars.zone(name) if isinstance(name, str) and name else None
+    return (str(name), found) if found is not None else None
 
 
 def _local(now: datetime, zone: ZoneInfo) -> datetime | None:

@@ -59,18 +59,18 @@ def render(report: Report, options: Options) -> str:
     out.append(f"## {label(lang, 'findings')}")
     out.append("")
     if not findings and report.unexplained is not None:
-        u = report.unexplained
+        lost = report.unexplained
         stop = "。" if lang == "zh" else ". "
-        out += [f"**{label(lang, 'unexplained')}**{stop}{md(u.statement)}", ""]
-        if u.near_misses:
+        out += [f"**{label(lang, 'unexplained')}**{stop}{md(lost.statement)}", ""]
+        if lost.near_misses:
             out += (
                 [f"**{label(lang, 'nearest')}**", ""]
-                + [f"- {code(m.rule_id, cell=False)}{'：' if lang == 'zh' else ': '}{md(m.summary)}" for m in u.near_misses]
+                + [f"- {code(m.rule_id, cell=False)}{'：' if lang == 'zh' else ': '}{md(m.summary)}" for m in lost.near_misses]
                 + [""]
             )
-        if u.could_explain:
-            out += [f"**{label(lang, 'could_explain')}**", ""] + [f"- {code(r, cell=False)}" for r in u.could_explain] + [""]
-        out += [f"**{label(lang, 'agent_steps')}**", ""] + [f"- {md(s)}" for s in u.agent_steps] + [""]
+        if lost.could_explain:
+            out += [f"**{label(lang, 'could_explain')}**", ""] + [f"- {code(r, cell=False)}" for r in lost.could_explain] + [""]
+        out += [f"**{label(lang, 'agent_steps')}**", ""] + [f"- {md(s)}" for s in lost.agent_steps] + [""]
     elif not findings:
         out += [label(lang, "no_findings"), ""]
     else:
