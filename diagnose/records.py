@@ -178,6 +178,22 @@ class Question(_Data):
 
 
 @dataclass(slots=True)
+class Decision(_Data):
+    """What decided a report: the same record gives the same bytes (`diagnose run --verify` proves it)."""
+
+    tool_version: str
+    pack_digest: str
+    input_digest: str
+    """sha256 of the validated snapshot as canonical JSON (sorted keys, no spaces; unknown fields left out)."""
+    lang: str
+    audience: str
+    explain: bool = False
+    timeline: bool = False
+    top: int | None = None
+    redacted: bool = False
+
+
+@dataclass(slots=True)
 class Unexplained(_Data):
     """A blocked or restricted line with no finding: said plainly, with what came closest and what to do."""
 
@@ -256,6 +272,7 @@ class Report(_Data):
     """The missing facts that would change the diagnosis most, most telling first: what to ask next."""
     unexplained: Unexplained | None = None
     """Set when the line is blocked or restricted and no finding holds."""
+    decision: Decision | None = None
 
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""
@@ -266,8 +283,9 @@ class Report(_Data):
         return dump_bytes(self, indent=indent)
 
     def limited(self, top: int) -> Report:
-        """The same report with only the ``top`` most likely findings."""
-        return replace(self, findings=self.findings[:top])
+        """The same report with only the ``top`` most likely findings (the decision record says so)."""
+        decision = replace(self.decision, top=top) if self.decision is not None else None
+        return replace(self, findings=self.findings[:top], decision=decision)
 
     @property
     def top(self) -> Finding | None:

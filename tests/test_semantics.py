@@ -432,3 +432,39 @@ def test_lint_refuses_overlapping_or_empty_date_ranges(
     rules.write_text(rules.read_text().replace(old, new))
     status, out, err = cli(capsys, "rules", "lint", pack)
     assert status != 0 and f"[{code}]" in out + err
+
+
+# --- a decision record in every report, and --verify -----------------------------------------
+
+
+def test_every_report_records_what_decided_it(pack: Any, base: dict[str, Any]) -> None:
+    import diagnose
+    from diagnose._version import __version__
+
+    report = pack.diagnose(copy.deepcopy(base), lang="zh", audience="agent")
+    d = report.decision
+    assert d is not None and (d.tool_version, d.pack_digest, d.lang, d.audience) == (__version__, report.ruleset.digest, "zh", "agent")
+    assert d.input_digest.startswith("sha256:") and len(d.input_digest) == 71
+    reordered = dict(reversed(list(copy.deepcopy(base).items())))
+    assert diagnose.load_pack().diagnose(reordered, lang="zh", audience="agent").to_json() == report.to_json()  # same input, same bytes
+    base["line"]["used"] += 1
+    assert pack.diagnose(base).decision.input_digest != d.input_digest  # type: ignore[union-attr]
+
+
+def test_verify_proves_a_report_and_names_what_differs(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    from tests.conftest import cli
+
+    snapshot = EXAMPLES / "liq-funder-quota.json"
+    code, report, _ = cli(capsys, "run", snapshot, "-f", "json", "--lang", "zh", "--top", "1", "--explain")
+    saved = tmp_path / "report.json"
+    saved.write_text(report, encoding="utf-8")
+    code, out, err = cli(capsys, "run", snapshot, "--verify", saved)
+    assert (code, err) == (0, "") and "verified:" in out
+    code, out, err = cli(capsys, "run", EXAMPLES / "healthy.json", "--verify", saved)
+    assert code == 1 and "decision.input_digest: recorded" in err and "verdict: differs" in err
+    saved.write_text(report.replace('"verdict": "restricted"', '"verdict": "healthy"'), encoding="utf-8")
+    code, out, err = cli(capsys, "run", snapshot, "--verify", saved)
+    assert code == 1 and "verdict: differs" in err and "input_digest" not in err
+    saved.write_text("not json", encoding="utf-8")
+    code, out, err = cli(capsys, "run", snapshot, "--verify", saved)
+    assert code == 4 and "cannot read the report to verify" in err

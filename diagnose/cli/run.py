@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -52,6 +53,15 @@ def run(
             show_default=False,
         ),
     ] = None,
+    verify: Annotated[
+        Path | None,
+        typer.Option(
+            "--verify",
+            metavar="REPORT",
+            help="Prove REPORT (a --format json report) is what this tool, pack and SNAPSHOT give: exit 0 when the bytes are the same, 1 with what differs.",
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""
@@ -61,6 +71,9 @@ def run(
 
     pack = load_pack(rules)
     data, source = read_snapshot(snapshot, max_bytes=max_bytes)
+    if verify is not None:
+        _verify(verify, pack, data, source, redact_key)
+        return
     reader = view_audience(fmt, audience)
     timeline = fmt in (ReportFormat.rich, ReportFormat.markdown)
     report = pack.diagnose(data, lang=lang.value, source=source, explain=explain, timeline=timeline, audience=reader, parsed=True)
@@ -73,6 +86,10 @@ def run(
         if public:
             err("warning: --redact without a key uses the public default key: anyone can confirm a guessed value; set DIAGNOSE_REDACT_KEY")
         report = redact_for_pack(report, pack, data, key=key)
+        if report.decision is not None:
+            from dataclasses import replace
+
+            report = replace(report, decision=replace(report.decision, redacted=True))
     options = Options(lang=lang.value, color=color(), width=width(), top=top)
     out(renderer(fmt)(report, options))
     sys.stdout.flush()
@@ -84,6 +101,46 @@ def run(
         worst = [f for f in report.findings if SEVERITY[f.severity] >= SEVERITY[fail_on.value]]
         if worst:
             raise CheckFailed(f"{len(worst)} finding(s) at or above {fail_on.value}: {', '.join(f.rule_id for f in worst)}", source=source)
+
+
+def _verify(path: Path, pack: Any, data: Any, source: str, redact_key: str | None) -> None:
+    """Run again with the options the report's decision record names and compare the bytes."""
+    import orjson
+
+    from diagnose.errors import InvalidInput, Problem
+    from diagnose.report.formats import Options, renderer
+    from diagnose.report.verify import differences, replay_of
+
+    try:
+        text = path.read_bytes()
+        recorded = orjson.loads(text)
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(
+            [Problem("", f"cannot read the report to verify: {exc}")],
+            source=str(path),
+            hint="pass a report written by `diagnose run SNAPSHOT --format json`",
+        ) from None
+    again = replay_of(recorded) if isinstance(recorded, dict) else replay_of({})
+    report = pack.diagnose(
+        data, lang=again.lang, source=source, explain=again.explain, timeline=again.timeline, audience=again.audience, parsed=True
+    )
+    if again.top is not None:
+        report = report.limited(again.top)
+    if again.redacted:
+        from dataclasses import replace
+
+        from diagnose.report.redact import redact_for_pack, resolve_key
+
+        key, _ = resolve_key(redact_key)
+        report = redact_for_pack(report, pack, data, key=key)
+        report = replace(report, decision=replace(report.decision, redacted=True)) if report.decision is not None else report
+    fresh = renderer(ReportFormat.json)(report, Options(lang=again.lang, color=False, width=80, top=again.top))
+    if fresh.encode() == text:
+        out(f"verified: {path} is byte for byte what this tool, pack and {source} give\n")
+        return
+    raise CheckFailed(
+        f"{path} is not what this tool, pack and {source} give: " + "; ".join(differences(recorded, orjson.loads(fresh))), source=source
+    )
 
 
 @app.command()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
+from diagnose._version import __version__
 from diagnose.engine import ranking
 from diagnose.engine.compiled import CompiledRule, CompiledRules, RuleSpec
 from diagnose.engine.conditions import Trace, trace
@@ -13,7 +17,7 @@ from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
 from diagnose.explain.unexplained import unexplained as unexplained_of
 from diagnose.pack import templates as text
-from diagnose.records import Coverage, Finding, LineSummary, Question, Remedies, Report, SnapshotRef, Undetermined
+from diagnose.records import Coverage, Decision, Finding, LineSummary, Question, Remedies, Report, SnapshotRef, Undetermined
 from diagnose.snapshot.facts import fields
 from diagnose.vocab import AUDIENCES, Verdict
 
@@ -95,6 +99,7 @@ class ReportBuilder:
             not_applicable=not_applicable,
             coverage=coverage,
             questions=questions,
+            decision=Decision(__version__, pack.ruleset.digest, input_digest(snapshot), lang, audience, explain, timeline),
             unexplained=unexplained_of(said, why.near_misses(misses, lang, threshold=0.99), undetermined, lang) if lost else None,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
@@ -167,6 +172,11 @@ class ReportBuilder:
         templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in AUDIENCES)
         self._remedy_templates[(rule.id, rule.in_force, lang)] = templates
         return templates
+
+
+def input_digest(snapshot: Mapping[str, Any]) -> str:
+    """sha256 of the validated snapshot as canonical JSON: sorted keys, no spaces, times as RFC 3339 text."""
+    return "sha256:" + hashlib.sha256(orjson.dumps(snapshot, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
 
 
 LOW_COVERAGE = 0.5
