@@ -112,14 +112,14 @@ def _table(findings: list[Finding], lang: str) -> Table:
         title = Text(clean(f.title))
         if f.contributing:
             title.append(f" ({label(lang, 'contributing')})", style="dim")
-        if f.explanatory:
-            title.append(f" ({label(lang, 'explanatory')})", style="dim")
         table.add_row(str(f.rank), Text(clean(f.rule_id), style="bold"), family(lang, f.family), sev, f"{f.score:.2f}", title)
     return table
 
 
 def _finding(f: Finding, lang: str) -> RenderableType:
     parts: list[RenderableType] = [Text(clean(f.explanation))]
+    if f.explanatory:  # said in the panel, where it has the width: the table's title column is narrow
+        parts.append(Text(label(lang, "explanatory"), style="bold green"))
     links = []
     if f.explains:
         links.append(f"{label(lang, 'explains')}: {', '.join(f.explains)}")
