@@ -170,7 +170,7 @@ def test_no_temporary_limit_is_not_applicable_rather_than_undetermined(pack: Any
     base["line"]["temporary_limit"] = None  # not known: as every bundled example was before
     report = pack.diagnose(base)
     assert [u.rule_id for u in report.undetermined] == ["PRD-TEMP-LIMIT-EXPIRED"]
-    base["line"]["temporary_limit"] = "none"  # known: there is none
+    base["line"]["temporary_limit"] = {"present": False}  # known: there is none
     report = pack.diagnose(base)
     assert report.undetermined == [] and "PRD-TEMP-LIMIT-EXPIRED" in report.not_applicable
     assert report.to_dict()["not_applicable"] == report.not_applicable
@@ -179,7 +179,7 @@ def test_no_temporary_limit_is_not_applicable_rather_than_undetermined(pack: Any
 def test_no_draw_attempted_is_not_applicable_for_the_single_draw_cap(pack: Any, base: dict[str, Any]) -> None:
     base.pop("request")
     assert "PRD-SINGLE-DRAW-CAP" in _undetermined(pack, base)
-    base["request"] = "none"
+    base["request"] = {"present": False}
     report = pack.diagnose(base)
     assert "PRD-SINGLE-DRAW-CAP" in report.not_applicable
     assert "PRD-SINGLE-DRAW-CAP" not in {u.rule_id for u in report.undetermined} | {f.rule_id for f in report.findings}
@@ -196,13 +196,13 @@ def test_on_the_bundled_examples_no_rule_is_undetermined_for_want_of_an_optional
         assert not {m for m in missing if m.startswith(("line.temporary_limit", "request"))}, path.name
 
 
-@pytest.mark.parametrize("bad", ["nothing", "None", 0, True])
-def test_none_is_the_only_word_for_there_is_none(pack: Any, base: dict[str, Any], bad: Any) -> None:
-    base["request"] = bad
+@pytest.mark.parametrize("bad", ["none", "no", 0])
+def test_present_is_true_or_false(pack: Any, base: dict[str, Any], bad: Any) -> None:
+    base["request"] = {"present": bad}
     with pytest.raises(InvalidInput) as err:
         pack.diagnose(base)
     (problem,) = err.value.problems
-    assert problem.path == "request" and 'or "none" when there is none' in problem.message
+    assert problem.path == "request.present" and "true or false" in problem.message
 
 
 def test_an_empty_list_says_there_are_none(pack: Any, base: dict[str, Any]) -> None:
@@ -384,7 +384,7 @@ def _quota(as_of: str, pct: float, short: bool) -> dict[str, Any]:
     snapshot["as_of"] = as_of
     snapshot["funding"]["funder_quota_remaining_pct"] = pct
     if not short:
-        snapshot["request"] = "none"
+        snapshot["request"] = {"present": False}
     else:
         snapshot["request"] = {"amount": 5000, "outcome": "refused"}
     return snapshot

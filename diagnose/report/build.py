@@ -175,8 +175,23 @@ class ReportBuilder:
 
 
 def input_digest(snapshot: Mapping[str, Any]) -> str:
-    """sha256 of the validated snapshot as canonical JSON: sorted keys, no spaces, times as RFC 3339 text."""
-    return "sha256:" + hashlib.sha256(orjson.dumps(snapshot, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
+    """sha256 of the validated snapshot as canonical JSON: sorted keys, no spaces, times as RFC 3339 text.
+
+    Null (not known) and an empty object are the same as absent, and a whole number the same written 3 or 3.0: the same
+    snapshot read from a file or from a data lake's columns has one digest.
+    """
+    return "sha256:" + hashlib.sha256(orjson.dumps(_canonical(snapshot), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if type(value) is dict:  # an object with nothing known in it is as good as absent
+        out = {k: _canonical(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in out.items() if v != {}}
+    if type(value) is list:
+        return [_canonical(v) for v in value]
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
 
 
 LOW_COVERAGE = 0.5

@@ -103,8 +103,8 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part.startswith(("function-", "constrained-", "literal[")) or part in ("literal", "typed-dict") or part[:1].isupper():
-            continue  # the branches of a union (an object or "none") and validator steps are not fields
+        elif part.startswith(("function-", "constrained-")) or part in ("literal",):
+            continue
         else:
             out += f".{part}" if out else str(part)
     return out
@@ -169,26 +169,15 @@ def _kind(path: str) -> str | None:
     return _kinds().get(re.sub(r"\[\d+\]", "", path))
 
 
-_NONE_BRANCH = "literal['none']"
-
-
-def _siblings(error: ValidationError, loc: tuple[int | str, ...]) -> list[int | str]:
-    """The last parts of the other errors at the same place: the other branches of a union."""
-    return [e["loc"][-1] for e in error.errors(include_url=False) if tuple(e["loc"][:-1]) == loc[:-1] and tuple(e["loc"]) != loc]
-
-
 def problems_from(error: ValidationError) -> list[Problem]:
     """Every validation error of one snapshot as a Problem with its dotted path and the bad value (unknown fields are not errors)."""
     out = []
-    for err in error.errors(include_url=False):
+    errors = error.errors(include_url=False)
+    for err in errors:
         if err["type"] == "extra_forbidden":
             continue
         loc = tuple(err["loc"])
-        if loc and str(loc[-1]) == _NONE_BRANCH:
-            continue  # the object branch says what is wrong; one problem per field
         path = _dotted(loc)
         message = _message(err, _kind(path))
-        if err["type"] in ("dict_type", "model_type") and any(str(p) == _NONE_BRANCH for p in _siblings(error, loc)):
-            message = f'must be an object, or "none" when there is none (got {show(err.get("input"))})'
         out.append(Problem(path, message))
     return out

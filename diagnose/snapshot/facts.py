@@ -39,11 +39,8 @@ class FactSpec(NamedTuple):
 _UNITS = {"Money": "money", "Ratio": "ratio", "Pct": "pct", "Count": "count"}
 
 
-_NONE_MARKER = Literal["none"]
-
-
 def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
-    """Strip Optional, Annotated and the `"none"` marker (`Literal["none"]`); return the bare type and its metadata."""
+    """Strip Optional and Annotated; return the bare type and its metadata."""
     meta: list[Any] = []
     while True:
         origin = typing.get_origin(annotation)
@@ -51,7 +48,7 @@ def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
             args = typing.get_args(annotation)
             annotation, meta = args[0], meta + list(args[1:])
         elif origin in (Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None) and a != _NONE_MARKER]
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
             if len(members) != 1:
                 return annotation, meta
             annotation = members[0]
@@ -224,7 +221,7 @@ def _num(value: float) -> str:
 
 
 def fields(value: Any) -> dict[str, Any]:
-    """An optional object's fields: none when it is absent, null or `"none"` (known not to exist)."""
+    """An optional object's fields, or none when it is absent or null."""
     return value if type(value) is dict else _EMPTY
 
 

@@ -32,9 +32,7 @@ Text = Annotated[str, Field(max_length=10_000)]
 Region = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Tier = Literal["A", "B", "C", "D", "E"]
-NoneThere = Literal["none"]
-"""An optional object that is known not to exist (no temporary limit, no request): unlike absent or
-null, which mean "not known". A list says the same with `[]`."""
+Present = Annotated[bool, Field(description='false: known not to exist (no temporary limit, no request), unlike absent, "not known"')]
 
 # --- models -----------------------------------------------------------------------------
 
@@ -70,6 +68,8 @@ class Account(_Model):
 
 
 class TemporaryLimit(_Model):
+    present: Present | None = None
+    """`false`: the line has no temporary limit (absent or null: not known). A list says "none" with `[]`."""
     amount: Money | None = None
     expires_on: Date | None = None
 
@@ -95,7 +95,7 @@ class Line(_Model):
     available: Money
     previous_total_limit: Money | None = None
     limit_changed_on: Date | None = None
-    temporary_limit: TemporaryLimit | NoneThere | None = None
+    temporary_limit: TemporaryLimit | None = None
     granted_on: Date | None = None
     expires_on: Date | None = None
     first_draw_on: Date | None = None
@@ -111,6 +111,8 @@ class Line(_Model):
 
 
 class Request(_Model):
+    present: Present | None = None
+    """`false`: no draw was attempted (absent or null: not known)."""
     amount: Money | None = None
     at: DateTime | None = None
     outcome: Literal["refused", "approved", "error"] | None = None
@@ -230,7 +232,7 @@ class Snapshot(_Model):
     as_of: DateTime
     account: Account
     line: Line
-    request: Request | NoneThere | None = None
+    request: Request | None = None
     repayments: Annotated[list[Repayment], Field(max_length=MAX_ITEMS)] | None = None
     loans: Annotated[list[Loan], Field(max_length=MAX_ITEMS)] | None = None
     credit: Credit | None = None
