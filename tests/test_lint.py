@@ -283,13 +283,13 @@ def test_lint_reports_a_truncated_rule_file_instead_of_raising(tmp_path_factory:
             "      customer:\n        - {en: Please try again tomorrow morning., zh: 请明天上午再试。}\n",
             "      customer: []\n",
             "missing-remedy",
-            "rules.0.remedies.customer: List should have at least 1 item after validation, not 0",
+            "no remedy for the `customer` audience (`remedies.customer` is empty)",
         ),
         (
             "      zh: 合作资金方本期额度已用完\n",
             '      zh: ""\n',
             "missing-text",
-            "rules.0.title.zh: String should have at least 1 character (got '')",
+            "`title.zh` is empty",
         ),
     ],
 )

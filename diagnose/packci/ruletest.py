@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diagnose.engine.compiled import CAll, CLeaf, CNode, CNot, CompiledPack, CompiledRule, Trace, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
+from diagnose.pack import checks as packchecks
 from diagnose.pack import loader as rulepack
 from diagnose.pack.files import MANIFEST
 from diagnose.pack.loader import Pack
@@ -210,7 +211,7 @@ def _register(cov: Coverage, compiled: CompiledPack) -> dict[str, dict[int, int]
         cov.rules.append(rid)
         src = pack.sources.get(rid) if pack is not None else None
         cov.where[rid] = (src.file, src.line) if src else ("", None)
-        paths = [p for _, p in rulepack.iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
+        paths = [p for _, p in packchecks.iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
         for i, leaf in enumerate(_leaves(cr.node)):  # the order _leaf_index numbers them in
             cov.all_leaves.add((rid, i))
             line = src.located.where(("rules", src.index, *paths[i]))[0] if src is not None and i < len(paths) else None
@@ -296,7 +297,7 @@ def _inherited_reading(pack: Pack, rule: rulepack.Rule, params: set[str]) -> lis
     if not params or src is None or Path(src.file).resolve().parent == pack.root.resolve():
         return []
     used = set()
-    for leaf, _ in rulepack.iter_leaves(rule.when):
+    for leaf, _ in packchecks.iter_leaves(rule.when):
         if leaf.param is not None:
             used.update(leaf.param if isinstance(leaf.param, list) else [leaf.param])
     return sorted(used & params)
