@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out
-from diagnose.errors import CheckFailed, UsageError
+from diagnose.errors import ExitCode, UsageError
 from diagnose.pack.files import MANIFEST
-from diagnose.packci.ciformats import CIFormat, Options
+from diagnose.packci.ciformats import CIFormat, Options, lint_summary, percent
 
 rules_app = typer.Typer(help="Rule packs as code: lint, test, list, show and document rules.", no_args_is_help=True)
 
@@ -85,11 +85,10 @@ def rules_lint(
     result = lint(_pack(pack_path, rules))
     options = _options(fmt, strict, to_file=output is not None)
     _emit(formatter(fmt).lint(result, options), output)
-    summary = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
-    if fmt is not CIFormat.text or output is not None:
-        err(f"rules lint: {summary}")
+    if output is not None:  # on standard output, every format ends with this line itself
+        err(f"rules lint: {lint_summary(result, options)}")
     if result.failed(strict):
-        raise CheckFailed(f"lint found {summary}" + (" (--strict)" if strict and not result.errors else ""))
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))  # the summary said why, once
 
 
 @rules_app.command("test")
@@ -133,15 +132,13 @@ def rules_test(
     options = _options(fmt, min_coverage=min_coverage, to_file=output is not None)
     _emit(formatter(fmt).test(result, options), output)
     cov = result.coverage
-    summary = (
-        f"{len(result.passed)} passed, {len(result.failed)} failed, {len(result.skipped)} skipped; rule coverage {cov.rule_percent():g}%"
-    )
-    if fmt is not CIFormat.text or output is not None:
+    if output is not None:  # on standard output, every format ends with these counts itself
+        summary = f"{len(result.passed)} passed, {len(result.failed)} failed, {len(result.skipped)} skipped"
+        below = min_coverage is not None and not cov.meets(min_coverage)
+        summary += f"; rule coverage {percent(cov.rule_percent())}" + (f", below --min-coverage {min_coverage:g}%" if below else "")
         err(f"rules test: {summary}")
-    if result.failed:
-        raise CheckFailed(f"{len(result.failed)} rule test(s) failed")
-    if min_coverage is not None and not cov.meets(min_coverage):
-        raise CheckFailed(f"rule coverage {cov.rule_percent():g}% is below --min-coverage {min_coverage:g}%")
+    if result.failed or (min_coverage is not None and not cov.meets(min_coverage)):
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))  # the report said why, once
 
 
 @rules_app.command("list")

@@ -117,8 +117,8 @@ class _At:
     def __call__(
         self, path: tuple[str | int, ...], message: str, hint: str | None = None, code: str = "invalid", level: str = "error"
     ) -> None:
-        line, col = self.src.located.where(("rules", self.src.index, *path))
-        self.out.append(PackProblem(self.src.file, message, line, col, self.rule_id, hint, code, level))
+        line, col, end_line, end_col = self.src.located.span(("rules", self.src.index, *path))
+        self.out.append(PackProblem(self.src.file, message, line, col, self.rule_id, hint, code, level, end_line, end_col))
 
 
 def check(pack: Pack) -> list[PackProblem]:

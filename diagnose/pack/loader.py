@@ -155,6 +155,14 @@ class Pack:
             return self.root / self.manifest.example_base
         return self.base.example_base() if self.base is not None else None
 
+    def find_file(self, folder: Path, name: str) -> Path:
+        """A file a rule or case names, relative to its folder; one not there is looked for in the base pack (its fixtures)."""
+        path = folder / name
+        if path.is_file() or self.base is None:
+            return path
+        inherited = self.base.root / name
+        return inherited if inherited.is_file() else path
+
     def inherited_place(self, rule_id: str) -> tuple[str, int | None, int | None]:
         """Where the author's files bring an inherited rule in: the override of a parameter it reads, else `extends`."""
         read = self.overrides_read(rule_id)
@@ -339,7 +347,7 @@ class _Reader:
     def check_sensitive(self, manifest: Manifest, located: Located, shown: str) -> None:
         for i, name in enumerate(manifest.sensitive):
             if not (factlib.is_fact_path(name) or name in _item_paths()):
-                line, col = located.where(("sensitive", i))
+                line, col, end_line, end_col = located.span(("sensitive", i))
                 self.problems.append(
                     PackProblem(
                         shown,
@@ -348,6 +356,8 @@ class _Reader:
                         col,
                         hint=did_you_mean(name, list(factlib.catalog())) or "`diagnose facts` lists every fact",
                         code="unknown-fact",
+                        end_line=end_line,
+                        end_column=end_col,
                     )
                 )
 
@@ -399,17 +409,21 @@ class _Reader:
             shown = str(file)
             for name, prm in self.file_parameters(located, shown).items():
                 if name in origin:
-                    line, col = located.where(("parameters", name, "__key__"))
+                    line, col, end_line, end_col = located.span(("parameters", name, "__key__"))
                     message = f"parameter `{name}` is already declared in {origin[name]}"
-                    self.problems.append(PackProblem(shown, message, line, col, code="duplicate-param"))
+                    self.problems.append(
+                        PackProblem(shown, message, line, col, code="duplicate-param", end_line=end_line, end_column=end_col)
+                    )
                 parameters[name] = prm
                 origin[name] = shown
             for index, rule in self.file_rules(located, shown):
                 line, _ = located.where(("rules", index))
                 if rule.id in own:
-                    id_line, id_col = located.where(("rules", index, "id"))
+                    id_line, id_col, end_line, end_col = located.span(("rules", index, "id"))
                     message = f"duplicate rule id {rule.id} (first defined in {own[rule.id]})"
-                    self.problems.append(PackProblem(shown, message, id_line, id_col, rule.id, code="duplicate-id"))
+                    self.problems.append(
+                        PackProblem(shown, message, id_line, id_col, rule.id, code="duplicate-id", end_line=end_line, end_column=end_col)
+                    )
                     continue
                 own[rule.id] = f"{shown}:{line}"
                 rules[rule.id] = rule
@@ -429,7 +443,7 @@ class _Reader:
         try:
             RuleFile.model_validate(shape)
         except ValidationError as exc:
-            self.problems += schema_problems(exc, Located(shape, located.positions), shown)
+            self.problems += schema_problems(exc, Located(shape, located.positions, located.ends), shown)
             if any(k in empty and not isinstance(v, type(empty[k])) for k, v in data.items()):
                 self.unreadable = True
         return True
@@ -478,19 +492,21 @@ class _Reader:
             return disabled
         for name, value in manifest.overrides.parameters.items():
             if name not in parameters:
-                line, col = located.where(("overrides", "parameters", name, "__key__"))
+                line, col, end_line, end_col = located.span(("overrides", "parameters", name, "__key__"))
                 hint = did_you_mean(name, list(parameters)) or "`overrides.parameters` changes parameters the pack (or its base) declares"
+                message = f"override of unknown parameter `{name}`"
                 self.problems.append(
-                    PackProblem(shown, f"override of unknown parameter `{name}`", line, col, code="unknown-param", hint=hint)
+                    PackProblem(shown, message, line, col, code="unknown-param", hint=hint, end_line=end_line, end_column=end_col)
                 )
                 continue
             parameters[name] = parameters[name].model_copy(update={"value": value})
         for n, item in enumerate(manifest.overrides.disable):
             if item.id not in rules:
-                line, col = located.where(("overrides", "disable", n, "id"))
+                line, col, end_line, end_col = located.span(("overrides", "disable", n, "id"))
                 message = f"cannot disable unknown rule {item.id}"
+                near = did_you_mean(item.id, sorted(rules))
                 self.problems.append(
-                    PackProblem(shown, message, line, col, item.id, did_you_mean(item.id, sorted(rules)), code="unknown-rule")
+                    PackProblem(shown, message, line, col, item.id, near, code="unknown-rule", end_line=end_line, end_column=end_col)
                 )
                 continue
             disabled[item.id] = item.reason

@@ -128,14 +128,16 @@ def _problem(path: Path, errs: list[dict[str, Any]], located: Located, shown: st
     where = ".".join(str(p) for p in inner) or "(top level)"
     name = str(path[-1]) if path else ""
     if kind == "extra_forbidden":
-        line, col = located.where((*path, "__key__"))
+        line, col, end_line, end_col = located.span((*path, "__key__"))
         allowed = allowed_keys(located, path[:-1])
         hint = f"allowed keys here: {', '.join(allowed)}" if allowed else None
         near = closest(name, allowed)
         if near:
             hint = f"did you mean `{near}`? " + (hint or "")
         text = name if len(name) <= 60 else name[:59] + "…"
-        return PackProblem(shown, f"unknown key `{text}`", line, col, rule_id, hint, code="unknown-key")
+        return PackProblem(
+            shown, f"unknown key `{text}`", line, col, rule_id, hint, code="unknown-key", end_line=end_line, end_column=end_col
+        )
     if kind == "missing":
         line, col = located.where(path[:-1])
         if name in LANGS:
@@ -143,13 +145,14 @@ def _problem(path: Path, errs: list[dict[str, Any]], located: Located, shown: st
         if name in AUDIENCES and "remedies" in path:
             return PackProblem(shown, f"no remedy for the `{name}` audience", line, col, rule_id, code="missing-remedy")
         return PackProblem(shown, f"missing required key `{name}`", line, col, rule_id, code="missing-key")
-    line, col = located.where(path)
+    line, col, end_line, end_col = located.span(path)
     message = _words(errs, name, where)
     if kind == "string_too_short" and name in LANGS:
-        return PackProblem(shown, message, line, col, rule_id, code="missing-text")
+        return PackProblem(shown, message, line, col, rule_id, code="missing-text", end_line=end_line, end_column=end_col)
     if kind == "too_short" and name in AUDIENCES and "remedies" in path:
-        return PackProblem(shown, f"no remedy for the `{name}` audience (`{where}` is empty)", line, col, rule_id, code="missing-remedy")
-    return PackProblem(shown, message, line, col, rule_id, code="invalid-value")
+        message = f"no remedy for the `{name}` audience (`{where}` is empty)"
+        return PackProblem(shown, message, line, col, rule_id, code="missing-remedy", end_line=end_line, end_column=end_col)
+    return PackProblem(shown, message, line, col, rule_id, code="invalid-value", end_line=end_line, end_column=end_col)
 
 
 def _at(data: Any, path: Path) -> Any:
@@ -226,7 +229,7 @@ def validate_keeping(
         try:
             return model.model_validate(data), dropped
         except ValidationError as exc:
-            found = schema_problems(exc, Located(data, located.positions), shown)
+            found = schema_problems(exc, Located(data, located.positions, located.ends), shown)
             problems += [p for p in found if p not in problems]
             cuts = {_cut(exc_path, droppable) for exc_path in _error_paths(exc, data)}
             if None in cuts or not cuts:

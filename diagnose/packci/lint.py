@@ -184,12 +184,12 @@ def _source_lines(problems: Iterable[PackProblem], loaded: Loaded) -> dict[tuple
 # --- where a problem is -----------------------------------------------------------------
 
 
-def _at(pack: Pack, rule: Rule, path: tuple[str | int, ...]) -> tuple[str, int | None, int | None] | None:
+def _at(pack: Pack, rule: Rule, path: tuple[str | int, ...]) -> tuple[str, int | None, int | None, int | None, int | None] | None:
+    """The file, and the start and end of the value at ``path`` inside a rule."""
     src = pack.sources.get(rule.id)
     if src is None:
         return None
-    line, col = src.located.where(("rules", src.index, *path))
-    return src.file, line, col
+    return (src.file, *src.located.span(("rules", src.index, *path)))
 
 
 def _own(pack: Pack, rule: Rule) -> bool:
@@ -474,7 +474,8 @@ def check_conditions(pack: Pack, skip: set[str] | None = None) -> list[PackProbl
                 continue
             decisive = path in causes
             level = ERROR if decisive else WARNING
-            out.append(PackProblem(where[0], message + (tail if decisive else ""), where[1], where[2], rule.id, hint, code, level))
+            text = message + (tail if decisive else "")
+            out.append(PackProblem(where[0], text, where[1], where[2], rule.id, hint, code, level, where[3], where[4]))
     return out
 
 
@@ -585,27 +586,20 @@ def check_examples(pack: Pack, loaded: Loaded) -> list[PackProblem]:
             for n, example in enumerate(getattr(rule.examples, kind)):
                 if example.patch is not None:
                     uses_patch = True
-                elif example.file is not None and not (Path(src.file).parent / example.file).is_file():
+                elif example.file is not None and not pack.find_file(Path(src.file).parent, example.file).is_file():
                     where = _at(pack, rule, ("examples", kind, n, "file"))
                     assert where is not None
+                    message = f"example file {example.file} does not exist"
+                    help_ = CHECKS["missing-file"].help
                     out.append(
-                        PackProblem(
-                            where[0],
-                            f"example file {example.file} does not exist",
-                            where[1],
-                            where[2],
-                            rule.id,
-                            CHECKS["missing-file"].help,
-                            "missing-file",
-                        )
+                        PackProblem(where[0], message, where[1], where[2], rule.id, help_, "missing-file", ERROR, where[3], where[4])
                     )
     base = pack.manifest.example_base
     manifest = str(pack.root / MANIFEST)
     if base is not None and not (pack.root / base).is_file():
-        line, col = pack.manifest_at.where(("example_base",))
-        out.append(
-            PackProblem(manifest, f"example_base {base} does not exist", line, col, None, CHECKS["missing-file"].help, "missing-file")
-        )
+        line, col, end_line, end_col = pack.manifest_at.span(("example_base",))
+        message = f"example_base {base} does not exist"
+        out.append(PackProblem(manifest, message, line, col, None, CHECKS["missing-file"].help, "missing-file", ERROR, end_line, end_col))
     elif pack.example_base() is None and uses_patch:
         out.append(
             PackProblem(
@@ -635,7 +629,7 @@ def check_parameters(pack: Pack, loaded: Loaded) -> list[PackProblem]:
     out: list[PackProblem] = []
     for file in [pack.root / MANIFEST, *rule_files(pack.root)]:
         declared = _declared_params(loaded.parsed.get(str(file), Located(None)))
-        for name, (line, col) in declared.items():
+        for name, (line, col, end_line, end_col) in declared.items():
             if name not in used:
                 out.append(
                     PackProblem(
@@ -647,13 +641,15 @@ def check_parameters(pack: Pack, loaded: Loaded) -> list[PackProblem]:
                         CHECKS["unused-param"].help,
                         "unused-param",
                         WARNING,
+                        end_line,
+                        end_col,
                     )
                 )
     return out
 
 
-def _declared_params(located: Located) -> dict[str, tuple[int | None, int | None]]:
+def _declared_params(located: Located) -> dict[str, tuple[int | None, int | None, int | None, int | None]]:
     params = located.data.get("parameters") if isinstance(located.data, dict) else None
     if not isinstance(params, dict):
         return {}
-    return {name: located.where(("parameters", name, "__key__")) for name in params}
+    return {name: located.span(("parameters", name, "__key__")) for name in params}

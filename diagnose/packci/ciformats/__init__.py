@@ -66,6 +66,14 @@ def shown_path(path: str) -> str:
         return p.as_posix()
 
 
+def lint_summary(result: LintResult, options: Options) -> str:
+    """The one line that sums up a lint run: `2 errors, 1 warning`, and why it fails when only warnings do."""
+    verdict = f"{plural(len(result.errors), 'error')}, {plural(len(result.warnings), 'warning')}"
+    if options.strict and result.warnings and not result.errors:
+        verdict += " (--strict: warnings fail)"
+    return verdict
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

@@ -19,10 +19,12 @@ def _uri(path: str) -> str:
     return Path(shown).as_uri() if Path(shown).is_absolute() else shown
 
 
-def _location(file: str, line: int | None, column: int | None = None) -> dict[str, Any]:
+def _location(file: str, line: int | None, column: int | None = None, end: tuple[int | None, int | None] = (None, None)) -> dict[str, Any]:
     physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(file)}}
     if line:
         physical["region"] = {"startLine": line} | ({"startColumn": column} if column else {})
+        if column and end[0] == line and end[1]:
+            physical["region"]["endColumn"] = end[1]  # SARIF's end column, like the parser's, is just after the value
     return {"physicalLocation": physical}
 
 
@@ -57,7 +59,7 @@ def lint(result: LintResult, options: Options) -> str:
             "ruleIndex": index[p.code],
             "level": level,
             "message": {"text": p.message + (f" (help: {p.hint})" if p.hint else "")},
-            "locations": [_location(p.file, p.line, p.column)],
+            "locations": [_location(p.file, p.line, p.column, (p.end_line, p.end_column))],
         }
         if p.rule_id:
             item["locations"][0]["logicalLocations"] = [{"name": p.rule_id, "kind": "rule"}]
