@@ -300,3 +300,21 @@ def test_empty_texts_and_remedy_lists_count_as_missing(tmp_path: Path, old: str,
     (pack / "rules.yaml").write_text(text.replace(old, new), encoding="utf-8")
     [problem] = lint(pack).problems
     assert (problem.code, problem.message, problem.rule_id) == (code, message, "T-QUOTA")
+
+
+def test_one_run_reports_five_kinds_of_problem_in_three_files(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A schema error no longer stops lint: the other rules, files and pack-wide checks are judged in the same run."""
+    monkeypatch.chdir(ROOT)  # paths are shown relative to the working folder
+    folder = BROKEN / "five-kinds"
+    code, out, err = cli(capsys, "rules", "lint", str(folder))
+    assert (code, err) == (1, "")
+    assert out == (folder / "expected.txt").read_text(encoding="utf-8")
+    kinds = {(p.file.rsplit("/", 1)[-1], p.code) for p in lint(folder).problems}
+    assert kinds == {
+        ("a.yaml", "invalid-value"),
+        ("a.yaml", "unknown-fact"),
+        ("b.yaml", "never-true"),
+        ("b.yaml", "unknown-rule"),
+        ("pack.yaml", "missing-text"),
+    }
+    assert "Input should" not in out and "rules.0." not in out  # the tool's own words, not pydantic's

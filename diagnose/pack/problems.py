@@ -139,12 +139,15 @@ def _problem(path: Path, errs: list[dict[str, Any]], located: Located, shown: st
             shown, f"unknown key `{text}`", line, col, rule_id, hint, code="unknown-key", end_line=end_line, end_column=end_col
         )
     if kind == "missing":
-        line, col = located.where(path[:-1])
+        line, col, end_line, end_col = located.span(path[:-1])  # the mapping that lacks the key
         if name in LANGS:
-            return PackProblem(shown, f"text without its `{name}` version", line, col, rule_id, code="missing-text")
+            message = f"text without its `{name}` version"
+            return PackProblem(shown, message, line, col, rule_id, code="missing-text", end_line=end_line, end_column=end_col)
         if name in AUDIENCES and "remedies" in path:
-            return PackProblem(shown, f"no remedy for the `{name}` audience", line, col, rule_id, code="missing-remedy")
-        return PackProblem(shown, f"missing required key `{name}`", line, col, rule_id, code="missing-key")
+            message = f"no remedy for the `{name}` audience"
+            return PackProblem(shown, message, line, col, rule_id, code="missing-remedy", end_line=end_line, end_column=end_col)
+        message = f"missing required key `{name}`"
+        return PackProblem(shown, message, line, col, rule_id, code="missing-key", end_line=end_line, end_column=end_col)
     line, col, end_line, end_col = located.span(path)
     message = _words(errs, name, where)
     if kind == "string_too_short" and name in LANGS:
