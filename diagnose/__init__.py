@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
 __all__ = ["__version__", "load_pack"]
 
@@ -22,11 +22,13 @@ __all__ = ["__version__", "load_pack"]
 def load_pack(path: str | Path | None = None) -> CompiledPack:
     """Load, validate and compile a rule pack folder (the default pack when ``path`` is None).
 
-    A pack whose files are unchanged since the last load comes from the pack cache (see packcache).
+    A pack whose files are unchanged since the last load comes from the pack cache (see diagnose.pack.cache).
     """
-    from diagnose.pack.cache import load_compiled
+    from diagnose.api import CompiledPack
+    from diagnose.pack.cache import load_data
 
-    return load_compiled(path)
+    data, source = load_data(path)
+    return CompiledPack(data, source)
 
 
 def __getattr__(name: str) -> Any:
@@ -35,7 +37,7 @@ def __getattr__(name: str) -> Any:
         "Report": "report.model",
         "Finding": "report.model",
         "Snapshot": "snapshot.model",
-        "CompiledPack": "engine.compiled",
+        "CompiledPack": "api",
         "DiagnoseError": "errors",
         "InvalidInput": "errors",
         "InvalidPack": "errors",

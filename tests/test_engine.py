@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from diagnose.api import CompiledPack
 from diagnose.engine import ranking
-from diagnose.engine.compiled import CompiledPack, compile_condition, trace
+from diagnose.engine.conditions import compile_condition, trace
 from diagnose.report.model import Evidence
 
 T, F, U = True, False, None

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from diagnose.engine.compiled import CAll, CLeaf, CNode, CNot, CompiledPack, CompiledRule, Trace, trace
+from diagnose.api import CompiledPack
+from diagnose.engine.compiled import CompiledRule
+from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import checks as packchecks
 from diagnose.pack import loader as rulepack

@@ -35,7 +35,7 @@ from diagnose.portfolio.summary import Tally
 from diagnose.snapshot.reader import MAX_BYTES, load
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
     from diagnose.report.model import Report
 
 RAW_CHARS = 2_000

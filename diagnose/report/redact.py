@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
     from diagnose.report.model import Report
 
 ENV_KEY = "DIAGNOSE_REDACT_KEY"
