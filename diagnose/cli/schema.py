@@ -1,4 +1,4 @@
-"""`diagnose schema snapshot|rules|report`: the JSON Schema of each file the tool reads or writes."""
+"""`diagnose schema snapshot|pack|rules|case|report`: the JSON Schema of each kind of file the tool reads or writes."""
 
 from __future__ import annotations
 
@@ -14,16 +14,21 @@ from diagnose.errors import UsageError
 
 class SchemaName(str, Enum):
     snapshot = "snapshot"
+    pack = "pack"
     rules = "rules"
+    case = "case"
     report = "report"
 
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="snapshot (input), rules (rule files and pack.yaml) or report (JSON output).")],
+    name: Annotated[
+        SchemaName,
+        typer.Argument(help="snapshot (input), pack (pack.yaml), rules (rule files), case (golden case files) or report (JSON output)."),
+    ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of snapshots, rule files or reports, generated from the models."""
+    """Print the JSON Schema (draft 2020-12) of one kind of file, generated from the models; its `$id` is urn:diagnose:schema:NAME."""
     from diagnose.packci import schemas  # pydantic's schema generator is imported only here
 
     text = schemas.dumps(schemas.generate(name.value))
