@@ -197,3 +197,42 @@ def rules_doc(pack_path: PackArg = None, rules: RulesOpt = None, output: OutputO
     from diagnose.packci.ruledoc import render
 
     _emit(render(load(_pack(pack_path, rules))), output)
+
+
+_INIT_DONE = {
+    "en": "Created the rule pack {name} in {folder} ({count} files; it extends the default pack):",
+    "zh": "已在 {folder} 创建规则包 {name}（{count} 个文件；继承默认规则包）：",
+}
+_INIT_NEXT = {
+    "en": [
+        "Next, in {folder}:",
+        "  diagnose rules lint . --strict",
+        "  diagnose rules test . --min-coverage 100",
+        "  git init && pre-commit install",
+    ],
+    "zh": [
+        "接下来，在 {folder} 中：",
+        "  diagnose rules lint . --strict",
+        "  diagnose rules test . --min-coverage 100",
+        "  git init && pre-commit install",
+    ],
+}
+
+
+@rules_app.command("init")
+def rules_init(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the new pack (created; must not hold its files yet).")],
+    name: Annotated[str | None, typer.Option("--name", help="The pack's name (default: from the folder's name).")] = None,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Start a new pack that extends the default: one example rule, a golden case, a CI workflow, pre-commit hooks, schemas.
+
+    What it writes passes `rules lint --strict` and `rules test --min-coverage 100` as it is.
+    """
+    from diagnose.packci.scaffold import init
+
+    made = init(folder, name)
+    lines = [_INIT_DONE[lang.value].format(name=made.name, folder=folder, count=len(made.files))]
+    lines += [f"  {f}" for f in made.files]
+    lines += [line.format(folder=folder) for line in _INIT_NEXT[lang.value]]
+    _emit("\n".join(lines) + "\n", None)

@@ -163,6 +163,11 @@ class Pack:
         inherited = self.base.root / name
         return inherited if inherited.is_file() else path
 
+    def inherited_file(self, file: str) -> bool:
+        """Whether a file is one of the base pack's (and not of this pack's folder)."""
+        base = self.base
+        return base is not None and Path(file).resolve().parent == base.root.resolve() != self.root.resolve()
+
     def inherited_place(self, rule_id: str) -> tuple[str, int | None, int | None]:
         """Where the author's files bring an inherited rule in: the override of a parameter it reads, else `extends`."""
         read = self.overrides_read(rule_id)
@@ -520,8 +525,8 @@ def _relocate(pack: Pack, p: PackProblem) -> PackProblem:
         return p
     file, line, col = pack.inherited_place(p.rule_id)
     read = pack.overrides_read(p.rule_id)
-    because = f" (with this pack's {', '.join(read)})" if read else ""
-    message = f"{p.message}, in {p.rule_id} of {pack.base_place(p.file, p.line)}{because}"
+    because = f", which reads this pack's override of {', '.join(read)}" if read else ""
+    message = f"{p.message}; in {p.rule_id} ({pack.base_place(p.file, p.line)}){because}"
     return p._replace(file=file, line=line, column=col, message=message)
 
 

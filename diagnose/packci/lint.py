@@ -103,7 +103,9 @@ class LintResult:
     lines: dict[tuple[str, int], str] = field(default_factory=dict)
     """The source line of each problem, for views that show it under the message."""
     rule_places: tuple[tuple[str, str, int | None], ...] = ()
-    """Each rule's id, file and line, for views that list every rule (a JUnit test per rule)."""
+    """Each own rule's id, file and line, for views that list every rule (a JUnit test per rule)."""
+    inherited: int = 0
+    """How many of the rules come from the pack this one extends (their files are not this pack's)."""
 
     @property
     def errors(self) -> list[PackProblem]:
@@ -135,12 +137,14 @@ def lint(path: str | Path | None = None) -> LintResult:
             found += check_parameters(pack, loaded)
     problems = _sorted(_unique([_refine(p) for p in found]))
     ok = pack is not None and not loaded.errors
-    files = [str(f) for f in pack.files] if pack is not None else [str(loaded.root / MANIFEST), *(str(f) for f in rule_files(loaded.root))]
+    own = [f for f in pack.files if not pack.inherited_file(str(f))] if pack is not None else []
+    files = [str(f) for f in own] if pack is not None else [str(loaded.root / MANIFEST), *(str(f) for f in rule_files(loaded.root))]
     if pack is None and not loaded.root.is_dir():
         files = []
     places = tuple((r.id, pack.sources[r.id].file, pack.sources[r.id].line) for r in pack.rules if pack.own(r.id)) if pack else ()
     rules = len(pack.rules) if pack is not None and ok else 0
-    return LintResult(str(loaded.root), problems, tuple(files), rules, ok, _source_lines(problems, loaded), places)
+    inherited = sum(1 for r in pack.rules if pack.inherited(r.id)) if pack is not None and ok else 0
+    return LintResult(str(loaded.root), problems, tuple(files), rules, ok, _source_lines(problems, loaded), places, inherited)
 
 
 # --- the loader's problems, with lint's help -------------------------------------------

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 NAMES = ("snapshot", "pack", "rules", "case", "report")
@@ -29,7 +32,7 @@ def snapshot() -> dict[str, Any]:
     return _head(title, "One account snapshot as `diagnose run` reads it (SNAPSHOT.md, schema version 1).", "snapshot") | body
 
 
-def _model(model: Any, schema_id: str, title: str, description: str) -> dict[str, Any]:
+def _model(model: type[BaseModel], schema_id: str, title: str, description: str) -> dict[str, Any]:
     """One model's schema, its definitions beside it, under the head every schema file shares."""
     body = model.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
     body.pop("title", None)

@@ -66,7 +66,11 @@ def lint(result: LintResult, options: Options) -> str:
     errors, warnings = len(result.errors), len(result.warnings)
     where = shown_path(result.root) or "the default pack"
     read = (
-        f" ({plural(result.rules, 'rule')} in {plural(len(result.files), 'file')})" if result.loaded else " (the pack could not be loaded)"
+        f" ({plural(result.rules, 'rule')} in {plural(len(result.files), 'file')}"
+        + (f", {result.inherited} of them from the default pack" if result.inherited else "")
+        + ")"
+        if result.loaded
+        else " (the pack could not be loaded)"
     )
     if not errors and not warnings:
         lines.append(_paint(f"{where}: no problems", "ok", options) + read)
