@@ -12,7 +12,7 @@ import pytest
 from diagnose.api import CompiledPack
 from diagnose.engine import ranking
 from diagnose.engine.conditions import compile_condition, trace
-from diagnose.report.model import Evidence
+from diagnose.records import Evidence
 
 T, F, U = True, False, None
 LEAF = {T: {"fact": "x", "op": "==", "value": 1}, F: {"fact": "x", "op": "==", "value": 2}, U: {"fact": "nope", "op": "==", "value": 1}}

@@ -30,8 +30,8 @@ def why(
 
     from diagnose import load_pack
     from diagnose.explain.why import why as why_tree
+    from diagnose.records import dumps
     from diagnose.report.formats.why import why_report, why_text
-    from diagnose.report.model import dumps
     from diagnose.snapshot import contract, facts
     from diagnose.snapshot.reader import read_snapshot
 

@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot
-from diagnose.explain.why import NEGATE, SYMPTOMS, condition
+from diagnose.explain.why import SYMPTOMS, condition
 from diagnose.pack import templates as textlib
-from diagnose.report.model import ClearStep
+from diagnose.records import ClearStep
 from diagnose.snapshot.facts import shift
+from diagnose.vocab import NEGATE
 
 # --- what would clear a finding ---------------------------------------------------------
 

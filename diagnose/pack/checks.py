@@ -5,14 +5,13 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from diagnose.errors import PackProblem
-from diagnose.pack.model import AUDIENCES, LANGS, AllOf, AnyOf, Leaf, NotOf, Rule
+from diagnose.pack.model import Leaf, Pack, RuleSource, iter_leaves, iter_texts
+from diagnose.pack.templates import template_fields
 from diagnose.snapshot import facts as factlib
-
-if TYPE_CHECKING:
-    from diagnose.pack.loader import Pack, RuleSource
+from diagnose.vocab import FILTERS
 
 
 def closest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
@@ -24,56 +23,6 @@ def closest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
 def did_you_mean(word: str, choices: list[str]) -> str | None:
     near = closest(word, choices)
     return f"did you mean `{near}`?" if near else None
-
-
-_TEMPLATE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_TEMPLATE_NAME = re.compile(r"^(params\.[A-Za-z_][A-Za-z0-9_]*|[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*)(\|([a-z]+))?$")
-FILTERS = ("money", "pct", "percent", "int", "number", "date", "time", "datetime", "text")
-
-
-def template_fields(text: str) -> list[tuple[str, str | None] | str]:
-    """The `{name|filter}` fields of a template; a malformed field is returned as a bare string."""
-    found: list[tuple[str, str | None] | str] = []
-    for m in _TEMPLATE.finditer(text):
-        inner = m.group(1)
-        if inner is None:
-            continue
-        nm = _TEMPLATE_NAME.match(inner.strip())
-        if nm is None:
-            found.append(inner)
-        else:
-            found.append((nm.group(1), nm.group(4)))
-    stray = _TEMPLATE.sub("", text)
-    if "{" in stray or "}" in stray:
-        found.append("unbalanced brace")
-    return found
-
-
-def iter_leaves(cond: Any, path: tuple[str | int, ...] = ()) -> Any:
-    """Every leaf of a condition tree, with its path inside `when`."""
-    if isinstance(cond, AllOf):
-        for i, c in enumerate(cond.all):
-            yield from iter_leaves(c, (*path, "all", i))
-    elif isinstance(cond, AnyOf):
-        for i, c in enumerate(cond.any):
-            yield from iter_leaves(c, (*path, "any", i))
-    elif isinstance(cond, NotOf):
-        yield from iter_leaves(cond.not_, (*path, "not"))
-    else:
-        yield cond, path
-
-
-def iter_texts(rule: Rule) -> Any:
-    """Every text of a rule with its path: title, explanation, rationale, remedies."""
-    for key in ("title", "explanation", "rationale"):
-        text = getattr(rule, key)
-        if text is not None:
-            for lang in LANGS:
-                yield (key, lang), text.get(lang)
-    for aud in AUDIENCES:
-        for i, item in enumerate(getattr(rule.remedies, aud)):
-            for lang in LANGS:
-                yield ("remedies", aud, i, lang), item.get(lang)
 
 
 def _kind_of(value: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,47 +10,52 @@ from typing import Any
 from pydantic import ValidationError
 
 from diagnose.errors import InvalidPack, PackProblem
-from diagnose.pack.checks import check, did_you_mean, iter_leaves
+from diagnose.pack.checks import check, did_you_mean
 from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
 from diagnose.pack.model import (
-    AUDIENCES,
-    DEFAULT_FAMILIES,
-    LANGS,
-    OPERATORS,
-    SEVERITIES,
+    BASE_NAME,
     AllOf,
     AnyOf,
+    Disable,
+    Example,
+    Examples,
     Leaf,
     Manifest,
     NotOf,
+    Overrides,
+    Pack,
     Parameter,
+    Remedies,
     Rule,
     RuleFile,
+    RuleSource,
     Text,
+    Unparsed,
 )
 from diagnose.pack.problems import schema_problems, validate_keeping
 from diagnose.pack.yamlpos import Located, YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
 
-__all__ = [
-    "AUDIENCES",
-    "DEFAULT_FAMILIES",
-    "LANGS",
-    "OPERATORS",
-    "SEVERITIES",
+__all__ = [  # the models are re-exported: `from diagnose.pack.loader import load, Pack, Rule` keeps working
     "AllOf",
     "AnyOf",
+    "Disable",
+    "Example",
+    "Examples",
     "Leaf",
     "Loaded",
     "Manifest",
     "NotOf",
+    "Overrides",
     "Pack",
     "Parameter",
+    "Remedies",
     "Rule",
     "RuleFile",
     "RuleSource",
     "Text",
+    "Unparsed",
     "load",
     "read",
 ]
@@ -59,141 +63,8 @@ __all__ = [
 MAX_FILE_BYTES = 2_000_000
 MAX_PACK_BYTES = 10_000_000
 """All the files of one pack together (a base pack's not counted)."""
-BASE_NAME = "default"
-"""The only pack `extends` may name."""
 _MANIFEST_ITEMS = {"parameters", "families", "overrides.parameters", "overrides.disable", "sensitive"}
 """Collections of the manifest whose items stand alone: a bad one is reported and the others kept."""
-
-
-@dataclass(frozen=True)
-class RuleSource:
-    file: str
-    line: int | None
-    located: Located
-    index: int
-
-
-@dataclass(frozen=True)
-class Unparsed:
-    """Names written in the pack whose definitions did not validate: checks do not call them unknown."""
-
-    rules: frozenset[str] = frozenset()
-    params: frozenset[str] = frozenset()
-    families: frozenset[str] = frozenset()
-    files: bool = False
-    """Whether a whole file (or the manifest) could not be read: what it uses is not known."""
-
-    def any(self) -> bool:
-        return bool(self.rules or self.params or self.families or self.files)
-
-
-@dataclass
-class Pack:
-    """A validated rule pack: its manifest, parameters and rules, each rule with where it came from."""
-
-    root: Path
-    manifest: Manifest
-    parameters: dict[str, Parameter]
-    rules: list[Rule]
-    sources: dict[str, RuleSource]
-    digest: str
-    disabled: dict[str, str] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-    """Every file the pack was built from (a base pack's too): what a cached copy depends on."""
-    base: Pack | None = None
-    """The pack this one extends."""
-    manifest_at: Located = field(default_factory=lambda: Located(None))
-    unparsed: Unparsed = field(default_factory=Unparsed)
-
-    def to_data(self) -> dict[str, Any]:
-        """The pack as plain JSON data: what the engine compiles (rules without their examples)."""
-        return {
-            "name": self.manifest.name,
-            "version": self.manifest.version,
-            "digest": self.digest,
-            "parameters": {name: p.value for name, p in self.parameters.items()},
-            "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
-            "sensitive": list(self.manifest.sensitive),
-            "disabled": dict(self.disabled),
-            "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
-        }
-
-    @property
-    def name(self) -> str:
-        return self.manifest.name
-
-    @property
-    def version(self) -> str:
-        return self.manifest.version
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.root / MANIFEST
-
-    def param(self, name: str) -> Any:
-        return self.parameters[name].value
-
-    def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
-
-    def families(self) -> tuple[str, ...]:
-        return DEFAULT_FAMILIES + tuple(f for f in self.manifest.families if f not in DEFAULT_FAMILIES)
-
-    def own(self, rule_id: str) -> bool:
-        """A rule this pack's own files define (not one inherited from the pack it extends)."""
-        return rule_id in self.sources and not self.inherited(rule_id)
-
-    def inherited(self, rule_id: str) -> bool:
-        return self.base is not None and rule_id in self.base.sources and self.sources.get(rule_id) is self.base.sources[rule_id]
-
-    def example_base(self) -> Path | None:
-        """The snapshot rule examples and golden cases patch: this pack's `example_base`, else its base pack's."""
-        if self.manifest.example_base is not None:
-            return self.root / self.manifest.example_base
-        return self.base.example_base() if self.base is not None else None
-
-    def find_file(self, folder: Path, name: str) -> Path:
-        """A file a rule or case names, relative to its folder; one not there is looked for in the base pack (its fixtures)."""
-        path = folder / name
-        if path.is_file() or self.base is None:
-            return path
-        inherited = self.base.root / name
-        return inherited if inherited.is_file() else path
-
-    def inherited_file(self, file: str) -> bool:
-        """Whether a file is one of the base pack's (and not of this pack's folder)."""
-        base = self.base
-        return base is not None and Path(file).resolve().parent == base.root.resolve() != self.root.resolve()
-
-    def inherited_place(self, rule_id: str) -> tuple[str, int | None, int | None]:
-        """Where the author's files bring an inherited rule in: the override of a parameter it reads, else `extends`."""
-        read = self.overrides_read(rule_id)
-        path: tuple[str | int, ...] = ("overrides", "parameters", read[0]) if read else ("extends",)
-        line, col = self.manifest_at.where(path)
-        return str(self.manifest_path), line, col
-
-    def overrides_read(self, rule_id: str) -> list[str]:
-        """The parameters an inherited rule reads that this pack overrides."""
-        overrides = self.manifest.overrides
-        if overrides is None or not self.inherited(rule_id):
-            return []
-        used: set[str] = set()
-        for leaf, _ in iter_leaves(self.rule(rule_id).when):
-            if leaf.param is not None:
-                used.update(leaf.param if isinstance(leaf.param, list) else [leaf.param])
-        return sorted(used & set(overrides.parameters))
-
-    def base_place(self, file: str, line: int | None) -> str:
-        """A place in the base pack, named for a reader who does not have its files: `the default pack's liquidity.yaml:12`."""
-        base = self.base
-        name = Path(file).name
-        if base is not None:
-            with contextlib.suppress(ValueError):  # a file of the base pack lies in its folder
-                name = Path(file).resolve().relative_to(base.root.resolve()).as_posix()
-        return f"the {BASE_NAME} pack's {name}" + (f":{line}" if line else "")
 
 
 @dataclass

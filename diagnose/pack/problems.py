@@ -9,9 +9,10 @@ from pydantic import BaseModel, ValidationError
 
 from diagnose.errors import PackProblem
 from diagnose.pack.checks import closest
-from diagnose.pack.model import AUDIENCES, LANGS, AllOf, AnyOf, Leaf, Manifest, NotOf, RuleFile, condition_kind
+from diagnose.pack.model import AllOf, AnyOf, Leaf, Manifest, NotOf, RuleFile, condition_kind
 from diagnose.pack.yamlpos import Located
 from diagnose.snapshot import facts as factlib
+from diagnose.vocab import AUDIENCES, LANGS
 
 Path = tuple[str | int, ...]
 

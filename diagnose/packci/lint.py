@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from diagnose.errors import PackProblem
-from diagnose.pack import checks as packchecks
 from diagnose.pack.files import MANIFEST, rule_files
 from diagnose.pack.loader import Loaded, Pack, read
-from diagnose.pack.model import AllOf, Leaf, NotOf, Rule
+from diagnose.pack.model import AllOf, Leaf, NotOf, Rule, iter_leaves, iter_texts
+from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located
 from diagnose.snapshot import facts as factlib
 
@@ -623,11 +623,11 @@ def check_parameters(pack: Pack, loaded: Loaded) -> list[PackProblem]:
     """A parameter declared in this pack that no condition or template uses (warning)."""
     used: set[str] = set()
     for rule in pack.rules:
-        for leaf, _ in packchecks.iter_leaves(rule.when):
+        for leaf, _ in iter_leaves(rule.when):
             if leaf.param is not None:
                 used.update(leaf.param if isinstance(leaf.param, list) else [leaf.param])
-        for _, text in packchecks.iter_texts(rule):
-            for fld in packchecks.template_fields(text):
+        for _, text in iter_texts(rule):
+            for fld in template_fields(text):
                 if isinstance(fld, tuple) and fld[0].startswith("params."):
                     used.add(fld[0][7:])
     out: list[PackProblem] = []

@@ -17,13 +17,14 @@ from diagnose.api import CompiledPack
 from diagnose.engine.compiled import CompiledRule
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
-from diagnose.pack import checks as packchecks
 from diagnose.pack import loader as rulepack
 from diagnose.pack.loader import Pack
+from diagnose.pack.model import iter_leaves
 from diagnose.pack.yamlpos import YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
 from diagnose.snapshot.contract import validate
+from diagnose.vocab import Verdict
 
 EXPECT = {"fires": True, "quiet": False, "undetermined": None}
 WORD = {True: "fires", False: "quiet", None: "undetermined"}
@@ -213,7 +214,7 @@ def _register(cov: Coverage, compiled: CompiledPack) -> dict[str, dict[int, int]
         src = pack.sources.get(rid) if pack is not None else None
         inherited = pack is not None and pack.inherited(rid)
         cov.where[rid] = _place(pack, rid) if pack is not None else ("", None)
-        paths = [p for _, p in packchecks.iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
+        paths = [p for _, p in iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
         for i, leaf in enumerate(_leaves(cr.node)):  # the order _leaf_index numbers them in
             cov.all_leaves.add((rid, i))
             if inherited or src is None or i >= len(paths):  # an inherited rule's conditions are where the pack brings it in
@@ -373,7 +374,7 @@ class Expect(_Strict):
     present: list[RuleId] = Field(default_factory=list)
     absent: list[RuleId] = Field(default_factory=list)
     undetermined: list[RuleId] = Field(default_factory=list)
-    verdict: Literal["blocked", "restricted", "healthy"] | None = None
+    verdict: Verdict | None = None
     no_findings: bool = False
 
 
