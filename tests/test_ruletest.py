@@ -129,7 +129,12 @@ def test_an_invalid_case_file_is_a_failed_case_with_its_line(tmp_path: Path) -> 
     case = write_case(tmp_path, "cases:\n  - snapshot: x.json\n    expct: {}\n")
     [result] = run(None, [case]).failed
     assert (result.line, result.actual) == (2, "invalid case file")
-    assert result.details[:2] == ["line 2: cases.0.expect: Field required", "line 3: cases.0.expct: Extra inputs are not permitted"]
+    assert result.details[:4] == [
+        "line 2: missing required key `expect`",
+        "line 3: unknown key `expct`",
+        "  help: did you mean `expect`? allowed keys here: name, snapshot, patch, expect",
+        "a case needs `snapshot` (or `patch`) and `expect`; see docs/ci.md",
+    ]
 
 
 def test_a_missing_or_invalid_snapshot_fails_its_case(tmp_path: Path) -> None:

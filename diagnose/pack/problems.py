@@ -109,8 +109,13 @@ def _words(errs: list[dict[str, Any]], name: str, where: str) -> str:
     return f"`{where}` is not a valid value here{shown}"
 
 
-def schema_problems(exc: ValidationError, located: Located, shown: str, prefix: Path = ()) -> list[PackProblem]:
-    """Every validation error of the data at ``prefix``, as problems at the line and column of the key or value."""
+def schema_problems(
+    exc: ValidationError, located: Located, shown: str, prefix: Path = (), root: type[BaseModel] | None = None
+) -> list[PackProblem]:
+    """Every validation error of the data at ``prefix``, as problems at the line and column of the key or value.
+
+    ``root`` is the model of the whole file (a pack file's is told by its keys), for the keys a hint lists.
+    """
     groups: dict[Path, list[dict[str, Any]]] = {}
     node = _at(located.data, prefix)
     for err in exc.errors(include_url=False):
@@ -118,11 +123,11 @@ def schema_problems(exc: ValidationError, located: Located, shown: str, prefix: 
         groups.setdefault((*prefix, *loc), []).append(dict(err))
     out: list[PackProblem] = []
     for path, errs in groups.items():
-        out.append(_problem(path, errs, located, shown, prefix))
+        out.append(_problem(path, errs, located, shown, root))
     return out
 
 
-def _problem(path: Path, errs: list[dict[str, Any]], located: Located, shown: str, prefix: Path) -> PackProblem:
+def _problem(path: Path, errs: list[dict[str, Any]], located: Located, shown: str, root: type[BaseModel] | None) -> PackProblem:
     kind = errs[0]["type"]
     rule_id = _rule_id_at(located, path)
     inner = path[2:] if rule_id is not None or (len(path) >= 2 and path[0] == "rules") else path
@@ -130,7 +135,7 @@ def _problem(path: Path, errs: list[dict[str, Any]], located: Located, shown: st
     name = str(path[-1]) if path else ""
     if kind == "extra_forbidden":
         line, col, end_line, end_col = located.span((*path, "__key__"))
-        allowed = allowed_keys(located, path[:-1])
+        allowed = allowed_keys(located, path[:-1], root)
         hint = f"allowed keys here: {', '.join(allowed)}" if allowed else None
         near = closest(name, allowed)
         if near:

@@ -20,6 +20,7 @@ from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
 from diagnose.pack.loader import Pack
 from diagnose.pack.model import iter_leaves
+from diagnose.pack.problems import schema_problems
 from diagnose.pack.yamlpos import YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
@@ -425,23 +426,23 @@ def _load_cases(path: Path) -> tuple[list[tuple[Case, int | None]], list[CaseRes
         return broken(exc.message, exc.line)
     data = located.data
     single = isinstance(data, dict) and "cases" not in data
+    model: type[Case] | type[CaseFile] = Case if single else CaseFile
     try:
-        parsed = CaseFile.model_validate({"cases": [data]} if single else data)
+        parsed = CaseFile(cases=[Case.model_validate(data)]) if single else CaseFile.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        first_line = None
-        for e in exc.errors(include_url=False):
-            loc = tuple(e["loc"][2:] if single else e["loc"])
-            line = located.where(loc if e["type"] != "extra_forbidden" else (*loc, "__key__"))[0]
-            first_line = first_line or line
-            where = ".".join(str(p) for p in loc) or "(top level)"
-            problems.append(f"line {line}: {where}: {e['msg']}" if line else f"{where}: {e['msg']}")
-        return broken("invalid case file", first_line, [*problems, "a case needs `snapshot` (or `patch`) and `expect`; see docs/ci.md"])
+        found = schema_problems(exc, located, shown, root=model)
+        lines = [text for p in found for text in [f"line {p.line}: {p.message}" if p.line else p.message, *_help(p.hint)]]
+        first_line = next((p.line for p in found if p.line), None)
+        return broken("invalid case file", first_line, [*lines, "a case needs `snapshot` (or `patch`) and `expect`; see docs/ci.md"])
     out: list[tuple[Case, int | None]] = []
     for i, case in enumerate(parsed.cases):
         line = located.where(() if single else ("cases", i))[0] or 1
         out.append((case, line))
     return out, []
+
+
+def _help(hint: str | None) -> list[str]:
+    return [f"  help: {hint}"] if hint else []
 
 
 def run_cases(compiled: CompiledPack, paths: list[Path], coverage: Coverage | None = None, *, lang: str = "en") -> TestRun:
