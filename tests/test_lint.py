@@ -318,3 +318,33 @@ def test_one_run_reports_five_kinds_of_problem_in_three_files(capsys: pytest.Cap
         ("pack.yaml", "missing-text"),
     }
     assert "Input should" not in out and "rules.0." not in out  # the tool's own words, not pydantic's
+
+
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        ("rules: [\n", [("other.yaml", "yaml")]),  # a file that does not parse
+        (  # a rule that does not validate: its own problems are the only ones
+            "rules:\n  - {id: T-OTHER, severity: urgent}\n",
+            [("other.yaml", "missing-key")] * 5 + [("other.yaml", "invalid-value")],
+        ),
+    ],
+    ids=["yaml-error", "invalid-rule"],
+)
+def test_a_link_to_a_rule_that_did_not_parse_is_not_called_unknown(tmp_path: Path, other: str, expected: list[tuple[str, str]]) -> None:
+    pack = copy_pack(tmp_path, MINIMAL)
+    rules = pack / "rules.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("    severity: high\n", "    severity: high\n    explains: [T-OTHER]\n"), encoding="utf-8"
+    )
+    (pack / "other.yaml").write_text(other, encoding="utf-8")
+    assert sorted((Path(p.file).name, p.code) for p in lint(pack).problems) == sorted(expected)
+
+
+def test_a_parameter_that_did_not_validate_is_one_problem_and_not_unknown(tmp_path: Path) -> None:
+    pack = copy_pack(tmp_path, MINIMAL)
+    manifest = pack / "pack.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("    value: 5\n", "    value: [5, {x: 1}]\n"), encoding="utf-8")
+    [problem] = lint(pack).problems
+    assert (problem.code, problem.line, problem.column) == ("invalid-value", 7, 16)
+    assert problem.message == "`parameters.quota_low_pct.value.1` must be true or false, a number or text"

@@ -76,8 +76,8 @@ def check(pack: Pack) -> list[PackProblem]:
     ids = {r.id for r in pack.rules}
     # a link to a rule the pack disabled is fine (it never fires); one to a rule that did not
     # validate is reported there, not here
-    known = ids | set(pack.disabled) | pack.unparsed.rules
-    families = set(pack.families()) | pack.unparsed.families
+    known = ids | set(pack.disabled)
+    families = set(pack.families())
     catalog = factlib.catalog()
     for rule in pack.rules:
         src = pack.sources.get(rule.id)
@@ -85,7 +85,7 @@ def check(pack: Pack) -> list[PackProblem]:
             continue
         at = _At(src, rule.id, out)
 
-        if rule.family not in families:
+        if rule.family not in families and not pack.unparsed.family(rule.family):
             at(
                 ("family",),
                 f"unknown family `{rule.family}`",
@@ -93,7 +93,7 @@ def check(pack: Pack) -> list[PackProblem]:
                 "unknown-family",
             )
         for target in rule.explains:
-            if target not in known:
+            if target not in known and not pack.unparsed.rule(target):
                 at(
                     ("explains",),
                     f"`explains` names {target}, which is not a rule of this pack",
@@ -114,7 +114,7 @@ def check(pack: Pack) -> list[PackProblem]:
                     continue
                 name, filt = fld
                 if name.startswith("params."):
-                    if name[7:] not in pack.parameters and name[7:] not in pack.unparsed.params:
+                    if name[7:] not in pack.parameters and not pack.unparsed.param(name[7:]):
                         at(
                             tpath,
                             f"template names unknown parameter `{name[7:]}`",
@@ -153,7 +153,7 @@ def _check_leaf(pack: Pack, leaf: Leaf, lpath: tuple[str | int, ...], at: Any, c
     names = leaf.param if isinstance(leaf.param, list) else [leaf.param] if leaf.param else []
     values: list[Any] = []
     for name in names:
-        if name in pack.unparsed.params:
+        if name not in pack.parameters and pack.unparsed.param(name):
             continue
         if name not in pack.parameters:
             at(

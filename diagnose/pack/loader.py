@@ -114,7 +114,7 @@ class _Reader:
         self.hasher = hashlib.sha256()
         self.budget = MAX_PACK_BYTES
         self.unparsed: dict[str, set[str]] = {"rules": set(), "params": set(), "families": set()}
-        self.unreadable = False
+        self.unknown: set[str] = set()
 
     def run(self) -> Loaded:
         manifest_path = self.root / MANIFEST
@@ -148,7 +148,10 @@ class _Reader:
             base=base,
             manifest_at=manifest_at,
             unparsed=Unparsed(
-                frozenset(self.unparsed["rules"]), frozenset(self.unparsed["params"]), frozenset(self.unparsed["families"]), self.unreadable
+                rules=frozenset(self.unparsed["rules"]),
+                params=frozenset(self.unparsed["params"]),
+                families=frozenset(self.unparsed["families"]),
+                unknown=frozenset(self.unknown),
             ),
         )
         self.problems += [_relocate(pack, p) for p in check(pack)]
@@ -156,19 +159,22 @@ class _Reader:
 
     # --- the steps ---------------------------------------------------------------------
 
-    def parse(self, path: Path) -> tuple[str, Located] | None:
-        """A file's text and data with positions, once; None (and a problem) when it cannot be read or parsed."""
+    def parse(self, path: Path, declares: tuple[str, ...]) -> tuple[str, Located] | None:
+        """A file's text and data with positions, once; None (and a problem) when it cannot be read or parsed.
+
+        ``declares`` names the kinds the file may define: when it cannot be read, names of those kinds are not called unknown.
+        """
         shown = str(path)
         text = self.read_text(path, shown)
         if text is None:
-            self.unreadable = True
+            self.unknown.update(declares)
             return None
         self.texts[shown] = text
         try:
             located = load_yaml(text)
         except YamlError as exc:
             self.problems.append(PackProblem(shown, exc.message, exc.line, exc.column, hint=exc.hint, code="yaml"))
-            self.unreadable = True
+            self.unknown.update(declares)
             return None
         self.parsed[shown] = located
         return text, located
@@ -196,26 +202,22 @@ class _Reader:
 
     def read_manifest(self, path: Path) -> tuple[Manifest | None, Located]:
         shown = str(path)
-        parsed = self.parse(path)
+        parsed = self.parse(path, ("params", "families"))
         if parsed is None:
             return None, Located(None)
         text, located = parsed
         self.hasher.update(b"pack.yaml\0" + text.encode() + b"\0")
         if not isinstance(located.data, dict):
             self.problems.append(PackProblem(shown, "the manifest must be a mapping", 1, 1, code="invalid-value"))
-            self.unreadable = True
             return None, located
         manifest, dropped = validate_keeping(Manifest, located, shown, _MANIFEST_ITEMS, self.problems)
         for cut in dropped:
             kind = {"parameters": "params", "families": "families"}.get(str(cut[0]))
             if kind is not None and len(cut) > 1:
                 self.unparsed[kind].add(str(cut[1]))
-            elif cut[:2] == ("overrides", "parameters") and len(cut) > 2:
-                self.unparsed["params"].add(str(cut[2]))
-            else:
-                self.unreadable = True  # a whole section is gone: what it declared is not known
+            elif kind is not None:
+                self.unknown.add(kind)  # the whole section is gone: any name of it may exist
         if manifest is None:
-            self.unreadable = True
             return None, located
         self.check_sensitive(manifest, located, shown)
         return manifest, located
@@ -277,7 +279,7 @@ class _Reader:
     ) -> None:
         own: dict[str, str] = {}
         for file in files:
-            parsed = self.parse(file)
+            parsed = self.parse(file, ("rules", "params"))
             if parsed is None:
                 continue
             text, located = parsed
@@ -312,7 +314,7 @@ class _Reader:
             return False  # an empty file: nothing to read
         if not isinstance(data, dict):
             self.problems.append(PackProblem(shown, "a rule file must be a mapping with `rules:`", 1, 1, code="invalid-value"))
-            self.unreadable = True
+            self.unknown.update(("rules", "params"))
             return False
         empty: dict[str, Any] = {"parameters": {}, "rules": []}
         shape = {k: (empty[k] if k in empty and isinstance(v, type(empty[k])) else v) for k, v in data.items()}
@@ -320,8 +322,9 @@ class _Reader:
             RuleFile.model_validate(shape)
         except ValidationError as exc:
             self.problems += schema_problems(exc, Located(shape, located.positions, located.ends), shown)
-            if any(k in empty and not isinstance(v, type(empty[k])) for k, v in data.items()):
-                self.unreadable = True
+            for key, kind in (("rules", "rules"), ("parameters", "params")):
+                if key in data and not isinstance(data[key], type(empty[key])):
+                    self.unknown.add(kind)
         return True
 
     def file_parameters(self, located: Located, shown: str) -> dict[str, Parameter]:

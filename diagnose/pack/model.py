@@ -258,11 +258,21 @@ class Unparsed:
     rules: frozenset[str] = frozenset()
     params: frozenset[str] = frozenset()
     families: frozenset[str] = frozenset()
-    files: bool = False
-    """Whether a whole file (or the manifest) could not be read: what it uses is not known."""
+    unknown: frozenset[str] = frozenset()
+    """Kinds (`rules`, `params`, `families`) of which a whole file or section could not be read: any name may exist."""
 
     def any(self) -> bool:
-        return bool(self.rules or self.params or self.families or self.files)
+        return bool(self.rules or self.params or self.families or self.unknown)
+
+    def rule(self, name: str) -> bool:
+        """Whether a rule of this name may exist, unread: a link to it is not reported as unknown."""
+        return name in self.rules or "rules" in self.unknown
+
+    def param(self, name: str) -> bool:
+        return name in self.params or "params" in self.unknown
+
+    def family(self, name: str) -> bool:
+        return name in self.families or "families" in self.unknown
 
 
 @dataclass

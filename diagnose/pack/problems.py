@@ -123,8 +123,16 @@ def schema_problems(
         groups.setdefault((*prefix, *loc), []).append(dict(err))
     out: list[PackProblem] = []
     for path, errs in groups.items():
+        if _explained_deeper(path, errs, groups):
+            continue
         out.append(_problem(path, errs, located, shown, root))
     return out
+
+
+def _explained_deeper(path: Path, errs: list[dict[str, Any]], groups: dict[Path, list[dict[str, Any]]]) -> bool:
+    """Whether these are the other members' "wrong kind" errors of a union whose matching member says more, deeper:
+    a list given where a number or a list may go is judged as a list."""
+    return all(e["type"] in _NOUNS for e in errs) and any(len(p) > len(path) and p[: len(path)] == path for p in groups)
 
 
 def _problem(path: Path, errs: list[dict[str, Any]], located: Located, shown: str, root: type[BaseModel] | None) -> PackProblem:
@@ -263,7 +271,8 @@ def _cut(path: Path, droppable: set[str]) -> Path | None:
     return None
 
 
-_OPTIONAL = {"description", "example_base", "families", "parameters", "overrides", "sensitive", "metadata", "extends", "rules"}
+_OPTIONAL = {"description", "example_base", "families", "parameters", "overrides", "sensitive", "metadata"}
+"""Keys a manifest can do without: one that does not validate is dropped (`extends` is not: without it every check would mislead)."""
 
 
 def _without(data: Any, path: Path) -> Any:
