@@ -121,7 +121,7 @@ class _Reader:
         manifest, manifest_at = self.read_manifest(manifest_path)
         base = self.read_base(manifest, manifest_at) if manifest is not None else None
         if base is None and manifest is not None and manifest.extends is not None:
-            return Loaded(self.root, None, self.problems, self.parsed, self.texts)
+            return self.result(None)
         parameters: dict[str, Parameter] = dict(base.parameters) if base else {}
         origin: dict[str, str] = {}
         for name, prm in (manifest.parameters if manifest else {}).items():
@@ -135,7 +135,7 @@ class _Reader:
         if manifest is None:
             if not self.problems:
                 self.problems.append(PackProblem(str(manifest_path), "invalid manifest"))
-            return Loaded(self.root, None, self.problems, self.parsed, self.texts)
+            return self.result(None)
         pack = Pack(
             files=[manifest_path, *files, *(base.files if base else [])],
             root=self.root,
@@ -155,6 +155,9 @@ class _Reader:
             ),
         )
         self.problems += [_relocate(pack, p) for p in check(pack)]
+        return self.result(pack)
+
+    def result(self, pack: Pack | None) -> Loaded:
         return Loaded(self.root, pack, self.problems, self.parsed, self.texts)
 
     # --- the steps ---------------------------------------------------------------------
