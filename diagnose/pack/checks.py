@@ -11,7 +11,7 @@ from diagnose.errors import PackProblem
 from diagnose.pack.model import Leaf, Pack, RuleSource, iter_leaves, iter_texts
 from diagnose.pack.templates import template_fields
 from diagnose.snapshot import facts as factlib
-from diagnose.vocab import FILTERS
+from diagnose.vocab import FILTERS, LANGS
 
 
 def closest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
@@ -130,7 +130,34 @@ def check(pack: Pack) -> list[PackProblem]:
                     )
                 if filt is not None and filt not in FILTERS:
                     at(tpath, f"unknown template filter `{filt}`", f"filters: {', '.join(FILTERS)}", "template")
+    out += _check_clear_steps(pack, catalog)
     out += _cycles(pack)
+    return out
+
+
+def _check_clear_steps(pack: Pack, catalog: dict[str, factlib.FactSpec]) -> list[PackProblem]:
+    """`clear_steps:` in pack.yaml words facts a rule reads, with templates of facts and filters that exist."""
+    out: list[PackProblem] = []
+    manifest = str(pack.manifest_path)
+    for fact, words in pack.manifest.clear_steps.items():
+        if not factlib.is_fact_path(fact):
+            line, col, end_line, end_col = pack.manifest_at.span(("clear_steps", fact, "__key__"))
+            hint = did_you_mean(fact, list(catalog)) or "`diagnose facts` lists every fact"
+            message = f"clear_steps names unknown fact `{fact}`"
+            out.append(PackProblem(manifest, message, line, col, None, hint, "unknown-fact", end_line=end_line, end_column=end_col))
+        for lang in LANGS:
+            for fld in template_fields(getattr(words, lang)):
+                bad = fld if isinstance(fld, str) else None
+                if isinstance(fld, tuple):
+                    name, filt = fld
+                    if not name.startswith("params.") and not factlib.is_fact_path(name):
+                        bad = f"unknown fact `{name}`"
+                    elif filt is not None and filt not in FILTERS:
+                        bad = f"unknown template filter `{filt}`"
+                if bad is not None:
+                    line, col, end_line, end_col = pack.manifest_at.span(("clear_steps", fact, lang))
+                    message = f"clear_steps.{fact}.{lang}: {bad}"
+                    out.append(PackProblem(manifest, message, line, col, None, None, "template", end_line=end_line, end_column=end_col))
     return out
 
 

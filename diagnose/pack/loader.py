@@ -63,7 +63,7 @@ __all__ = [  # the models are re-exported: `from diagnose.pack.loader import loa
 MAX_FILE_BYTES = 2_000_000
 MAX_PACK_BYTES = 10_000_000
 """All the files of one pack together (a base pack's not counted)."""
-_MANIFEST_ITEMS = {"parameters", "families", "overrides.parameters", "overrides.disable", "sensitive"}
+_MANIFEST_ITEMS = {"parameters", "families", "clear_steps", "overrides.parameters", "overrides.disable", "sensitive"}
 """Collections of the manifest whose items stand alone: a bad one is reported and the others kept."""
 
 
@@ -145,6 +145,7 @@ class _Reader:
             sources=sources,
             digest="sha256:" + self.hasher.hexdigest(),
             disabled=disabled,
+            clear_steps={**(base.clear_steps if base else {}), **manifest.clear_steps},
             base=base,
             manifest_at=manifest_at,
             unparsed=Unparsed(

@@ -202,6 +202,8 @@ class Manifest(_Strict):
     extends: Literal["default"] | None = None
     example_base: str | None = None
     families: dict[str, Text] = Field(default_factory=dict)
+    clear_steps: dict[str, Text] = Field(default_factory=dict)
+    """How to say the change that clears a condition on a fact (a template in en and zh), by fact path."""
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     overrides: Overrides | None = None
     sensitive: list[str] = Field(default_factory=list)
@@ -288,6 +290,8 @@ class Pack:
     disabled: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     """Every file the pack was built from (a base pack's too): what a cached copy depends on."""
+    clear_steps: dict[str, Text] = field(default_factory=dict)
+    """The manifest's clear_steps over its base pack's."""
     base: Pack | None = None
     """The pack this one extends."""
     manifest_at: Located = field(default_factory=lambda: Located(None))
@@ -301,6 +305,7 @@ class Pack:
             "digest": self.digest,
             "parameters": {name: p.value for name, p in self.parameters.items()},
             "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
+            "clear_steps": {k: v.model_dump() for k, v in sorted(self.clear_steps.items())},
             "sensitive": list(self.manifest.sensitive),
             "disabled": dict(self.disabled),
             "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
