@@ -26,6 +26,7 @@ from .report import (
 )
 
 if TYPE_CHECKING:
+    from .compare.model import Diff, History
     from .rulepack import Pack
 
 Tri = bool | None
@@ -195,6 +196,17 @@ def _not_test(test: Test) -> Test:
         return None if r is None else not r
 
     return not_
+
+
+def leaves(node: CNode) -> Iterator[CLeaf]:
+    """The comparisons of a compiled condition tree, in order."""
+    if isinstance(node, CLeaf):
+        yield node
+    elif isinstance(node, CNot):
+        yield from leaves(node.child)
+    else:
+        for child in node.children:
+            yield from leaves(child)
 
 
 def compile_condition(cond: Mapping[str, Any], params: Mapping[str, Any]) -> CNode:
@@ -387,6 +399,13 @@ class CompiledPack:
         them; ``timeline`` adds the snapshot's dated events; ``audience`` (customer, agent,
         institution, all) keeps only what that reader may see.
         """
+        data, f, warnings = self.prepare(snapshot, source=source, parsed=parsed)
+        return self.diagnose_facts(data, f, lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience)
+
+    def prepare(
+        self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False
+    ) -> tuple[dict[str, Any], factlib.Facts, list[str]]:
+        """A snapshot checked against the contract: its validated data, its facts, and warnings (ignored unknown fields)."""
         if hasattr(snapshot, "model_dump"):
             snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
         if not parsed:
@@ -398,9 +417,19 @@ class CompiledPack:
         if extra:
             shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
             warnings.append(f"ignored unknown fields: {shown}")
-        return self.diagnose_facts(
-            data, factlib.derive(data), lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience
-        )
+        return data, factlib.derive(data), warnings
+
+    def diff(self, before: Any, after: Any, **options: Any) -> Diff:
+        """What changed between two snapshots of one account, and which change did it (see `compare.diff.diff`)."""
+        from .compare.diff import diff
+
+        return diff(self, before, after, **options)
+
+    def history(self, snapshots: Iterable[Any], **options: Any) -> History:
+        """One account followed over snapshots: when each cause started and stopped holding (see `compare.history.history`)."""
+        from .compare.history import history
+
+        return history(self, snapshots, **options)
 
     def diagnose_many(self, snapshots: Iterable[Mapping[str, Any]], *, lang: str = "en") -> Iterator[Report | DiagnoseError]:
         """Reports in input order; an invalid snapshot yields its InvalidInput error instead of stopping."""
@@ -527,6 +556,10 @@ class CompiledPack:
         templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in _AUDIENCES)
         self._remedy_templates[(rule.id, lang)] = templates
         return templates
+
+
+VERDICT_FACTS = ("line.available", "line.status", "line.restore_gap", "line.limit_cut_pct", "request.outcome")
+"""The facts `verdict` reads besides the findings: a diff names those that changed when the verdict did."""
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:
