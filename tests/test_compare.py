@@ -193,7 +193,7 @@ def test_two_accounts_are_an_error_unless_allowed(pack: Any) -> None:
     with pytest.raises(InvalidInput) as caught:
         pack.diff(example("healthy"), example("liq-funder-quota"))
     assert caught.value.exit_code == 4
-    assert "acct-5c21e8" in caught.value.render() and "--allow-different-accounts" in caught.value.render()
+    assert "acct-5c21e8" in caught.value.render() and "--cross-account" in caught.value.render()
     d = pack.diff(example("healthy"), example("liq-funder-quota"), allow_different_accounts=True)
     assert (d.before.account_id, d.after.account_id) == ("acct-5c21e8", "acct-3e9b20")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from diagnose.compare.render import DiffFormat, HistoryFormat, render_diff, rend
 from diagnose.compare.render_portfolio import render_portfolio
 from diagnose.formats import Options
 
-from .conftest import EXAMPLES, cli
+from .conftest import EXAMPLES, ROOT, cli
 from .test_compare import cured_overdue, limit_cut_with_policy_change, maintenance_ended, new_liquidity_cause
 
 
@@ -66,8 +68,8 @@ def test_diff_views(capsys: pytest.CaptureFixture[str], pair: tuple[Path, Path])
 def test_two_accounts_exit_4_unless_allowed(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "diff", EXAMPLES / "healthy.json", EXAMPLES / "liq-funder-quota.json")
     assert (code, out) == (4, "")
-    assert "is account acct-5c21e8" in err and "--allow-different-accounts" in err and "Traceback" not in err
-    code, out, _ = cli(capsys, "diff", EXAMPLES / "healthy.json", EXAMPLES / "liq-funder-quota.json", "--allow-different-accounts")
+    assert "is account acct-5c21e8" in err and "--cross-account" in err and "Traceback" not in err
+    code, out, _ = cli(capsys, "diff", EXAMPLES / "healthy.json", EXAMPLES / "liq-funder-quota.json", "--cross-account")
     assert code == 0 and "a new cause, LIQ-FUNDER-QUOTA" in out
 
 
@@ -188,3 +190,21 @@ def test_portfolio_view_fits_80_columns(pack: Any, tmp_path: Path, lang: str) ->
     _fits(
         render_portfolio(r, DiffFormat.rich, Options(lang=lang, width=80)), ["LIQ-FUNDER-QUOTA", "acct-000000000000", "acct-000000000002"]
     )
+
+
+_SHOWN = re.compile(r"```\n\$ diagnose ((?:diff|history) [^\n]*)\n(.*?)```", re.S)
+
+
+@pytest.mark.parametrize("doc", ["docs/diff.md", "README.md"])
+def test_the_docs_show_real_output(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, doc: str) -> None:
+    """Each `$ diagnose diff|history` block of the docs on the examples is what the command prints at 80 columns."""
+    import diagnose.cli.diff as command
+
+    monkeypatch.setattr(command, "width", lambda: 80)
+    monkeypatch.chdir(ROOT)
+    shown = [(line, body) for line, body in _SHOWN.findall((ROOT / doc).read_text(encoding="utf-8")) if "--reports" not in line]
+    assert shown
+    for line, body in shown:
+        _, out, err = cli(capsys, *shlex.split(line))
+        got = "\n".join(row.rstrip() for row in (out + err).splitlines()) + "\n"
+        assert got == body, line

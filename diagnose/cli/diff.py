@@ -29,6 +29,7 @@ def diff(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="rich (terminal), json (scripts), markdown, message (a reply to the customer); html with --reports only.",
         ),
     ] = DiffFormat.rich,
@@ -37,8 +38,8 @@ def diff(
     reports: Annotated[
         bool, typer.Option("--reports", help="BEFORE and AFTER are two days of `diagnose batch` reports (JSON Lines): a portfolio diff.")
     ] = False,
-    allow_different_accounts: Annotated[
-        bool, typer.Option("--allow-different-accounts", help="Compare snapshots of two different accounts (otherwise exit 4).")
+    cross_account: Annotated[
+        bool, typer.Option("--cross-account", help="Compare snapshots of two different accounts on purpose (otherwise exit 4).")
     ] = False,
     all_facts: Annotated[
         bool, typer.Option("--all-facts", help="Show the values of the facts that changed but decided nothing, not only their names.")
@@ -81,7 +82,7 @@ def diff(
         b,
         lang=lang.value,
         audience=audience,
-        allow_different_accounts=allow_different_accounts,
+        allow_different_accounts=cross_account,
         sources=(source_a, source_b),
         parsed=True,
     )

@@ -23,7 +23,7 @@ _SKIP = frozenset({"as_of", "schema_version"})
 """Facts every pair differs in or none does: the header shows the times, and the schema version is fixed."""
 SHOWN_FACTS = 2
 """Facts of one cause named in the summary; the rest are counted."""
-HINT_ACCOUNTS = "compare two snapshots of the same account, or pass --allow-different-accounts if that is meant"
+HINT_ACCOUNTS = "compare two snapshots of one account; to compare two accounts on purpose, pass --cross-account (allow_different_accounts=True in Python)"
 
 
 class Point(NamedTuple):

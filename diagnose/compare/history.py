@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput, Problem, UsageError
 from ..inputs import MAX_BYTES, load, read_snapshot
-from .diff import HINT_ACCOUNTS, Point, compare, point
+from .diff import Point, compare, point
 from .model import SCHEMA_VERSION, History, Moment, Track
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def history(
         raise InvalidInput(
             [Problem("account.id", f"{p.source} is account {p.account_id}, {first.source} is account {first.account_id}") for p in others],
             source="history",
-            hint=HINT_ACCOUNTS.split(", or")[0] + " (a history follows one account)",
+            hint="pass the snapshots of one account: a history follows one account",
         )
     points.sort(key=lambda p: p.as_of)  # stable: snapshots of the same moment keep their order
     steps = tuple(compare(pack, a, b, lang=lang) for a, b in pairwise(points))

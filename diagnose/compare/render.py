@@ -161,6 +161,7 @@ def _cause_block(c: CauseChange, lang: str) -> list[RenderableType]:
 
 def diff_blocks(d: Diff, options: Options, *, all_facts: bool = False) -> list[RenderableType]:
     from rich import box
+    from rich.cells import cell_len
     from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
@@ -168,8 +169,9 @@ def diff_blocks(d: Diff, options: Options, *, all_facts: bool = False) -> list[R
     lang = options.lang
     head = Text()
     head.append(f"{clean(d.after.account_id, inline=True)}\n", style="bold")
+    room = max(cell_len(say(lang, key)) for key in ("before", "after"))
     for key, side in (("before", d.before), ("after", d.after)):
-        head.append(say(lang, key) + say(lang, "colon"), style="bold")
+        head.append(say(lang, key) + say(lang, "colon") + " " * (room - cell_len(say(lang, key))), style="bold")
         head.append(f"{_when(side.as_of)}  ")
         head.append(f" {texts.verdict(lang, side.verdict)} ", style=_VERDICT_STYLE.get(side.verdict, "bold"))
         causes = ", ".join(clean(c, inline=True) for c in side.causes)
@@ -258,7 +260,7 @@ def diff_markdown(d: Diff, options: Options, *, level: int = 1) -> str:
     for key, side in (("before", d.before), ("after", d.after)):
         causes = ", ".join(code(c, cell=False) for c in side.causes)
         verdict = md(texts.verdict(lang, side.verdict))
-        out.append(f"- **{say(lang, key)}** {md(_when(side.as_of))}{colon}**{verdict}**" + (f" ({causes})" if causes else ""))
+        out.append(f"- **{say(lang, key)}** {md(_when(side.as_of))}{colon}**{verdict}**" + (say(lang, "paren", n=causes) if causes else ""))
     out += ["", md(d.summary), ""]
     if d.verdict_facts:
         moved = say(lang, "verdict_moved", vb=texts.verdict(lang, d.before.verdict), va=texts.verdict(lang, d.after.verdict))

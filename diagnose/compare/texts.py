@@ -95,7 +95,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "m_bye": "If anything is unclear, just reply here and we will be glad to help.",
         # portfolio
         "p_title": "Portfolio from one day to the next",
-        "p_counts": "{file}: {lines} lines, {accounts} accounts; {dups} lines repeat an account (its latest snapshot counts)",
+        "p_counts": "{file}: {lines} lines, {accounts} accounts, repeated lines: {dups} (an account's latest snapshot counts)",
         "p_buckets": "Accounts: {both} in both + {ob} only before + {oa} only after = {total}",
         "p_reconciled": "every account is in exactly one bucket",
         "p_not_reconciled": "the buckets do not add up",
