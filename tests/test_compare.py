@@ -350,3 +350,19 @@ def test_portfolio_diff_refuses_a_line_that_is_not_a_report(pack: Any, tmp_path:
         diff_reports(str(good), str(bad))
     assert caught.value.source == f"{bad}:2"
     assert "not a report" in caught.value.render()
+
+
+def test_portfolio_diff_reads_gzip_and_standard_input(pack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    import io
+    import sys
+
+    day1 = tmp_path / "day1.jsonl.gz"
+    with gzip.open(day1, "wb") as fh:
+        fh.write(_report_line(pack, "healthy", "a-1") + _report_line(pack, "healthy", "a-2"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(_report_line(pack, "liq-funder-quota", "a-2"))))
+    r = diff_reports(str(day1), "-")
+    assert (r.before.file, r.after.file, r.both, r.only_before, r.only_after) == (str(day1), "<stdin>", 1, 1, 0)
+    assert [(t.before, t.after, t.sample) for t in r.transitions] == [("healthy", "restricted", ("a-2",))]
+    with pytest.raises(UsageError):
+        diff_reports("-", "-")

@@ -268,11 +268,12 @@ def _span(before: str, after: str, lang: str) -> str:
     """The two times as a reader wants them: the dates, the times when both fall on one date, or the one time of both."""
     if before == after:
         return texts.say(lang, "span_same", when=before[:16].replace("T", " "))
-    b, a = _when(before, after)
+    b, a = when_pair(before, after)
     return texts.say(lang, "span", before=b, after=a)
 
 
-def _when(before: str, after: str) -> tuple[str, str]:
+def when_pair(before: str, after: str) -> tuple[str, str]:
+    """The dates of two times, or the date and time of the first and the time of the second when both fall on one date."""
     if before[:10] == after[:10]:
         return before[:16].replace("T", " "), after[11:16]
     return before[:10], after[:10]

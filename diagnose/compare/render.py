@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..formats import Options, clean
 from . import texts
+from .diff import when_pair
 from .texts import say
 
 if TYPE_CHECKING:
@@ -291,7 +292,8 @@ def diff_markdown(d: Diff, options: Options, *, level: int = 1) -> str:
 def diff_message(d: Diff, options: Options) -> str:
     """A short reply: what is new, what no longer applies, what to do; no rule ids, no evidence."""
     lang = options.lang
-    lines = [say(lang, "m_hello"), say(lang, "m_since", before=d.before.as_of[:10], after=d.after.as_of[:10])]
+    before, after = when_pair(d.before.as_of, d.after.as_of)
+    lines = [say(lang, "m_hello"), say(lang, "m_since", before=before, after=after)]
     new = [c for c in d.causes if c.change == "appeared"]
     gone = [c for c in d.causes if c.change == "cleared"]
     if not new and not gone:
@@ -299,7 +301,7 @@ def diff_message(d: Diff, options: Options) -> str:
     if new:
         lines += ["", say(lang, "m_new")] + [clean(c.explanation) for c in new[:2]]
     if gone:
-        lines += ["", say(lang, "m_gone")] + [f"- {clean(c.title)}" for c in gone]
+        lines += ["", say(lang, "m_gone" if len(gone) == 1 else "m_gone_many")] + [f"- {clean(c.title)}" for c in gone]
     if d.after.verdict == "healthy" and (new or gone):
         lines += ["", say(lang, "m_healthy")]
     todo = list(dict.fromkeys(r for c in new[:2] for r in c.customer))[:4]
