@@ -42,7 +42,7 @@ DUPLICATES = 100
 def days(folder: Path, n: int, seed: int) -> dict[str, int]:
     """Write day1.jsonl and day2.jsonl; return the buckets as built."""
     import diagnose
-    from diagnose.generate import Generator, load_templates
+    from diagnose.portfolio.generate import Generator, load_templates
 
     pack = diagnose.load_pack()
     templates = load_templates(pack)

@@ -222,7 +222,7 @@ def test_a_rank_change_names_the_facts_that_moved_the_score(pack: Any) -> None:
 def test_the_json_follows_the_published_schema(pack: Any) -> None:
     from jsonschema import Draft202012Validator
 
-    from diagnose import schemas
+    from diagnose.packci import schemas
 
     for name, data in (
         ("diff", json.loads(pack.diff(*cured_overdue()).to_json())),
@@ -323,7 +323,7 @@ def test_portfolio_diff_counts_each_account_once(pack: Any, tmp_path: Path) -> N
 
 
 def test_portfolio_diff_of_generated_days_reconciles(pack: Any, tmp_path: Path) -> None:
-    from diagnose.generate import Generator, load_templates
+    from diagnose.portfolio.generate import Generator, load_templates
 
     templates = load_templates(pack)
     files = []

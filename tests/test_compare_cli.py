@@ -13,7 +13,7 @@ from rich.cells import cell_len
 
 from diagnose.compare.render import DiffFormat, HistoryFormat, render_diff, render_history
 from diagnose.compare.render_portfolio import render_portfolio
-from diagnose.formats import Options
+from diagnose.report.formats import Options
 
 from .conftest import EXAMPLES, ROOT, cli
 from .test_compare import cured_overdue, limit_cut_with_policy_change, maintenance_ended, new_liquidity_cause

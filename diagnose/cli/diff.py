@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..compare.render import DiffFormat, HistoryFormat
-from ..errors import UsageError
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, color, err, out, width
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, color, err, out, width
+from diagnose.compare.render import DiffFormat, HistoryFormat
+from diagnose.errors import UsageError
 
 if TYPE_CHECKING:
-    from ..formats import Options
+    from diagnose.report.formats import Options
 
 PANEL = "Changes over time"
 MaxBytesOpt = Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")]
@@ -55,7 +55,7 @@ def diff(
     debug: DebugOpt = False,
 ) -> None:
     """What changed between two snapshots of one account, and which change did it."""
-    from ..formats import Options
+    from diagnose.report.formats import Options
 
     options = Options(lang=lang.value, color=color(), width=width())
     if reports:
@@ -67,10 +67,10 @@ def diff(
         raise UsageError("--accounts is for a portfolio diff", hint="add --reports to compare two days of batch reports")
     if before == "-" and after == "-":
         raise UsageError("standard input can hold only one of the two snapshots")
-    from .. import load_pack
-    from ..compare.diff import diff as make_diff
-    from ..compare.render import render_diff
-    from ..inputs import read_snapshot
+    from diagnose import load_pack
+    from diagnose.compare.diff import diff as make_diff
+    from diagnose.compare.render import render_diff
+    from diagnose.snapshot.reader import read_snapshot
 
     pack = load_pack(rules)
     a, source_a = read_snapshot(before, max_bytes=max_bytes)
@@ -92,8 +92,8 @@ def diff(
 
 
 def _portfolio(before: str, after: str, fmt: DiffFormat, options: Options, accounts: Path | None, sample: int) -> None:
-    from ..compare.portfolio import diff_reports
-    from ..compare.render_portfolio import render_portfolio
+    from diagnose.compare.portfolio import diff_reports
+    from diagnose.compare.render_portfolio import render_portfolio
 
     if fmt is DiffFormat.message:
         raise UsageError("--format message is for two snapshots of one account", hint="use rich, json, markdown or html with --reports")
@@ -121,11 +121,11 @@ def history(
     debug: DebugOpt = False,
 ) -> None:
     """One account over time: when each cause started and stopped holding, and the facts behind each change."""
-    from .. import load_pack
-    from ..compare.history import history as make_history
-    from ..compare.history import read_snapshots
-    from ..compare.render import render_history
-    from ..formats import Options
+    from diagnose import load_pack
+    from diagnose.compare.history import history as make_history
+    from diagnose.compare.history import read_snapshots
+    from diagnose.compare.render import render_history
+    from diagnose.report.formats import Options
 
     pack = load_pack(rules)
     result = make_history(pack, read_snapshots(snapshots, max_bytes=max_bytes), lang=lang.value, parsed=True)

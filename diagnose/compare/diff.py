@@ -4,26 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from ..engine import VERDICT_FACTS, CLeaf, CNode, leaves
-from ..errors import InvalidInput, Problem
-from ..explain import _SYMPTOMS as SYMPTOMS
-from ..explain import condition, show
-from ..report import jsonable
-from . import texts
-from .model import SCHEMA_VERSION, CauseChange, Change, Diff, Direction, FactChange, Side, Standing, Status, Turn
+from diagnose.compare import texts
+from diagnose.compare.model import SCHEMA_VERSION, CauseChange, Change, Diff, Direction, FactChange, Side, Standing, Status, Turn
+from diagnose.engine.conditions import CLeaf, CNode, Tri, leaves
+from diagnose.errors import InvalidInput, Problem
+from diagnose.explain.why import SYMPTOMS, condition, show
+from diagnose.records import jsonable
+from diagnose.report.build import VERDICT_FACTS
 
 if TYPE_CHECKING:
-    from ..engine import CompiledPack, CompiledRule
-    from ..facts import Facts
-    from ..report import Finding, Report
+    from diagnose.engine.compiled import CompiledRule
+    from diagnose.records import Finding, Report
+    from diagnose.snapshot.facts import Facts
 
 _SKIP = frozenset({"as_of", "schema_version"})
 """Facts every pair differs in or none does: the header shows the times, and the schema version is fixed."""
 SHOWN_FACTS = 2
 """Facts of one cause named in the summary; the rest are counted."""
 HINT_ACCOUNTS = "compare two snapshots of one account; to compare two accounts on purpose, pass --cross-account (allow_different_accounts=True in Python)"
+
+
+class Pack(Protocol):
+    """What comparing needs of a compiled pack (`diagnose.api.CompiledPack`, a room above this one, calls in here)."""
+
+    rules: tuple[CompiledRule, ...]
+
+    def evaluate(self, f: Mapping[str, Any]) -> list[tuple[CompiledRule, Tri]]: ...
+
+    def prepare(
+        self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False
+    ) -> tuple[dict[str, Any], Facts, list[str]]: ...
+
+    def diagnose_facts(self, snapshot: Mapping[str, Any], f: Mapping[str, Any], **options: Any) -> Report: ...
 
 
 class Point(NamedTuple):
@@ -46,7 +60,7 @@ class Point(NamedTuple):
 
 
 def point(
-    pack: CompiledPack,
+    pack: Pack,
     snapshot: Mapping[str, Any],
     *,
     source: str = "snapshot",
@@ -64,7 +78,7 @@ def point(
 
 
 def diff(
-    pack: CompiledPack,
+    pack: Pack,
     before: Mapping[str, Any],
     after: Mapping[str, Any],
     *,
@@ -84,9 +98,7 @@ def diff(
     return compare(pack, a, b, lang=lang, audience=audience, allow_different_accounts=allow_different_accounts)
 
 
-def compare(
-    pack: CompiledPack, a: Point, b: Point, *, lang: str = "en", audience: str = "all", allow_different_accounts: bool = False
-) -> Diff:
+def compare(pack: Pack, a: Point, b: Point, *, lang: str = "en", audience: str = "all", allow_different_accounts: bool = False) -> Diff:
     """The diff of two diagnosed snapshots (each diagnosed once: a history compares each with the next)."""
     if a.account_id != b.account_id and not allow_different_accounts:
         raise InvalidInput(
@@ -207,7 +219,7 @@ def _kind(before: Standing, after: Standing) -> Change | None:
 _ORDER = {"appeared": 0, "cleared": 1, "changed": 2}
 
 
-def _cause_changes(pack: CompiledPack, a: Point, b: Point, changes: Mapping[str, FactChange], lang: str) -> tuple[CauseChange, ...]:
+def _cause_changes(pack: Pack, a: Point, b: Point, changes: Mapping[str, FactChange], lang: str) -> tuple[CauseChange, ...]:
     found_a = {f.rule_id: f for f in a.report.findings}
     found_b = {f.rule_id: f for f in b.report.findings}
     out: list[tuple[tuple[int, int, str], CauseChange]] = []

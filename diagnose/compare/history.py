@@ -9,20 +9,20 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInput, Problem, UsageError
-from ..inputs import MAX_BYTES, load, read_snapshot
-from .diff import Point, compare, point
-from .model import SCHEMA_VERSION, History, Moment, Track
+from diagnose.compare.diff import Point, compare, point
+from diagnose.compare.model import SCHEMA_VERSION, History, Moment, Track
+from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.snapshot.reader import MAX_BYTES, load, read_snapshot
 
 if TYPE_CHECKING:
-    from ..engine import CompiledPack
+    from diagnose.compare.diff import Pack
 
 _LINES = (".jsonl", ".ndjson", ".gz")
 """File names read as JSON Lines (one snapshot a line); any other file holds one snapshot."""
 
 
 def history(
-    pack: CompiledPack,
+    pack: Pack,
     snapshots: Iterable[Mapping[str, Any] | tuple[str, Mapping[str, Any]]],
     *,
     lang: str = "en",
@@ -62,7 +62,7 @@ def history(
     )
 
 
-def _tracks(pack: CompiledPack, points: Sequence[Point]) -> tuple[Track, ...]:
+def _tracks(pack: Pack, points: Sequence[Point]) -> tuple[Track, ...]:
     """A row for each cause that holds at least once: in the order they first hold, then by rank."""
     found = [{f.rule_id: f for f in p.report.findings} for p in points]
     rows: list[tuple[tuple[int, int], Track]] = []

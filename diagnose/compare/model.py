@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..report import Ruleset, Verdict, dumps
+from diagnose.records import Ruleset, dumps
+from diagnose.vocab import Verdict
 
 Status = Literal["holds", "undetermined", "no"]
 """What a rule made of one snapshot: it holds (a finding), it could not be decided, or it does not hold."""

@@ -23,11 +23,12 @@ from typing import IO, Any, cast
 
 import orjson
 
-from ..errors import InvalidInput, Problem, UsageError
-from . import texts
-from .model import SCHEMA_VERSION, CauseMove, FileCounts, PortfolioDiff, Presence, Transition
+from diagnose.compare import texts
+from diagnose.compare.model import SCHEMA_VERSION, CauseMove, FileCounts, PortfolioDiff, Presence, Transition
+from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.vocab import VERDICTS
 
-VERDICTS = ("healthy", "restricted", "blocked")
+BEST_FIRST = VERDICTS[::-1]
 """From best to worst: a transition up this list is better, down it worse."""
 BATCH = 5_000
 """Rows inserted at a time."""
@@ -256,7 +257,7 @@ def diff_reports(
 
 
 def _order(verdict: str) -> int:
-    return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
+    return BEST_FIRST.index(verdict) if verdict in BEST_FIRST else len(BEST_FIRST)
 
 
 def _presence(s: _Samples) -> tuple[Presence, ...]:

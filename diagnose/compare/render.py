@@ -6,16 +6,16 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from ..formats import Options, clean
-from . import texts
-from .diff import when_pair
-from .texts import say
+from diagnose.compare import texts
+from diagnose.compare.diff import when_pair
+from diagnose.compare.texts import say
+from diagnose.report.formats import Options, clean
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.text import Text
 
-    from .model import CauseChange, Diff, FactChange, History, Standing, Turn
+    from diagnose.compare.model import CauseChange, Diff, FactChange, History, Standing, Turn
 
 
 class DiffFormat(str, Enum):
@@ -223,7 +223,7 @@ def _fitted(block: RenderableType, width: int) -> RenderableType:
 
 
 def _print(blocks: Iterable[RenderableType], options: Options) -> str:
-    from ..formats.richview import console as make_console
+    from diagnose.report.formats.richview import console as make_console
 
     console, buffer = make_console(options)
     for block in blocks:
@@ -236,7 +236,7 @@ def _print(blocks: Iterable[RenderableType], options: Options) -> str:
 
 def _md_fact_rows(facts: Iterable[FactChange], conditions: Iterable[Turn] | None, lang: str) -> list[str]:
     """A table of facts before and after; with ``conditions``, a column of the conditions each one turned."""
-    from ..formats.markdown import code, md
+    from diagnose.report.formats.markdown import code, md
 
     heads = [say(lang, "fact"), say(lang, "before"), say(lang, "after")]
     kept = None if conditions is None else list(conditions)
@@ -252,7 +252,7 @@ def _md_fact_rows(facts: Iterable[FactChange], conditions: Iterable[Turn] | None
 
 
 def diff_markdown(d: Diff, options: Options, *, level: int = 1) -> str:
-    from ..formats.markdown import code, md
+    from diagnose.report.formats.markdown import code, md
 
     lang = options.lang
     h = "#" * level
@@ -389,7 +389,7 @@ def history_blocks(h: History, options: Options) -> list[RenderableType]:
 
 
 def history_markdown(h: History, options: Options) -> str:
-    from ..formats.markdown import code, md
+    from diagnose.report.formats.markdown import code, md
 
     lang = options.lang
     out = [f"# {md(say(lang, 'history_title', id=h.account_id))}", "", f"## {say(lang, 'snapshots')}", ""]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from ..formats import Options, clean
-from . import texts
-from .render import DiffFormat, _print
-from .texts import say
+from diagnose.compare import texts
+from diagnose.compare.render import DiffFormat, _print
+from diagnose.compare.texts import say
+from diagnose.report.formats import Options, clean
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from .model import PortfolioDiff, Presence
+    from diagnose.compare.model import PortfolioDiff, Presence
 
 
 def _n(value: int) -> str:
@@ -111,7 +111,7 @@ def _rich(r: PortfolioDiff, options: Options) -> list[RenderableType]:
 
 
 def _markdown(r: PortfolioDiff, options: Options) -> str:
-    from ..formats.markdown import md
+    from diagnose.report.formats.markdown import md
 
     lang = options.lang
     out = [f"# {say(lang, 'p_title')}", ""] + [f"- {md(line)}" for line in _counts(r, lang)]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from diagnose.vocab import word
+
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
-        # verdicts, short
-        "v_blocked": "blocked",
-        "v_restricted": "restricted",
-        "v_healthy": "healthy",
         "v_absent": "(absent)",
         # the summary sentences
         "span": "between {before} and {after}",
@@ -121,9 +119,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "p_note_more": " Examples are shown for the {n} causes that moved most; --format markdown, html or json show them all.",
     },
     "zh": {
-        "v_blocked": "已阻断",
-        "v_restricted": "受限",
-        "v_healthy": "正常",
         "v_absent": "（无记录）",
         "span": "{before} 至 {after}",
         "span_same": "{when}",
@@ -239,4 +234,5 @@ def say(lang: str, key: str, **values: Any) -> str:
 
 
 def verdict(lang: str, name: str | None) -> str:
-    return say(lang, f"v_{name or 'absent'}") if f"v_{name or 'absent'}" in TEXTS["en"] else str(name)
+    """A verdict's word (vocab), or the word for an account absent from one side."""
+    return say(lang, "v_absent") if name is None else word("verdict", name, lang)
