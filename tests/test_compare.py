@@ -366,3 +366,27 @@ def test_portfolio_diff_reads_gzip_and_standard_input(pack: Any, tmp_path: Path,
     assert [(t.before, t.after, t.sample) for t in r.transitions] == [("healthy", "restricted", ("a-2",))]
     with pytest.raises(UsageError):
         diff_reports("-", "-")
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
+def test_every_example_against_itself_is_no_change(pack: Any, path: Path) -> None:
+    snap = load_json(path)
+    d = pack.diff(snap, snap)
+    assert (d.changed, d.causes, d.other_facts, d.verdict_facts) == (False, (), (), ())
+    assert d.summary.startswith("No change at ")
+    assert pack.diff(snap, snap, lang="zh").summary.endswith("。")
+
+
+def test_portfolio_diff_warns_when_the_days_used_other_rule_packs(pack: Any, tmp_path: Path) -> None:
+    day1 = tmp_path / "day1.jsonl"
+    day1.write_bytes(_report_line(pack, "healthy", "a-1"))
+    report = orjson.loads(_report_line(pack, "healthy", "a-1"))
+    report["ruleset"] |= {"version": "1.1.0", "digest": "sha256:0123456789abcdef0123"}
+    day2 = tmp_path / "day2.jsonl"
+    day2.write_bytes(orjson.dumps(report) + b"\n")
+    r = diff_reports(str(day1), str(day2))
+    assert r.warnings == (
+        f"the two files were diagnosed with different rule packs (before: default 1.0.0 ({pack.ruleset.digest[:19]}); "
+        "after: default 1.1.0 (sha256:0123456789ab)): some changes may come from the rules, not from the accounts",
+    )
+    assert diff_reports(str(day1), str(day1)).warnings == ()

@@ -102,6 +102,8 @@ def _portfolio(before: str, after: str, fmt: DiffFormat, options: Options, accou
             raise UsageError("--accounts would overwrite an input", source=str(accounts))
     result = diff_reports(before, after, lang=options.lang, sample=sample, accounts=accounts)
     out(render_portfolio(result, fmt, options))
+    for warning in result.warnings:
+        err(f"warning: {warning}")
 
 
 @app.command(rich_help_panel=PANEL)

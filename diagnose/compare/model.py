@@ -220,3 +220,5 @@ class PortfolioDiff(_Json):
     gone: tuple[Presence, ...]
     new: tuple[Presence, ...]
     summary: str
+    warnings: tuple[str, ...] = ()
+    """E.g. the two files were diagnosed with different rule packs."""

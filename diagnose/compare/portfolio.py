@@ -58,7 +58,7 @@ def _open(name: str, stack: ExitStack) -> IO[bytes]:
     return fh
 
 
-def _row(raw: bytes, source: str, line: int, titles: dict[str, tuple[str, str]]) -> Row:
+def _row(raw: bytes, source: str, line: int, titles: dict[str, tuple[str, str]], packs: set[str]) -> Row:
     try:
         data = orjson.loads(raw)
         snap = data["snapshot"]
@@ -72,6 +72,9 @@ def _row(raw: bytes, source: str, line: int, titles: dict[str, tuple[str, str]])
             if rule_id not in titles:
                 titles[rule_id] = (str(f.get("family", "")), str(f.get("title", "")))
             ids.append(str(rule_id))
+        ruleset = data.get("ruleset")
+        if isinstance(ruleset, dict):
+            packs.add(f"{ruleset.get('name')} {ruleset.get('version')} ({str(ruleset.get('digest'))[:19]})")
         moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
         stamp = moment.timestamp() if moment.tzinfo is not None else moment.replace(tzinfo=None).timestamp()
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -80,8 +83,8 @@ def _row(raw: bytes, source: str, line: int, titles: dict[str, tuple[str, str]])
     return account, stamp, line, verdict, _SEP.join(ids)
 
 
-def _load(db: sqlite3.Connection, table: str, name: str, titles: dict[str, tuple[str, str]]) -> int:
-    """Stream one report file into ``table``; the number of non-blank lines."""
+def _load(db: sqlite3.Connection, table: str, name: str, titles: dict[str, tuple[str, str]], packs: set[str]) -> int:
+    """Stream one report file into ``table``; the number of non-blank lines (and in ``packs`` the rule packs of its reports)."""
     source = "<stdin>" if name == "-" else name
     db.execute(
         f"CREATE TABLE {table} (id TEXT NOT NULL, at REAL NOT NULL, line INTEGER NOT NULL, verdict TEXT NOT NULL, causes TEXT NOT NULL)"
@@ -95,7 +98,7 @@ def _load(db: sqlite3.Connection, table: str, name: str, titles: dict[str, tuple
                 if not raw.strip():
                     continue
                 lines += 1
-                batch.append(_row(raw, source, n, titles))
+                batch.append(_row(raw, source, n, titles, packs))
                 if len(batch) >= BATCH:
                     db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", batch)
                     batch.clear()
@@ -180,8 +183,10 @@ def diff_reports(
         stack.callback(db.close)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", f"cache_size=-{CACHE_KIB}"):
             db.execute(f"PRAGMA {pragma}")
-        lines_b = _load(db, "before", before, titles)
-        lines_a = _load(db, "after", after, titles)
+        packs_b: set[str] = set()
+        packs_a: set[str] = set()
+        lines_b = _load(db, "before", before, titles, packs_b)
+        lines_a = _load(db, "after", after, titles, packs_a)
         distinct_b = db.execute("SELECT count(DISTINCT id) FROM before").fetchone()[0]
         distinct_a = db.execute("SELECT count(DISTINCT id) FROM after").fetchone()[0]
         sink = None
@@ -252,8 +257,17 @@ def diff_reports(
         gone=_presence(gone),
         new=_presence(new),
         summary="",
+        warnings=_pack_warnings(packs_b, packs_a, lang),
     )
     return _with_summary(result)
+
+
+def _pack_warnings(before: set[str], after: set[str], lang: str) -> tuple[str, ...]:
+    """Reports of other rule packs: then a change may come from the rules rather than the accounts."""
+    sep = texts.say(lang, "list")
+    if before | after and before != after:
+        return (texts.say(lang, "p_packs", before=sep.join(sorted(before)) or "-", after=sep.join(sorted(after)) or "-"),)
+    return ()
 
 
 def _order(verdict: str) -> int:

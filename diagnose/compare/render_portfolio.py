@@ -105,6 +105,8 @@ def _rich(r: PortfolioDiff, options: Options) -> list[RenderableType]:
         for example in examples:
             table.add_row(*(Text(clean(cell)) for cell in example))
         out.append(table)
+    for w in r.warnings:
+        out.append(Text(say(lang, "warnings") + say(lang, "colon") + clean(w), style="yellow"))
     note = say(lang, "p_note") + (say(lang, "p_note_more", n=TERMINAL_CAUSES) if len(r.causes) > TERMINAL_CAUSES else "")
     out.append(Text(note, style="dim"))
     return out
@@ -127,6 +129,8 @@ def _markdown(r: PortfolioDiff, options: Options) -> str:
     examples = _examples(r, lang)
     if examples:
         out += [f"## {say(lang, 'p_examples')}", ""] + [f"- {md(a)} ({md(b)}): {md(c)}" for a, b, c in examples] + [""]
+    if r.warnings:
+        out += [f"## {say(lang, 'warnings')}", ""] + [f"- {md(w)}" for w in r.warnings] + [""]
     out += [f"_{md(say(lang, 'p_note'))}_", ""]
     return "\n".join(out)
 
@@ -171,6 +175,7 @@ def _html(r: PortfolioDiff, options: Options) -> str:
         parts.append(f"<h2>{e(say(lang, 'p_examples'))}</h2><ul>")
         parts += [f"<li><code>{e(a)}</code> ({e(b)}): {e(c)}</li>" for a, b, c in examples]
         parts.append("</ul>")
+    parts += [f'<p class="bad">{e(say(lang, "warnings"))}{e(say(lang, "colon"))}{e(w)}</p>' for w in r.warnings]
     parts += [f"<p><small>{e(say(lang, 'p_note'))}</small></p>", "</body></html>"]
     return "\n".join(parts) + "\n"
 
