@@ -71,9 +71,14 @@ def point(
     """Check and diagnose one snapshot with the pack's compiled rules; raises InvalidInput when it breaks the contract."""
     data, facts, warnings = pack.prepare(snapshot, source=source, parsed=parsed)
     report = pack.diagnose_facts(data, facts, lang=lang, warnings=warnings, audience=audience)
-    status: dict[str, Status] = {
-        cr.rule.id: "holds" if result is True else "no" if result is False else "undetermined" for cr, result in pack.evaluate(facts)
-    }
+    if audience == "customer":  # the customer's report drops the undetermined rules: evaluate again (closures, cheap)
+        status: dict[str, Status] = {
+            cr.rule.id: "holds" if result is True else "no" if result is False else "undetermined" for cr, result in pack.evaluate(facts)
+        }
+    else:
+        status = dict.fromkeys((cr.rule.id for cr in pack.rules), "no")
+        status |= dict.fromkeys((u.rule_id for u in report.undetermined), "undetermined")
+        status |= dict.fromkeys((f.rule_id for f in report.findings), "holds")
     return Point(source, data, facts, report, status)
 
 
