@@ -151,9 +151,10 @@ def _side(p: Point) -> Side:
 
 def _comparable(value: Any) -> bool:
     """A value a person can read as one: not an object, nor a list of objects (their fields are facts of their own)."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
         return False
-    return not (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value))
+    return kind is not list or not any(isinstance(v, (dict, list)) for v in value)
 
 
 def _direction(before: Any, after: Any) -> Direction:
@@ -174,9 +175,9 @@ def fact_changes(before: Mapping[str, Any], after: Mapping[str, Any], lang: str)
         if name in _SKIP:
             continue
         x, y = before.get(name), after.get(name)
-        if x == y and type(x) is type(y):
+        if not (_comparable(x) and _comparable(y)):  # first: objects and lists of them are costly to compare, and shown by their fields
             continue
-        if not (_comparable(x) and _comparable(y)):
+        if x == y and type(x) is type(y):
             continue
         out[name] = FactChange(name, _direction(x, y), jsonable(x), jsonable(y), show(x, name, lang), show(y, name, lang))
     return out
