@@ -131,7 +131,8 @@ def _junction(kids: tuple[CNode, ...], decisive: bool) -> Test:
 
     One child is its own result. Children that are all plain comparisons (no `ref`, `in`, `between`,
     `exists`) are tested in one loop over (fact, operator, expected), which gives exactly what their
-    leaf closures give without a call for each: most rules are such.
+    leaf closures give without a call for each: most rules are such. Speed (bench/tricks.py "fused
+    comparisons"): about 10% of a batch record against calling each leaf.
     """
     if len(kids) == 1:
         return kids[0].test
