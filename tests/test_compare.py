@@ -390,3 +390,24 @@ def test_portfolio_diff_warns_when_the_days_used_other_rule_packs(pack: Any, tmp
         "after: default 1.1.0 (sha256:0123456789ab)): some changes may come from the rules, not from the accounts",
     )
     assert diff_reports(str(day1), str(day1)).warnings == ()
+
+
+def test_causes_that_moved_are_the_set_differences_and_each_names_what_turned(pack: Any) -> None:
+    """Across every example and the next one (two accounts, compared on purpose): the diff's causes are exactly the
+    findings that came and went, each with a turned condition and the changed facts it reads."""
+    paths = sorted(EXAMPLES.glob("*.json"))
+    for first, second in zip(paths, paths[1:] + paths[:1], strict=True):
+        a, b = load_json(first), load_json(second)
+        d = pack.diff(a, b, allow_different_accounts=True)
+        held_before, held_after = set(d.before.causes), set(d.after.causes)
+        moved = {c.rule_id: c.change for c in d.causes}
+        assert {r for r, c in moved.items() if c == "appeared"} == held_after - held_before, (first.stem, second.stem)
+        assert {r for r, c in moved.items() if c == "cleared"} == held_before - held_after, (first.stem, second.stem)
+        for cause in d.causes:
+            if cause.change != "changed":
+                assert cause.conditions and cause.facts, (first.stem, second.stem, cause.rule_id)
+                assert {t.fact for t in cause.conditions} <= {f.fact for f in cause.facts} | {"line.limit_short"} | {
+                    t.fact for t in cause.conditions if t.op in ("exists", "missing")
+                }
+        decided = {f.fact for f in d.verdict_facts} | {f.fact for c in d.causes for f in c.facts}
+        assert not decided & {f.fact for f in d.other_facts}, "a fact that decided something is not listed as deciding nothing"
