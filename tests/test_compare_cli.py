@@ -208,3 +208,19 @@ def test_the_docs_show_real_output(capsys: pytest.CaptureFixture[str], monkeypat
         _, out, err = cli(capsys, *shlex.split(line))
         got = "\n".join(row.rstrip() for row in (out + err).splitlines()) + "\n"
         assert got == body, line
+
+
+def test_standard_input_holds_one_snapshot_or_a_history(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, pair: tuple[Path, Path]
+) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(pair[0].read_bytes())))
+    code, out, _ = cli(capsys, "diff", "-", pair[1], "--format", "json")
+    assert code == 0 and json.loads(out)["before"]["source"] == "<stdin>"
+    lines = b"\n".join(json.dumps(json.loads(p.read_text(encoding="utf-8"))).encode() for p in pair) + b"\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines)))
+    code, out, _ = cli(capsys, "history", "-", "--format", "json")
+    assert code == 0 and [s["source"] for s in json.loads(out)["snapshots"]] == ["<stdin>:1", "<stdin>:2"]
+    assert cli(capsys, "diff", "-", "-")[0] == 2
