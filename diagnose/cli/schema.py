@@ -1,4 +1,4 @@
-"""`diagnose schema snapshot|pack|rules|case|report`: the JSON Schema of each kind of file the tool reads or writes."""
+"""`diagnose schema NAME`: the JSON Schema of each kind of file the tool reads or writes."""
 
 from __future__ import annotations
 
@@ -18,13 +18,19 @@ class SchemaName(str, Enum):
     rules = "rules"
     case = "case"
     report = "report"
+    diff = "diff"
+    history = "history"
+    portfolio_diff = "portfolio-diff"
 
 
 @app.command()
 def schema(
     name: Annotated[
         SchemaName,
-        typer.Argument(help="snapshot (input), pack (pack.yaml), rules (rule files), case (golden case files) or report (JSON output)."),
+        typer.Argument(
+            help="snapshot (input), pack (pack.yaml), rules (rule files), case (golden case files), "
+            "report, diff, history or portfolio-diff (JSON outputs)."
+        ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
 ) -> None:

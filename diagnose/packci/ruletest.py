@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diagnose.api import CompiledPack
 from diagnose.engine.compiled import CompiledRule
-from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, trace
+from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, leaves, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
 from diagnose.pack.loader import Pack
@@ -161,18 +161,8 @@ class TestRun:
 # --- the engine's trees, leaf by leaf ---------------------------------------------------
 
 
-def _leaves(node: CNode) -> Iterator[CLeaf]:
-    if isinstance(node, CLeaf):
-        yield node
-    elif isinstance(node, CNot):
-        yield from _leaves(node.child)
-    else:
-        for child in node.children:
-            yield from _leaves(child)
-
-
 def _leaf_index(cr: CompiledRule) -> dict[int, int]:
-    return {id(leaf): i for i, leaf in enumerate(_leaves(cr.node))}
+    return {id(leaf): i for i, leaf in enumerate(leaves(cr.node))}
 
 
 def _deciders(node: CNode, f: Mapping[str, Any], index: dict[int, int]) -> tuple[bool | None, set[int]]:
@@ -216,7 +206,7 @@ def _register(cov: Coverage, compiled: CompiledPack) -> dict[str, dict[int, int]
         inherited = pack is not None and pack.inherited(rid)
         cov.where[rid] = _place(pack, rid) if pack is not None else ("", None)
         paths = [p for _, p in iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
-        for i, leaf in enumerate(_leaves(cr.node)):  # the order _leaf_index numbers them in
+        for i, leaf in enumerate(leaves(cr.node)):  # the order _leaf_index numbers them in
             cov.all_leaves.add((rid, i))
             if inherited or src is None or i >= len(paths):  # an inherited rule's conditions are where the pack brings it in
                 file, line = cov.where[rid]

@@ -1,4 +1,4 @@
-"""JSON Schemas (draft 2020-12) generated from the models, one per kind of file: snapshot, pack manifest, rule file, case file, report."""
+"""JSON Schemas (draft 2020-12) generated from the models, one per kind of file: snapshot, pack files, case files, the JSON outputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-NAMES = ("snapshot", "pack", "rules", "case", "report")
+NAMES = ("snapshot", "pack", "rules", "case", "report", "diff", "history", "portfolio-diff")
 BASE_ID = "urn:diagnose:schema:"
 """Each schema's `$id` is this and its name (`urn:diagnose:schema:rules`): stable names an editor's settings map to a file."""
 FOLDER = Path(__file__).resolve().parents[2] / "schemas"
@@ -112,21 +112,66 @@ def case() -> dict[str, Any]:
 
 def report() -> dict[str, Any]:
     """The JSON report of `diagnose run --format json` (REPORT.md), from the `report.Report` dataclasses."""
-    from pydantic import TypeAdapter
-
     from diagnose.records import Report
 
-    body = TypeAdapter(Report).json_schema(mode="serialization")
+    return _dataclass(
+        Report, "report", "diagnose report", "One diagnosis as `diagnose run --format json` writes it (REPORT.md, schema version 1)."
+    )
+
+
+def _dataclass(model: Any, name: str, title: str, description: str) -> dict[str, Any]:
+    """The serialization schema of a dataclass output, under the common head."""
+    from pydantic import TypeAdapter
+
+    body = TypeAdapter(model).json_schema(mode="serialization")
     body.pop("title", None)
     body.pop("description", None)
-    return (
-        _head("diagnose report", "One diagnosis as `diagnose run --format json` writes it (REPORT.md, schema version 1).", "report") | body
+    return _head(title, description, name) | body
+
+
+def diff() -> dict[str, Any]:
+    """The JSON of `diagnose diff --format json` (docs/diff.md), from the `compare.model.Diff` dataclasses."""
+    from diagnose.compare.model import Diff
+
+    return _dataclass(
+        Diff, "diff", "diagnose diff", "Two snapshots of one account compared, as `diagnose diff --format json` writes it (docs/diff.md)."
+    )
+
+
+def history() -> dict[str, Any]:
+    """The JSON of `diagnose history --format json`, from `compare.model.History`."""
+    from diagnose.compare.model import History
+
+    return _dataclass(
+        History, "history", "diagnose history", "One account over time, as `diagnose history --format json` writes it (docs/diff.md)."
+    )
+
+
+def portfolio_diff() -> dict[str, Any]:
+    """The JSON of `diagnose diff --reports --format json`, from `compare.model.PortfolioDiff`."""
+    from diagnose.compare.model import PortfolioDiff
+
+    return _dataclass(
+        PortfolioDiff,
+        "portfolio-diff",
+        "diagnose portfolio diff",
+        "Two days of batch reports joined by account, as `diagnose diff --reports --format json` writes it (docs/diff.md).",
     )
 
 
 def generate(name: str) -> dict[str, Any]:
     """The schema called ``name``: one of NAMES."""
-    return {"snapshot": snapshot, "pack": pack, "rules": rules, "case": case, "report": report}[name]()
+    makers = {
+        "snapshot": snapshot,
+        "pack": pack,
+        "rules": rules,
+        "case": case,
+        "report": report,
+        "diff": diff,
+        "history": history,
+        "portfolio-diff": portfolio_diff,
+    }
+    return makers[name]()
 
 
 def dumps(schema: dict[str, Any]) -> str:
