@@ -24,6 +24,8 @@ from .report import (
     Undetermined,
     Verdict,
 )
+from .segments import segment_fields
+from .segments import values as segment_values
 
 if TYPE_CHECKING:
     from .rulepack import Pack
@@ -343,6 +345,8 @@ class CompiledPack:
         self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
         self.disabled = [Disabled(rid, why) for rid, why in sorted(data.get("disabled", {}).items())]
         self._remedy_templates: dict[tuple[str, str], _RemedyTemplates] = {}
+        self.segments = segment_fields(data.get("sensitive") or (), data.get("segments") or ())
+        """The segments each report echoes (name, fact path): see diagnose/segments.py."""
 
     @classmethod
     def from_pack(cls, pack: Pack) -> CompiledPack:
@@ -377,6 +381,7 @@ class CompiledPack:
         timeline: bool = False,
         audience: str = "all",
         parsed: bool = False,
+        echo: tuple[str, ...] = (),
     ) -> Report:
         """Diagnose one snapshot: a parsed JSON object (or a `snapshot.Snapshot` model).
 
@@ -385,7 +390,8 @@ class CompiledPack:
 
         ``explain`` adds near misses and, for undetermined rules, the values that would decide
         them; ``timeline`` adds the snapshot's dated events; ``audience`` (customer, agent,
-        institution, all) keeps only what that reader may see.
+        institution, all) keeps only what that reader may see; ``echo`` names more fact paths for
+        the report's `segments` (what `batch --by` groups by).
         """
         if hasattr(snapshot, "model_dump"):
             snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
@@ -399,7 +405,7 @@ class CompiledPack:
             shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
             warnings.append(f"ignored unknown fields: {shown}")
         return self.diagnose_facts(
-            data, factlib.derive(data), lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience
+            data, factlib.derive(data), lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience, echo=echo
         )
 
     def diagnose_many(self, snapshots: Iterable[Mapping[str, Any]], *, lang: str = "en") -> Iterator[Report | DiagnoseError]:
@@ -424,6 +430,7 @@ class CompiledPack:
         explain: bool = False,
         timeline: bool = False,
         audience: str = "all",
+        echo: tuple[str, ...] = (),
     ) -> Report:
         ex = _explain()
         fired: list[tuple[CompiledRule, Trace]] = []
@@ -461,6 +468,7 @@ class CompiledPack:
             disabled=list(self.disabled),
             near_misses=ex.near_misses(misses, lang) if explain else [],
             timeline=ex.timeline(snapshot, lang) if timeline else [],
+            segments=segment_values(snapshot, f, self.segments + tuple((p, p) for p in echo) if echo else self.segments),
         )
         return ex.for_audience(report, audience, f) if audience != "all" else report
 

@@ -153,6 +153,8 @@ class Redactor:
                 path = _REPORT_PATHS.get((kind, f.name))
                 if path is not None and self.covers(path) and old is not None:
                     new = self.token(old)
+                elif kind == "Report" and f.name == "segments":
+                    new = self._segments(old, scrub, depth + 1)
                 elif isinstance(fact, str) and f.name == "actual":
                     new = self._value(old, fact, scrub, depth + 1)
                 elif isinstance(fact, str) and f.name == "expected":
@@ -171,6 +173,13 @@ class Redactor:
         if isinstance(obj, str):
             return scrub(obj)
         return obj
+
+    def _segments(self, segments: dict[str, Any], scrub: _Scrubber, depth: int) -> dict[str, Any]:
+        """The report's segments: each one of a sensitive fact (a pack may echo one) as its token."""
+        from .segments import path_of
+
+        out = {name: self._value(value, path_of(name), scrub, depth) for name, value in segments.items()}
+        return out if any(out[k] is not segments[k] for k in segments) else segments
 
     def _value(self, value: Any, path: str, scrub: _Scrubber, depth: int) -> Any:
         """A fact value in evidence: a token when sensitive; inside objects and lists, each sensitive field."""
