@@ -151,6 +151,7 @@ class Redactor:
                     continue
                 old = getattr(obj, f.name)
                 path = _REPORT_PATHS.get((kind, f.name))
+                new: Any
                 if path is not None and self.covers(path) and old is not None:
                     new = self.token(old)
                 elif kind == "Report" and f.name == "segments":

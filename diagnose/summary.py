@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .segments import By
+
 if TYPE_CHECKING:
+    from .breakdown import Breakdown, Day, PackUsed
     from .report import Report
 
 VERDICTS = ("blocked", "restricted", "healthy")
@@ -43,6 +46,14 @@ class Tally:
     family_of: dict[str, str] = field(default_factory=dict)
     title_of: dict[str, str] = field(default_factory=dict)
     no_cause: int = 0
+    days: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Accounts per (as_of day, verdict): the trend and the period."""
+    rulesets: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    """Accounts per rule pack (name, version, digest) that diagnosed them."""
+    by: By = field(default_factory=By)
+    parts: dict[tuple[str | None, ...], Tally] = field(default_factory=dict)
+    """With `by`: a tally (without pairs) per segment key."""
+    count_pairs: bool = True
 
     def add(self, verdict: str, findings: Sequence[tuple[str, str, str]]) -> None:
         """One report: its verdict and its findings as (rule_id, family, title), best first."""
@@ -65,11 +76,27 @@ class Tally:
             self.family_of.setdefault(rule_id, fam)
             self.title_of.setdefault(rule_id, title)
         self.families.update(fams)
-        if len(ids) > 1:
+        if len(ids) > 1 and self.count_pairs:
             self.pairs.update(combinations(sorted(ids), 2))
 
     def add_report(self, report: Report) -> None:
-        self.add(report.verdict, [(f.rule_id, f.family, f.title) for f in report.findings])
+        findings = [(f.rule_id, f.family, f.title) for f in report.findings]
+        self.add(report.verdict, findings)
+        rs = report.ruleset
+        self._context(report.verdict, findings, report.snapshot.as_of, (rs.name, rs.version, rs.digest), report.segments)
+
+    def _context(
+        self, verdict: str, findings: Sequence[tuple[str, str, str]], as_of: str, ruleset: tuple[str, str, str], segments: Mapping[str, Any]
+    ) -> None:
+        """What the counts of `add` do not say: the day, the pack, and the segment of `by`."""
+        self.days[(as_of[:10], verdict)] += 1
+        self.rulesets[ruleset] += 1
+        if self.by:
+            key = self.by.key(as_of, segments)
+            part = self.parts.get(key)
+            if part is None:
+                part = self.parts[key] = Tally(count_pairs=False)
+            part.add(verdict, findings)
 
     def add_dict(self, data: Any) -> None:
         """A report as parsed JSON (a line of `diagnose batch` output); raises ValueError when it is not one."""
@@ -85,6 +112,16 @@ class Tally:
                 raise ValueError("not a report: a finding without `rule_id`")
             rows.append((f["rule_id"], str(f.get("family", "")), str(f.get("title", ""))))
         self.add(verdict, rows)
+        snap, rs, segments = data.get("snapshot"), data.get("ruleset"), data.get("segments")
+        as_of = snap.get("as_of") if isinstance(snap, Mapping) else None
+        rs = rs if isinstance(rs, Mapping) else {}
+        self._context(
+            verdict,
+            rows,
+            as_of if isinstance(as_of, str) else "",
+            (str(rs.get("name", "")), str(rs.get("version", "")), str(rs.get("digest", ""))),
+            segments if isinstance(segments, Mapping) else {},
+        )
 
     def merge(self, other: Tally) -> None:
         """Add another tally; merged in input order, the first title seen of each cause is kept."""
@@ -99,6 +136,13 @@ class Tally:
         ):
             mine.update(theirs)
         self.pairs.update(other.pairs)
+        self.days.update(other.days)
+        self.rulesets.update(other.rulesets)
+        for key, part in other.parts.items():
+            if key in self.parts:
+                self.parts[key].merge(part)
+            else:
+                self.parts[key] = part
         for rule_id, fam in other.family_of.items():
             self.family_of.setdefault(rule_id, fam)
         for rule_id, title in other.title_of.items():
@@ -150,6 +194,11 @@ class Summary:
     families: list[Row]
     causes: list[Row]
     pairs: list[Pair]
+    days: list[Day] = field(default_factory=list)
+    packs: list[PackUsed] = field(default_factory=list)
+    rejected_reasons: list[Row] = field(default_factory=list)
+    segments: Breakdown | None = None
+    """Per segment of `--by` (diagnose/breakdown.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -161,30 +210,42 @@ def _share(n: int, total: int) -> float:
     return n / total if total else 0.0
 
 
-def summarize(tally: Tally, *, read: int | None = None, rejected: int = 0, pairs: int = 10) -> Summary:
-    """The summary of a tally; shares are of the diagnosed accounts. Rows sort by accounts, then name."""
+def summarize(
+    tally: Tally,
+    *,
+    read: int | None = None,
+    rejected: int = 0,
+    pairs: int = 10,
+    reasons: Mapping[str, int] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Summary:
+    """The summary of a tally; shares are of the diagnosed accounts. Rows sort by accounts, then name.
+
+    ``reasons`` counts the rejected records per reason (`breakdown.reject_reason`); ``labels`` are
+    the institution-facing names of causes, shown instead of the reports' titles.
+    """
+    from . import breakdown as bd
+
     total = tally.diagnosed
     counts = Counts(tally.diagnosed + rejected if read is None else read, total, rejected)
-    verdicts = [Row(v, tally.verdicts[v], _share(tally.verdicts[v], total)) for v in VERDICTS]
-    verdicts += [Row(v, n, _share(n, total)) for v, n in sorted(tally.verdicts.items()) if v not in VERDICTS]
     families = [
         Row(fam, n, _share(n, total), tally.top_families[fam], _share(tally.top_families[fam], total))
         for fam, n in sorted(tally.families.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-    causes = [
-        Row(
-            rule_id,
-            n,
-            _share(n, total),
-            tally.top_causes[rule_id],
-            _share(tally.top_causes[rule_id], total),
-            tally.family_of.get(rule_id, ""),
-            tally.title_of.get(rule_id, ""),
-        )
-        for rule_id, n in sorted(tally.causes.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
+    title_of = {**tally.title_of, **(labels or {})}
     common = sorted(tally.pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:pairs]
-    return Summary(counts, tally.no_cause, verdicts, families, causes, [Pair(a, b, n, _share(n, total)) for (a, b), n in common])
+    return Summary(
+        counts,
+        tally.no_cause,
+        bd.verdict_rows(tally.verdicts, total),
+        families,
+        bd.cause_rows(tally, title_of),
+        [Pair(a, b, n, _share(n, total)) for (a, b), n in common],
+        bd.days(tally),
+        bd.packs(tally),
+        bd.reason_rows(reasons or {}),
+        bd.breakdown(tally, title_of),
+    )
 
 
 # --- views ------------------------------------------------------------------------------

@@ -116,7 +116,8 @@ def test_json_view_holds_every_table() -> None:
         "family": "liquidity",
         "title": "title of LIQ-FUNDER-QUOTA",
     }
-    assert set(data) == {"counts", "no_cause", "verdicts", "families", "causes", "pairs"}
+    assert set(data) == {"counts", "no_cause", "verdicts", "families", "causes", "pairs", "days", "packs", "rejected_reasons", "segments"}
+    assert data["segments"] is None and data["days"] == [] and data["rejected_reasons"] == []
 
 
 HOSTILE = report(

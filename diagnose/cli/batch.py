@@ -6,6 +6,7 @@ import io
 import os
 import sys
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, cast
@@ -13,14 +14,16 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 import typer
 
 from ..errors import CheckFailed, InvalidInput, Problem, UsageError
+from ..segments import By
 from ..summary import SummaryFormat
 from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, err
 from .spark import Engine
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
-    from ..summary import Summary
+    from ..flat import FlatWriter
+    from ..summary import Summary, Tally
 
 PANEL = "Many snapshots"
 FormatOpt = Annotated[
@@ -30,24 +33,88 @@ HtmlOpt = Annotated[
     Path | None, typer.Option("--html", help="Also write the summary as a self-contained HTML page to this file.", show_default=False)
 ]
 PairsOpt = Annotated[int, typer.Option("--pairs", min=0, help="How many of the most common pairs of causes to show.")]
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Break the summary down by segment: product, region, funder, funding_model, tier, channel, currency, "
+        "as_of:day, as_of:week, as_of:month, or a fact path; several with commas.",
+        show_default=False,
+    ),
+]
+FlatOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--flat",
+        help="Also write one row per account and one per finding to this folder: CSV, and Parquet when pyarrow is installed.",
+        show_default=False,
+    ),
+]
 
 
 def _same(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool) -> None:
-    from ..summary import render, render_html
+def _show_summary(
+    summary: Summary,
+    fmt: SummaryFormat,
+    html: Path | None,
+    to_stdout: bool,
+    *,
+    lang: str = "en",
+    inputs: Sequence[str] = (),
+    asked: bool = True,
+) -> None:
+    """The summary on a stream and maybe as a page; ``asked`` False: the segments are the page's heat map only."""
+    from dataclasses import replace
 
+    from ..summary import render
+    from ..summary_html import render_page
+    from ..summary_views import render_segments
+
+    page = summary
+    if not asked:
+        summary = replace(summary, segments=None)
     stream = sys.stdout if to_stdout else sys.stderr
     tty = stream.isatty()
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=_width(stream)))
+    width = _width(stream)
+    stream.write(render(summary, fmt, color=tty and color_allowed(), width=width))
+    stream.write(render_segments(summary, fmt, lang=lang, color=tty and color_allowed(), width=width))
     stream.flush()
     if html is not None:
         try:
-            html.write_text(render_html(summary), encoding="utf-8")
+            html.write_text(render_page(page, lang=lang, inputs=inputs), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
+
+
+def _flat_writer(folder: Path | None, segments: Sequence[str], inputs: Sequence[Path]) -> FlatWriter | None:
+    """The writer of `--flat`, after checking that it would overwrite no input; warns when Parquet cannot be written."""
+    if folder is None:
+        return None
+    from ..flat import FILES, FlatWriter
+
+    for name in FILES:
+        if any(p.exists() and (folder / name).exists() and _same(p, folder / name) for p in inputs):
+            raise UsageError("would overwrite an input", source=str(folder / name))
+    writer = FlatWriter(folder, segments)
+    if not writer.parquet:
+        err(f"note: pyarrow is not installed: {folder} gets CSV only; install the `parquet` extra for Parquet")
+    return writer
+
+
+def _check_by(by: By, summary: bool) -> None:
+    if by and not summary:
+        raise UsageError("--by breaks the summary down: add --summary")
+
+
+def _slices(by: By, html: Path | None, segments: Sequence[tuple[str, str]]) -> By:
+    """What the tally is sliced by: --by, or for the page's heat map the region (else the first segment the pack echoes)."""
+    if by or html is None or not segments:
+        return by
+    names = [n for n, _ in segments]
+    return By(("region",) if "region" in names else (names[0],))
 
 
 def color_allowed() -> bool:
@@ -141,6 +208,8 @@ def batch(
     fmt: FormatOpt = SummaryFormat.rich,
     html: HtmlOpt = None,
     pairs: PairsOpt = 10,
+    by_text: ByOpt = None,
+    flat_dir: FlatOpt = None,
     lang: LangOpt = Lang.en,
     rules: RulesOpt = None,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
@@ -159,13 +228,15 @@ def batch(
     from .. import batch as core
     from .. import load_pack
 
+    by = By.parse(by_text)
+    _check_by(by, summary)
     if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
         from .spark import batch_on_spark
 
         return batch_on_spark(
             inputs, output=output, errors=errors, master=master, engine=engine, workers=workers, resume=resume,
             fail_on_rejects=fail_on_rejects, summary=summary, fmt=fmt, html=html, pairs=pairs, lang=lang.value, rules=rules,
-            max_bytes=max_bytes, quiet=quiet,
+            max_bytes=max_bytes, quiet=quiet, by=by, flat=flat_dir,
         )  # fmt: skip
     items = core.check_inputs(inputs)
     if resume and output is None:
@@ -178,11 +249,21 @@ def batch(
         if target is not None and any(p.exists() and _same(p, target) for i in items for p in i.files):
             raise UsageError("would overwrite an input", source=str(target))
     pack = load_pack(rules)
+    by.check(n for n, _ in pack.segments)
+    asked, by = bool(by), _slices(by, html, pack.segments)
+    if resume and flat_dir is not None:
+        raise UsageError(
+            "--flat is not for --resume runs", hint="write the flat export of the finished output: diagnose summarize OUTPUT --flat DIR"
+        )
 
     with ExitStack() as stack:
         done_out = core.count_done(output) if resume else core.Done()
         done_err = core.count_done(errors) if resume and errors is not None else (core.Done() if errors is not None else None)
-        earlier = core.tally_file(output) if summary and resume and output is not None and output.exists() else None
+        earlier = core.tally_file(output, by) if summary and resume and output is not None and output.exists() else None
+        earlier_reasons = _reasons([errors]) if summary and resume and errors is not None and errors.exists() else Counter()
+        flat = _flat_writer(flat_dir, [n for n, _ in pack.segments] + list(by.echoed(pack.segments)), [p for i in items for p in i.files])
+        if flat is not None:
+            stack.callback(flat.close)
         mode = "ab" if resume else "wb"
         try:
             out_fh: IO[bytes] = stack.enter_context(output.open(mode)) if output is not None else sys.stdout.buffer
@@ -228,6 +309,8 @@ def batch(
                 summary=summary,
                 resumed=resumed,
                 progress=progress,
+                by=by,
+                flat=flat.write if flat is not None else None,
             )
         except KeyboardInterrupt:
             where = f" to {output}" if output is not None else ""
@@ -242,16 +325,21 @@ def batch(
     )
     if outcome.rejected and errors is None:
         err("  help: use --errors FILE to keep the rejected records with their raw text")
+    if flat is not None:
+        err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")
     if summary and outcome.tally is not None:
+        from ..breakdown import pack_labels
         from ..summary import summarize as make_summary
 
         tally = outcome.tally
         if earlier is not None:
             earlier.merge(tally)
             tally = earlier
-        _show_summary(
-            make_summary(tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs), fmt, html, to_stdout=output is not None
+        reasons = sinks.reasons + earlier_reasons
+        made = make_summary(
+            tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs, reasons=reasons, labels=pack_labels(pack, lang.value)
         )
+        _show_summary(made, fmt, html, to_stdout=output is not None, lang=lang.value, inputs=inputs, asked=asked)
     if outcome.internal:
         raise core.BatchFailed(f"{outcome.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
     if fail_on_rejects and outcome.rejected:
@@ -280,30 +368,87 @@ def summarize(
     fmt: FormatOpt = SummaryFormat.rich,
     html: HtmlOpt = None,
     pairs: PairsOpt = 10,
+    by_text: ByOpt = None,
+    flat_dir: FlatOpt = None,
+    lang: LangOpt = Lang.en,
+    rules: RulesOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
     import orjson
 
+    from .. import load_pack
+    from ..breakdown import pack_labels
+    from ..flat import add_dict as add_flat
+    from ..flat import new_rows
     from ..summary import Tally
     from ..summary import summarize as make_summary
 
-    tally = Tally()
+    by = By.parse(by_text)
+    pack = load_pack(rules)
+    by.check(n for n, _ in pack.segments)
+    asked, by = bool(by), _slices(by, html, pack.segments)
+    tally = Tally(by=by)
+    named = [Path(r) for r in reports if r != "-"]
+    flat = _flat_writer(flat_dir, [n for n, _ in pack.segments] + list(by.echoed(pack.segments)), named)
+    rows = new_rows()
     for file, line, data in _report_lines(reports):
         try:
-            tally.add_dict(orjson.loads(data))
+            parsed = orjson.loads(data)
+            tally.add_dict(parsed)
+            if flat is not None:
+                add_flat(rows, parsed)
+                if len(rows.accounts) >= 4096:
+                    flat.write(rows)
+                    rows = new_rows()
         except (orjson.JSONDecodeError, ValueError) as exc:
             raise InvalidInput(
                 [Problem("", f"not a report: {exc}")],
                 source=f"{file}:{line}",
                 hint="summarize reads the output of `diagnose batch`; an interrupted batch may leave a partial last line (rerun it with --resume)",
             ) from None
-    rejected = 0
+    if flat is not None:
+        flat.write(rows)
+        flat.close()
+        err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")
+    if asked:
+        _check_echoed(tally)
     for path in errors or []:
         if not path.is_file():
             raise UsageError("no such file", source=str(path))
-        rejected += sum(1 for _ in _report_lines([str(path)]))
-    _show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
+    reasons = _reasons(errors or [])
+    made = make_summary(tally, rejected=sum(reasons.values()), pairs=pairs, reasons=reasons, labels=pack_labels(pack, lang.value))
+    _show_summary(made, fmt, html, to_stdout=True, lang=lang.value, inputs=reports, asked=asked)
+
+
+def _reasons(paths: Sequence[Path]) -> Counter[str]:
+    """Records of error reports per reason; a line that is not an error record counts as such."""
+    import orjson
+
+    from ..breakdown import reject_reason
+
+    out: Counter[str] = Counter()
+    if not paths:
+        return out
+    for _, _, data in _report_lines([str(p) for p in paths]):
+        try:
+            record = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            record = None
+        out[reject_reason(record) if isinstance(record, dict) else "not an error record"] += 1
+    return out
+
+
+def _check_echoed(tally: Tally) -> None:
+    """A --by field that no report echoes would put every account in one unknown segment: say so instead."""
+    if not tally.diagnosed:
+        return
+    for i, name in enumerate(tally.by.fields):
+        if not name.startswith("as_of:") and all(key[i] is None for key in tally.parts):
+            raise UsageError(
+                f"--by {name}: no report has it among its segments",
+                hint=f"the reports echo the pack's segments; `diagnose batch --summary --by {name}` adds a fact to them",
+            )
 
 
 @app.command(rich_help_panel=PANEL)
