@@ -136,7 +136,7 @@ def _heat(b: Breakdown, causes: Sequence[Row], lang: str) -> str:
         notes.append(w["more_causes"].format(n=HEAT_CAUSES))
     if len(b.segments) > HEAT_SEGMENTS:
         notes.append(w["more_segments"].format(n=f"{len(b.segments) - HEAT_SEGMENTS:,}"))
-    return f'<section><h2>{e(title)}</h2><div class="figure">{chart}</div><p class="note">{e(" ".join(notes))}</p></section>'
+    return f'<section><h2>{e(title)}</h2><div class="figure">{chart}</div><p class="note">{e(("" if lang == "zh" else " ").join(notes))}</p></section>'
 
 
 def _periods(summary: Summary) -> tuple[str, list[tuple[str, Counter[str]]]]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from pyspark.sql import SparkSession
 
+    from ..segments import By
     from ..summary import SummaryFormat
 
 
@@ -102,11 +103,14 @@ def batch_on_spark(
     rules: Path | None,
     max_bytes: int,
     quiet: bool,
+    by: By,
+    flat: Path | None,
 ) -> None:
     """Run `diagnose batch` on Spark and print what the local batch prints: rejections, counts, the summary."""
     from .. import load_pack
     from ..batch import BatchFailed
-    from .batch import _show_summary
+    from ..breakdown import pack_labels
+    from .batch import _show_summary, _slices
 
     if engine is not Engine.spark:
         raise UsageError("--master is for --engine spark")
@@ -124,7 +128,8 @@ def batch_on_spark(
     out, errs = spark_path(output), spark_path(errors) if errors is not None else None
     if errs is not None and errs == out:
         raise UsageError("--output and --errors are the same folder")
-    for target in (out, errs):
+    flat_out = spark_path(flat) if flat is not None else None
+    for target in (out, errs, flat_out):
         if target is not None and _is_local(target) and Path(target).exists():
             raise UsageError(
                 "already exists", source=target, hint="Spark writes a new folder of part files and does not replace one: remove it first"
@@ -133,6 +138,13 @@ def batch_on_spark(
 
     check_paths(inputs)
     pack = load_pack(rules)
+    by.check(n for n, _ in pack.segments)
+    if by.echoed(pack.segments):
+        raise UsageError(
+            f"--by {', '.join(by.echoed(pack.segments))}: on Spark, --by takes the segments the reports echo and the as_of periods",
+            hint=f"the pack's segments: {', '.join(n for n, _ in pack.segments)}; a pack adds facts to them under `segments` in pack.yaml",
+        )
+    asked, by = bool(by), _slices(by, html, pack.segments)
     spark, created = session(master, progress=not quiet and sys.stderr.isatty())
     frame: Any = None
     try:
@@ -151,7 +163,11 @@ def batch_on_spark(
                 frame.where(F.col("report_json").isNotNull()).select(report_lines(results)).write.text(out)
             if errs is not None:
                 frame.where(F.col("error_json").isNotNull()).select(error_lines(results)).write.text(errs)
-            totals = tally_results(results)
+            totals = tally_results(results, by=by)
+            if flat_out is not None:
+                from ..spark_portfolio import write_flat
+
+                accounts, findings = write_flat(frame, flat_out, [n for n, _ in pack.segments], results.order())
             if totals.rejected:
                 for line in _rejections(results, internal_only=errs is not None):
                     err(line)
@@ -166,8 +182,11 @@ def batch_on_spark(
     err(f"read {totals.read:,} records = {totals.diagnosed:,} diagnosed + {totals.rejected:,} rejected")
     if totals.rejected and errs is None:
         err("  help: use --errors FOLDER to keep the rejected records with their raw text")
+    if flat_out is not None:
+        err(f"flat export: {accounts:,} accounts and {findings:,} findings in {flat_out}")
     if summary:
-        _show_summary(totals.summary(pairs), fmt, html, to_stdout=True)
+        made = totals.summary(pairs, labels=pack_labels(pack, lang))
+        _show_summary(made, fmt, html, to_stdout=True, lang=lang, inputs=inputs, asked=asked)
     if totals.internal:
         raise BatchFailed(f"{totals.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
     if fail_on_rejects and totals.rejected:
