@@ -65,8 +65,10 @@ def verdict_rows(verdicts: Counter[str], total: int) -> list[Row]:
     return rows + [Row(v, n, _share(n, total)) for v, n in sorted(verdicts.items()) if v not in VERDICTS]
 
 
-def cause_rows(tally: Tally, title_of: Mapping[str, str]) -> list[Row]:
+def cause_rows(tally: Tally, title_of: Mapping[str, str], family_of: Mapping[str, str] | None = None) -> list[Row]:
+    """Causes most accounts first; ``family_of`` (a segment's: the whole portfolio's) names each one's family."""
     total = tally.diagnosed
+    family_of = tally.family_of if family_of is None else family_of
     return [
         Row(
             rule_id,
@@ -74,7 +76,7 @@ def cause_rows(tally: Tally, title_of: Mapping[str, str]) -> list[Row]:
             _share(n, total),
             tally.top_causes[rule_id],
             _share(tally.top_causes[rule_id], total),
-            tally.family_of.get(rule_id, ""),
+            family_of.get(rule_id, ""),
             title_of.get(rule_id, ""),
         )
         for rule_id, n in sorted(tally.causes.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -116,7 +118,7 @@ def breakdown(tally: Tally, title_of: Mapping[str, str]) -> Breakdown | None:
             part.diagnosed,
             _share(part.diagnosed, total),
             verdict_rows(part.verdicts, part.diagnosed),
-            cause_rows(part, title_of),
+            cause_rows(part, title_of, tally.family_of),
             part.no_cause,
         )
         for key, part in sorted(tally.parts.items(), key=lambda kv: (-kv[1].diagnosed, _order(kv[0])))

@@ -44,7 +44,7 @@ def _field(name: str) -> Column:
             F.lit("-W"),
             F.lpad(F.weekofyear(day).cast("string"), 2, "0"),
         )
-    return F.element_at(F.col("r.segments"), F.lit(name))
+    return F.try_element_at(F.col("r.segments"), F.lit(name))
 
 
 def add_context(tally: Tally, frame: DataFrame, by: By = By()) -> None:
@@ -61,7 +61,7 @@ def add_context(tally: Tally, frame: DataFrame, by: By = By()) -> None:
         return
     keys = [_field(f).alias(f"k{i}") for i, f in enumerate(by.fields)]
     found = F.col("r.findings")
-    top = F.element_at(found, 1)
+    top = F.try_element_at(found, F.lit(1))
 
     def item(kind: str, name: Column | None = None) -> Column:
         return F.struct(F.lit(kind).alias("kind"), (name if name is not None else F.lit(None).cast("string")).alias("name"))
@@ -84,8 +84,14 @@ def add_context(tally: Tally, frame: DataFrame, by: By = By()) -> None:
         if kind == "no_cause":
             part.no_cause += n
         else:
-            counter = {"verdict": part.verdicts, "cause": part.causes, "top_cause": part.top_causes, "family": part.families}
-            (counter.get(kind) or part.top_families)[name] += n
+            counters = {
+                "verdict": part.verdicts,
+                "cause": part.causes,
+                "top_cause": part.top_causes,
+                "family": part.families,
+                "top_family": part.top_families,
+            }
+            counters[kind][name] += n
             if kind == "verdict":
                 part.diagnosed += n
 
@@ -114,7 +120,7 @@ def flat_frames(frame: DataFrame, segments: Sequence[str], order: Column | None 
     if order is not None:
         reports = reports.orderBy(order)
     found = F.col("r.findings")
-    top = F.element_at(found, 1)
+    top = F.try_element_at(found, F.lit(1))
     as_of = F.col("r.snapshot.as_of")
     accounts = reports.select(
         F.col("r.snapshot.account_id").alias("account_id"),
@@ -127,7 +133,7 @@ def flat_frames(frame: DataFrame, segments: Sequence[str], order: Column | None 
         F.transform(found, lambda f: f.getField("rule_id")).alias("cause_ids"),
         (F.col("source_file") if "source_file" in frame.columns else F.lit(None).cast("string")).alias("source_file"),
         (F.col("source_line") if "source_line" in frame.columns else F.lit(None).cast("long")).alias("source_line"),
-        *[F.element_at(F.col("r.segments"), F.lit(s)).alias(s) for s in segments],
+        *[F.try_element_at(F.col("r.segments"), F.lit(s)).alias(s) for s in segments],
     )
     findings = reports.select(
         F.col("r.snapshot.account_id").alias("account_id"), as_of.cast("timestamp").alias("as_of"), F.explode(found).alias("f")
