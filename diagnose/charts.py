@@ -39,7 +39,7 @@ def pct(share: float) -> str:
 def _svg(name: str, width: float, height: float, label: str, body: Sequence[str]) -> str:
     w, h = round(width), round(height)
     return (
-        f'<svg class="chart" data-chart="{e(name)}" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        f'<svg class="chart" data-chart="{e(name)}" width="{w}" height="{h}" '
         f'viewBox="0 0 {w} {h}" role="img" aria-label="{e(label)}"><title>{e(label)}</title>' + "".join(body) + "</svg>"
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -425,91 +424,8 @@ def render(summary: Summary, fmt: SummaryFormat, *, color: bool = False, width: 
     return render_rich(summary, color=color, width=width)
 
 
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2430}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}
-th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #e3e6eb;vertical-align:middle}
-th{font-weight:600;background:#f5f7fa}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.bar{width:28%}.track{background:#eef1f5;height:.8rem;border-radius:2px}
-.fill{height:100%;border-radius:2px;background:#3b82c4}
-.blocked .fill{background:#c8423b}.restricted .fill{background:#d49a1e}.healthy .fill{background:#3f9b57}
-.pair .fill{background:#8e5cc2}code{font-size:.92em}.ok{color:#3f9b57}.bad{color:#c8423b}
-"""
+def render_html(summary: Summary, *, title: str | None = None, lang: str = "en") -> str:
+    """The summary as one self-contained page with charts (diagnose/summary_html.py)."""
+    from .summary_html import render_page
 
-
-def render_html(summary: Summary, *, title: str = "Portfolio summary") -> str:
-    """A self-contained page (inline CSS, no scripts, no external assets); every text is HTML-escaped."""
-
-    def e(value: object) -> str:
-        return html.escape(str(value), quote=True)
-
-    def bar_cell(accounts: int, largest: int, css: str = "") -> str:
-        width = 100.0 * accounts / largest if largest else 0.0
-        return f'<td class="bar {css}"><div class="track"><div class="fill" style="width:{width:.1f}%"></div></div></td>'
-
-    def num(value: str) -> str:
-        return f'<td class="n">{e(value)}</td>'
-
-    def counted(accounts: int, share: float, largest: int, css: str = "") -> str:
-        """The accounts, their share and the bar: the three cells every table has."""
-        return f"{num(f'{accounts:,}')}{num(_pct(share))}{bar_cell(accounts, largest, css)}"
-
-    def table(heading: str, columns: list[str], rows: list[str]) -> list[str]:
-        head = "".join(f"<th>{name}</th>" for name in columns)
-        return [f"{heading}<table><thead><tr>{head}</tr></thead><tbody>", *rows, "</tbody></table>"]
-
-    c = summary.counts
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(title)}</h1>",
-        f'<p class="{"ok" if c.reconciled else "bad"}"><strong>{e(_counts_line(c))}</strong></p>',
-    ]
-    biggest = _largest(summary.verdicts)
-    parts += table(
-        "<h2>Verdicts</h2>",
-        ["Verdict", "Accounts", "Share", ""],
-        [
-            f"<tr><td>{e(r.name)}</td>{counted(r.accounts, r.share, biggest, r.name if r.name in VERDICTS else '')}</tr>"
-            for r in summary.verdicts
-        ],
-    )
-    biggest = _largest(summary.families)
-    parts += table(
-        "<h2>Families</h2>",
-        ["Family", "Accounts", "Share", "", "Top cause", "Top share"],
-        [
-            f"<tr><td>{e(r.name)}</td>{counted(r.accounts, r.share, biggest)}{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
-            for r in summary.families
-        ],
-    )
-    biggest = _largest(summary.causes)
-    parts += table(
-        "<h2>Causes</h2>",
-        ["Cause", "Family", "Title", "Accounts", "Share", "", "Top cause", "Top share"],
-        [
-            f"<tr><td><code>{e(r.name)}</code></td><td>{e(r.family)}</td><td>{e(r.title)}</td>"
-            f"{counted(r.accounts, r.share, biggest)}{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
-            for r in summary.causes
-        ],
-    )
-    parts.append(f"<p>Accounts with no cause: {summary.no_cause:,}</p>")
-    parts.append("<h2>Most common pairs of causes</h2>")
-    if summary.pairs:
-        biggest = _largest(summary.pairs)
-        parts += table(
-            "",
-            ["Causes", "Accounts", "Share", ""],
-            [
-                f"<tr><td><code>{e(p.first)}</code> + <code>{e(p.second)}</code></td>{counted(p.accounts, p.share, biggest, 'pair')}</tr>"
-                for p in summary.pairs
-            ],
-        )
-    else:
-        parts.append("<p>No account has more than one cause.</p>")
-    parts.append("<p><small>Shares are of the diagnosed accounts; bars are scaled to the largest row of each table.</small></p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return render_page(summary, lang=lang, title=title)
