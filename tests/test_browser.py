@@ -195,7 +195,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Summary pages (en, zh) of 300 generated accounts over several days, sliced by region for the heat map."""
     import diagnose
     from diagnose.cli import main
-    from diagnose.generate import Generator, load_templates
+    from diagnose.portfolio.generate import Generator, load_templates
 
     pack = diagnose.load_pack()
     root = tmp_path_factory.mktemp("browser")

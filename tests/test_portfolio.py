@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from diagnose import flat
-from diagnose.breakdown import reject_reason
-from diagnose.engine import CompiledPack
-from diagnose.generate import Generator, load_templates
-from diagnose.segments import DEFAULT_SEGMENTS, By, period
-from diagnose.summary_views import SHOWN_SEGMENTS, WORDS
+from diagnose.api import CompiledPack
+from diagnose.portfolio import flat
+from diagnose.portfolio.generate import Generator, load_templates
+from diagnose.portfolio.segments import By, period
+from diagnose.portfolio.summary import reject_reason
+from diagnose.portfolio.summary_views import SHOWN_SEGMENTS, WORDS
+from diagnose.vocab import SEGMENTS as DEFAULT_SEGMENTS
 
 from .conftest import EXAMPLES, cli, load_json
 
@@ -174,8 +175,8 @@ def test_by_key_of_a_report() -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_by_view_does_not_cut_text_at_80_columns(portfolio: dict[str, Any], capsys: pytest.CaptureFixture[str], lang: str) -> None:
-    from diagnose.summary import SummaryFormat, Tally, summarize
-    from diagnose.summary_views import render_segments
+    from diagnose.portfolio.summary import SummaryFormat, Tally, summarize
+    from diagnose.portfolio.summary_views import render_segments
 
     root, src = portfolio["root"], portfolio["input"]
     out = root / f"view-{lang}.jsonl"
@@ -311,7 +312,7 @@ def test_the_page_has_the_charts_and_the_metadata(pages: dict[str, Path], pack: 
 
 
 def test_shares_are_drawn_to_scale() -> None:
-    from diagnose.charts import bars, inline_bar
+    from diagnose.portfolio.charts import bars, inline_bar
 
     svg = inline_bar(0.018, width=200)
     assert re.search(r'class="fill" width="3.60"', svg)  # 1.8% of 200 px
@@ -333,8 +334,8 @@ def test_every_label_of_the_page_is_in_chinese_under_lang_zh(pages: dict[str, Pa
 
 def test_page_size_stays_small_for_many_accounts() -> None:
     """The page holds aggregates: its size does not grow with the accounts, only with causes, segments and days."""
-    from diagnose.summary import Tally, summarize
-    from diagnose.summary_html import render_page
+    from diagnose.portfolio.summary import Tally, summarize
+    from diagnose.portfolio.summary_html import render_page
 
     def page(n: int) -> int:
         tally = Tally(by=By.parse("region"))

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import pytest
 
-from .conftest import cli
+from tests.conftest import cli
 
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Java is not installed: Spark needs Java 17 or newer (java on the PATH, or JAVA_HOME)", allow_module_level=True)
@@ -35,13 +35,19 @@ pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip instal
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from diagnose import batch as core  # noqa: E402
-from diagnose import spark as ds  # noqa: E402
-from diagnose.breakdown import pack_labels  # noqa: E402
-from diagnose.engine import CompiledPack  # noqa: E402
-from diagnose.generate import Generator, default_examples, load_templates  # noqa: E402
-from diagnose.segments import By  # noqa: E402
-from diagnose.summary import Summary, render_json, summarize  # noqa: E402
+from diagnose.api import CompiledPack  # noqa: E402
+from diagnose.portfolio import batch as core  # noqa: E402
+from diagnose.portfolio import spark as ds  # noqa: E402
+from diagnose.portfolio.generate import Generator, default_examples, load_templates  # noqa: E402
+from diagnose.portfolio.segments import By  # noqa: E402
+from diagnose.portfolio.summary import (  # noqa: E402
+    Summary,
+    pack_labels,
+    render_json,
+    summarize,
+)
+
+pytestmark = pytest.mark.xdist_group("spark")  # one Spark session for the module: its tests stay on one worker
 
 MAX_BYTES = 50_000
 """Small enough that one test line is over it, large enough for every generated snapshot."""
@@ -217,8 +223,8 @@ def test_flat_export_from_spark_reads_back_with_the_documented_columns_and_types
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from diagnose.flat import ACCOUNT_COLUMNS, FINDING_COLUMNS, LIST_SEPARATOR, account_schema, finding_schema
-    from diagnose.spark_portfolio import write_flat
+    from diagnose.portfolio.flat import ACCOUNT_COLUMNS, FINDING_COLUMNS, LIST_SEPARATOR, account_schema, finding_schema
+    from diagnose.portfolio.spark_portfolio import write_flat
 
     segments = [n for n, _ in pack.segments]
     accounts, findings = write_flat(results.frame, str(tmp_path / "flat"), segments, results.order())

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from diagnose.cli import main
-from diagnose.summary import Counts, SummaryFormat, Tally, bar, render, render_html, render_markdown, render_rich, summarize
+from diagnose.portfolio.summary import Counts, SummaryFormat, Tally, bar, render, render_markdown, render_rich, summarize
+from diagnose.portfolio.summary_html import render_page as render_html
 
 
 def report(verdict: str, *causes: tuple[str, str], title: str = "") -> dict[str, Any]:

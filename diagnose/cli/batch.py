@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 import time
 from collections import Counter
@@ -13,17 +11,18 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from ..errors import CheckFailed, InvalidInput, Problem, UsageError
-from ..segments import By
-from ..summary import SummaryFormat
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, err
-from .spark import Engine
+from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, err
+from diagnose.cli.output import check_by, closing_checks, closing_counts, show_summary, slices
+from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.portfolio.segments import By
+from diagnose.portfolio.summary import SummaryFormat
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from ..flat import FlatWriter
-    from ..summary import Summary, Tally
+    from diagnose.portfolio.flat import FlatWriter
+    from diagnose.portfolio.summary import Tally
+
 
 PANEL = "Many snapshots"
 FormatOpt = Annotated[
@@ -56,44 +55,11 @@ def _same(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _show_summary(
-    summary: Summary,
-    fmt: SummaryFormat,
-    html: Path | None,
-    to_stdout: bool,
-    *,
-    lang: str = "en",
-    inputs: Sequence[str] = (),
-    asked: bool = True,
-) -> None:
-    """The summary on a stream and maybe as a page; ``asked`` False: the segments are the page's heat map only."""
-    from dataclasses import replace
-
-    from ..summary import render
-    from ..summary_html import render_page
-    from ..summary_views import render_segments
-
-    page = summary
-    if not asked:
-        summary = replace(summary, segments=None)
-    stream = sys.stdout if to_stdout else sys.stderr
-    tty = stream.isatty()
-    width = _width(stream)
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=width))
-    stream.write(render_segments(summary, fmt, lang=lang, color=tty and color_allowed(), width=width))
-    stream.flush()
-    if html is not None:
-        try:
-            html.write_text(render_page(page, lang=lang, inputs=inputs), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
-
-
 def _flat_writer(folder: Path | None, segments: Sequence[str], inputs: Sequence[Path]) -> FlatWriter | None:
     """The writer of `--flat`, after checking that it would overwrite no input; warns when Parquet cannot be written."""
     if folder is None:
         return None
-    from ..flat import FILES, FlatWriter
+    from diagnose.portfolio.flat import FILES, FlatWriter
 
     for name in FILES:
         if any(p.exists() and (folder / name).exists() and _same(p, folder / name) for p in inputs):
@@ -104,28 +70,34 @@ def _flat_writer(folder: Path | None, segments: Sequence[str], inputs: Sequence[
     return writer
 
 
-def _check_by(by: By, summary: bool) -> None:
-    if by and not summary:
-        raise UsageError("--by breaks the summary down: add --summary")
+def _reasons(paths: Sequence[Path]) -> Counter[str]:
+    """Records of error reports per reason; a line that is not an error record counts as such."""
+    import orjson
+
+    from diagnose.portfolio.summary import reject_reason
+
+    out: Counter[str] = Counter()
+    if not paths:
+        return out
+    for _, _, data in _report_lines([str(p) for p in paths]):
+        try:
+            record = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            record = None
+        out[reject_reason(record) if isinstance(record, dict) else "not an error record"] += 1
+    return out
 
 
-def _slices(by: By, html: Path | None, segments: Sequence[tuple[str, str]]) -> By:
-    """What the tally is sliced by: --by, or for the page's heat map the region (else the first segment the pack echoes)."""
-    if by or html is None or not segments:
-        return by
-    names = [n for n, _ in segments]
-    return By(("region",) if "region" in names else (names[0],))
-
-
-def color_allowed() -> bool:
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def _width(stream: IO[str]) -> int:
-    try:
-        return max(60, min(os.get_terminal_size(stream.fileno()).columns, 160))
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return 100
+def _check_echoed(tally: Tally) -> None:
+    """A --by field that no report echoes would put every account in one unknown segment: say so instead."""
+    if not tally.diagnosed:
+        return
+    for i, name in enumerate(tally.by.fields):
+        if not name.startswith("as_of:") and all(key[i] is None for key in tally.parts):
+            raise UsageError(
+                f"--by {name}: no report has it among its segments",
+                hint=f"the reports echo the pack's segments; `diagnose batch --summary --by {name}` adds a fact to them",
+            )
 
 
 class _Progress:
@@ -225,13 +197,13 @@ def batch(
     ] = None,
 ) -> None:
     """Diagnose many snapshots: one report a line (JSON Lines) in input order, each with its source file and line."""
-    from .. import batch as core
-    from .. import load_pack
+    from diagnose import load_pack
+    from diagnose.portfolio import batch as core
 
     by = By.parse(by_text)
-    _check_by(by, summary)
+    check_by(by, summary)
     if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
-        from .spark import batch_on_spark
+        from diagnose.cli.spark import batch_on_spark
 
         return batch_on_spark(
             inputs, output=output, errors=errors, master=master, engine=engine, workers=workers, resume=resume,
@@ -250,7 +222,7 @@ def batch(
             raise UsageError("would overwrite an input", source=str(target))
     pack = load_pack(rules)
     by.check(n for n, _ in pack.segments)
-    asked, by = bool(by), _slices(by, html, pack.segments)
+    asked, by = bool(by), slices(by, html, pack.segments)
     if resume and flat_dir is not None:
         raise UsageError(
             "--flat is not for --resume runs", hint="write the flat export of the finished output: diagnose summarize OUTPUT --flat DIR"
@@ -319,17 +291,19 @@ def batch(
         if bar is not None:
             bar.update(outcome.read, sum(i.size or 0 for i in items), force=True)
 
-    err(
-        f"read {outcome.read:,} record{'' if outcome.read == 1 else 's'} = {outcome.diagnosed:,} diagnosed + {outcome.rejected:,} rejected"
-        + (f" (resumed after {resumed.skipped:,})" if resume else "")
+    closing_counts(
+        outcome.read,
+        outcome.diagnosed,
+        outcome.rejected,
+        resumed_after=resumed.skipped if resume else None,
+        errors_kept=errors is not None,
+        errors_flag="FILE",
     )
-    if outcome.rejected and errors is None:
-        err("  help: use --errors FILE to keep the rejected records with their raw text")
     if flat is not None:
         err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")
     if summary and outcome.tally is not None:
-        from ..breakdown import pack_labels
-        from ..summary import summarize as make_summary
+        from diagnose.portfolio.summary import pack_labels
+        from diagnose.portfolio.summary import summarize as make_summary
 
         tally = outcome.tally
         if earlier is not None:
@@ -339,15 +313,12 @@ def batch(
         made = make_summary(
             tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs, reasons=reasons, labels=pack_labels(pack, lang.value)
         )
-        _show_summary(made, fmt, html, to_stdout=output is not None, lang=lang.value, inputs=inputs, asked=asked)
-    if outcome.internal:
-        raise core.BatchFailed(f"{outcome.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
-    if fail_on_rejects and outcome.rejected:
-        raise CheckFailed(f"{outcome.rejected:,} record(s) rejected (--fail-on-rejects)")
+        show_summary(made, fmt, html, to_stdout=output is not None, lang=lang.value, inputs=inputs, asked=asked)
+    closing_checks(outcome.internal, outcome.rejected, fail_on_rejects=fail_on_rejects)
 
 
 def _report_lines(paths: list[str]) -> Iterator[tuple[str, int, bytes]]:
-    from .. import batch as core
+    from diagnose.portfolio import batch as core
 
     for rec in core.iter_records(core.check_inputs(paths)):
         yield rec.file, rec.line, rec.data
@@ -377,17 +348,16 @@ def summarize(
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
     import orjson
 
-    from .. import load_pack
-    from ..breakdown import pack_labels
-    from ..flat import add_dict as add_flat
-    from ..flat import new_rows
-    from ..summary import Tally
-    from ..summary import summarize as make_summary
+    from diagnose import load_pack
+    from diagnose.portfolio.flat import add_dict as add_flat
+    from diagnose.portfolio.flat import new_rows
+    from diagnose.portfolio.summary import Tally, pack_labels
+    from diagnose.portfolio.summary import summarize as make_summary
 
     by = By.parse(by_text)
     pack = load_pack(rules)
     by.check(n for n, _ in pack.segments)
-    asked, by = bool(by), _slices(by, html, pack.segments)
+    asked, by = bool(by), slices(by, html, pack.segments)
     tally = Tally(by=by)
     named = [Path(r) for r in reports if r != "-"]
     flat = _flat_writer(flat_dir, [n for n, _ in pack.segments] + list(by.echoed(pack.segments)), named)
@@ -418,37 +388,7 @@ def summarize(
             raise UsageError("no such file", source=str(path))
     reasons = _reasons(errors or [])
     made = make_summary(tally, rejected=sum(reasons.values()), pairs=pairs, reasons=reasons, labels=pack_labels(pack, lang.value))
-    _show_summary(made, fmt, html, to_stdout=True, lang=lang.value, inputs=reports, asked=asked)
-
-
-def _reasons(paths: Sequence[Path]) -> Counter[str]:
-    """Records of error reports per reason; a line that is not an error record counts as such."""
-    import orjson
-
-    from ..breakdown import reject_reason
-
-    out: Counter[str] = Counter()
-    if not paths:
-        return out
-    for _, _, data in _report_lines([str(p) for p in paths]):
-        try:
-            record = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            record = None
-        out[reject_reason(record) if isinstance(record, dict) else "not an error record"] += 1
-    return out
-
-
-def _check_echoed(tally: Tally) -> None:
-    """A --by field that no report echoes would put every account in one unknown segment: say so instead."""
-    if not tally.diagnosed:
-        return
-    for i, name in enumerate(tally.by.fields):
-        if not name.startswith("as_of:") and all(key[i] is None for key in tally.parts):
-            raise UsageError(
-                f"--by {name}: no report has it among its segments",
-                hint=f"the reports echo the pack's segments; `diagnose batch --summary --by {name}` adds a fact to them",
-            )
+    show_summary(made, fmt, html, to_stdout=True, lang=lang.value, inputs=reports, asked=asked)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -473,8 +413,8 @@ def generate(
     """Synthetic snapshots as JSON Lines for tests and benchmarks: healthy accounts and every cause, seeded."""
     import gzip
 
-    from .. import load_pack
-    from ..generate import Generator, load_templates
+    from diagnose import load_pack
+    from diagnose.portfolio.generate import Generator, load_templates
 
     pack = load_pack(rules)
     gen = Generator(pack, load_templates(pack, examples), seed=seed, healthy_share=healthy_share)

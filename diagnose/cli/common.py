@@ -37,6 +37,11 @@ class Audience(str, Enum):
     all = "all"
 
 
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
 class Severity(str, Enum):
     critical = "critical"
     high = "high"
@@ -74,6 +79,6 @@ def out(text: str) -> None:
 
 def err(message: str) -> None:
     """One message on standard error; what it quotes from a snapshot or a pack cannot drive the terminal."""
-    from ..formats import clean
+    from diagnose.report.formats import clean
 
     sys.stderr.write(clean(message.rstrip("\n")) + "\n")

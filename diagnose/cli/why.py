@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, out
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, out
+from diagnose.errors import UsageError
 
 
 class WhyFormat(str, Enum):
@@ -28,9 +28,12 @@ def why(
     """Why a rule did or did not fire: every condition with its result, the nearest miss, what would decide it."""
     import difflib
 
-    from .. import contract, explain, facts, load_pack
-    from ..inputs import read_snapshot
-    from ..report import dumps
+    from diagnose import load_pack
+    from diagnose.explain.why import why as why_tree
+    from diagnose.records import dumps
+    from diagnose.report.formats.why import why_report, why_text
+    from diagnose.snapshot import contract, facts
+    from diagnose.snapshot.reader import read_snapshot
 
     pack = load_pack(rules)
     ids = [cr.rule.id for cr in pack.rules]
@@ -43,8 +46,8 @@ def why(
     f = facts.derive(contract.validate(data, source=source))
     cr = pack.rule(rule_id)
     title = cr.render("title", f, pack.params, lang.value) or rule_id
-    result = explain.why_report(cr.rule, cr.node, f, lang.value, title)
+    result = why_report(cr.rule, cr.node, f, lang.value, title, pack.clear_steps)
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:
-        out(explain.why_text(result, explain.why(cr.node, f), lang.value))
+        out(why_text(result, why_tree(cr.node, f), lang.value))

@@ -1,0 +1,100 @@
+"""Output helpers the batch commands share: the portfolio summary on a stream, and the closing counts of a run."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from diagnose.cli.common import err
+from diagnose.errors import CheckFailed, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from diagnose.portfolio.segments import By
+    from diagnose.portfolio.summary import Summary, SummaryFormat
+
+
+def color_allowed() -> bool:
+    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def stream_width(stream: IO[str]) -> int:
+    try:
+        return max(60, min(os.get_terminal_size(stream.fileno()).columns, 160))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return 100
+
+
+def show_summary(
+    summary: Summary,
+    fmt: SummaryFormat,
+    html: Path | None,
+    to_stdout: bool,
+    *,
+    lang: str = "en",
+    inputs: Sequence[str] = (),
+    asked: bool = True,
+) -> None:
+    """The summary on standard output (or standard error, when the reports go to standard output), and the HTML page.
+
+    ``asked`` False: the summary's segments are there only for the page's heat map (no --by), not for the stream.
+    """
+    from dataclasses import replace
+
+    from diagnose.portfolio.summary import render
+    from diagnose.portfolio.summary_html import render_page
+    from diagnose.portfolio.summary_views import render_segments
+
+    page = summary
+    if not asked:
+        summary = replace(summary, segments=None)
+    stream = sys.stdout if to_stdout else sys.stderr
+    tty = stream.isatty()
+    width = stream_width(stream)
+    stream.write(render(summary, fmt, color=tty and color_allowed(), width=width))
+    stream.write(render_segments(summary, fmt, lang=lang, color=tty and color_allowed(), width=width))
+    stream.flush()
+    if html is not None:
+        try:
+            html.write_text(render_page(page, lang=lang, inputs=inputs), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
+
+
+def check_by(by: By, summary: bool) -> None:
+    if by and not summary:
+        raise UsageError("--by breaks the summary down: add --summary")
+
+
+def slices(by: By, html: Path | None, segments: Sequence[tuple[str, str]]) -> By:
+    """What the tally is sliced by: --by, or for the page's heat map the region (else the first segment the pack echoes)."""
+    from diagnose.portfolio.segments import By
+
+    if by or html is None or not segments:
+        return by
+    names = [n for n, _ in segments]
+    return By(("region",) if "region" in names else (names[0],))
+
+
+def closing_counts(read: int, diagnosed: int, rejected: int, *, resumed_after: int | None, errors_kept: bool, errors_flag: str) -> None:
+    """The line every batch ends with on standard error, and how to keep what was rejected."""
+    err(
+        f"read {read:,} record{'' if read == 1 else 's'} = {diagnosed:,} diagnosed + {rejected:,} rejected"
+        + (f" (resumed after {resumed_after:,})" if resumed_after is not None else "")
+    )
+    if rejected and not errors_kept:
+        err(f"  help: use --errors {errors_flag} to keep the rejected records with their raw text")
+
+
+def closing_checks(internal: int, rejected: int, *, fail_on_rejects: bool) -> None:
+    """A run that set records aside for a bug fails (exit 70); --fail-on-rejects makes any rejected record a failed check."""
+    from diagnose.portfolio.batch import BatchFailed
+
+    if internal:
+        raise BatchFailed(f"{internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
+    if fail_on_rejects and rejected:
+        raise CheckFailed(f"{rejected:,} record(s) rejected (--fail-on-rejects)")
