@@ -32,6 +32,7 @@ import orjson
 
 from .errors import DiagnoseError, ExitCode, InvalidInput, Problem, UsageError
 from .inputs import MAX_BYTES, load
+from .outputs import Pin, span_digest, writing
 from .summary import Tally
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ class Span(NamedTuple):
     offset: int
     length: int
     first_line: int
+    digest: bytes = b""
+    """Of the bytes the reader saw there: a worker that reads others (the file was replaced or written to) stops."""
 
     def records(self, max_bytes: int) -> Iterator[RawRecord]:
         """The records of these lines, exactly as reading the file line by line gives them."""
@@ -101,8 +104,12 @@ class Span(NamedTuple):
                 block = fh.read(self.length)
         except OSError as exc:
             raise InvalidInput([Problem("", f"cannot read line {self.first_line}: {exc.strerror or exc}")], source=self.file) from None
-        if len(block) != self.length:
-            raise InvalidInput([Problem("", f"the file changed while it was read (at line {self.first_line})")], source=self.file)
+        if len(block) != self.length or (self.digest and span_digest(block) != self.digest):
+            raise InvalidInput(
+                [Problem("", f"the file changed while the batch read it (at line {self.first_line})")],
+                source=self.file,
+                hint="the output holds the records read before the change; run the batch again (without --resume) on a file that is not being written",
+            )
         yield from _jsonl(io.BytesIO(block), self.file, max_bytes, first_line=self.first_line)
 
 
@@ -212,6 +219,28 @@ def check_inputs(names: Sequence[str]) -> list[Input]:
     return out
 
 
+def pin_inputs(inputs: Sequence[Input]) -> dict[str, Pin]:
+    """The identity of each input file given by name (JSON Lines and .json), by the name records carry."""
+    try:
+        return {i.name: Pin.of(i.name, i.files[0]) for i in inputs if i.kind in ("jsonl", "json")}
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror or exc}", source=str(exc.filename)) from None
+
+
+def input_records(inputs: Sequence[Input], pins: dict[str, Pin]) -> list[dict[str, Any]]:
+    """What a run records of its inputs for `--resume` to compare: each file's size, time and start; a folder's files."""
+    out: list[dict[str, Any]] = []
+    for inp in inputs:
+        if inp.name in pins:
+            out.append(pins[inp.name].record())
+        elif inp.kind == "folder":
+            stats = [p.stat() for p in inp.files]
+            out.append({"name": inp.name, "files": [[p.name, st.st_size, st.st_mtime_ns] for p, st in zip(inp.files, stats, strict=True)]})
+        else:
+            out.append({"name": inp.name})
+    return out
+
+
 def total_size(inputs: Sequence[Input]) -> int | None:
     """Bytes all inputs hold, or None when one is a stream or compressed."""
     sizes = [i.size for i in inputs]
@@ -292,15 +321,15 @@ def _spans(path: Path, name: str, max_bytes: int, lines: int, workers: int) -> I
                 end, n = _whole_lines(buf, pos, want)
                 if n < want and end - pos < SPAN_BYTES:
                     break
-                yield Span(name, str(path), start, end - pos, first)
+                yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
                 start, first, pos = start + end - pos, first + n, end
             if not block:  # the end of the file: what is left, its last line without a newline
                 if pos < len(buf):
-                    yield Span(name, str(path), start, len(buf) - pos, first)
+                    yield Span(name, str(path), start, len(buf) - pos, first, span_digest(buf[pos:]))
                 return
             if len(buf) - end > limit:  # the line after the whole ones is too long: hand those on, then read past it
                 if n:
-                    yield Span(name, str(path), start, end - pos, first)
+                    yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
                     start, first, pos = start + end - pos, first + n, end
                 head, size = buf[pos : pos + min(limit, RAW_CHARS * 4)], len(buf) - pos  # what _jsonl keeps of it
                 buf, pos = b"", 0
@@ -628,23 +657,36 @@ class Sinks:
     """Where lines go. Each run of lines is written and flushed before the next begins, so the
     records on disk are always a prefix of the input, whichever of the two files they are in."""
 
-    def __init__(self, output: IO[bytes], errors: IO[bytes] | None = None, on_rejected: Callable[[Rejected], None] | None = None) -> None:
+    def __init__(
+        self,
+        output: IO[bytes],
+        errors: IO[bytes] | None = None,
+        on_rejected: Callable[[Rejected], None] | None = None,
+        *,
+        names: tuple[str, str] = ("<stdout>", "--errors"),
+    ) -> None:
         self.output = output
         self.errors = errors
         self.on_rejected = on_rejected
+        self.names = names
+        """The outputs' names for an error while writing (the --output and --errors files)."""
 
     def write(self, result: ChunkResult) -> None:
         for run in result.runs:
             if isinstance(run, bytes):
-                self.output.write(run)
-                self.output.flush()
+                self._put(self.output, run, self.names[0])
             elif self.errors is not None:
-                self.errors.write(run.to_json())
-                self.errors.flush()
+                self._put(self.errors, run.to_json(), self.names[1])
                 if run.kind == "internal_error" and self.on_rejected is not None:
                     self.on_rejected(run)
             elif self.on_rejected is not None:
                 self.on_rejected(run)
+
+    @staticmethod
+    def _put(fh: IO[bytes], data: bytes, name: str) -> None:
+        with writing(name):
+            fh.write(data)
+            fh.flush()
 
 
 class _Chunks:
@@ -703,17 +745,24 @@ def run(
     summary: bool = False,
     resumed: Resumed | None = None,
     progress: Callable[[int, int], None] | None = None,
+    pins: dict[str, Pin] | None = None,
 ) -> Outcome:
     """Diagnose every record and write each chunk in input order; ``progress(records, bytes)`` after each chunk.
 
     ``workers`` > 1 runs that many processes with at most three chunks each in flight, so memory
     stays flat however long the input; one worker (or input of one chunk) runs in this process.
+    ``pins`` (from `pin_inputs`) are checked before each chunk of their file is written, and at
+    the end: a file that changed stops the run (InvalidInput) with the output a clean prefix.
     """
     done = resumed or Resumed()
     n = _Counter(done.skipped, done.diagnosed, done.rejected, 0, done.size)
     tally = Tally() if summary else None
 
     def handle(chunk: list[Item], result: ChunkResult) -> None:
+        if pins:
+            for name in {item.file for item in chunk}:
+                if name in pins:
+                    pins[name].check()
         sinks.write(result)
         n.read += result.diagnosed + result.rejected
         n.diagnosed += result.diagnosed
@@ -735,7 +784,7 @@ def run(
         local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary)
         for chunk in _chain(first, stream):
             handle(chunk, local.chunk(chunk))
-        return _finish(reader, outcome())
+        return _finish(reader, outcome(), pins)
     ctx = _context()
     source: CompiledPack | str | None = pack if ctx.get_start_method() == "fork" else pack_path
     executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary))
@@ -758,12 +807,14 @@ def run(
         ) from None
     finally:
         executor.shutdown(wait=finished, cancel_futures=True)
-    return _finish(reader, outcome())
+    return _finish(reader, outcome(), pins)
 
 
-def _finish(reader: _Chunks, result: Outcome) -> Outcome:
+def _finish(reader: _Chunks, result: Outcome, pins: dict[str, Pin] | None) -> Outcome:
     if reader.error is not None:
         raise reader.error
+    for pin in (pins or {}).values():
+        pin.check()
     return result
 
 

@@ -44,10 +44,9 @@ def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_st
     stream.write(render(summary, fmt, color=tty and color_allowed(), width=_width(stream)))
     stream.flush()
     if html is not None:
-        try:
-            html.write_text(render_html(summary), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
+        from ..outputs import write_text
+
+        write_text(html, render_html(summary))
 
 
 def color_allowed() -> bool:
@@ -167,28 +166,31 @@ def batch(
             fail_on_rejects=fail_on_rejects, summary=summary, fmt=fmt, html=html, pairs=pairs, lang=lang.value, rules=rules,
             max_bytes=max_bytes, quiet=quiet,
         )  # fmt: skip
+    from ..outputs import OutputLock, check_targets, open_append, same_inputs
+
     items = core.check_inputs(inputs)
     if resume and output is None:
         raise UsageError(
             "--resume needs --output: the file to continue", hint="rerun with the same --output (and --errors) as the interrupted run"
         )
-    if output is not None and errors is not None and _same(output, errors):
-        raise UsageError("--output and --errors are the same file")
-    for target in (output, errors, html):
-        if target is not None and any(p.exists() and _same(p, target) for i in items for p in i.files):
-            raise UsageError("would overwrite an input", source=str(target))
+    read = [str(p) for i in items for p in i.files] + ([core.STDIN] if any(i.kind == "stdin" for i in items) else [])
+    check_targets(read, [("--output", output), ("--errors", errors), ("--html", html)])
     pack = load_pack(rules)
+    pins = core.pin_inputs(items)
 
     with ExitStack() as stack:
+        locks = {
+            option: stack.enter_context(OutputLock(target, option))
+            for option, target in (("--output", output), ("--errors", errors))
+            if target is not None and (target.is_file() or not target.exists())
+        }
         done_out = core.count_done(output) if resume else core.Done()
         done_err = core.count_done(errors) if resume and errors is not None else (core.Done() if errors is not None else None)
         earlier = core.tally_file(output) if summary and resume and output is not None and output.exists() else None
-        mode = "ab" if resume else "wb"
-        try:
-            out_fh: IO[bytes] = stack.enter_context(output.open(mode)) if output is not None else sys.stdout.buffer
-            err_fh = stack.enter_context(errors.open(mode)) if errors is not None else None
-        except OSError as exc:
-            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(exc.filename)) from None
+        out_fh: IO[bytes] = open_append(output, truncate=not resume) if output is not None else sys.stdout.buffer
+        if output is not None:
+            stack.enter_context(out_fh)
+        err_fh = stack.enter_context(open_append(errors, truncate=not resume)) if errors is not None else None
         sys.stdout.flush()
         n_workers = workers or core.default_workers()
         records: Iterator[core.Item]
@@ -202,9 +204,18 @@ def batch(
                 else core.iter_records(items, max_bytes=max_bytes)
             )
             resumed = core.Resumed()
+        now = core.input_records(items, pins)
+        lock = locks.get("--output")
+        if resume and lock is not None and (before := lock.recorded()) is not None and (why := same_inputs(before, now)):
+            raise UsageError(
+                f"--resume: {why}", hint="resume with the inputs of the interrupted run, unchanged; or run again without --resume"
+            )
+        if lock is not None:
+            lock.record(now)
         if resume:
             err(f"resuming after {resumed.skipped:,} records ({resumed.diagnosed:,} diagnosed, {resumed.rejected:,} rejected)")
-        sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render()))
+        names = (str(output) if output is not None else "<stdout>", str(errors))
+        sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render()), names=names)
         state = {"records": resumed.skipped}
         bar: _Progress | None = None
         if not quiet and sys.stderr.isatty():
@@ -228,6 +239,7 @@ def batch(
                 summary=summary,
                 resumed=resumed,
                 progress=progress,
+                pins=pins,
             )
         except KeyboardInterrupt:
             where = f" to {output}" if output is not None else ""
@@ -285,9 +297,11 @@ def summarize(
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
     import orjson
 
+    from ..outputs import check_targets
     from ..summary import Tally
     from ..summary import summarize as make_summary
 
+    check_targets([*reports, *map(str, errors or [])], [("--html", html)])
     tally = Tally()
     for file, line, data in _report_lines(reports):
         try:
@@ -330,21 +344,23 @@ def generate(
 
     from .. import load_pack
     from ..generate import Generator, load_templates
+    from ..outputs import atomic, check_targets, writing
 
     pack = load_pack(rules)
-    gen = Generator(pack, load_templates(pack, examples), seed=seed, healthy_share=healthy_share)
+    templates = load_templates(pack, examples)
+    if examples is not None and examples.is_dir():
+        check_targets([str(p) for p in examples.iterdir()], [("--output", output)])
+    gen = Generator(pack, templates, seed=seed, healthy_share=healthy_share)
     corrupted = 0
     with ExitStack() as stack:
-        try:
-            if output is None:
-                sys.stdout.flush()
-                out: IO[bytes] = sys.stdout.buffer
-            elif output.suffix == ".gz":
-                out = cast("IO[bytes]", stack.enter_context(gzip.open(output, "wb")))
-            else:
-                out = stack.enter_context(output.open("wb"))
-        except OSError as exc:
-            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(output)) from None
+        if output is None:
+            sys.stdout.flush()
+            out: IO[bytes] = sys.stdout.buffer
+        else:
+            out = stack.enter_context(atomic(output))
+            if output.suffix == ".gz":
+                out = cast("IO[bytes]", stack.enter_context(gzip.GzipFile(fileobj=out, mode="wb", mtime=0)))
+        stack.enter_context(writing(str(output) if output is not None else "<stdout>"))
         buf: list[bytes] = []
         for line in gen.lines(count, corrupt_rate=corrupt_rate):
             corrupted += line.corrupt is not None

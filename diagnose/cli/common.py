@@ -63,13 +63,16 @@ def width() -> int:
 
 def out(text: str) -> None:
     """Write a result to standard output as UTF-8, whatever the locale says the stream's encoding is."""
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # a stream without bytes underneath (a test's capture): it takes text
-        sys.stdout.write(text)
-    else:
-        buffer.write(text.encode("utf-8", "backslashreplace"))
-        buffer.flush()
+    from ..outputs import writing
+
+    with writing("<stdout>"):  # a full disk is an output error (exit 5); a closed pipe passes as BrokenPipeError
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a stream without bytes underneath (a test's capture): it takes text
+            sys.stdout.write(text)
+        else:
+            buffer.write(text.encode("utf-8", "backslashreplace"))
+            buffer.flush()
 
 
 def err(message: str) -> None:

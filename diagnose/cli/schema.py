@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
 from .common import app, out
 
 
@@ -30,7 +29,6 @@ def schema(
     if output is None:
         out(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    from ..outputs import write_text
+
+    write_text(output, text)
