@@ -28,16 +28,3 @@ def resolve(path: str | Path | None) -> Path:
 def rule_files(root: Path) -> list[Path]:
     """The rule files of a pack, in the order they are read: *.yaml then *.yml beside pack.yaml."""
     return sorted(p for p in root.glob("*.yaml") if p.name != MANIFEST) + sorted(root.glob("*.yml"))
-
-
-def fingerprint(files: list[Path]) -> dict[str, str]:
-    """Size and modification time of each file, by absolute path: what a cached pack depends on.
-
-    A stat is enough to notice an edit and costs no read; the pack's content digest is computed
-    by the full loader when the cache is (re)built.
-    """
-    out: dict[str, str] = {}
-    for f in files:
-        st = f.stat()
-        out[str(f.resolve())] = f"{st.st_size}:{st.st_mtime_ns}"
-    return out

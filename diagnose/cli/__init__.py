@@ -72,9 +72,16 @@ def _silence_stdout() -> None:
         pass
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, *rest: Any, **kw: Any) -> None:
+    err(f"warning: {message}")  # the core warns (a corrupt pack cache entry); people read one line, not a source location
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error becomes one message on standard error and its documented exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    import warnings
+
+    warnings.showwarning = _show_warning
     try:
         result = _app_for(args)(args=args, prog_name="diagnose", standalone_mode=False)
     except PipeClosed:  # the reader closed the pipe (`| head`): stop quietly
