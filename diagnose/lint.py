@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from . import facts as factlib
 from . import rulepack
 from .errors import InvalidPack, PackProblem
-from .packfiles import MANIFEST, resolve, rule_files
+from .packfiles import MANIFEST, OutsidePack, locate, resolve, rule_files
 from .rulepack import AllOf, Leaf, NotOf, Pack, Rule
 from .yamlpos import Located, YamlError
 from .yamlpos import load as load_yaml
@@ -592,13 +592,13 @@ def check_examples(pack: Pack) -> list[PackProblem]:
             for n, example in enumerate(getattr(rule.examples, kind)):
                 if example.patch is not None:
                     uses_patch = True
-                elif example.file is not None and not (Path(src.file).parent / example.file).is_file():
+                elif example.file is not None and (why := _unreadable(Path(src.file).parent, example.file)):
                     where = _at(pack, rule, ("examples", kind, n, "file"))
                     assert where is not None
                     out.append(
                         PackProblem(
                             where[0],
-                            f"example file {example.file} does not exist",
+                            f"example file {why}",
                             where[1],
                             where[2],
                             rule.id,
@@ -608,11 +608,9 @@ def check_examples(pack: Pack) -> list[PackProblem]:
                     )
     base = pack.manifest.example_base
     manifest = str(pack.root / MANIFEST)
-    if base is not None and not (pack.root / base).is_file():
+    if base is not None and (why := _unreadable(pack.root, base)):
         line, col = _located(pack.root / MANIFEST).where(("example_base",))
-        out.append(
-            PackProblem(manifest, f"example_base {base} does not exist", line, col, None, CHECKS["missing-file"].help, "missing-file")
-        )
+        out.append(PackProblem(manifest, f"example_base {why}", line, col, None, CHECKS["missing-file"].help, "missing-file"))
     elif base is None and uses_patch:
         out.append(
             PackProblem(
@@ -626,6 +624,17 @@ def check_examples(pack: Pack) -> list[PackProblem]:
             )
         )
     return out
+
+
+def _unreadable(folder: Path, name: str) -> str | None:
+    """Why a file a pack names cannot be read (it does not exist, or lies outside the pack), or None."""
+    try:
+        path = locate(folder, name)
+    except OutsidePack as exc:
+        return str(exc)
+    except OSError:
+        return f"{name} does not exist"
+    return None if path.is_file() else f"{name} is not a regular file"
 
 
 def check_parameters(pack: Pack) -> list[PackProblem]:

@@ -22,7 +22,7 @@ from pydantic import (
 
 from . import facts as factlib
 from .errors import InvalidPack, PackProblem
-from .packfiles import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
+from .packfiles import MANIFEST, MAX_PACK_FILES, OutsidePack, default_pack_path, read_inside, resolve, rule_files
 from .yamlpos import Located, YamlError
 from .yamlpos import load as load_yaml
 
@@ -308,7 +308,10 @@ def _read(path: Path, display: str, problems: list[PackProblem], budget: list[in
             )
             return None
         budget[0] -= size
-        raw = path.read_bytes()
+        raw = read_inside(path.parent, path.name, max_bytes=MAX_FILE_BYTES)
+    except OutsidePack as exc:
+        problems.append(PackProblem(display, str(exc), hint="a pack's files are regular files inside its folder", code="unreadable"))
+        return None
     except OSError as exc:
         problems.append(PackProblem(display, f"cannot read: {exc.strerror or exc}", code="unreadable"))
         return None
