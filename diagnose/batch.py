@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 import orjson
 
 from .errors import DiagnoseError, ExitCode, InvalidInput, Problem, UsageError
-from .inputs import MAX_BYTES, load
+from .inputs import MAX_BYTES, load, not_regular
 from .outputs import Pin, span_digest, writing
 from .summary import Tally
 
@@ -212,6 +212,8 @@ def check_inputs(names: Sequence[str]) -> list[Input]:
                 kind: Literal["json", "jsonl"] = "json" if path.suffix == ".json" else "jsonl"
                 size = None if kind == "jsonl" and _is_gzip(path) else path.stat().st_size
                 out.append(Input(name, kind, (path,), size))
+            elif path.exists():  # a pipe, a device, a socket: read only as standard input, which says what it is
+                raise not_regular(name, "diagnose batch - <")
             else:
                 raise UsageError("no such file or folder", source=name)
         except PermissionError:
@@ -253,31 +255,86 @@ def _open_lines(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+_WHITE = b" \t\r\n\x0b\x0c"
+"""What bytes.strip() strips: a line of these only is blank."""
+_WHITE_SET = frozenset(_WHITE)
+READ_BYTES = 1 << 20
+
+
+def _blank_end(buf: bytes, pos: int) -> int:
+    """Where the run of whitespace at ``pos`` ends: found by stripping windows that double in size, so that
+    a single blank line costs a few hundred bytes' work and a run of a million newlines a few copies."""
+    if pos >= len(buf) or buf[pos] not in _WHITE_SET:
+        return pos
+    end, step = pos, 256
+    while end < len(buf):
+        window = buf[end : end + step]
+        kept = window.lstrip(_WHITE)
+        if kept:
+            return end + len(window) - len(kept)
+        end, step = end + len(window), min(step * 2, READ_BYTES)
+    return end
+
+
 def _jsonl(fh: IO[bytes], name: str, max_bytes: int, *, first_line: int = 1) -> Iterator[RawRecord]:
-    """Non-blank lines of a JSON Lines stream; a line longer than max_bytes is kept short and read past in pieces."""
+    """Non-blank lines of a JSON Lines stream; a line longer than max_bytes is kept short and read past in pieces.
+
+    The stream is read in blocks; runs of blank lines (whitespace only, of any length) are skipped
+    without a step per line, so a file of newlines reads as fast as it streams.
+    """
     limit = max_bytes + 2  # room for the line's own \r\n
-    readline = fh.readline
-    lineno = first_line - 1
-    while True:
+    lineno = first_line - 1  # lines before `pos`
+    buf, pos, eof = b"", 0, False
+
+    def more() -> bool:
+        nonlocal buf, pos, eof
         try:
-            raw = readline(limit)
+            block = fh.read(READ_BYTES)
         except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
             raise InvalidInput([Problem("", f"cannot read line {lineno + 1}: {exc}")], source=name) from None
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) == limit and not raw.endswith(b"\n"):
-            size = len(raw)
-            while True:
-                more = readline(1 << 20)
-                size += len(more)
-                if not more or more.endswith(b"\n"):
-                    break
-            yield RawRecord(name, lineno, raw[: RAW_CHARS * 4], size)
+        if not block:
+            eof = True
+            return False
+        buf, pos = buf[pos:] + block, 0
+        return True
+
+    while True:
+        run = _blank_end(buf, pos)
+        if run > pos:
+            cut = buf.rfind(b"\n", pos, run)
+            if cut != -1:  # whole blank lines: counted, not visited
+                lineno += buf.count(b"\n", pos, cut + 1)
+                pos = cut + 1
+            if run == len(buf) and not eof and len(buf) - pos <= limit:
+                more()
+                continue
+        newline = buf.find(b"\n", pos)
+        if newline == -1 and not eof and len(buf) - pos < limit:
+            more()
             continue
-        data = raw.strip()
-        if data:
-            yield RawRecord(name, lineno, data, len(data))
+        if newline != -1 and newline + 1 - pos <= limit:  # a whole line
+            data = buf[pos : newline + 1].strip()
+            lineno, pos = lineno + 1, newline + 1
+            if data:
+                yield RawRecord(name, lineno, data, len(data))
+            continue
+        if newline == -1 and eof and len(buf) - pos < limit:  # the last line, without a newline
+            data = buf[pos:].strip()
+            if data:
+                yield RawRecord(name, lineno + 1, data, len(data))
+            return
+        # A line longer than the limit: keep its head, read past the rest, count its size.
+        head, size, blank = buf[pos : pos + min(limit, RAW_CHARS * 4)], 0, True
+        while True:
+            newline = buf.find(b"\n", pos)
+            piece_end = newline + 1 if newline != -1 else len(buf)
+            blank = blank and not buf[pos:piece_end].strip()
+            size, pos = size + piece_end - pos, piece_end
+            if newline != -1 or not more():
+                break
+        lineno += 1
+        if not blank:
+            yield RawRecord(name, lineno, head, size)
 
 
 def _whole_file(path: Path, max_bytes: int) -> RawRecord:
@@ -316,44 +373,61 @@ def _spans(path: Path, name: str, max_bytes: int, lines: int, workers: int) -> I
             if tail < 0:
                 tail = 2 * workers * lines * len(block) // max(1, block.count(b"\n"))
             buf, pos = buf[pos:] + block, 0
-            while True:  # cut every span that `buf` holds whole
+            while True:  # cut every span that `buf` holds whole (blank ones are passed over, not sent)
                 want = lines if size - start > tail else max(1, lines // 4)
-                end, n = _whole_lines(buf, pos, want)
-                if n < want and end - pos < SPAN_BYTES:
+                end, n, records = _whole_lines(buf, pos, want)
+                if records < want and end - pos < SPAN_BYTES:
                     break
-                yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
+                if not _is_blank(buf, pos, end):
+                    yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
                 start, first, pos = start + end - pos, first + n, end
             if not block:  # the end of the file: what is left, its last line without a newline
-                if pos < len(buf):
+                if not _is_blank(buf, pos, len(buf)):
                     yield Span(name, str(path), start, len(buf) - pos, first, span_digest(buf[pos:]))
                 return
             if len(buf) - end > limit:  # the line after the whole ones is too long: hand those on, then read past it
                 if n:
-                    yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
+                    if not _is_blank(buf, pos, end):
+                        yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
                     start, first, pos = start + end - pos, first + n, end
                 head, size = buf[pos : pos + min(limit, RAW_CHARS * 4)], len(buf) - pos  # what _jsonl keeps of it
+                blank = _is_blank(buf, pos, len(buf))
                 buf, pos = b"", 0
                 while more := fh.read(SPAN_BYTES):
                     newline = more.find(b"\n")
                     if newline != -1:
                         size += newline + 1
+                        blank = blank and _is_blank(more, 0, newline + 1)
                         buf = more[newline + 1 :]
                         break
                     size += len(more)
-                yield RawRecord(name, first, head, size)
+                    blank = blank and _is_blank(more, 0, len(more))
+                if not blank:  # a line of whitespace only is blank, however long: skipped as _jsonl skips it
+                    yield RawRecord(name, first, head, size)
                 start, first = start + size, first + 1
 
 
-def _whole_lines(buf: bytes, pos: int, lines: int) -> tuple[int, int]:
-    """Where the first ``lines`` whole lines from ``pos`` end (fewer: those up to SPAN_BYTES, or all there are), and how many they are."""
+def _whole_lines(buf: bytes, pos: int, lines: int) -> tuple[int, int, int]:
+    """Where the first ``lines`` non-blank whole lines from ``pos`` end (fewer: those up to SPAN_BYTES, or all there are),
+    how many lines that is (blank ones too: they number the lines after them) and how many of them are not blank."""
     end = pos
-    n = 0
-    while n < lines and end - pos < SPAN_BYTES:
+    n = records = 0
+    while records < lines and end - pos < SPAN_BYTES:
+        run = _blank_end(buf, end)
+        if run > end:
+            cut = buf.rfind(b"\n", end, run)
+            if cut != -1:
+                n += buf.count(b"\n", end, cut + 1)
+                end = cut + 1
         newline = buf.find(b"\n", end)
         if newline == -1:
             break
-        end, n = newline + 1, n + 1
-    return end, n
+        end, n, records = newline + 1, n + 1, records + 1
+    return end, n, records
+
+
+def _is_blank(buf: bytes, start: int, end: int) -> bool:
+    return min(_blank_end(buf, start), end) == end
 
 
 def iter_records(inputs: Sequence[Input], *, max_bytes: int = MAX_BYTES, stdin: IO[bytes] | None = None) -> Iterator[RawRecord]:
