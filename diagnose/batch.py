@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -481,11 +481,19 @@ def _source_suffix(file: str) -> bytes:
 class Diagnoser:
     """Parses, validates and diagnoses raw records with one compiled pack; turns each into a report line or a Rejected."""
 
-    def __init__(self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES, tally: bool = False) -> None:
+    def __init__(
+        self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES, tally: bool = False, redact_key: bytes | None = None
+    ) -> None:
         self.pack = pack
         self.lang = lang
         self.max_bytes = max_bytes
         self.tally = tally
+        self.redactor = None
+        """With a --redact key: reports, errors and the error report's raw text have their sensitive values hashed."""
+        if redact_key is not None:
+            from .redact import for_pack
+
+            self.redactor = for_pack(pack, redact_key)
         self._suffixes: dict[str, bytes] = {}
 
     def one(self, rec: RawRecord) -> Report | InvalidInput:
@@ -499,11 +507,31 @@ class Diagnoser:
                 source=where,
                 hint="raise the limit with --max-bytes if this is a real snapshot",
             )
+        data: Any = None
         try:
             data = load(rec.data, where, max_bytes=self.max_bytes)
-            return self.pack.diagnose(data, lang=self.lang, source=where, parsed=True)
+            report = self.pack.diagnose(data, lang=self.lang, source=where, parsed=True)
         except InvalidInput as exc:
+            if self.redactor is not None:
+                from .redact import redact_problems
+
+                return redact_problems(exc, self.redactor, data)
             return exc
+        if self.redactor is not None:
+            from .redact import redact_for_pack
+
+            report = redact_for_pack(report, self.pack, data, key=self.redactor.key)
+        return report
+
+    def rejected(self, rec: RawRecord, exc: InvalidInput) -> Rejected:
+        """The error record of a record with no report; under --redact its raw text is redacted too."""
+        bad = Rejected.from_error(rec, exc)
+        if self.redactor is None:
+            return bad
+        from .redact import redact_raw
+
+        raw = redact_raw(rec.data, self.redactor) if rec.size <= self.max_bytes else ""
+        return replace(bad, raw=raw[:RAW_CHARS], raw_truncated=bad.raw_truncated or len(raw) > RAW_CHARS or not raw)
 
     def line(self, rec: RawRecord, report: Report) -> bytes:
         """The report as one JSON Lines line: the report of `run --format json`, plus its source."""
@@ -523,7 +551,7 @@ class Diagnoser:
             try:
                 result = self.one(rec)
                 if isinstance(result, InvalidInput):
-                    bad = Rejected.from_error(rec, result)
+                    bad = self.rejected(rec, result)
                 else:
                     lines.append(self.line(rec, result))
                     if tally is not None:
@@ -531,9 +559,9 @@ class Diagnoser:
             except Exception as exc:  # a bug on one record must not lose the others: report it, go on
                 bad = Rejected(
                     Source(rec.file, rec.line),
-                    (Problem("", f"{type(exc).__name__}: {exc}"),),
+                    (Problem("", f"{type(exc).__name__}: {exc}" if self.redactor is None else type(exc).__name__),),
                     "this is a bug in diagnose; please report it with this record",
-                    *_raw_text(rec),
+                    *(_raw_text(rec) if self.redactor is None else ("", True)),
                     kind="internal_error",
                 )
                 internal += 1
@@ -561,7 +589,7 @@ def _records(items: Iterable[Item], max_bytes: int) -> Iterator[RawRecord]:
 _WORKER: list[Diagnoser] = []
 
 
-def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool) -> None:
+def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool, redact_key: bytes | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     # A worker reports through its results only; what it could print is the pool's own noise when
     # the parent was killed (a broken pipe), which must not reach the user.
@@ -578,7 +606,7 @@ def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tal
         from . import load_pack
 
         pack = load_pack(pack)
-    _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally))
+    _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally, redact_key=redact_key))
 
 
 def _work(items: list[Item]) -> ChunkResult:
@@ -820,6 +848,7 @@ def run(
     resumed: Resumed | None = None,
     progress: Callable[[int, int], None] | None = None,
     pins: dict[str, Pin] | None = None,
+    redact_key: bytes | None = None,
 ) -> Outcome:
     """Diagnose every record and write each chunk in input order; ``progress(records, bytes)`` after each chunk.
 
@@ -855,13 +884,15 @@ def run(
     stream = iter(reader)
     first = list(_take(stream, 2))
     if workers <= 1 or len(first) < 2:
-        local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary)
+        local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary, redact_key=redact_key)
         for chunk in _chain(first, stream):
             handle(chunk, local.chunk(chunk))
         return _finish(reader, outcome(), pins)
     ctx = _context()
     source: CompiledPack | str | None = pack if ctx.get_start_method() == "fork" else pack_path
-    executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary))
+    executor = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary, redact_key)
+    )
     finished = False
     try:
         pending: deque[tuple[list[Item], Future[ChunkResult]]] = deque()

@@ -14,7 +14,7 @@ import typer
 
 from ..errors import CheckFailed, InvalidInput, Problem, UsageError
 from ..summary import SummaryFormat
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, err
+from .common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, err, redactor
 from .spark import Engine
 
 if TYPE_CHECKING:
@@ -145,6 +145,8 @@ def batch(
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Records sent to a worker at a time.")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    redact: RedactOpt = False,
+    redact_key: RedactKeyOpt = None,
     debug: DebugOpt = False,
     engine: Annotated[
         Engine,
@@ -161,6 +163,9 @@ def batch(
     if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
         from .spark import batch_on_spark
 
+        if redact:
+            raise UsageError("--redact is for the local engine", hint="run the batch with --engine local, or redact its output afterwards")
+
         return batch_on_spark(
             inputs, output=output, errors=errors, master=master, engine=engine, workers=workers, resume=resume,
             fail_on_rejects=fail_on_rejects, summary=summary, fmt=fmt, html=html, pairs=pairs, lang=lang.value, rules=rules,
@@ -176,6 +181,7 @@ def batch(
     read = [str(p) for i in items for p in i.files] + ([core.STDIN] if any(i.kind == "stdin" for i in items) else [])
     check_targets(read, [("--output", output), ("--errors", errors), ("--html", html)])
     pack = load_pack(rules)
+    hasher = redactor(pack, redact, redact_key)
     pins = core.pin_inputs(items)
 
     with ExitStack() as stack:
@@ -240,6 +246,7 @@ def batch(
                 resumed=resumed,
                 progress=progress,
                 pins=pins,
+                redact_key=hasher.key if hasher is not None else None,
             )
         except KeyboardInterrupt:
             where = f" to {output}" if output is not None else ""
@@ -292,6 +299,10 @@ def summarize(
     fmt: FormatOpt = SummaryFormat.rich,
     html: HtmlOpt = None,
     pairs: PairsOpt = 10,
+    redact: Annotated[
+        bool,
+        typer.Option("--redact", help="Show causes by rule id, not by their titles, which may quote the snapshot's values."),
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
@@ -305,7 +316,7 @@ def summarize(
     tally = Tally()
     for file, line, data in _report_lines(reports):
         try:
-            tally.add_dict(orjson.loads(data))
+            tally.add_dict(_untitled(orjson.loads(data)) if redact else orjson.loads(data))
         except (orjson.JSONDecodeError, ValueError) as exc:
             raise InvalidInput(
                 [Problem("", f"not a report: {exc}")],
@@ -318,6 +329,15 @@ def summarize(
             raise UsageError("no such file", source=str(path))
         rejected += sum(1 for _ in _report_lines([str(path)]))
     _show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
+
+
+def _untitled(report: object) -> object:
+    """A report whose findings are named by rule id: a title is a template that may have written a value in."""
+    if isinstance(report, dict) and isinstance(report.get("findings"), list):
+        for finding in report["findings"]:
+            if isinstance(finding, dict) and "rule_id" in finding:
+                finding["title"] = finding["rule_id"]
+    return report
 
 
 @app.command(rich_help_panel=PANEL)
