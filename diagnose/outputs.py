@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import orjson
 
-from .errors import InvalidInput, OutputError, PipeClosed, Problem, UsageError
+from diagnose.errors import InvalidInput, OutputError, PipeClosed, Problem, UsageError
 
 STDIN = "-"
 HEAD_BYTES = 1 << 20

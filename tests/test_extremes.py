@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from diagnose.formats import Options, ReportFormat, renderer
-
-from .conftest import EXAMPLES, cli, load_json
+from diagnose.report.formats import Options, ReportFormat, renderer
+from tests.conftest import EXAMPLES, cli, load_json
 
 MAINTENANCE = load_json(EXAMPLES / "ops-maintenance.json")
 

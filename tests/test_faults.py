@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.generate import Generator, load_templates
-
-from .conftest import ROOT
+from diagnose.portfolio.generate import Generator, load_templates
+from tests.conftest import ROOT
 
 TRIALS = int(os.environ.get("DIAGNOSE_FAULT_TRIALS", "0"))
 RECORDS = 1200

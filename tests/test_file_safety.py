@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from diagnose import batch as core
 from diagnose.errors import ExitCode, InvalidInput
-from diagnose.generate import default_examples
 from diagnose.outputs import atomic, check_targets
-
-from .conftest import ROOT, cli
+from diagnose.portfolio import batch as core
+from diagnose.portfolio.generate import default_examples
+from tests.conftest import ROOT, cli
 
 EXAMPLE = default_examples() / "liq-funder-quota.json"
 HEALTHY = default_examples() / "healthy.json"

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.lint import lint
-
-from .conftest import ROOT, cli
+from diagnose.packci.lint import lint
+from tests.conftest import ROOT, cli
 
 MINIMAL = ROOT / "tests" / "packs" / "minimal"
 

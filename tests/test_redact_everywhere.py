@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import EXAMPLES, cli, sensitive_pack
+from tests.conftest import EXAMPLES, cli, sensitive_pack
 
 SENSITIVE = ["credit.monthly_income", "credit.dti", "repayments.id", "system.maintenance.notice"]
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from diagnose import batch as core
-from diagnose.generate import default_examples
-
-from .conftest import ROOT, cli
+from diagnose.portfolio import batch as core
+from diagnose.portfolio.generate import default_examples
+from tests.conftest import ROOT, cli
 
 RECORD = json.dumps(json.loads((default_examples() / "healthy.json").read_text(encoding="utf-8")), separators=(",", ":")).encode()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 import time
 from contextlib import ExitStack
@@ -12,15 +10,14 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from ..errors import CheckFailed, InvalidInput, Problem, UsageError
-from ..summary import SummaryFormat
-from .common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, err, redactor
-from .spark import Engine
+from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, err, redactor
+from diagnose.cli.output import closing_checks, closing_counts, show_summary
+from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.portfolio.summary import SummaryFormat
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from ..summary import Summary
 
 PANEL = "Many snapshots"
 FormatOpt = Annotated[
@@ -30,34 +27,6 @@ HtmlOpt = Annotated[
     Path | None, typer.Option("--html", help="Also write the summary as a self-contained HTML page to this file.", show_default=False)
 ]
 PairsOpt = Annotated[int, typer.Option("--pairs", min=0, help="How many of the most common pairs of causes to show.")]
-
-
-def _same(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve()
-
-
-def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool) -> None:
-    from ..summary import render, render_html
-
-    stream = sys.stdout if to_stdout else sys.stderr
-    tty = stream.isatty()
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=_width(stream)))
-    stream.flush()
-    if html is not None:
-        from ..outputs import write_text
-
-        write_text(html, render_html(summary))
-
-
-def color_allowed() -> bool:
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def _width(stream: IO[str]) -> int:
-    try:
-        return max(60, min(os.get_terminal_size(stream.fileno()).columns, 160))
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return 100
 
 
 class _Progress:
@@ -157,11 +126,11 @@ def batch(
     ] = None,
 ) -> None:
     """Diagnose many snapshots: one report a line (JSON Lines) in input order, each with its source file and line."""
-    from .. import batch as core
-    from .. import load_pack
+    from diagnose import load_pack
+    from diagnose.portfolio import batch as core
 
     if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
-        from .spark import batch_on_spark
+        from diagnose.cli.spark import batch_on_spark
 
         if redact:
             raise UsageError("--redact is for the local engine", hint="run the batch with --engine local, or redact its output afterwards")
@@ -171,7 +140,7 @@ def batch(
             fail_on_rejects=fail_on_rejects, summary=summary, fmt=fmt, html=html, pairs=pairs, lang=lang.value, rules=rules,
             max_bytes=max_bytes, quiet=quiet,
         )  # fmt: skip
-    from ..outputs import OutputLock, check_targets, open_append, same_inputs
+    from diagnose.outputs import OutputLock, check_targets, open_append, same_inputs
 
     items = core.check_inputs(inputs)
     if resume and output is None:
@@ -255,30 +224,29 @@ def batch(
         if bar is not None:
             bar.update(outcome.read, sum(i.size or 0 for i in items), force=True)
 
-    err(
-        f"read {outcome.read:,} record{'' if outcome.read == 1 else 's'} = {outcome.diagnosed:,} diagnosed + {outcome.rejected:,} rejected"
-        + (f" (resumed after {resumed.skipped:,})" if resume else "")
+    closing_counts(
+        outcome.read,
+        outcome.diagnosed,
+        outcome.rejected,
+        resumed_after=resumed.skipped if resume else None,
+        errors_kept=errors is not None,
+        errors_flag="FILE",
     )
-    if outcome.rejected and errors is None:
-        err("  help: use --errors FILE to keep the rejected records with their raw text")
     if summary and outcome.tally is not None:
-        from ..summary import summarize as make_summary
+        from diagnose.portfolio.summary import summarize as make_summary
 
         tally = outcome.tally
         if earlier is not None:
             earlier.merge(tally)
             tally = earlier
-        _show_summary(
+        show_summary(
             make_summary(tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs), fmt, html, to_stdout=output is not None
         )
-    if outcome.internal:
-        raise core.BatchFailed(f"{outcome.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
-    if fail_on_rejects and outcome.rejected:
-        raise CheckFailed(f"{outcome.rejected:,} record(s) rejected (--fail-on-rejects)")
+    closing_checks(outcome.internal, outcome.rejected, fail_on_rejects=fail_on_rejects)
 
 
 def _report_lines(paths: list[str]) -> Iterator[tuple[str, int, bytes]]:
-    from .. import batch as core
+    from diagnose.portfolio import batch as core
 
     for rec in core.iter_records(core.check_inputs(paths)):
         yield rec.file, rec.line, rec.data
@@ -308,9 +276,9 @@ def summarize(
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
     import orjson
 
-    from ..outputs import check_targets
-    from ..summary import Tally
-    from ..summary import summarize as make_summary
+    from diagnose.outputs import check_targets
+    from diagnose.portfolio.summary import Tally
+    from diagnose.portfolio.summary import summarize as make_summary
 
     check_targets([*reports, *map(str, errors or [])], [("--html", html)])
     tally = Tally()
@@ -328,7 +296,7 @@ def summarize(
         if not path.is_file():
             raise UsageError("no such file", source=str(path))
         rejected += sum(1 for _ in _report_lines([str(path)]))
-    _show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
+    show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
 
 
 def _untitled(report: object) -> object:
@@ -362,9 +330,9 @@ def generate(
     """Synthetic snapshots as JSON Lines for tests and benchmarks: healthy accounts and every cause, seeded."""
     import gzip
 
-    from .. import load_pack
-    from ..generate import Generator, load_templates
-    from ..outputs import atomic, check_targets, writing
+    from diagnose import load_pack
+    from diagnose.outputs import atomic, check_targets, writing
+    from diagnose.portfolio.generate import Generator, load_templates
 
     pack = load_pack(rules)
     templates = load_templates(pack, examples)

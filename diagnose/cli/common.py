@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ..engine import CompiledPack
-    from ..redact import Redactor
+    from diagnose.api import CompiledPack
+    from diagnose.report.redact import Redactor
 
 app = typer.Typer(
     name="diagnose",
@@ -39,6 +39,11 @@ class Audience(str, Enum):
     agent = "agent"
     institution = "institution"
     all = "all"
+
+
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
 
 
 class Severity(str, Enum):
@@ -70,7 +75,7 @@ def redactor(pack: CompiledPack, redact: bool, key: str | None) -> Redactor | No
     """The --redact hasher of a pack (None without --redact); warns when the public default key is used."""
     if not redact:
         return None
-    from ..redact import for_pack, resolve_key
+    from diagnose.report.redact import for_pack, resolve_key
 
     secret, public = resolve_key(key)
     if public:
@@ -91,7 +96,7 @@ def width() -> int:
 
 def out(text: str) -> None:
     """Write a result to standard output as UTF-8, whatever the locale says the stream's encoding is."""
-    from ..outputs import writing
+    from diagnose.outputs import writing
 
     with writing("<stdout>"):  # a full disk is an output error (exit 5); a closed pipe passes as BrokenPipeError
         sys.stdout.flush()
@@ -105,6 +110,6 @@ def out(text: str) -> None:
 
 def err(message: str) -> None:
     """One message on standard error; what it quotes from a snapshot or a pack cannot drive the terminal."""
-    from ..formats import clean
+    from diagnose.report.formats import clean
 
     sys.stderr.write(clean(message.rstrip("\n")) + "\n")

@@ -7,9 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import CheckFailed, InvalidInput
-from ..formats import ReportFormat
-from .common import Audience, DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, Severity, app, color, err, out, redactor, width
+from diagnose.cli.common import (
+    Audience,
+    DebugOpt,
+    Lang,
+    LangOpt,
+    RedactKeyOpt,
+    RedactOpt,
+    RulesOpt,
+    Severity,
+    app,
+    color,
+    err,
+    out,
+    redactor,
+    width,
+)
+from diagnose.errors import CheckFailed, InvalidInput
+from diagnose.report.formats import ReportFormat
 
 
 def view_audience(fmt: ReportFormat, audience: Audience | None) -> str:
@@ -45,9 +60,9 @@ def run(
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""
-    from .. import load_pack
-    from ..formats import Options, renderer
-    from ..inputs import read_snapshot
+    from diagnose import load_pack
+    from diagnose.report.formats import Options, renderer
+    from diagnose.snapshot.reader import read_snapshot
 
     pack = load_pack(rules)
     hasher = redactor(pack, redact, redact_key)
@@ -60,13 +75,13 @@ def run(
     except InvalidInput as exc:
         if hasher is None:
             raise
-        from ..redact import redact_problems
+        from diagnose.report.redact import redact_problems
 
         raise redact_problems(exc, hasher, data) from None
     if top is not None and fmt is ReportFormat.json:
         report = report.limited(top)
     if hasher is not None:
-        from ..redact import redact_for_pack
+        from diagnose.report.redact import redact_for_pack
 
         report = redact_for_pack(report, pack, data, key=hasher.key)
     options = Options(lang=lang.value, color=color(), width=width(), top=top)
@@ -75,7 +90,7 @@ def run(
     for warning in report.warnings:
         err(f"warning: {source}: {warning}")
     if fail_on is not None:
-        from ..ranking import SEVERITY
+        from diagnose.engine.ranking import SEVERITY
 
         worst = [f for f in report.findings if SEVERITY[f.severity] >= SEVERITY[fail_on.value]]
         if worst:
@@ -89,7 +104,7 @@ def facts(
     """List every fact a rule may read: snapshot fields and derived facts, with kind and unit."""
     import json
 
-    from ..facts import catalog
+    from diagnose.snapshot.facts import catalog
 
     specs = list(catalog().values())
     if fmt == "json":

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import app, out
+from diagnose.cli.common import app, out
 
 
 class SchemaName(str, Enum):
@@ -23,12 +23,12 @@ def schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of snapshots, rule files or reports, generated from the models."""
-    from .. import schemas  # pydantic's schema generator is imported only here
+    from diagnose.packci import schemas  # pydantic's schema generator is imported only here
 
     text = schemas.dumps(schemas.generate(name.value))
     if output is None:
         out(text)
         return
-    from ..outputs import write_text
+    from diagnose.outputs import write_text
 
     write_text(output, text)

@@ -5,24 +5,19 @@ from __future__ import annotations
 import os
 import re
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CheckFailed, DiagnoseError, UsageError
-from .common import err
+from diagnose.cli.common import Engine, err
+from diagnose.cli.output import closing_checks, closing_counts, show_summary
+from diagnose.errors import DiagnoseError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from pyspark.sql import SparkSession
 
-    from ..summary import SummaryFormat
-
-
-class Engine(str, Enum):
-    local = "local"
-    spark = "spark"
+    from diagnose.portfolio.summary import SummaryFormat
 
 
 def spark_path(path: Path) -> str:
@@ -74,7 +69,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _spark_error(exc: Exception) -> DiagnoseError:
     """An error Spark raised, as one of ours: a usage error for paths, else a failed batch."""
-    from ..batch import BatchFailed
+    from diagnose.portfolio.batch import BatchFailed
 
     message = _first_line(exc)
     if "PATH_NOT_FOUND" in message or "Path does not exist" in message:
@@ -104,9 +99,7 @@ def batch_on_spark(
     quiet: bool,
 ) -> None:
     """Run `diagnose batch` on Spark and print what the local batch prints: rejections, counts, the summary."""
-    from .. import load_pack
-    from ..batch import BatchFailed
-    from .batch import _show_summary
+    from diagnose import load_pack
 
     if engine is not Engine.spark:
         raise UsageError("--master is for --engine spark")
@@ -129,7 +122,7 @@ def batch_on_spark(
             raise UsageError(
                 "already exists", source=target, hint="Spark writes a new folder of part files and does not replace one: remove it first"
             )
-    from ..spark import check_paths
+    from diagnose.portfolio.spark import check_paths
 
     check_paths(inputs)
     pack = load_pack(rules)
@@ -139,7 +132,7 @@ def batch_on_spark(
         from pyspark.errors import PySparkException
         from pyspark.sql import functions as F
 
-        from ..spark import FileResults, diagnose_files, error_lines, report_lines, tally_results
+        from diagnose.portfolio.spark import FileResults, diagnose_files, error_lines, report_lines, tally_results
 
         try:
             found = diagnose_files(spark, inputs, pack=pack, lang=lang, max_bytes=max_bytes)
@@ -163,15 +156,10 @@ def batch_on_spark(
         if created:
             spark.stop()
 
-    err(f"read {totals.read:,} records = {totals.diagnosed:,} diagnosed + {totals.rejected:,} rejected")
-    if totals.rejected and errs is None:
-        err("  help: use --errors FOLDER to keep the rejected records with their raw text")
+    closing_counts(totals.read, totals.diagnosed, totals.rejected, resumed_after=None, errors_kept=errs is not None, errors_flag="FOLDER")
     if summary:
-        _show_summary(totals.summary(pairs), fmt, html, to_stdout=True)
-    if totals.internal:
-        raise BatchFailed(f"{totals.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
-    if fail_on_rejects and totals.rejected:
-        raise CheckFailed(f"{totals.rejected:,} record(s) rejected (--fail-on-rejects)")
+        show_summary(totals.summary(pairs), fmt, html, to_stdout=True)
+    closing_checks(totals.internal, totals.rejected, fail_on_rejects=fail_on_rejects)
 
 
 def _rejections(results: Any, *, internal_only: bool) -> Iterator[str]:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import InvalidInput, UsageError
-from .common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, out, redactor
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, out, redactor
+from diagnose.errors import InvalidInput, UsageError
 
 
 class WhyFormat(str, Enum):
@@ -30,9 +30,12 @@ def why(
     """Why a rule did or did not fire: every condition with its result, the nearest miss, what would decide it."""
     import difflib
 
-    from .. import contract, explain, facts, load_pack
-    from ..inputs import read_snapshot
-    from ..report import dumps
+    from diagnose import load_pack
+    from diagnose.explain.why import why as why_tree
+    from diagnose.records import dumps
+    from diagnose.report.formats.why import why_report, why_text
+    from diagnose.snapshot import contract, facts
+    from diagnose.snapshot.reader import read_snapshot
 
     pack = load_pack(rules)
     ids = [cr.rule.id for cr in pack.rules]
@@ -49,18 +52,18 @@ def why(
     except InvalidInput as exc:
         if hasher is None:
             raise
-        from ..redact import redact_problems
+        from diagnose.report.redact import redact_problems
 
         raise redact_problems(exc, hasher, data) from None
     cr = pack.rule(rule_id)
     title = cr.render("title", f, pack.params, lang.value) or rule_id
-    result = explain.why_report(cr.rule, cr.node, f, lang.value, title)
-    root = explain.why(cr.node, f)
+    result = why_report(cr.rule, cr.node, f, lang.value, title, pack.clear_steps)
+    root = why_tree(cr.node, f)
     if hasher is not None:
-        from ..redact import redact_why
+        from diagnose.report.redact import redact_why
 
         result, root = redact_why(result, root, hasher, f, lang.value)
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:
-        out(explain.why_text(result, root, lang.value))
+        out(why_text(result, root, lang.value))

@@ -1,0 +1,224 @@
+"""Why a rule did or did not fire: the tree of one rule with each condition's result, near misses, what would decide it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Tri
+from diagnose.pack import templates as textlib
+from diagnose.records import NearMiss, Unmet
+from diagnose.snapshot.facts import catalog
+
+SYMPTOMS = {"line.limit_short", "line.restore_gap", "line.available", "request.outcome", "repayments.count"}
+"""Facts that show the limit is short rather than why: clearing a cause never means hiding these."""
+
+
+def show(value: Any, fact: str | None, lang: str) -> str:
+    spec = catalog().get(fact) if fact else None
+    if isinstance(value, list):
+        return ", ".join(textlib.format_value(v, None, spec, lang) for v in value)
+    if value is None:
+        return textlib.UNKNOWN[lang if lang in textlib.UNKNOWN else "en"]
+    return textlib.format_value(value, None, spec, lang)
+
+
+_SAY = {
+    "en": {
+        "exists": "known", "missing": "unknown", "between": "between {lo} and {hi}", "outside": "outside {lo} to {hi}",
+        "and": " and ", "held": "{held} of {total} conditions hold; fails on ", "none": "none of {total} alternatives holds; closest: ",
+        "miss": "{fact}: needed {needed}, found {found}", "compare": "known, to compare with {fact}",
+    },
+    "zh": {
+        "exists": "已知", "missing": "未知", "between": "介于 {lo} 与 {hi} 之间", "outside": "不在 {lo} 至 {hi} 之间",
+        "and": " 且 ", "held": "{total} 个条件中 {held} 个成立；未满足：", "none": "{total} 个备选条件均不成立；最接近的是：",
+        "miss": "{fact}：需要 {needed}，实际 {found}", "compare": "已知，用于与 {fact} 比较",
+    },
+}  # fmt: skip
+
+
+def _say(lang: str, key: str, **values: Any) -> str:
+    return _SAY.get(lang, _SAY["en"])[key].format(**values)
+
+
+def condition(op: str, expected: Any, fact: str, lang: str, param: str | None = None) -> str:
+    """`<= 5%` or `between 1 and 3`, with the parameter it came from."""
+    if op in ("exists", "missing"):
+        return _say(lang, op)
+    if op in ("between", "outside"):
+        lo, hi = expected
+        shown = _say(lang, op, lo=show(lo, fact, lang), hi=show(hi, fact, lang))
+    else:
+        shown = f"{op} {show(expected, fact, lang)}"
+    return shown + (f" ({param})" if param else "")
+
+
+# --- the tree of one rule -----------------------------------------------------------------
+
+
+class WhyNode(NamedTuple):
+    """One node of a rule's condition with its result; leaves carry the comparison and how far it is from holding."""
+
+    kind: str
+    result: Tri
+    children: tuple[WhyNode, ...] = ()
+    fact: str | None = None
+    op: str | None = None
+    expected: Any = None
+    actual: Any = None
+    param: str | None = None
+    ref: str | None = None
+    distance: float | None = None
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "result": self.result}
+        if self.kind == "leaf":
+            out |= {
+                "fact": self.fact,
+                "op": self.op,
+                "expected": _plain(self.expected),
+                "actual": _plain(self.actual),
+                "param": self.param,
+                "ref": self.ref,
+                "distance": None if self.distance is None else round(self.distance, 4),
+            }
+        else:
+            out["children"] = [c.to_dict(lang) for c in self.children]
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _room_below(fact: str, threshold: float, failing_below: bool) -> float:
+    """The scale of a miss: for ratios and percentages the room on the failing side, else the threshold itself."""
+    spec = catalog().get(fact)
+    if spec is not None and spec.unit in ("ratio", "pct"):
+        bound = spec.minimum if failing_below else spec.maximum
+        if bound is not None and bound != threshold:
+            return abs(threshold - bound)
+    return abs(threshold) or 1.0
+
+
+def leaf_distance(fact: str, op: str, expected: Any, actual: Any, result: Tri) -> float | None:
+    """0 when the leaf holds; for a failed numeric comparison, the gap over the fact's room on that side (at most 1); else 1.
+
+    A comparison with zero (`restore_gap > 0`, `overdue_days >= 1` at 0) asks whether something
+    exists at all, so missing it is never "close".
+    """
+    if result is None:
+        return None
+    if result:
+        return 0.0
+    numeric = isinstance(actual, (int, float)) and not isinstance(actual, bool)
+    if numeric and op in ("<", "<=", ">", ">=") and isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        if expected == 0 or (expected == 1 and op == ">=" and actual == 0):
+            return 1.0
+        below = op in (">", ">=")
+        gap = (expected - actual) if below else (actual - expected)
+        return min(1.0, max(gap, 0.0) / _room_below(fact, float(expected), below)) or 1e-9
+    if numeric and op == "between":
+        lo, hi = expected
+        gap = lo - actual if actual < lo else actual - hi
+        return min(1.0, gap / max(abs(hi - lo), 1.0)) or 1e-9
+    return 1.0
+
+
+def why(node: CNode, f: Mapping[str, Any]) -> WhyNode:
+    """The whole tree with every node's result and every leaf's actual value."""
+    if isinstance(node, CLeaf):
+        r = node.test(f)
+        expected = f.get(node.ref) if node.ref is not None else node.expected
+        actual = f.get(node.fact)
+        return WhyNode(
+            "leaf",
+            r,
+            (),
+            node.fact,
+            node.op,
+            expected,
+            actual,
+            node.param,
+            node.ref,
+            leaf_distance(node.fact, node.op, expected, actual, r),
+        )
+    if isinstance(node, CNot):
+        kid = why(node.child, f)
+        r = None if kid.result is None else not kid.result
+        return WhyNode("not", r, (kid,), distance=None if r is None else 0.0 if r else 1.0)
+    kids = tuple(why(c, f) for c in node.children)
+    r = node.test(f)
+    known = [k.distance for k in kids if k.distance is not None]
+    if isinstance(node, CAll):
+        dist = None if r is None else sum(known)
+        return WhyNode("all", r, kids, distance=min(dist, 1.0) if dist is not None else None)
+    dist = None if r is None else min(known) if known else 1.0
+    return WhyNode("any", r, kids, distance=dist)
+
+
+def leaves(node: WhyNode) -> list[WhyNode]:
+    if node.kind == "leaf":
+        return [node]
+    return [leaf for child in node.children for leaf in leaves(child)]
+
+
+def failing(node: WhyNode) -> list[WhyNode]:
+    """The leaves that keep a false node false (for `any`, the closest alternative only)."""
+    if node.result is not False:
+        return []
+    if node.kind == "leaf":
+        return [node]
+    if node.kind == "not":
+        return [leaf for leaf in leaves(node.children[0]) if leaf.result is True]
+    if node.kind == "all":
+        return [leaf for child in node.children if child.result is False for leaf in failing(child)]
+    closest = min((c for c in node.children if c.result is False), key=lambda c: c.distance if c.distance is not None else 1.0)
+    return failing(closest)
+
+
+def nearest_miss(root: WhyNode, lang: str = "en") -> str:
+    """One line: how close a rule that did not fire came to firing."""
+    parts = [
+        _say(
+            lang,
+            "miss",
+            fact=leaf.fact,
+            needed=condition(leaf.op or "", leaf.expected, leaf.fact or "", lang, leaf.param),
+            found=show(leaf.actual, leaf.fact, lang),
+        )
+        for leaf in failing(root)
+    ]
+    joined = "; ".join(parts)
+    if root.kind == "all":
+        held = sum(1 for c in root.children if c.result is True)
+        return _say(lang, "held", held=held, total=len(root.children)) + joined
+    if root.kind == "any":
+        return _say(lang, "none", total=len(root.children)) + joined
+    return joined
+
+
+def would_fire_if(root: WhyNode, lang: str = "en") -> list[Unmet]:
+    """For an undetermined rule: each unknown fact and the value that would make its condition hold."""
+    needed: dict[str, list[str]] = {}
+    for leaf in leaves(root):
+        if leaf.result is None and leaf.fact is not None:
+            if leaf.actual is None:
+                needed.setdefault(leaf.fact, []).append(condition(leaf.op or "", leaf.expected, leaf.fact, lang, leaf.param))
+            elif leaf.ref is not None:
+                needed.setdefault(leaf.ref, []).append(_say(lang, "compare", fact=leaf.fact))
+    return [Unmet(fact, _say(lang, "and").join(dict.fromkeys(conds))) for fact, conds in needed.items()]
+
+
+def near_misses(rules: list[tuple[str, str, WhyNode]], lang: str, threshold: float = 0.2) -> list[NearMiss]:
+    """Rules that are false but within `threshold` of firing, closest first."""
+    out = []
+    for rule_id, title, root in rules:
+        if root.result is False and root.distance is not None and root.distance <= threshold:
+            out.append(NearMiss(rule_id, title, round(root.distance, 4), nearest_miss(root, lang)))
+    return sorted(out, key=lambda m: (m.distance, m.rule_id))

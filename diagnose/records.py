@@ -1,0 +1,225 @@
+"""The records a diagnosis produces, from one piece of evidence to the whole report (REPORT.md, schema version 1).
+
+Plain data that every stage fills (the engine its evidence, explain its steps, report.build the
+report) and every format renders; with the one deterministic JSON encoding of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Literal
+
+import orjson
+
+from diagnose.vocab import Verdict
+
+Tri = Literal[True, False] | None
+
+
+def jsonable(value: Any) -> Any:
+    """A fact value as JSON data: dates and times as ISO text, models as their fields."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", exclude_none=True)
+    return str(value)
+
+
+def _default(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", exclude_none=True)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# JSON escapes only C0 controls. These pass through raw, yet a terminal showing the report obeys them (C1 controls)
+# or shows text in reverse (bidi overrides), and JavaScript before ES2019 cannot hold U+2028/9 in a string.
+# They can stand only inside strings, where an escape means the same character: the data is unchanged.
+_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def dump_bytes(data: Any, *, indent: bool = True) -> bytes:
+    """Deterministic JSON as UTF-8 (orjson: dataclasses, dates and times natively; key order as declared), terminal-safe."""
+    option = orjson.OPT_INDENT_2 if indent else 0
+    raw = orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
+    if raw.isascii():  # the characters escaped below are none of them ASCII
+        return raw
+    text = raw.decode()
+    if _UNSAFE.search(text):
+        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).encode()
+    return raw
+
+
+def dumps(data: Any, *, indent: bool = True) -> str:
+    """The same JSON as text."""
+    return dump_bytes(data, indent=indent).decode()
+
+
+class _Data:
+    """Records that know how to become plain JSON data.
+
+    Plain slotted dataclasses, not frozen ones: a report builds a dozen of them, and a frozen
+    dataclass takes four times as long to build (each field is set through object.__setattr__).
+    Treat them as values all the same: change a report with dataclasses.replace, as `limited` does.
+    """
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return orjson.loads(dumps(self, indent=False))  # type: ignore[no-any-return]
+
+
+@dataclass(slots=True)
+class Evidence(_Data):
+    """One condition that decided: the fact, the comparison, what was expected and what was found."""
+
+    fact: str
+    op: str
+    expected: Any
+    actual: Any
+    result: bool | None
+    param: str | None = None
+
+
+@dataclass(slots=True)
+class Remedies(_Data):
+    customer: list[str]
+    agent: list[str]
+    institution: list[str]
+
+
+@dataclass(slots=True)
+class ClearStep(_Data):
+    """One change of facts that would clear a finding, and when it is expected if the snapshot says."""
+
+    fact: str
+    needed: str
+    eta: str | None
+    text: str
+
+
+@dataclass(slots=True)
+class Unmet(_Data):
+    """An unknown fact and the value of it that would make an undetermined rule's condition hold."""
+
+    fact: str
+    needed: str
+
+
+@dataclass(slots=True)
+class NearMiss(_Data):
+    """A rule that did not fire but came close: its distance (0..1) and where it fell short."""
+
+    rule_id: str
+    title: str
+    distance: float
+    summary: str
+
+
+@dataclass(slots=True)
+class Event(_Data):
+    """A dated event of the snapshot, for the timeline."""
+
+    at: str
+    kind: str
+    label: str
+
+
+@dataclass(slots=True)
+class Finding(_Data):
+    rank: int
+    rule_id: str
+    family: str
+    severity: str
+    score: float
+    contributing: bool
+    title: str
+    explanation: str
+    evidence: list[Evidence]
+    remedies: Remedies
+    explains: list[str] = field(default_factory=list)
+    explained_by: list[str] = field(default_factory=list)
+    clears_when: list[ClearStep] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Undetermined(_Data):
+    rule_id: str
+    family: str
+    title: str
+    missing: list[str]
+    would_fire_if: list[Unmet] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SnapshotRef(_Data):
+    account_id: str
+    as_of: str
+    product: str
+
+
+@dataclass(slots=True)
+class Ruleset(_Data):
+    name: str
+    version: str
+    digest: str
+
+
+@dataclass(slots=True)
+class LineSummary(_Data):
+    currency: str
+    status: str | None
+    total_limit: float
+    used: float
+    available: float
+    restore_gap: float
+
+
+@dataclass(slots=True)
+class Disabled(_Data):
+    rule_id: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Report(_Data):
+    """One diagnosis. Field order is the JSON order; scripts rely on the REPORT.md fields."""
+
+    schema_version: str
+    snapshot: SnapshotRef
+    ruleset: Ruleset
+    lang: str
+    verdict: Verdict
+    line: LineSummary
+    findings: list[Finding]
+    undetermined: list[Undetermined]
+    warnings: list[str]
+    disabled: list[Disabled] = field(default_factory=list)
+    audience: str = "all"
+    near_misses: list[NearMiss] = field(default_factory=list)
+    timeline: list[Event] = field(default_factory=list)
+
+    def to_json(self, *, indent: bool = True) -> str:
+        """Deterministic JSON: fixed key order, no locale, no wall clock."""
+        return dumps(self, indent=indent)
+
+    def to_json_bytes(self, *, indent: bool = False) -> bytes:
+        """The same JSON as UTF-8 bytes, for writers of JSON Lines."""
+        return dump_bytes(self, indent=indent)
+
+    def limited(self, top: int) -> Report:
+        """The same report with only the ``top`` most likely findings."""
+        return replace(self, findings=self.findings[:top])
+
+    @property
+    def top(self) -> Finding | None:
+        return self.findings[0] if self.findings else None
