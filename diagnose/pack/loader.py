@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from diagnose.errors import InvalidPack, PackProblem
 from diagnose.pack.checks import check, did_you_mean
-from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
+from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, OutsidePack, default_pack_path, read_inside, resolve, rule_files
 from diagnose.pack.model import (
     BASE_NAME,
     AllOf,
@@ -63,7 +63,7 @@ __all__ = [  # the models are re-exported: `from diagnose.pack.loader import loa
 MAX_FILE_BYTES = 2_000_000
 MAX_PACK_BYTES = 10_000_000
 """All the files of one pack together (a base pack's not counted)."""
-_MANIFEST_ITEMS = {"parameters", "families", "clear_steps", "overrides.parameters", "overrides.disable", "sensitive"}
+_MANIFEST_ITEMS = {"parameters", "families", "clear_steps", "overrides.parameters", "overrides.disable", "sensitive", "segments"}
 """Collections of the manifest whose items stand alone: a bad one is reported and the others kept."""
 
 
@@ -194,7 +194,10 @@ class _Reader:
                 self.problems.append(PackProblem(shown, message, code="too-large"))
                 return None
             self.budget -= size
-            raw = path.read_bytes()
+            raw = read_inside(path.parent, path.name, max_bytes=MAX_FILE_BYTES)
+        except OutsidePack as exc:
+            self.problems.append(PackProblem(shown, str(exc), hint="a pack's files are regular files inside its folder", code="unreadable"))
+            return None
         except OSError as exc:
             self.problems.append(PackProblem(shown, f"cannot read: {exc.strerror or exc}", code="unreadable"))
             return None
@@ -227,13 +230,14 @@ class _Reader:
         return manifest, located
 
     def check_sensitive(self, manifest: Manifest, located: Located, shown: str) -> None:
-        for i, name in enumerate(manifest.sensitive):
+        named = [(key, i, name) for key in ("sensitive", "segments") for i, name in enumerate(getattr(manifest, key))]
+        for key, i, name in named:
             if not (factlib.is_fact_path(name) or name in _item_paths()):
-                line, col, end_line, end_col = located.span(("sensitive", i))
+                line, col, end_line, end_col = located.span((key, i))
                 self.problems.append(
                     PackProblem(
                         shown,
-                        f"`sensitive` names unknown fact `{name[:100]}`",
+                        f"`{key}` names unknown fact `{name[:100]}`",
                         line,
                         col,
                         hint=did_you_mean(name, list(factlib.catalog())) or "`diagnose facts` lists every fact",

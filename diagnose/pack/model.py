@@ -152,6 +152,8 @@ class Rule(_Strict):
     contributing: bool = False
     explains: list[str] = Field(default_factory=list)
     title: Text
+    label: Text | None = None
+    """The cause as the institution names it, for portfolio views (no fields); default: the title."""
     explanation: Text
     rationale: Text | None = None
     when: Condition
@@ -207,6 +209,8 @@ class Manifest(_Strict):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     overrides: Overrides | None = None
     sensitive: list[str] = Field(default_factory=list)
+    segments: list[str] = Field(default_factory=list)
+    """Fact paths each report echoes in `segments` besides the defaults (a sensitive one only when named here)."""
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -307,6 +311,7 @@ class Pack:
             "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
             "clear_steps": {k: v.model_dump() for k, v in sorted(self.clear_steps.items())},
             "sensitive": list(self.manifest.sensitive),
+            "segments": list(self.manifest.segments),
             "disabled": dict(self.disabled),
             "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
         }
@@ -344,17 +349,24 @@ class Pack:
 
     def example_base(self) -> Path | None:
         """The snapshot rule examples and golden cases patch: this pack's `example_base`, else its base pack's."""
+        source = self.example_base_source()
+        return source[0] / source[1] if source is not None else None
+
+    def example_base_source(self) -> tuple[Path, str] | None:
+        """The example base as the pack folder that names it and the name it gives (what a bounded read takes)."""
         if self.manifest.example_base is not None:
-            return self.root / self.manifest.example_base
-        return self.base.example_base() if self.base is not None else None
+            return self.root, self.manifest.example_base
+        return self.base.example_base_source() if self.base is not None else None
 
     def find_file(self, folder: Path, name: str) -> Path:
         """A file a rule or case names, relative to its folder; one not there is looked for in the base pack (its fixtures)."""
-        path = folder / name
-        if path.is_file() or self.base is None:
-            return path
-        inherited = self.base.root / name
-        return inherited if inherited.is_file() else path
+        return self.file_folder(folder, name) / name
+
+    def file_folder(self, folder: Path, name: str) -> Path:
+        """The folder ``name`` is read relative to: ``folder``, or the base pack's when only it has the file."""
+        if (folder / name).is_file() or self.base is None or not (self.base.root / name).is_file():
+            return folder
+        return self.base.root
 
     def inherited_file(self, file: str) -> bool:
         """Whether a file is one of the base pack's (and not of this pack's folder)."""

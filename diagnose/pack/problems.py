@@ -271,7 +271,7 @@ def _cut(path: Path, droppable: set[str]) -> Path | None:
     return None
 
 
-_OPTIONAL = {"description", "example_base", "families", "clear_steps", "parameters", "overrides", "sensitive", "metadata"}
+_OPTIONAL = {"description", "example_base", "families", "clear_steps", "parameters", "overrides", "sensitive", "segments", "metadata"}
 """Keys a manifest can do without: one that does not validate is dropped (`extends` is not: without it every check would mislead)."""
 
 

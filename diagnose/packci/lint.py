@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from diagnose.errors import PackProblem
-from diagnose.pack.files import MANIFEST, rule_files
+from diagnose.pack.files import MANIFEST, OutsidePack, locate, rule_files
 from diagnose.pack.loader import Loaded, Pack, read
 from diagnose.pack.model import AllOf, Leaf, NotOf, Rule, iter_leaves, iter_texts
 from diagnose.pack.templates import template_fields
@@ -132,6 +132,7 @@ def lint(path: str | Path | None = None) -> LintResult:
     if pack is not None:
         flawed = {p.rule_id for p in loaded.errors if p.rule_id}  # a rule with an error is judged once it is fixed
         found += check_conditions(pack, flawed)
+        found += check_times(pack)
         found += check_examples(pack, loaded)
         if not pack.unparsed.any() and not loaded.errors:  # a rule with an error may be the one that uses it
             found += check_parameters(pack, loaded)
@@ -559,6 +560,53 @@ def _constant_parts(pack: Pack, cond: Any, path: tuple[str | int, ...]) -> Itera
             )
 
 
+# --- times -------------------------------------------------------------------------------
+
+
+def _time_problem(value: Any) -> str | None:
+    """Why a literal can never be compared with a time fact (which always has an offset), or None when it can."""
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return None if value.tzinfo is not None else "a time without an offset (a YAML timestamp with no zone)"
+    if isinstance(value, date):
+        return "a date, not a time"
+    if not isinstance(value, str):
+        return None  # numbers and the like: the loader's type check reports them
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return "not a time"
+    if "T" not in value and " " not in value:
+        return "a date, not a time"
+    return None if parsed.tzinfo is not None else "a time without an offset"
+
+
+def check_times(pack: Pack) -> list[PackProblem]:
+    """A time fact compared with a value that is not a time with an offset (a naive timestamp, a date): never decided."""
+    out: list[PackProblem] = []
+    catalog = factlib.catalog()
+    for rule in pack.rules:
+        if not _own(pack, rule):
+            continue
+        for leaf, path in iter_leaves(rule.when, ("when",)):
+            spec = catalog.get(leaf.fact)
+            if spec is None or spec.kind != "datetime" or leaf.ref is not None or leaf.op in ("exists", "missing"):
+                continue
+            operand = _operand(pack, leaf)
+            for value in operand if isinstance(operand, list) else [operand]:
+                why = _time_problem(value)
+                if why is None:
+                    continue
+                where = _at(pack, rule, (*path, "value" if leaf.value is not None else "param"))
+                if where is None:
+                    continue
+                message = f"{_show(leaf, pack)} compares the time `{leaf.fact}` with {_lit(value)}: {why}; the comparison is never decided"
+                hint = 'write the value as a quoted time with its offset, e.g. "2024-03-05T14:20:00+08:00"'
+                out.append(PackProblem(where[0], message, where[1], where[2], rule.id, hint, "type-mismatch", ERROR, where[3], where[4]))
+    return out
+
+
 # --- examples, files and parameters -----------------------------------------------------
 
 
@@ -590,19 +638,19 @@ def check_examples(pack: Pack, loaded: Loaded) -> list[PackProblem]:
             for n, example in enumerate(getattr(rule.examples, kind)):
                 if example.patch is not None:
                     uses_patch = True
-                elif example.file is not None and not pack.find_file(Path(src.file).parent, example.file).is_file():
+                elif example.file is not None and (why := _unreadable(pack.file_folder(Path(src.file).parent, example.file), example.file)):
                     where = _at(pack, rule, ("examples", kind, n, "file"))
                     assert where is not None
-                    message = f"example file {example.file} does not exist"
+                    message = f"example file {why}"
                     help_ = CHECKS["missing-file"].help
                     out.append(
                         PackProblem(where[0], message, where[1], where[2], rule.id, help_, "missing-file", ERROR, where[3], where[4])
                     )
     base = pack.manifest.example_base
     manifest = str(pack.root / MANIFEST)
-    if base is not None and not (pack.root / base).is_file():
+    if base is not None and (why := _unreadable(pack.root, base)):
         line, col, end_line, end_col = pack.manifest_at.span(("example_base",))
-        message = f"example_base {base} does not exist"
+        message = f"example_base {why}"
         out.append(PackProblem(manifest, message, line, col, None, CHECKS["missing-file"].help, "missing-file", ERROR, end_line, end_col))
     elif pack.example_base() is None and uses_patch:
         out.append(
@@ -617,6 +665,17 @@ def check_examples(pack: Pack, loaded: Loaded) -> list[PackProblem]:
             )
         )
     return out
+
+
+def _unreadable(folder: Path, name: str) -> str | None:
+    """Why a file a pack names cannot be read (it does not exist, or lies outside the pack), or None."""
+    try:
+        path = locate(folder, name)
+    except OutsidePack as exc:
+        return str(exc)
+    except OSError:
+        return f"{name} does not exist"
+    return None if path.is_file() else f"{name} is not a regular file"
 
 
 def check_parameters(pack: Pack, loaded: Loaded) -> list[PackProblem]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,6 +17,7 @@ from diagnose.engine.compiled import CompiledRule
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, leaves, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
+from diagnose.pack.files import MAX_DATA_BYTES, OutsidePack, read_inside, roots
 from diagnose.pack.loader import Pack
 from diagnose.pack.model import iter_leaves
 from diagnose.pack.problems import schema_problems
@@ -25,6 +25,7 @@ from diagnose.pack.yamlpos import YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
 from diagnose.snapshot.contract import validate
+from diagnose.snapshot.reader import load
 from diagnose.vocab import Verdict
 
 EXPECT = {"fires": True, "quiet": False, "undetermined": None}
@@ -262,7 +263,7 @@ def evidence_lines(tr: Trace) -> list[str]:
 
 
 def example_snapshot(pack: Pack, rule_file: str, example: Any) -> Any:
-    """The snapshot an example stands for: its patch merged onto its pack's base, or its own file.
+    """The snapshot an example stands for: its patch merged onto its pack's base, or its own file (read from inside the pack).
 
     An inherited rule's example uses the base pack's example base and files; a pack's own rule
     uses its own, or the base pack's when it names none (an extending pack need not copy them).
@@ -270,25 +271,28 @@ def example_snapshot(pack: Pack, rule_file: str, example: Any) -> Any:
     folder = Path(rule_file).parent
     owner = pack.base if pack.base is not None and pack.inherited_file(rule_file) else pack
     if example.file is not None:
-        path = owner.find_file(folder, example.file).resolve()
-        return json.loads(path.read_text(encoding="utf-8"))
-    return merge(_read_json(_example_base(owner)), example.patch)
+        return _read_json(owner.file_folder(folder, example.file), example.file, "example file")
+    return merge(_read_json(*_example_base(owner), "example_base"), example.patch)
 
 
-def _example_base(pack: Pack) -> Path:
-    """The snapshot `patch` examples and cases apply to: the pack's `example_base`, or its base pack's."""
-    base = pack.example_base()
-    if base is None:
+def _example_base(pack: Pack) -> tuple[Path, str]:
+    """The snapshot `patch` examples and cases apply to (the pack's `example_base`, or its base pack's), as folder and name."""
+    source = pack.example_base_source()
+    if source is None:
         message = "examples use `patch` but the manifest names no `example_base`"
         raise InvalidPack([PackProblem(str(pack.manifest_path), message, code="missing-key")])
-    return base
+    return source
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(folder: Path, name: str, what: str, allowed: tuple[Path, ...] | None = None) -> Any:
+    """A snapshot a pack names: read from inside the pack, within the size and nesting bounds of any snapshot."""
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise InvalidPack([PackProblem(str(path), f"cannot read example_base: {exc}", code="missing-file")]) from None
+        raw = read_inside(folder, name, allowed=allowed)
+    except OutsidePack as exc:
+        raise InvalidPack([PackProblem(name, f"cannot read this {what}: {exc}", code="missing-file")]) from None
+    except OSError as exc:
+        raise InvalidPack([PackProblem(name, exc.strerror or str(exc), code="missing-file")]) from None
+    return load(raw, str(folder / name), max_bytes=MAX_DATA_BYTES)
 
 
 def run_examples(compiled: CompiledPack, coverage: Coverage | None = None) -> TestRun:
@@ -405,9 +409,10 @@ def _load_cases(path: Path) -> tuple[list[tuple[Case, int | None]], list[CaseRes
         ]
 
     try:
-        if path.stat().st_size > MAX_CASE_BYTES:
-            return broken(f"larger than {MAX_CASE_BYTES:,} bytes")
-        text = path.read_text(encoding="utf-8-sig")
+        real = path.resolve()  # a case file is named by the user: it may be a link; what it names is still bounded
+        text = read_inside(real.parent, real.name, max_bytes=MAX_CASE_BYTES, allowed=(real.parent,)).decode("utf-8-sig")
+    except OutsidePack as exc:
+        return broken(str(exc).replace(real.name, "the file", 1))
     except (OSError, UnicodeDecodeError) as exc:
         return broken(f"cannot read: {getattr(exc, 'strerror', None) or exc}")
     try:
@@ -449,6 +454,16 @@ def run_cases(compiled: CompiledPack, paths: list[Path], coverage: Coverage | No
     return TestRun(results, cov, compiled.name, root)
 
 
+def _case_roots(compiled: CompiledPack, path: Path) -> tuple[Path, ...]:
+    """Where a case file's snapshots may lie: a case file of the pack (its cases/) reads only what the pack
+    may read; one the user keeps elsewhere and names on the command line reads where it says."""
+    real = path.resolve()
+    allowed = roots(compiled.source.root) if compiled.source is not None else ()
+    if allowed and allowed[0] in real.parents:
+        return allowed
+    return (Path(real.anchor),)
+
+
 def _run_case(
     compiled: CompiledPack, path: Path, n: int, case: Case, line: int | None, cov: Coverage, indexes: dict[str, dict[int, int]], lang: str
 ) -> CaseResult:
@@ -463,14 +478,13 @@ def _run_case(
     try:
         if case.snapshot is not None:
             source = compiled.source
-            folder = path.parent
-            found = source.find_file(folder, case.snapshot) if source is not None else folder / case.snapshot
-            data = json.loads(found.read_text(encoding="utf-8-sig"))
+            folder = source.file_folder(path.parent, case.snapshot) if source is not None else path.parent
+            data = _read_json(folder, case.snapshot, "snapshot", _case_roots(compiled, path))
         else:
             pack = compiled.source
             if pack is None:
                 return failed("invalid case", ["`patch` needs the full pack"])
-            data = merge(_read_json(_example_base(pack)), case.patch)
+            data = merge(_read_json(*_example_base(pack), "example_base"), case.patch)
         snap = validate(data, source=name)
     except InvalidInput as exc:
         return failed("invalid snapshot", [str(p) for p in exc.problems])
