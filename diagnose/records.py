@@ -273,6 +273,8 @@ class Report(_Data):
     unexplained: Unexplained | None = None
     """Set when the line is blocked or restricted and no finding holds."""
     decision: Decision | None = None
+    segments: dict[str, Any] = field(default_factory=dict)
+    """The segment fields of the account a team groups by (product, region, funder ...; docs/batch.md)."""
 
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("DIAGNOSE_SHARED") or ROOT.parent / "shared")
+"""The product contract and the SARIF schema: beside the repository, or where DIAGNOSE_SHARED points."""
 
 # Tests never touch the user's pack cache; set before the package reads it.
 os.environ.setdefault("DIAGNOSE_CACHE_DIR", tempfile.mkdtemp(prefix="diagnose-test-cache-"))
@@ -52,6 +53,15 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def sensitive_pack(root: Path, paths: list[str]) -> Path:
+    """A pack that extends the default one and marks ``paths`` sensitive (for --redact)."""
+    root.mkdir()
+    (root / "pack.yaml").write_text(
+        "name: private\nversion: '1'\nextends: default\nsensitive:\n" + "".join(f"  - {p}\n" for p in paths), encoding="utf-8"
+    )
+    return root
 
 
 @pytest.fixture(scope="session")

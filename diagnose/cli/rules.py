@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +11,9 @@ from typing import Annotated
 import typer
 
 from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out
-from diagnose.errors import CheckFailed, UsageError
+from diagnose.errors import ExitCode, UsageError
 from diagnose.pack.files import MANIFEST
-from diagnose.packci.ciformats import CIFormat, Options
+from diagnose.packci.ciformats import CIFormat, Options, lint_summary, percent
 
 rules_app = typer.Typer(help="Rule packs as code: lint, test, list, show and document rules.", no_args_is_help=True)
 
@@ -52,11 +53,27 @@ def _emit(text: str, output: Path | None) -> None:
         out(text)
         sys.stdout.flush()
         return
-    try:
+    from diagnose.outputs import write_text, writing
+
+    with writing(str(output)):
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_text(output, text)
+
+
+def _guard(output: Path | None, pack: Path | None, cases: Sequence[Path] = ()) -> None:
+    """Refuse an --output that is a file of the pack or a case file, before any work."""
+    if output is None:
+        return
+    from itertools import islice
+
+    from diagnose.outputs import check_targets
+    from diagnose.pack.files import resolve
+
+    root = resolve(pack)
+    read = [p for p in islice(root.rglob("*"), 5000) if p.is_file()] if root.is_dir() else []
+    for c in cases:
+        read += [p for p in islice(c.rglob("*"), 5000) if p.is_file()] if c.is_dir() else [c]
+    check_targets([str(p) for p in read], [("--output", output)])
 
 
 def _options(fmt: CIFormat, strict: bool = False, min_coverage: float | None = None, to_file: bool = False) -> Options:
@@ -82,14 +99,14 @@ def rules_lint(
     from diagnose.packci.ciformats import formatter
     from diagnose.packci.lint import lint
 
+    _guard(output, _pack(pack_path, rules))
     result = lint(_pack(pack_path, rules))
     options = _options(fmt, strict, to_file=output is not None)
     _emit(formatter(fmt).lint(result, options), output)
-    summary = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
-    if fmt is not CIFormat.text or output is not None:
-        err(f"rules lint: {summary}")
+    if output is not None:  # on standard output, every format ends with this line itself
+        err(f"rules lint: {lint_summary(result, options)}")
     if result.failed(strict):
-        raise CheckFailed(f"lint found {summary}" + (" (--strict)" if strict and not result.errors else ""))
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))  # the summary said why, once
 
 
 @rules_app.command("test")
@@ -129,19 +146,18 @@ def rules_test(
         raise UsageError(
             f"no such case file or folder: {', '.join(missing)}", hint="PACK comes first; then golden case files (*.yaml) or folders"
         )
+    _guard(output, pack, cases)
     result = run(pack, cases, lang=lang.value)
     options = _options(fmt, min_coverage=min_coverage, to_file=output is not None)
     _emit(formatter(fmt).test(result, options), output)
     cov = result.coverage
-    summary = (
-        f"{len(result.passed)} passed, {len(result.failed)} failed, {len(result.skipped)} skipped; rule coverage {cov.rule_percent():g}%"
-    )
-    if fmt is not CIFormat.text or output is not None:
+    if output is not None:  # on standard output, every format ends with these counts itself
+        summary = f"{len(result.passed)} passed, {len(result.failed)} failed, {len(result.skipped)} skipped"
+        below = min_coverage is not None and not cov.meets(min_coverage)
+        summary += f"; rule coverage {percent(cov.rule_percent())}" + (f", below --min-coverage {min_coverage:g}%" if below else "")
         err(f"rules test: {summary}")
-    if result.failed:
-        raise CheckFailed(f"{len(result.failed)} rule test(s) failed")
-    if min_coverage is not None and not cov.meets(min_coverage):
-        raise CheckFailed(f"rule coverage {cov.rule_percent():g}% is below --min-coverage {min_coverage:g}%")
+    if result.failed or (min_coverage is not None and not cov.meets(min_coverage)):
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))  # the report said why, once
 
 
 @rules_app.command("list")
@@ -199,4 +215,44 @@ def rules_doc(pack_path: PackArg = None, rules: RulesOpt = None, output: OutputO
     from diagnose.pack.loader import load
     from diagnose.packci.ruledoc import render
 
+    _guard(output, _pack(pack_path, rules))
     _emit(render(load(_pack(pack_path, rules))), output)
+
+
+_INIT_DONE = {
+    "en": "Created the rule pack {name} in {folder} ({count} files; it extends the default pack):",
+    "zh": "已在 {folder} 创建规则包 {name}（{count} 个文件；继承默认规则包）：",
+}
+_INIT_NEXT = {
+    "en": [
+        "Next, in {folder}:",
+        "  diagnose rules lint . --strict",
+        "  diagnose rules test . --min-coverage 100",
+        "  git init && pre-commit install",
+    ],
+    "zh": [
+        "接下来，在 {folder} 中：",
+        "  diagnose rules lint . --strict",
+        "  diagnose rules test . --min-coverage 100",
+        "  git init && pre-commit install",
+    ],
+}
+
+
+@rules_app.command("init")
+def rules_init(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the new pack (created; must not hold its files yet).")],
+    name: Annotated[str | None, typer.Option("--name", help="The pack's name (default: from the folder's name).")] = None,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Start a new pack that extends the default: one example rule, a golden case, a CI workflow, pre-commit hooks, schemas.
+
+    What it writes passes `rules lint --strict` and `rules test --min-coverage 100` as it is.
+    """
+    from diagnose.packci.scaffold import init
+
+    made = init(folder, name)
+    lines = [_INIT_DONE[lang.value].format(name=made.name, folder=folder, count=len(made.files))]
+    lines += [f"  {f}" for f in made.files]
+    lines += [line.format(folder=folder) for line in _INIT_NEXT[lang.value]]
+    _emit("\n".join(lines) + "\n", None)

@@ -1,4 +1,4 @@
-"""`diagnose schema snapshot|rules|report`: the JSON Schema of each file the tool reads or writes."""
+"""`diagnose schema NAME`: the JSON Schema of each kind of file the tool reads or writes."""
 
 from __future__ import annotations
 
@@ -9,28 +9,37 @@ from typing import Annotated
 import typer
 
 from diagnose.cli.common import app, out
-from diagnose.errors import UsageError
 
 
 class SchemaName(str, Enum):
     snapshot = "snapshot"
+    pack = "pack"
     rules = "rules"
+    case = "case"
     report = "report"
+    diff = "diff"
+    history = "history"
+    portfolio_diff = "portfolio-diff"
 
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="snapshot (input), rules (rule files and pack.yaml) or report (JSON output).")],
+    name: Annotated[
+        SchemaName,
+        typer.Argument(
+            help="snapshot (input), pack (pack.yaml), rules (rule files), case (golden case files), "
+            "report, diff, history or portfolio-diff (JSON outputs)."
+        ),
+    ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of snapshots, rule files or reports, generated from the models."""
+    """Print the JSON Schema (draft 2020-12) of one kind of file, generated from the models; its `$id` is urn:diagnose:schema:NAME."""
     from diagnose.packci import schemas  # pydantic's schema generator is imported only here
 
     text = schemas.dumps(schemas.generate(name.value))
     if output is None:
         out(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    from diagnose.outputs import write_text
+
+    write_text(output, text)

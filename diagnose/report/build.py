@@ -18,6 +18,8 @@ from diagnose.explain.timeline import timeline as timeline_of
 from diagnose.explain.unexplained import unexplained as unexplained_of
 from diagnose.pack import templates as text
 from diagnose.records import Coverage, Decision, Finding, LineSummary, Question, Remedies, Report, SnapshotRef, Undetermined
+from diagnose.report.segments import segment_fields
+from diagnose.report.segments import values as segment_values
 from diagnose.snapshot.facts import fields
 from diagnose.vocab import AUDIENCES, Verdict
 
@@ -30,6 +32,8 @@ class ReportBuilder:
     def __init__(self, rules: CompiledRules) -> None:
         self.rules = rules
         self._remedy_templates: dict[tuple[str, Any, str], _RemedyTemplates] = {}
+        self.segments = segment_fields(rules.data.get("sensitive") or (), rules.data.get("segments") or ())
+        """The segments each report echoes (name, fact path): see diagnose/report/segments.py."""
 
     def build(
         self,
@@ -41,8 +45,9 @@ class ReportBuilder:
         explain: bool = False,
         timeline: bool = False,
         audience: str = "all",
+        echo: tuple[str, ...] = (),
     ) -> Report:
-        """The report of one validated snapshot and its facts (`facts.derive`), by the rules in force on as_of's date."""
+        """The report of one validated snapshot and its facts (`facts.derive`), by the rules in force on as_of's date; ``echo``: more fact paths for its segments."""
         pack = self.rules.at(f["calendar.date"])
         params = pack.params
         fired: list[tuple[CompiledRule, Trace]] = []
@@ -104,6 +109,7 @@ class ReportBuilder:
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],
+            segments=segment_values(snapshot, f, self.segments + tuple((p, p) for p in echo) if echo else self.segments),
         )
         return audiences.for_audience(report, audience, f) if audience != "all" else report
 
@@ -218,6 +224,10 @@ def rank_undetermined(undetermined: list[Undetermined]) -> tuple[list[Undetermin
     opened.sort(key=lambda u: (-u.impact, u.rule_id))
     questions = [Question(m, round(w, 2), sorted(rules[m])) for m, w in sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))]
     return opened + [u for u in undetermined if u.status != "open"], questions
+
+
+VERDICT_FACTS = ("line.available", "line.status", "line.restore_gap", "line.limit_cut_pct", "request.outcome")
+"""The facts `verdict` reads besides the findings: a diff names those that changed when the verdict did."""
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_causes: bool) -> Verdict:

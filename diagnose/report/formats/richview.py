@@ -53,10 +53,12 @@ def _bar(report: Report, width: int, lang: str) -> Text:
     # A redacted report may hold text in place of the amounts: then there is no bar to draw, only the legend.
     numeric = all(isinstance(v, (int, float)) for v in (line.total_limit, line.used, line.available, line.restore_gap))
     if numeric:
-        total = max(line.total_limit, line.used + line.available + line.restore_gap, 1e-9)
+        # Shares of the largest amount first: near the float's end (1e308) a sum or a product overflows.
+        scale = max(abs(line.total_limit), abs(line.used), abs(line.available), abs(line.restore_gap), 1e-9)
+        total = max(line.total_limit / scale, (line.used / scale) + (line.available / scale) + (line.restore_gap / scale), 1e-9)
         cells = max(width, 10)
-        used = round(cells * line.used / total)
-        avail = round(cells * line.available / total)
+        used = round(cells * (line.used / scale) / total)
+        avail = round(cells * (line.available / scale) / total)
         gap = max(0, cells - used - avail) if line.restore_gap > 0 else 0
         rest = max(0, cells - used - avail - gap)
         bar.append("█" * used, style="blue")
@@ -266,18 +268,26 @@ def build(report: Report, options: Options) -> list[RenderableType]:
     return out
 
 
-def render(report: Report, options: Options) -> str:
+def console(options: Options) -> tuple[Console, io.StringIO]:
+    """A console writing to a buffer at the options' width and colour; markup, emoji and highlighting off (texts are literal)."""
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=options.width,
-        force_terminal=options.color,
-        no_color=not options.color,
-        color_system="standard" if options.color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
+    return (
+        Console(
+            file=buffer,
+            width=options.width,
+            force_terminal=options.color,
+            no_color=not options.color,
+            color_system="standard" if options.color else None,
+            highlight=False,
+            emoji=False,
+            markup=False,
+        ),
+        buffer,
     )
+
+
+def render(report: Report, options: Options) -> str:
+    out, buffer = console(options)
     for part in build(report, options):
-        console.print(part)
+        out.print(part)
     return buffer.getvalue()
