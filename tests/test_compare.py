@@ -101,13 +101,13 @@ def test_a_new_liquidity_cause(pack: Any) -> None:
     assert d.summary == (
         "The verdict went from healthy to restricted between 2024-05-07 and 2024-05-14. "
         "funding.funder_quota_remaining_pct fell from 45% to 2.3%: a new cause, LIQ-FUNDER-QUOTA. "
-        "9 facts changed but decided nothing."
+        "10 facts changed but decided nothing."
     )
     zh = pack.diff(*new_liquidity_cause(), lang="zh")
     assert zh.summary == (
         "2024-05-07 至 2024-05-14，结论由正常变为受限。"
         "funding.funder_quota_remaining_pct 由 45% 降至 2.3%：新增原因 LIQ-FUNDER-QUOTA。"
-        "另有9项数据变化，但未改变任何判断。"
+        "另有10项数据变化，但未改变任何判断。"
     )
 
 
@@ -129,7 +129,7 @@ def test_a_cured_overdue(pack: Any) -> None:
         "The verdict stayed blocked between 2024-06-18 and 2024-06-20. "
         "credit.days_since_cure became known (1): a new cause, BRW-COOLING-OFF. "
         "loans.max_overdue_days fell from 12 to 0: BRW-OVERDUE cleared. "
-        "15 facts changed but decided nothing."
+        "16 facts changed but decided nothing."
     )
     assert "loans.overdue_amount" in {fc.fact for fc in d.other_facts}
 
@@ -170,7 +170,7 @@ def test_a_limit_cut_with_a_policy_change(pack: Any) -> None:
     assert d.summary == (
         "The verdict went from healthy to restricted between 2024-02-20 and 2024-04-18. "
         "policy.direction changed from neutral to tightening and policy.segment_cut_share rose from 0% to 23%: "
-        "a new cause, POL-TIGHTENING. 17 facts changed but decided nothing."
+        "a new cause, POL-TIGHTENING. 18 facts changed but decided nothing."
     )
 
 

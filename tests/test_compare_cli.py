@@ -52,13 +52,13 @@ def test_diff_views(capsys: pytest.CaptureFixture[str], pair: tuple[Path, Path])
     assert "new  LIQ-FUNDER-QUOTA  The funding partner's quota for this period is used up" in out
     assert "funding.funder_quota_remaining_pct: 45% → 2.3%" in out
     assert "<= 5% (funder_quota_low_pct): ✘ → ✔" in out
-    assert "Also changed, decided nothing (9)" in out
+    assert "Also changed, decided nothing (10)" in out
     code, out, _ = cli(capsys, "diff", *pair, "--all-facts")
     assert "request.error_code: unknown → QUOTA_UNAVAILABLE" in out
     code, out, _ = cli(capsys, "diff", *pair, "--format", "markdown")
     assert "## new: `LIQ-FUNDER-QUOTA`, The funding partner's quota for this period is used up" in out
     assert "| `funding.funder_quota_remaining_pct` | 45% | 2\\.3% | \\<= 5% \\(funder\\_quota\\_low\\_pct\\): ✘ → ✔ |" in out
-    assert "<details><summary>Also changed, decided nothing \\(9\\)</summary>" in out
+    assert "<details><summary>Also changed, decided nothing \\(10\\)</summary>" in out
     code, out, _ = cli(capsys, "diff", *pair, "--format", "message", "--lang", "zh")
     assert out.startswith("您好，感谢您的耐心等待。\n我们对比了您的额度在 2024-05-07 与现在（2024-05-14）的情况。\n")
     assert "目前有新的原因影响您的额度：" in out

@@ -60,7 +60,7 @@ def test_init_output_passes_strict_lint_and_full_coverage(repo: Path, capsys: py
     code, out, err = cli(capsys, "rules", "test", ".", "--min-coverage", "100")
     assert (code, err) == (0, "")
     assert "  rules: 40 of 40 both fired and stayed quiet (100%)" in out
-    assert out.endswith("0 failed (161 rule examples, 2 golden cases)\n")
+    assert out.endswith("0 failed (166 rule examples, 2 golden cases)\n")
 
 
 def test_init_never_overwrites(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -195,7 +195,7 @@ def _canonical(value: Any) -> Any:
         return {k: v for k, v in out.items() if v != {}}
     if type(value) is list:
         return [_canonical(v) for v in value]
-    if type(value) is float and value.is_integer():
+    if type(value) is float and value.is_integer() and abs(value) <= 2**53:  # beyond, a float is no exact whole number
         return int(value)
     return value
 
