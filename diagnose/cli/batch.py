@@ -36,12 +36,12 @@ def _same(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool) -> None:
+def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool, lang: str = "en") -> None:
     from diagnose.portfolio.summary import render, render_html
 
     stream = sys.stdout if to_stdout else sys.stderr
     tty = stream.isatty()
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=_width(stream)))
+    stream.write(render(summary, fmt, color=tty and color_allowed(), width=_width(stream), lang=lang))
     stream.flush()
     if html is not None:
         try:
@@ -250,7 +250,11 @@ def batch(
             earlier.merge(tally)
             tally = earlier
         _show_summary(
-            make_summary(tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs), fmt, html, to_stdout=output is not None
+            make_summary(tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs),
+            fmt,
+            html,
+            to_stdout=output is not None,
+            lang=lang.value,
         )
     if outcome.internal:
         raise core.BatchFailed(f"{outcome.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
@@ -280,6 +284,7 @@ def summarize(
     fmt: FormatOpt = SummaryFormat.rich,
     html: HtmlOpt = None,
     pairs: PairsOpt = 10,
+    lang: LangOpt = Lang.en,
     debug: DebugOpt = False,
 ) -> None:
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
@@ -303,7 +308,7 @@ def summarize(
         if not path.is_file():
             raise UsageError("no such file", source=str(path))
         rejected += sum(1 for _ in _report_lines([str(path)]))
-    _show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
+    _show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True, lang=lang.value)
 
 
 @app.command(rich_help_panel=PANEL)

@@ -61,6 +61,11 @@ def width() -> int:
         return 100
 
 
+def text_width() -> int:
+    """The width to wrap plain text to: the terminal's, or no limit when the output goes to a file or a pipe."""
+    return width() if sys.stdout.isatty() else 10_000
+
+
 def out(text: str) -> None:
     """Write a result to standard output as UTF-8, whatever the locale says the stream's encoding is."""
     sys.stdout.flush()

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out
+from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out, text_width
 from diagnose.errors import CheckFailed, UsageError
 from diagnose.pack.files import MANIFEST
 from diagnose.packci.ciformats import CIFormat, Options
@@ -157,7 +157,7 @@ def rules_list(pack_path: PackArg = None, rules: RulesOpt = None, lang: LangOpt 
 
         _emit(json.dumps(rows(pack, lang.value), ensure_ascii=False, indent=2) + "\n", None)
     else:
-        _emit(clean(table(pack, lang.value)), None)
+        _emit(clean(table(pack, lang.value, text_width())), None)
 
 
 @rules_app.command("show")
@@ -190,7 +190,7 @@ def rules_show(
 
         _emit(json.dumps(show_data(pack, wanted), ensure_ascii=False, indent=2) + "\n", None)
     else:
-        _emit(clean(show(pack, wanted, lang.value)), None)
+        _emit(clean(show(pack, wanted, lang.value, text_width())), None)
 
 
 @rules_app.command("doc")

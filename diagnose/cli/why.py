@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, out
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, out, text_width
 from diagnose.errors import UsageError
 
 
@@ -50,4 +50,4 @@ def why(
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:
-        out(why_text(result, why_tree(cr.node, f), lang.value))
+        out(why_text(result, why_tree(cr.node, f), lang.value, text_width()))
