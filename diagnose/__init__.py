@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from diagnose._version import __version__
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,8 +34,8 @@ def load_pack(path: str | Path | None = None) -> CompiledPack:
 def __getattr__(name: str) -> Any:
     # The public types, imported on first use so that `import diagnose` stays cheap.
     lazy = {
-        "Report": "report.model",
-        "Finding": "report.model",
+        "Report": "records",
+        "Finding": "records",
         "Snapshot": "snapshot.model",
         "CompiledPack": "api",
         "DiagnoseError": "errors",

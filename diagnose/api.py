@@ -13,7 +13,7 @@ from diagnose.snapshot.contract import checked
 
 if TYPE_CHECKING:
     from diagnose.pack.loader import Pack
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
 __all__ = ["CompiledPack"]
 

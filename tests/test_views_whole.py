@@ -11,7 +11,7 @@ import pytest
 from diagnose.api import CompiledPack
 from diagnose.report.formats import Options, ReportFormat, renderer
 from diagnose.report.formats.richview import show_value
-from diagnose.report.model import Report
+from diagnose.records import Report
 from tests.conftest import EXAMPLES, load_json
 
 WIDTHS = (60, 80, 100, 140)

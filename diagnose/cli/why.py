@@ -30,8 +30,8 @@ def why(
 
     from diagnose import load_pack
     from diagnose.explain.why import why as why_tree
+    from diagnose.records import dumps
     from diagnose.report.formats.why import why_report, why_text
-    from diagnose.report.model import dumps
     from diagnose.snapshot import contract, facts
     from diagnose.snapshot.reader import read_snapshot
 
@@ -46,7 +46,7 @@ def why(
     f = facts.derive(contract.validate(data, source=source))
     cr = pack.rule(rule_id)
     title = cr.render("title", f, pack.params, lang.value) or rule_id
-    result = why_report(cr.rule, cr.node, f, lang.value, title)
+    result = why_report(cr.rule, cr.node, f, lang.value, title, pack.clear_steps)
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from diagnose.engine.conditions import CNode, Test, Tri, compile_condition
 from diagnose.pack import templates as text
-from diagnose.report.model import Disabled, Ruleset
+from diagnose.records import Disabled, Ruleset
+from diagnose.vocab import AUDIENCES
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from diagnose.pack.loader import Pack
-
-_AUDIENCES = ("customer", "agent", "institution")
 
 
 class LangText(NamedTuple):
@@ -56,7 +55,7 @@ class RuleSpec(NamedTuple):
             title=LangText(**d["title"]),
             explanation=LangText(**d["explanation"]),
             rationale=LangText(**rationale) if rationale else None,
-            remedies={aud: tuple(LangText(**t) for t in d["remedies"][aud]) for aud in _AUDIENCES},
+            remedies={aud: tuple(LangText(**t) for t in d["remedies"][aud]) for aud in AUDIENCES},
             when=d["when"],
             metadata=dict(d.get("metadata") or {}),
         )
@@ -90,6 +89,8 @@ class CompiledRules:
         self.tests: tuple[tuple[CompiledRule, Test], ...] = tuple((cr, cr.node.test) for cr in self.rules)
         self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
         self.disabled = [Disabled(rid, why) for rid, why in sorted(data.get("disabled", {}).items())]
+        self.clear_steps: dict[str, tuple[str, str]] = {fact: (t["en"], t["zh"]) for fact, t in (data.get("clear_steps") or {}).items()}
+        """The pack's own words for clearing a condition on a fact, over the built-in ones."""
 
     @classmethod
     def from_pack(cls, pack: Pack) -> Self:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from diagnose.report.model import Evidence
+from diagnose.records import Evidence
 from diagnose.snapshot import facts as factlib
 
 Tri = bool | None

@@ -7,8 +7,6 @@ from typing import Any
 
 # --- audiences --------------------------------------------------------------------------
 
-AUDIENCES = ("customer", "agent", "institution", "all")
-
 
 def _internal_terms(f: Mapping[str, Any]) -> list[str]:
     """Names a customer must not read: the funder's id and the lender's incident ids."""
@@ -32,7 +30,7 @@ def for_audience(report: Any, audience: str, f: Mapping[str, Any]) -> Any:
     """
     from dataclasses import replace
 
-    from diagnose.report.model import Remedies
+    from diagnose.records import Remedies
 
     if audience == "all":
         return report

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from diagnose.pack import templates as textlib
-from diagnose.report.model import Event
+from diagnose.records import Event
 from diagnose.snapshot.facts import shift
 
 # --- the timeline -------------------------------------------------------------------------

@@ -8,21 +8,9 @@ from typing import Any, NamedTuple
 
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Tri
 from diagnose.pack import templates as textlib
-from diagnose.report.model import NearMiss, Unmet
+from diagnose.records import NearMiss, Unmet
 from diagnose.snapshot.facts import catalog
 
-NEGATE = {
-    "==": "!=",
-    "!=": "==",
-    "<": ">=",
-    "<=": ">",
-    ">": "<=",
-    ">=": "<",
-    "in": "not in",
-    "not in": "in",
-    "exists": "missing",
-    "missing": "exists",
-}
 SYMPTOMS = {"line.limit_short", "line.restore_gap", "line.available", "request.outcome", "repayments.count"}
 """Facts that show the limit is short rather than why: clearing a cause never means hiding these."""
 

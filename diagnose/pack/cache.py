@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from diagnose import __version__
+from diagnose._version import __version__
 from diagnose.pack.files import MANIFEST, fingerprint, resolve, rule_files
 
 if TYPE_CHECKING:

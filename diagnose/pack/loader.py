@@ -22,18 +22,15 @@ from pydantic import (
 
 from diagnose.errors import InvalidPack, PackProblem
 from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
+from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located, YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
+from diagnose.vocab import AUDIENCES, DEFAULT_FAMILIES, FILTERS, LANGS, Operator, Severity
 
 MAX_FILE_BYTES = 2_000_000
 MAX_PACK_BYTES = 10_000_000
 """All the files of one pack together (a base pack's not counted)."""
-DEFAULT_FAMILIES = ("liquidity", "policy", "product", "operations", "borrower")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing")
-AUDIENCES = ("customer", "agent", "institution")
-LANGS = ("en", "zh")
 
 # --- models -----------------------------------------------------------------------------
 
@@ -77,7 +74,7 @@ class Leaf(_Strict):
     """A comparison of one fact with a literal (`value`), a parameter (`param`) or another fact (`ref`)."""
 
     fact: Annotated[str, Field(min_length=1, max_length=200)]
-    op: Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing"]
+    op: Operator
     value: Scalar | list[Scalar] | None = None
     param: Annotated[str, Field(max_length=200)] | list[Annotated[str, Field(max_length=200)]] | None = None
     ref: Annotated[str, Field(max_length=200)] | None = None
@@ -168,7 +165,7 @@ class Rule(_Strict):
 
     id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$", max_length=64)]
     family: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-    severity: Literal["critical", "high", "medium", "low", "info"]
+    severity: Severity
     weight: Annotated[float, Field(ge=0, le=1)] = 1.0
     contributing: bool = False
     explains: list[str] = Field(default_factory=list)
@@ -223,6 +220,8 @@ class Manifest(_Strict):
     extends: Literal["default"] | None = None
     example_base: str | None = None
     families: dict[str, Text] = Field(default_factory=dict)
+    clear_steps: dict[str, Text] = Field(default_factory=dict)
+    """How to say the change that clears a condition on a fact (a template in en and zh), by fact path."""
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     overrides: Overrides | None = None
     sensitive: list[str] = Field(default_factory=list)
@@ -258,6 +257,8 @@ class Pack:
     disabled: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     """Every file the pack was built from (a base pack's too): what a cached copy depends on."""
+    clear_steps: dict[str, Text] = field(default_factory=dict)
+    """The manifest's clear_steps over its base pack's."""
 
     def to_data(self) -> dict[str, Any]:
         """The pack as plain JSON data: what the engine compiles (rules without their examples)."""
@@ -267,6 +268,7 @@ class Pack:
             "digest": self.digest,
             "parameters": {name: p.value for name, p in self.parameters.items()},
             "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
+            "clear_steps": {k: v.model_dump() for k, v in sorted(self.clear_steps.items())},
             "sensitive": list(self.manifest.sensitive),
             "disabled": dict(self.disabled),
             "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
@@ -581,6 +583,7 @@ def load(path: str | Path | None = None) -> Pack:
         sources=sources,
         digest="sha256:" + hasher.hexdigest(),
         disabled=disabled,
+        clear_steps={**(base.clear_steps if base else {}), **(manifest.clear_steps if manifest else {})},
     )
     if manifest is not None:
         problems += check(pack)
@@ -607,28 +610,6 @@ def _did_you_mean(word: str, choices: list[str]) -> str | None:
 
 
 # --- pack-wide checks that loading enforces (lint adds more) ----------------------------
-
-_TEMPLATE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_TEMPLATE_NAME = re.compile(r"^(params\.[A-Za-z_][A-Za-z0-9_]*|[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*)(\|([a-z]+))?$")
-FILTERS = ("money", "pct", "percent", "int", "number", "date", "time", "datetime", "text")
-
-
-def template_fields(text: str) -> list[tuple[str, str | None] | str]:
-    """The `{name|filter}` fields of a template; a malformed field is returned as a bare string."""
-    found: list[tuple[str, str | None] | str] = []
-    for m in _TEMPLATE.finditer(text):
-        inner = m.group(1)
-        if inner is None:
-            continue
-        nm = _TEMPLATE_NAME.match(inner.strip())
-        if nm is None:
-            found.append(inner)
-        else:
-            found.append((nm.group(1), nm.group(4)))
-    stray = _TEMPLATE.sub("", text)
-    if "{" in stray or "}" in stray:
-        found.append("unbalanced brace")
-    return found
 
 
 def iter_leaves(cond: Any, path: tuple[str | int, ...] = ()) -> Any:
@@ -761,7 +742,30 @@ def check(pack: Pack) -> list[PackProblem]:
                     )
                 if filt is not None and filt not in FILTERS:
                     at(tpath, f"unknown template filter `{filt}`", f"filters: {', '.join(FILTERS)}", "template")
+    out += _check_clear_steps(pack, catalog)
     out += _cycles(pack)
+    return out
+
+
+def _check_clear_steps(pack: Pack, catalog: dict[str, factlib.FactSpec]) -> list[PackProblem]:
+    """`clear_steps:` in pack.yaml words facts a rule reads, with templates of facts and filters that exist."""
+    out: list[PackProblem] = []
+    manifest = str(pack.root / MANIFEST)
+    for fact, words in pack.manifest.clear_steps.items():
+        if not factlib.is_fact_path(fact):
+            hint = _did_you_mean(fact, list(catalog)) or "`diagnose facts` lists every fact"
+            out.append(PackProblem(manifest, f"clear_steps names unknown fact `{fact}`", hint=hint, code="unknown-fact"))
+        for lang in LANGS:
+            for fld in template_fields(getattr(words, lang)):
+                bad = fld if isinstance(fld, str) else None
+                if isinstance(fld, tuple):
+                    name, filt = fld
+                    if not name.startswith("params.") and not factlib.is_fact_path(name):
+                        bad = f"unknown fact `{name}`"
+                    elif filt is not None and filt not in FILTERS:
+                        bad = f"unknown template filter `{filt}`"
+                if bad is not None:
+                    out.append(PackProblem(manifest, f"clear_steps.{fact}.{lang}: {bad}", code="template"))
     return out
 
 

@@ -6,14 +6,9 @@ import json
 from typing import Any
 
 from diagnose.pack.loader import AllOf, AnyOf, Leaf, NotOf, Pack, Rule
+from diagnose.vocab import AUDIENCES, WORDS
 
-FAMILY_TITLES = {
-    "liquidity": "Liquidity (资金流动性)",
-    "policy": "Credit policy (信贷政策收紧)",
-    "product": "Product design (产品设计局限)",
-    "operations": "Technology and operations (技术与运营)",
-    "borrower": "The borrower (借款人自身)",
-}
+FAMILY_TITLES = WORDS["family_title"]["en"]
 
 
 _COMBINE = {
@@ -191,7 +186,7 @@ def show(pack: Pack, rule_id: str, lang: str = "en", width: int = 100) -> str:
     out += ["", said("explanation", rule.explanation.get(lang))]
     if rule.rationale is not None:
         out += ["", said("rationale", rule.rationale.get(lang))]
-    for aud in ("customer", "agent", "institution"):
+    for aud in AUDIENCES:
         out += ["", f"{label(lang, aud)}{colon}"] + [f"  - {' '.join(t.get(lang).split())}" for t in getattr(rule.remedies, aud)]
     ex = rule.examples
     out += ["", f"{label(lang, 'examples')}{colon}"]

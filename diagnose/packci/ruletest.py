@@ -24,6 +24,7 @@ from diagnose.pack.yamlpos import YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
 from diagnose.snapshot.contract import validate
+from diagnose.vocab import Verdict
 
 EXPECT = {"fires": True, "quiet": False, "undetermined": None}
 WORD = {True: "fires", False: "quiet", None: "undetermined"}
@@ -369,7 +370,7 @@ class Expect(_Strict):
     present: list[RuleId] = Field(default_factory=list)
     absent: list[RuleId] = Field(default_factory=list)
     undetermined: list[RuleId] = Field(default_factory=list)
-    verdict: Literal["blocked", "restricted", "healthy"] | None = None
+    verdict: Verdict | None = None
     no_findings: bool = False
 
 

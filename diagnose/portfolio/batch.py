@@ -36,7 +36,7 @@ from diagnose.snapshot.reader import MAX_BYTES, load
 
 if TYPE_CHECKING:
     from diagnose.api import CompiledPack
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
 RAW_CHARS = 2_000
 """The raw text kept in an error record, in characters."""

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-if TYPE_CHECKING:
-    from diagnose.report.model import Report
+from diagnose.vocab import VERDICTS
 
-VERDICTS = ("blocked", "restricted", "healthy")
+if TYPE_CHECKING:
+    from diagnose.records import Report
+
 BAR_CELLS = 24
 
 
@@ -220,16 +221,13 @@ def _counts_line(c: Counts, lang: str = "en") -> str:
 
 
 def render_markdown(summary: Summary, lang: str = "en") -> str:
-    from diagnose.report.formats.labels import family, label
+    from diagnose.report.formats.labels import family, label, verdict
     from diagnose.report.formats.markdown import md
 
     def table(head: list[str], rows: list[list[str]]) -> list[str]:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(r) + " |" for r in rows]
         return [*out, ""]
-
-    def verdict(name: str) -> str:
-        return label(lang, f"verdict_{name}") if name in VERDICTS else md(name)
 
     accounts, share, top, top_share = (label(lang, k) for k in ("sum_accounts", "sum_share", "sum_top_cause", "sum_top_share"))
     c = summary.counts
@@ -238,7 +236,7 @@ def render_markdown(summary: Summary, lang: str = "en") -> str:
     out += [f"## {label(lang, 'sum_verdicts')}", ""]
     out += table(
         [label(lang, "verdict"), accounts, share, ""],
-        [[verdict(r.name), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest)] for r in summary.verdicts],
+        [[md(verdict(lang, r.name)), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest)] for r in summary.verdicts],
     )
     out += [f"## {label(lang, 'sum_families')}", ""]
     biggest = _largest(summary.families)
@@ -290,7 +288,7 @@ def render_rich(summary: Summary, *, color: bool = False, width: int = 100, lang
     from rich.text import Text
 
     from diagnose.report.formats import clean
-    from diagnose.report.formats.labels import family, label
+    from diagnose.report.formats.labels import family, label, verdict
     from diagnose.report.formats.wrap import Either, Wrapped, rows_or_stack
 
     buffer = io.StringIO()
@@ -330,7 +328,7 @@ def render_rich(summary: Summary, *, color: bool = False, width: int = 100, lang
     rows: list[list[Text | str]] = []
     for r in summary.verdicts:
         style = verdict_style.get(r.name, "cyan")
-        name = label(lang, f"verdict_{r.name}") if r.name in VERDICTS else clean(r.name)
+        name = verdict(lang, clean(r.name))
         rows.append([Text(name, style=style), Text(bar(r.accounts, biggest), style=style), f"{r.accounts:,}", _pct(r.share)])
     heads = [label(lang, "verdict"), "", accounts, share]
     console.print(view(label(lang, "sum_verdicts"), heads, rows, 1, 2))

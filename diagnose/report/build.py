@@ -12,9 +12,9 @@ from diagnose.explain import audience as audiences
 from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
 from diagnose.pack import templates as text
-from diagnose.report.model import Finding, LineSummary, Remedies, Report, SnapshotRef, Undetermined, Verdict
+from diagnose.records import Finding, LineSummary, Remedies, Report, SnapshotRef, Undetermined
+from diagnose.vocab import AUDIENCES, Verdict
 
-_AUDIENCES = ("customer", "agent", "institution")
 _RemedyTemplates = tuple[tuple["str | tuple[text.Part, ...]", ...], ...]
 
 
@@ -106,7 +106,7 @@ class ReportBuilder:
                     remedies=self._remedies(cr, f, lang),
                     explains=sorted(t for t in rule.explains if t in present),
                     explained_by=explained_by.get(rule.id, []),
-                    clears_when=clearing.clears_when(cr.node, f, lang),
+                    clears_when=clearing.clears_when(cr.node, f, lang, self.rules.clear_steps),
                 )
             )
         return out
@@ -136,7 +136,7 @@ class ReportBuilder:
                 return ()
             return (parts[0],) if len(parts) == 1 and type(parts[0]) is str else (parts,)
 
-        templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in _AUDIENCES)
+        templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in AUDIENCES)
         self._remedy_templates[(rule.id, lang)] = templates
         return templates
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from diagnose.vocab import word
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "account": "Account",
@@ -69,9 +71,6 @@ LABELS: dict[str, dict[str, str]] = {
         "ex_fires": "fires",
         "ex_quiet": "quiet",
         "ex_undetermined": "undetermined",
-        "verdict_blocked": "blocked",
-        "verdict_restricted": "restricted",
-        "verdict_healthy": "healthy",
         "sum_title": "Portfolio summary",
         "sum_read": "read",
         "sum_diagnosed": "diagnosed",
@@ -156,9 +155,6 @@ LABELS: dict[str, dict[str, str]] = {
         "ex_fires": "成立",
         "ex_quiet": "不成立",
         "ex_undetermined": "无法判断",
-        "verdict_blocked": "已阻断",
-        "verdict_restricted": "受限",
-        "verdict_healthy": "正常",
         "sum_title": "账户组合汇总",
         "sum_read": "读取",
         "sum_diagnosed": "已诊断",
@@ -179,24 +175,18 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-FAMILIES: dict[str, dict[str, str]] = {
-    "en": {"liquidity": "liquidity", "policy": "policy", "product": "product", "operations": "operations", "borrower": "borrower"},
-    "zh": {"liquidity": "资金流动性", "policy": "信贷政策", "product": "产品设计", "operations": "技术与运营", "borrower": "借款人自身"},
-}
-
-SEVERITIES: dict[str, dict[str, str]] = {
-    "en": {s: s for s in ("critical", "high", "medium", "low", "info")},
-    "zh": {"critical": "严重", "high": "高", "medium": "中", "low": "低", "info": "提示"},
-}
-
 
 def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"].get(key, key))
 
 
 def family(lang: str, name: str) -> str:
-    return FAMILIES.get(lang, FAMILIES["en"]).get(name, name)
+    return word("family", name, lang)
 
 
 def severity(lang: str, name: str) -> str:
-    return SEVERITIES.get(lang, SEVERITIES["en"]).get(name, name)
+    return word("severity", name, lang)
+
+
+def verdict(lang: str, name: str) -> str:
+    return word("verdict", name, lang)

@@ -17,9 +17,10 @@ from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
 from diagnose.report.formats.wrap import Wrapped, rows_or_stack
 from diagnose.snapshot import facts as factlib
+from diagnose.vocab import AUDIENCES
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Evidence, Finding, Report
+    from diagnose.records import Evidence, Finding, Report
 
 _VERDICT_STYLE = {"blocked": "bold white on red", "restricted": "bold black on yellow", "healthy": "bold black on green"}
 BAR_MIN = 70
@@ -152,7 +153,7 @@ def _finding(f: Finding, lang: str) -> RenderableType:
         )
     if f.clears_when:
         parts.append(_bullets(label(lang, "clears"), [c.text for c in f.clears_when], "cyan"))
-    for aud in ("customer", "agent", "institution"):
+    for aud in AUDIENCES:
         items = getattr(f.remedies, aud)
         if items:
             parts.append(_bullets(label(lang, aud), items, "bold"))
