@@ -127,7 +127,7 @@ def test_bad_input_exits_4_with_the_field_and_no_traceback(
     path = write(tmp_path, text)
     code, out, err = cli(capsys, "run", path, "-f", "json")
     assert code == 4, err
-    assert out == ""
+    assert json.loads(out)["error"]["kind"] == "invalid_input"
     assert words in err and path in err
     assert "Traceback" not in err
 

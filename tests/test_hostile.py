@@ -83,7 +83,10 @@ def _check(case: dict[str, Any], code: int, out: str, err: str) -> None:
         assert words in out, f"{words!r} not in standard output:\n{out[:3000]}"
     for words in case.get("never", []):
         assert words not in out and words not in err, f"{words!r} was written"
-    if code != 0:
+    if code != 0 and case.get("format", "json") == "json":
+        error = json.loads(out)["error"]  # one error object, nothing else
+        assert (error["exit_code"], error["kind"]) == (code, {2: "usage", 3: "invalid_pack", 4: "invalid_input"}[code]), out
+    elif code != 0:
         assert out == "", "an error writes nothing on standard output"
         assert err.count("\n") >= 1 and len(err.splitlines()[0]) < 1_000
 

@@ -71,8 +71,18 @@ def text_width() -> int:
     return width() if sys.stdout.isatty() else 10_000
 
 
+class _Written:
+    """Whether this command has written its result: a failure after that adds no error object (one JSON text on stdout)."""
+
+    result = False
+
+
+WRITTEN = _Written()
+
+
 def out(text: str) -> None:
     """Write a result to standard output as UTF-8, whatever the locale says the stream's encoding is."""
+    WRITTEN.result = True
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a stream without bytes underneath (a test's capture): it takes text

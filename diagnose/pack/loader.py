@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from diagnose.errors import InvalidPack, PackProblem
+from diagnose.errors import InvalidPack, PackProblem, UsageError
 from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
 from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located, YamlError
@@ -429,8 +429,10 @@ def load(path: str | Path | None = None) -> Pack:
     """Load and validate a pack folder (or the default pack); raise InvalidPack listing every problem."""
     root = resolve(path)
     problems: list[PackProblem] = []
+    if not root.exists():  # a mistyped path is the caller's mistake (usage), not a broken pack
+        raise UsageError("no such rule pack folder", source=str(root), hint="--rules takes a folder with a pack.yaml")
     if not root.is_dir():
-        raise InvalidPack([PackProblem(str(root), "no such rule pack folder", hint="--rules takes a folder with a pack.yaml")])
+        raise InvalidPack([PackProblem(str(root), "not a folder", hint="--rules takes a folder with a pack.yaml")])
     manifest_path = root / MANIFEST
     if not manifest_path.is_file():
         raise InvalidPack(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-NAMES = ("snapshot", "rules", "report")
+NAMES = ("snapshot", "rules", "report", "error")
 FOLDER = Path(__file__).resolve().parents[2] / "schemas"
 """Where the repository keeps the generated files (a test fails when they drift from the models)."""
 
@@ -54,9 +54,21 @@ def report() -> dict[str, Any]:
     return _head("diagnose report", "One diagnosis as `diagnose run --format json` writes it (REPORT.md, schema version 1).") | body
 
 
+def error() -> dict[str, Any]:
+    """The error object that `--format json` writes on standard output when a command fails, from `errors.ErrorObject`."""
+    from pydantic import TypeAdapter
+
+    from diagnose.errors import ErrorObject
+
+    body = TypeAdapter(ErrorObject).json_schema(mode="serialization")
+    body.pop("title", None)
+    body.pop("description", None)
+    return _head("diagnose error", "What a failed command writes on standard output with --format json (docs/report.md).") | body
+
+
 def generate(name: str) -> dict[str, Any]:
-    """The schema called ``name``: snapshot, rules or report."""
-    return {"snapshot": snapshot, "rules": rules, "report": report}[name]()
+    """The schema called ``name``: snapshot, rules, report or error."""
+    return {"snapshot": snapshot, "rules": rules, "report": report, "error": error}[name]()
 
 
 def dumps(schema: dict[str, Any]) -> str:
