@@ -14,11 +14,11 @@ from typing import Any
 
 import typer
 
-from diagnose.cli.common import WRITTEN, err, out
+from diagnose.cli.common import COLOR, WRITTEN, ColorChoice, err, out
 from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode
 
 __all__ = ["app", "entry", "full_app", "main"]
-_MODULES = ("run", "why", "rules", "batch", "schema")
+_MODULES = ("run", "why", "rules", "batch", "schema", "completion")
 _FAST = {"run": "run", "facts": "run", "why": "why"}
 """Commands whose module alone registers everything they need."""
 
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     WRITTEN.result = False
+    COLOR.choice = ColorChoice.auto
     try:
         result = _app_for(args)(args=args, prog_name="diagnose", standalone_mode=False)
     except DiagnoseError as exc:

@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, err
+from diagnose.cli.common import ColorOpt, DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, err
 from diagnose.cli.output import closing_checks, closing_counts, show_summary
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.summary import SummaryFormat
@@ -118,6 +118,7 @@ def batch(
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Records sent to a worker at a time.")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    color_choice: ColorOpt = None,
     debug: DebugOpt = False,
     engine: Annotated[
         Engine,
@@ -256,6 +257,7 @@ def summarize(
     html: HtmlOpt = None,
     pairs: PairsOpt = 10,
     lang: LangOpt = Lang.en,
+    color_choice: ColorOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""

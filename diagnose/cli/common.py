@@ -6,21 +6,64 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
 app = typer.Typer(
     name="diagnose",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+class ColorChoice(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class _Color:
+    """The --color choice of this command (a module-level setting: the views ask for it where they render)."""
+
+    choice = ColorChoice.auto
+
+
+COLOR = _Color()
+
+
+def _set_color(value: ColorChoice | None) -> ColorChoice | None:
+    if value is not None:
+        COLOR.choice = value
+    return value
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from diagnose._version import __version__
+
+        out(f"diagnose {__version__}\n")
+        raise typer.Exit()
+
+
+ColorOpt = Annotated[
+    ColorChoice | None,
+    typer.Option(
+        "--color",
+        help="Colour: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always or never.",
+        callback=_set_color,
+        show_default=False,
+    ),
+]
+
+
 @app.callback()
-def _diagnose() -> None:
+def _diagnose(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_show_version, is_eager=True)] = False,
+    color: ColorOpt = None,
+) -> None:
     """Why a revolving credit line does not come back after repayment: diagnose account snapshots with a YAML rule pack."""
     # A callback keeps `diagnose COMMAND` a group even when one command module is loaded (see cli.main).
 
@@ -55,8 +98,16 @@ LangOpt = Annotated[Lang, typer.Option("--lang", envvar="DIAGNOSE_LANG", help="L
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")]
 
 
-def color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+def color(stream: IO[str] | None = None) -> bool:
+    """Whether to write colour to ``stream`` (standard output by default): --color, then NO_COLOR, FORCE_COLOR, a terminal."""
+    if COLOR.choice is not ColorChoice.auto:
+        return COLOR.choice is ColorChoice.always
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    target = sys.stdout if stream is None else stream
+    return target.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def width() -> int:

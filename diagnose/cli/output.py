@@ -8,15 +8,11 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from diagnose.cli.common import err
+from diagnose.cli.common import color, err
 from diagnose.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:
     from diagnose.portfolio.summary import Summary, SummaryFormat
-
-
-def color_allowed() -> bool:
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def stream_width(stream: IO[str]) -> int:
@@ -31,8 +27,7 @@ def show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_std
     from diagnose.portfolio.summary import render, render_html
 
     stream = sys.stdout if to_stdout else sys.stderr
-    tty = stream.isatty()
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=stream_width(stream), lang=lang))
+    stream.write(render(summary, fmt, color=color(stream), width=stream_width(stream), lang=lang))
     stream.flush()
     if html is not None:
         try:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out, text_width
+from diagnose.cli.common import ColorOpt, Lang, LangOpt, RulesOpt, color, err, out, text_width
 from diagnose.errors import CheckFailed, UsageError
 from diagnose.pack.files import MANIFEST
 from diagnose.packci.ciformats import CIFormat, Options
@@ -74,6 +74,7 @@ def rules_lint(
     fmt: FormatOpt = CIFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     output: OutputOpt = None,
+    color_choice: ColorOpt = None,
 ) -> None:
     """Check a pack without running it: every problem at file:line:column, with its rule, a message and a hint.
 
@@ -112,6 +113,7 @@ def rules_test(
     ] = None,
     lang: LangOpt = Lang.en,
     output: OutputOpt = None,
+    color_choice: ColorOpt = None,
 ) -> None:
     """Run every rule's own examples and the golden case files; report each case and the coverage reached."""
     from diagnose.packci.ciformats import formatter

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import Audience, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, out, width
+from diagnose.cli.common import Audience, ColorOpt, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, out, width
 from diagnose.errors import CheckFailed
 from diagnose.report.formats import ReportFormat
 
@@ -52,6 +52,7 @@ def run(
             show_default=False,
         ),
     ] = None,
+    color_choice: ColorOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""
