@@ -17,7 +17,7 @@ from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
 from diagnose.report.formats.wrap import Wrapped, rows_or_stack
 from diagnose.snapshot import facts as factlib
-from diagnose.vocab import AUDIENCES
+from diagnose.vocab import AUDIENCES, bracket
 
 if TYPE_CHECKING:
     from diagnose.records import Evidence, Finding, Report
@@ -43,7 +43,7 @@ def expected_text(ev: Evidence, lang: str) -> str:
         return label(lang, f"op_{ev.op}")
     shown = f"{ev.op} {show_value(ev.expected, ev.fact, lang)}"
     if ev.param:
-        shown += f" ({ev.param})"
+        shown += bracket(ev.param, lang)
     return shown
 
 
@@ -113,7 +113,7 @@ def _table(findings: list[Finding], lang: str) -> RenderableType:
     for f in findings:
         title = Text(clean(f.title))
         if f.contributing:
-            title.append(f" ({label(lang, 'contributing')})", style="dim")
+            title.append(bracket(label(lang, "contributing"), lang), style="dim")
         rows.append(
             [
                 str(f.rank),
@@ -132,7 +132,7 @@ def _table(findings: list[Finding], lang: str) -> RenderableType:
 def _finding(f: Finding, lang: str) -> RenderableType:
     title = Text(clean(f.title), style="bold")
     if f.contributing:
-        title.append(f" ({label(lang, 'contributing')})", style="dim")
+        title.append(bracket(label(lang, "contributing"), lang), style="dim")
     parts: list[RenderableType] = [Wrapped(title), Wrapped(clean(f.explanation))]
     links = []
     if f.explains:
@@ -236,8 +236,8 @@ def build(report: Report, options: Options) -> list[RenderableType]:
     out.append(
         Wrapped(
             Text(
-                f"{label(lang, 'ruleset')}{label(lang, 'colon')}{clean(report.ruleset.name)} {clean(report.ruleset.version)} "
-                f"({report.ruleset.digest[:19]})",
+                f"{label(lang, 'ruleset')}{label(lang, 'colon')}{clean(report.ruleset.name)} {clean(report.ruleset.version)}"
+                f"{bracket(report.ruleset.digest[:19], lang)}",
                 style="dim",
             )
         )
