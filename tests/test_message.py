@@ -23,7 +23,14 @@ def test_two_causes_that_both_say_try_again_say_it_once(pack: CompiledPack, lang
     text = message(pack, "contract-example", lang)
     todo = text.split("\n\n")[3]
     assert todo.count(retry) == 1, text
-    assert sum(1 for line in todo.splitlines() if kept in line and ("cancelled" in line or "reduced" in line or "取消" in line or "降低" in line)) == 1
+    assert (
+        sum(
+            1
+            for line in todo.splitlines()
+            if kept in line and ("cancelled" in line or "reduced" in line or "取消" in line or "降低" in line)
+        )
+        == 1
+    )
 
 
 def test_merging_keeps_each_causes_own_remedies() -> None:

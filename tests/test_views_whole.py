@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from diagnose.api import CompiledPack
+from diagnose.records import Report
 from diagnose.report.formats import Options, ReportFormat, renderer
 from diagnose.report.formats.richview import show_value
-from diagnose.records import Report
 from tests.conftest import EXAMPLES, load_json
 
 WIDTHS = (60, 80, 100, 140)

@@ -236,14 +236,21 @@ def render_markdown(summary: Summary, lang: str = "en") -> str:
     out += [f"## {label(lang, 'sum_verdicts')}", ""]
     out += table(
         [label(lang, "verdict"), accounts, share, ""],
-        [[md(verdict(lang, r.name)), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest)] for r in summary.verdicts],
+        [[md(verdict(lang, r.name), cell=True), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest)] for r in summary.verdicts],
     )
     out += [f"## {label(lang, 'sum_families')}", ""]
     biggest = _largest(summary.families)
     out += table(
         [label(lang, "family"), accounts, share, "", top, top_share],
         [
-            [md(family(lang, r.name)), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest), f"{r.top:,}", _pct(r.top_share)]
+            [
+                md(family(lang, r.name), cell=True),
+                f"{r.accounts:,}",
+                _pct(r.share),
+                bar(r.accounts, biggest),
+                f"{r.top:,}",
+                _pct(r.top_share),
+            ]
             for r in summary.families
         ],
     )
@@ -253,9 +260,9 @@ def render_markdown(summary: Summary, lang: str = "en") -> str:
         [label(lang, "cause"), label(lang, "family"), label(lang, "title"), accounts, share, "", top, top_share],
         [
             [
-                md(r.name),
-                md(family(lang, r.family)),
-                md(r.title),
+                md(r.name, cell=True),
+                md(family(lang, r.family), cell=True),
+                md(r.title, cell=True),
                 f"{r.accounts:,}",
                 _pct(r.share),
                 bar(r.accounts, biggest),
@@ -271,7 +278,7 @@ def render_markdown(summary: Summary, lang: str = "en") -> str:
     if summary.pairs:
         out += table(
             [label(lang, "sum_pair"), accounts, share],
-            [[f"{md(p.first)} \\+ {md(p.second)}", f"{p.accounts:,}", _pct(p.share)] for p in summary.pairs],
+            [[f"{md(p.first, cell=True)} + {md(p.second, cell=True)}", f"{p.accounts:,}", _pct(p.share)] for p in summary.pairs],
         )
     else:
         out += [label(lang, "sum_no_pairs"), ""]

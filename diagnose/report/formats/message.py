@@ -39,7 +39,9 @@ _WORDS = {
 _INTENTS = {
     "retry": re.compile(r"\b(try again|retry)\b|再试", re.I),
     "no_double_payment": re.compile(r"\b(re)?pay (twice|again)\b|重复还款|再次还款", re.I),
-    "limit_kept": re.compile(r"limit (of \S+ )?has not been (cancelled|reduced)|limit and your existing loans are not affected|并未取消|没有被降低", re.I),
+    "limit_kept": re.compile(
+        r"limit (of \S+ )?has not been (cancelled|reduced)|limit and your existing loans are not affected|并未取消|没有被降低", re.I
+    ),
 }
 _FIRST_SENTENCE = re.compile(r"(?:[^.;:。；：]|[.:](?=\d))*")  # 50,000.00 and 07:00 do not end a sentence
 
