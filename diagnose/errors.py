@@ -10,7 +10,7 @@ ErrorKind = Literal["check_failed", "usage", "invalid_pack", "invalid_input", "i
 
 
 class ExitCode(IntEnum):
-    """Exit codes documented in REPORT.md; every command uses these."""
+    """Exit codes documented in docs/report.md; every command uses these."""
 
     OK = 0
     CHECK_FAILED = 1

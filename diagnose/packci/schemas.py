@@ -17,13 +17,15 @@ def _head(title: str, description: str) -> dict[str, Any]:
 
 
 def snapshot() -> dict[str, Any]:
-    """An account snapshot (SNAPSHOT.md, schema version 1), from `snapshot.Snapshot`."""
+    """An account snapshot (docs/snapshot.md, schema version 1), from `snapshot.Snapshot`."""
     from diagnose.snapshot.model import Snapshot
 
     body = Snapshot.model_json_schema(mode="validation")
     body.pop("title", None)
     body.pop("description", None)
-    return _head("diagnose account snapshot", "One account snapshot as `diagnose run` reads it (SNAPSHOT.md, schema version 1).") | body
+    return (
+        _head("diagnose account snapshot", "One account snapshot as `diagnose run` reads it (docs/snapshot.md, schema version 1).") | body
+    )
 
 
 def rules() -> dict[str, Any]:
@@ -35,7 +37,7 @@ def rules() -> dict[str, Any]:
     refs, defs = models_json_schema([(RuleFile, "validation"), (Manifest, "validation")], ref_template="#/$defs/{model}")
     return _head(
         "diagnose rule pack file",
-        "A rule file of a diagnose rule pack (rules and parameters), or its manifest pack.yaml. See docs/rule-format.md.",
+        "A rule file of a diagnose rule pack (rules and parameters), or its manifest pack.yaml. See docs/rule-format.md (diagnose docs rules).",
     ) | {
         "anyOf": [refs[(RuleFile, "validation")], refs[(Manifest, "validation")]],
         "$defs": defs["$defs"],
@@ -43,7 +45,7 @@ def rules() -> dict[str, Any]:
 
 
 def report() -> dict[str, Any]:
-    """The JSON report of `diagnose run --format json` (REPORT.md), from the `report.Report` dataclasses."""
+    """The JSON report of `diagnose run --format json` (docs/report.md), from the `report.Report` dataclasses."""
     from pydantic import TypeAdapter
 
     from diagnose.records import Report
@@ -51,7 +53,7 @@ def report() -> dict[str, Any]:
     body = TypeAdapter(Report).json_schema(mode="serialization")
     body.pop("title", None)
     body.pop("description", None)
-    return _head("diagnose report", "One diagnosis as `diagnose run --format json` writes it (REPORT.md, schema version 1).") | body
+    return _head("diagnose report", "One diagnosis as `diagnose run --format json` writes it (docs/report.md, schema version 1).") | body
 
 
 def error() -> dict[str, Any]:

@@ -33,6 +33,7 @@ from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source
 from diagnose.portfolio.summary import Summary, Tally, summarize
 from diagnose.snapshot.reader import MAX_BYTES
+from diagnose.userdocs import see
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -398,7 +399,7 @@ def snapshot_kind(df: DataFrame, column: str) -> str:
         return "struct"
     raise UsageError(
         f"the column {column!r} is {dtype.simpleString()}",
-        hint="a snapshot column holds JSON text (string or binary) or a struct that follows SNAPSHOT.md",
+        hint=f"a snapshot column holds JSON text (string or binary) or a struct that follows {see('snapshot')}",
     )
 
 

@@ -142,7 +142,7 @@ class ReportBuilder:
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:
-    """REPORT.md: blocked when nothing can be drawn; restricted when less than the terms allow; else healthy.
+    """docs/report.md: blocked when nothing can be drawn; restricted when less than the terms allow; else healthy.
 
     A finding on a line that is otherwise unrestricted also makes it `restricted`: the contract
     calls a line healthy only when there is no finding.
