@@ -1,4 +1,4 @@
-"""`diagnose schema snapshot|rules|report|error`: the JSON Schema of each file the tool reads or writes."""
+"""`diagnose schema NAME`: the JSON Schema of each file the tool reads or writes (snapshot, rules, report, diff, history, portfolio-diff, error)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ class SchemaName(str, Enum):
     snapshot = "snapshot"
     rules = "rules"
     report = "report"
+    diff = "diff"
+    history = "history"
+    portfolio_diff = "portfolio-diff"
     error = "error"
 
 
@@ -24,12 +27,13 @@ def schema(
     name: Annotated[
         SchemaName,
         typer.Argument(
-            help="snapshot (input), rules (rule files and pack.yaml), report (JSON output) or error (JSON output of a failure)."
+            help="snapshot (input), rules (rule files and pack.yaml), report, diff, history or portfolio-diff (JSON outputs), "
+            "or error (the JSON output of a failure)."
         ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of snapshots, rule files, reports or error objects, generated from the models."""
+    """Print the JSON Schema (draft 2020-12) of snapshots, rule files, reports, diffs, histories and error objects, generated from the models."""
     from diagnose.packci import schemas  # pydantic's schema generator is imported only here
 
     text = schemas.dumps(schemas.generate(name.value))

@@ -141,6 +141,10 @@ class ReportBuilder:
         return templates
 
 
+VERDICT_FACTS = ("line.available", "line.status", "line.restore_gap", "line.limit_cut_pct", "request.outcome")
+"""The facts `verdict` reads besides the findings: a diff names those that changed when the verdict did."""
+
+
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:
     """docs/report.md: blocked when nothing can be drawn; restricted when less than the terms allow; else healthy.
 
