@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 # cached, and uniseg, which is exact but slow, sees a small part of the text.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_PAIR = re.compile(f"(?<=[{_HAN}])(?=[{_HAN}])")
+# Scripts written without spaces between words; text without them breaks after its spaces, as UAX #14 gives for
+# prose of spaced scripts (with a middle dot or a box mark in it), without loading the library's tables.
+_EAST_ASIAN = re.compile("[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 _NUMBER_END = re.compile(r"[0-9%][ \u00a0]*$")
 # What follows a number as its unit: a Chinese character (元, 天, 小时, 笔...) or a short word (CNY, hours, days).
 _UNIT_START = re.compile(f"[{_HAN}]|[A-Za-z]{{1,7}}(?![A-Za-z])")
@@ -31,8 +34,8 @@ _UNIT_START = re.compile(f"[{_HAN}]|[A-Za-z]{{1,7}}(?![A-Za-z])")
 @lru_cache(maxsize=4096)
 def _uax14(piece: str) -> tuple[int, ...]:
     """Offsets inside ``piece`` where a line may start, by the Unicode line breaking algorithm."""
-    if piece.isascii():
-        # Plain ASCII prose breaks after its spaces; identifiers and fact paths (a.b_c, OPS-X-Y) stay whole,
+    if not _EAST_ASIAN.search(piece):
+        # Prose of spaced scripts breaks after its spaces; identifiers and fact paths (a.b_c, OPS-X-Y) stay whole,
         # which is what a reader of a rule id or a data path wants, and what the library would do bar hyphens.
         return tuple(m.end() for m in re.finditer(r" +(?=\S)", piece))
     from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
