@@ -36,6 +36,7 @@ class CompiledPack(CompiledRules):
         timeline: bool = False,
         audience: str = "all",
         parsed: bool = False,
+        echo: tuple[str, ...] = (),
     ) -> Report:
         """Diagnose one snapshot: a parsed JSON object (or a `Snapshot` model).
 
@@ -44,10 +45,11 @@ class CompiledPack(CompiledRules):
 
         ``explain`` adds near misses and, for undetermined rules, the values that would decide
         them; ``timeline`` adds the snapshot's dated events; ``audience`` (customer, agent,
-        institution, all) keeps only what that reader may see.
+        institution, all) keeps only what that reader may see; ``echo`` names more fact paths for
+        the report's `segments` (what `batch --by` groups by).
         """
         data, f, warnings = self.prepare(snapshot, source=source, parsed=parsed)
-        return self.builder.build(data, f, lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience)
+        return self.builder.build(data, f, lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience, echo=echo)
 
     def prepare(
         self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False
@@ -65,6 +67,11 @@ class CompiledPack(CompiledRules):
             shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
             warnings.append(f"ignored unknown fields: {shown}")
         return data, factlib.derive(data), warnings
+
+    @property
+    def segments(self) -> tuple[tuple[str, str], ...]:
+        """The segments this pack's reports echo (name, fact path)."""
+        return self.builder.segments
 
     def diagnose_many(self, snapshots: Iterable[Mapping[str, Any]], *, lang: str = "en") -> Iterator[Report | DiagnoseError]:
         """Reports in input order; an invalid snapshot yields its InvalidInput error instead of stopping."""

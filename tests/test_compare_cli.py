@@ -207,7 +207,8 @@ def test_the_docs_show_real_output(capsys: pytest.CaptureFixture[str], monkeypat
     for line, body in shown:
         _, out, err = cli(capsys, *shlex.split(line))
         got = "\n".join(row.rstrip() for row in (out + err).splitlines()) + "\n"
-        assert got == body, line
+        digest = re.compile(r"sha256:[0-9a-f]{12}")  # the pack's digest changes with any edit of its texts
+        assert digest.sub("sha256:…", got) == digest.sub("sha256:…", body), line
 
 
 def test_standard_input_holds_one_snapshot_or_a_history(

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from diagnose.errors import InvalidPack, PackProblem, UsageError
-from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
+from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, OutsidePack, default_pack_path, read_inside, resolve, rule_files
 from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located, YamlError
 from diagnose.pack.yamlpos import load as load_yaml
@@ -170,6 +170,8 @@ class Rule(_Strict):
     contributing: bool = False
     explains: list[str] = Field(default_factory=list)
     title: Text
+    label: Text | None = None
+    """The cause as the institution names it, for portfolio views (no fields); default: the title."""
     explanation: Text
     rationale: Text | None = None
     when: Condition
@@ -225,6 +227,8 @@ class Manifest(_Strict):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     overrides: Overrides | None = None
     sensitive: list[str] = Field(default_factory=list)
+    segments: list[str] = Field(default_factory=list)
+    """Fact paths each report echoes in `segments` besides the defaults (a sensitive one only when named here)."""
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -270,6 +274,7 @@ class Pack:
             "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
             "clear_steps": {k: v.model_dump() for k, v in sorted(self.clear_steps.items())},
             "sensitive": list(self.manifest.sensitive),
+            "segments": list(self.manifest.segments),
             "disabled": dict(self.disabled),
             "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
         }
@@ -310,7 +315,10 @@ def _read(path: Path, display: str, problems: list[PackProblem], budget: list[in
             )
             return None
         budget[0] -= size
-        raw = path.read_bytes()
+        raw = read_inside(path.parent, path.name, max_bytes=MAX_FILE_BYTES)
+    except OutsidePack as exc:
+        problems.append(PackProblem(display, str(exc), hint="a pack's files are regular files inside its folder", code="unreadable"))
+        return None
     except OSError as exc:
         problems.append(PackProblem(display, f"cannot read: {exc.strerror or exc}", code="unreadable"))
         return None
@@ -458,13 +466,14 @@ def load(path: str | Path | None = None) -> Pack:
                 manifest = Manifest.model_validate(located.data)
             except ValidationError as exc:
                 problems += _pydantic_problems(exc, located, display(manifest_path))
-    for i, path_ in enumerate(manifest.sensitive if manifest is not None else []):
+    named = [(key, i, p) for key in ("sensitive", "segments") for i, p in enumerate(getattr(manifest, key) if manifest else [])]
+    for key, i, path_ in named:
         if not (factlib.is_fact_path(path_) or path_ in _item_paths()):
-            line, col = manifest_at.where(("sensitive", i))
+            line, col = manifest_at.where((key, i))
             problems.append(
                 PackProblem(
                     display(manifest_path),
-                    f"`sensitive` names unknown fact `{path_[:100]}`",
+                    f"`{key}` names unknown fact `{path_[:100]}`",
                     line,
                     col,
                     hint=_did_you_mean(path_, list(factlib.catalog())) or "`diagnose facts` lists every fact",
