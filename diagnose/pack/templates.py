@@ -165,7 +165,10 @@ _DAY_WORDS = {"en": {-1: "{t} yesterday", 0: "{t} today", 1: "{t} tomorrow"}, "z
 
 def relative_time(value: datetime, as_of: datetime, lang: str) -> str:
     """A time as a reader at ``as_of`` says it: "15:30 yesterday" / "昨天 15:30" within a day of it, else date and time."""
-    local = value.astimezone(as_of.tzinfo) if value.tzinfo is not None and as_of.tzinfo is not None else value
+    try:
+        local = value.astimezone(as_of.tzinfo) if value.tzinfo is not None and as_of.tzinfo is not None else value
+    except (OverflowError, ValueError):  # a time at the calendar's edge has no neighbour in another zone: as written
+        local = value
     days = (local.date() - as_of.date()).days
     words = _DAY_WORDS.get(lang, _DAY_WORDS["en"])
     return words[days].format(t=local.strftime("%H:%M")) if days in words else local.strftime("%Y-%m-%d %H:%M")
