@@ -184,11 +184,38 @@ class Rule(_Strict):
 ParamValue = bool | int | float | str | list[bool | int | float | str]
 
 
+class Tune(_Strict):
+    """The range `diagnose calibrate --thresholds` may move a numeric parameter in, and its step."""
+
+    min: float
+    max: float
+    step: Annotated[float, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tune:
+        if not (_finite(self.min) and _finite(self.max) and _finite(self.step)):
+            raise ValueError("`min`, `max` and `step` must be finite numbers")
+        if self.min > self.max:
+            raise ValueError(f"`min` ({self.min}) is above `max` ({self.max})")
+        return self
+
+
 class Parameter(_Strict):
     value: ParamValue
     unit: str | None = None
     description: str | None = None
     source: str | None = None
+    tune: Tune | None = None
+
+    @model_validator(mode="after")
+    def _tunable(self) -> Parameter:
+        if self.tune is None:
+            return self
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise ValueError("`tune` applies to a numeric parameter only")
+        if not self.tune.min <= self.value <= self.tune.max:
+            raise ValueError(f"the value {self.value} lies outside `tune` [{self.tune.min}, {self.tune.max}]")
+        return self
 
     @field_validator("value")
     @classmethod
@@ -205,6 +232,8 @@ class Disable(_Strict):
 
 class Overrides(_Strict):
     parameters: dict[str, ParamValue] = Field(default_factory=dict)
+    weights: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    """New weights of rules of the base pack, by rule id (what `diagnose calibrate` proposes)."""
     disable: list[Disable] = Field(default_factory=list)
 
     @field_validator("parameters")
@@ -220,7 +249,8 @@ class Manifest(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     version: Annotated[str, Field(min_length=1, max_length=50)]
     description: str | None = None
-    extends: Literal["default"] | None = None
+    extends: Annotated[str, Field(min_length=1, max_length=1_000)] | None = None
+    """`default` (the built-in pack) or the folder of another pack, relative to this one's."""
     example_base: str | None = None
     families: dict[str, Text] = Field(default_factory=dict)
     parameters: dict[str, Parameter] = Field(default_factory=dict)
@@ -423,7 +453,11 @@ def _load_located(path: Path, display: str, problems: list[PackProblem], budget:
         return None
 
 
-def load(path: str | Path | None = None) -> Pack:
+MAX_EXTENDS = 8
+"""Packs in one `extends` chain at the most."""
+
+
+def load(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> Pack:
     """Load and validate a pack folder (or the default pack); raise InvalidPack listing every problem."""
     root = resolve(path)
     problems: list[PackProblem] = []
@@ -468,13 +502,8 @@ def load(path: str | Path | None = None) -> Pack:
                 )
             )
     base: Pack | None = None
-    if manifest is not None and manifest.extends == "default":
-        if root.resolve() == default_pack_path().resolve():
-            line, col = manifest_at.where(("extends",))
-            raise InvalidPack(
-                [PackProblem(display(manifest_path), "the default pack cannot extend itself", line, col, code="invalid-value")]
-            )
-        base = load(default_pack_path())
+    if manifest is not None and manifest.extends is not None:
+        base = _load_base(root, manifest.extends, manifest_at, display(manifest_path), _chain)
         hasher.update(b"extends\0" + base.digest.encode())
 
     files = rule_files(root)
@@ -552,6 +581,22 @@ def load(path: str | Path | None = None) -> Pack:
                 )
                 continue
             parameters[name] = parameters[name].model_copy(update={"value": value})
+        for rid, weight in manifest.overrides.weights.items():
+            if rid not in rules:
+                line, col = manifest_at.where(("overrides", "weights", rid, "__key__"))
+                problems.append(
+                    PackProblem(
+                        display(manifest_path),
+                        f"weight override of unknown rule {rid}",
+                        line,
+                        col,
+                        rid,
+                        _did_you_mean(rid, sorted(rules)) or "`overrides.weights` changes rules the pack (or its base) defines",
+                        code="unknown-rule",
+                    )
+                )
+                continue
+            rules[rid] = rules[rid].model_copy(update={"weight": weight})
         for n, item in enumerate(manifest.overrides.disable):
             if item.id not in rules:
                 line, col = manifest_at.where(("overrides", "disable", n, "id"))
@@ -588,6 +633,32 @@ def load(path: str | Path | None = None) -> Pack:
     if errors:
         raise InvalidPack(errors, source=str(root))
     return pack
+
+
+def _load_base(root: Path, extends: str, manifest_at: Located, shown: str, chain: tuple[Path, ...]) -> Pack:
+    """The pack named by `extends`: the built-in pack, or a folder relative to this pack's; no cycles."""
+    line, col = manifest_at.where(("extends",))
+    target = default_pack_path() if extends == "default" else (root / extends)
+    seen = (*chain, root.resolve())
+    if target.resolve() in seen:
+        what = "the default pack cannot extend itself" if extends == "default" else f"`extends: {extends}` forms a cycle"
+        raise InvalidPack([PackProblem(shown, what, line, col, code="invalid-value")])
+    if len(seen) >= MAX_EXTENDS:
+        raise InvalidPack([PackProblem(shown, f"more than {MAX_EXTENDS} packs extend one another", line, col, code="too-large")])
+    if not (target / MANIFEST).is_file():
+        raise InvalidPack(
+            [
+                PackProblem(
+                    shown,
+                    f"`extends: {extends}` names no pack folder",
+                    line,
+                    col,
+                    hint="`extends` takes `default` or the folder of a pack (with a pack.yaml), relative to this pack",
+                    code="invalid-value",
+                )
+            ]
+        )
+    return load(target, _chain=seen)
 
 
 def _item_paths() -> set[str]:
