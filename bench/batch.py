@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 def _generate(path: Path, n: int, seed: int, rate: float) -> set[int]:
     """Write N snapshot lines; return the line numbers corrupted on purpose."""
     import diagnose
-    from diagnose.generate import Generator, load_templates
+    from diagnose.portfolio.generate import Generator, load_templates
 
     pack = diagnose.load_pack()
     gen = Generator(pack, load_templates(pack), seed=seed)
@@ -56,7 +56,7 @@ def _generate(path: Path, n: int, seed: int, rate: float) -> set[int]:
 def _child(inp: str, workers: int, chunk: int, out_dir: str) -> None:
     """One measured run in a fresh process; prints its numbers as JSON."""
     import diagnose
-    from diagnose import batch as core
+    from diagnose.portfolio import batch as core
 
     t0 = time.perf_counter()
     pack = diagnose.load_pack()
@@ -127,7 +127,7 @@ def _engine_rate(inp: Path, limit: int, repeat: int) -> float:
     """The baseline: what the batch does to each record (parse, validate, diagnose, report JSON) on lines already in memory, no I/O, one process; warmed up, best of ``repeat``."""
     import diagnose
     from diagnose.errors import InvalidInput
-    from diagnose.inputs import load
+    from diagnose.snapshot.reader import load
 
     pack = diagnose.load_pack()
     with inp.open("rb") as fh:
@@ -149,7 +149,7 @@ def _profile(inp: Path, out_dir: Path) -> None:
     import pstats
 
     import diagnose
-    from diagnose import batch as core
+    from diagnose.portfolio import batch as core
 
     pack = diagnose.load_pack()
     prof = cProfile.Profile()
@@ -184,7 +184,7 @@ def main() -> None:
         _child(inp, int(workers), int(chunk), out_dir)
         return
 
-    from diagnose.batch import default_workers
+    from diagnose.portfolio.batch import default_workers
 
     sizes = [2_000, 20_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     cpus = args.workers or default_workers()

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import diagnose
-from diagnose import contract, facts
-from diagnose.engine import coerce_literal
+from diagnose.engine.compiled import coerce_literal
+from diagnose.snapshot import contract, facts
 
 ROOT = Path(__file__).resolve().parent.parent
 OPS: dict[str, Callable[[Any, Any], bool]] = {

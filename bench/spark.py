@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 def _generate(path: Path, n: int, seed: int) -> None:
     import diagnose
-    from diagnose.generate import Generator, load_templates
+    from diagnose.portfolio.generate import Generator, load_templates
 
     pack = diagnose.load_pack()
     gen = Generator(pack, load_templates(pack), seed=seed)
@@ -47,7 +47,7 @@ def _generate(path: Path, n: int, seed: int) -> None:
 
 def _local(path: Path, workers: int, out_dir: Path) -> tuple[float, Any]:
     import diagnose
-    from diagnose import batch as core
+    from diagnose.portfolio import batch as core
 
     pack = diagnose.load_pack()
     with (out_dir / f"local-{workers}.jsonl").open("wb") as out, (out_dir / f"local-err-{workers}.jsonl").open("wb") as err:
@@ -63,7 +63,7 @@ def _spark_batch(spark: Any, path: Path, out: Path) -> tuple[float, Any]:
     from pyspark.sql import functions as F
 
     import diagnose
-    from diagnose import spark as ds
+    from diagnose.portfolio import spark as ds
 
     pack = diagnose.load_pack()
     start = time.perf_counter()
@@ -80,8 +80,8 @@ def _spark_batch(spark: Any, path: Path, out: Path) -> tuple[float, Any]:
 def _strategies(spark: Any) -> dict[str, Callable[[Any], Any]]:
     """The same per-record work (`RowDiagnoser.result`) behind the three per-partition APIs of PySpark."""
     import diagnose
-    from diagnose import spark as ds
-    from diagnose.batch import Source
+    from diagnose.portfolio import spark as ds
+    from diagnose.portfolio.batch import Source
 
     pack = diagnose.load_pack()
     plan = ds.Plan.make(spark, pack, kind="json")

@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .engine import CompiledPack
+    from diagnose.engine.compiled import CompiledPack
 
 __all__ = ["__version__", "load_pack"]
 
@@ -24,7 +24,7 @@ def load_pack(path: str | Path | None = None) -> CompiledPack:
 
     A pack whose files are unchanged since the last load comes from the pack cache (see packcache).
     """
-    from .packcache import load_compiled
+    from diagnose.pack.cache import load_compiled
 
     return load_compiled(path)
 
@@ -32,10 +32,10 @@ def load_pack(path: str | Path | None = None) -> CompiledPack:
 def __getattr__(name: str) -> Any:
     # The public types, imported on first use so that `import diagnose` stays cheap.
     lazy = {
-        "Report": "report",
-        "Finding": "report",
-        "Snapshot": "snapshot",
-        "CompiledPack": "engine",
+        "Report": "report.model",
+        "Finding": "report.model",
+        "Snapshot": "snapshot.model",
+        "CompiledPack": "engine.compiled",
         "DiagnoseError": "errors",
         "InvalidInput": "errors",
         "InvalidPack": "errors",

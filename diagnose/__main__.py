@@ -1,5 +1,5 @@
 """`python -m diagnose` runs the command line."""
 
-from .cli import entry
+from diagnose.cli import entry
 
 entry()

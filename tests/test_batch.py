@@ -18,12 +18,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import diagnose
-from diagnose import batch as core
-from diagnose.engine import CompiledPack
+from diagnose.engine.compiled import CompiledPack
 from diagnose.errors import InvalidInput
-from diagnose.generate import Generator, Line, default_examples, load_templates
-
-from .conftest import cli
+from diagnose.portfolio import batch as core
+from diagnose.portfolio.generate import Generator, Line, default_examples, load_templates
+from tests.conftest import cli
 
 EXAMPLE = default_examples() / "liq-funder-quota.json"
 

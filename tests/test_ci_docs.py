@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diagnose.ciformats import CIFormat
 from diagnose.cli import main
-from diagnose.lint import CHECKS
-from diagnose.rulepack import Manifest
-from diagnose.ruletest import CaseFile
-
-from .conftest import EXAMPLES, ROOT
+from diagnose.pack.loader import Manifest
+from diagnose.packci.ciformats import CIFormat
+from diagnose.packci.lint import CHECKS
+from diagnose.packci.ruletest import CaseFile
+from tests.conftest import EXAMPLES, ROOT
 
 DOC = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
 

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
-from diagnose.ciformats import MODULES, CIFormat, Options, formatter
 from diagnose.errors import PackProblem
-from diagnose.lint import LintResult, lint
-from diagnose.ruletest import CaseResult, Coverage, TestRun, run
-
-from .conftest import EXAMPLES, ROOT, SHARED, cli
+from diagnose.packci.ciformats import MODULES, CIFormat, Options, formatter
+from diagnose.packci.lint import LintResult, lint
+from diagnose.packci.ruletest import CaseResult, Coverage, TestRun, run
+from tests.conftest import EXAMPLES, ROOT, SHARED, cli
 
 BROKEN = ROOT / "tests" / "broken_packs"
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from diagnose.cli import main
-
-from .conftest import EXAMPLES, ROOT, SHARED, cli
+from tests.conftest import EXAMPLES, ROOT, SHARED, cli
 
 
 def write(tmp_path: Path, text: str, name: str = "s.json") -> str:
@@ -152,12 +151,12 @@ def test_an_invalid_pack_exits_3_naming_file_and_line(capsys: pytest.CaptureFixt
 
 
 def test_internal_errors_are_one_line_unless_debug(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import diagnose.engine
+    import diagnose.engine.compiled
 
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(diagnose.engine.CompiledPack, "diagnose", boom)
+    monkeypatch.setattr(diagnose.engine.compiled.CompiledPack, "diagnose", boom)
     code, _, err = cli(capsys, "run", str(EXAMPLES / "healthy.json"))
     assert code == 70 and "internal error: RuntimeError: kaput" in err and "Traceback" not in err
     with pytest.raises(RuntimeError):

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from diagnose.engine import CompiledPack
-from diagnose.rulepack import load
-from diagnose.ruletest import run_examples
-
-from .conftest import EXAMPLES, SHARED, load_json
+from diagnose.engine.compiled import CompiledPack
+from diagnose.pack.loader import load
+from diagnose.packci.ruletest import run_examples
+from tests.conftest import EXAMPLES, SHARED, load_json
 
 CATALOG = SHARED / "contract" / "CAUSES.md"
 # The codes of CAUSES.md, kept here too so that the test runs where ../shared is absent.
@@ -109,7 +108,7 @@ def test_required_fields_only_leaves_every_rule_undetermined_with_its_missing_fa
 
 
 def _rules_decidable_from_required_fields(pack: CompiledPack, snapshot: dict[str, Any]) -> int:
-    from diagnose import contract, facts
+    from diagnose.snapshot import contract, facts
 
     f = facts.derive(contract.validate(snapshot))
     return sum(1 for cr, result in pack.evaluate(f) if result is not None)

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 import diagnose
-
-from .conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT
 
 ZONES = ("UTC", "Asia/Shanghai")
 LOCALES = ("C.UTF-8", "C")  # the locales every Linux has; Python reads both as UTF-8 (PEP 538, PEP 540)

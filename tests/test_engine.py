@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from diagnose import ranking
-from diagnose.engine import CompiledPack, compile_condition, trace
-from diagnose.report import Evidence
+from diagnose.engine import ranking
+from diagnose.engine.compiled import CompiledPack, compile_condition, trace
+from diagnose.report.model import Evidence
 
 T, F, U = True, False, None
 LEAF = {T: {"fact": "x", "op": "==", "value": 1}, F: {"fact": "x", "op": "==", "value": 2}, U: {"fact": "nope", "op": "==", "value": 1}}

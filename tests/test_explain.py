@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from diagnose import contract, explain, facts
-from diagnose.engine import CompiledPack
-
-from .conftest import EXAMPLES, cli, load_json
+from diagnose.engine.compiled import CompiledPack
+from diagnose.explain import why as explain
+from diagnose.snapshot import contract, facts
+from tests.conftest import EXAMPLES, cli, load_json
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
 

@@ -12,10 +12,10 @@ import pytest
 
 import diagnose
 from diagnose.cli import main
-from diagnose.engine import CompiledPack
+from diagnose.engine.compiled import CompiledPack
 from diagnose.errors import InvalidInput
-from diagnose.generate import CORRUPTIONS, Generator, corrupt, default_examples, load_templates, variants
-from diagnose.inputs import parse
+from diagnose.portfolio.generate import CORRUPTIONS, Generator, corrupt, default_examples, load_templates, variants
+from diagnose.snapshot.reader import parse
 
 
 @pytest.fixture(scope="module")

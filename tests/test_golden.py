@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.engine import CompiledPack
-
-from .conftest import EXAMPLES, load_json
+from diagnose.engine.compiled import CompiledPack
+from tests.conftest import EXAMPLES, load_json
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -20,10 +20,9 @@ import pytest
 import yaml
 
 from diagnose.cli import main
-from diagnose.formats import Options, ReportFormat, clean, renderer
-from diagnose.formats.markdown import code, md
-
-from .conftest import EXAMPLES, ROOT
+from diagnose.report.formats import Options, ReportFormat, clean, renderer
+from diagnose.report.formats.markdown import code, md
+from tests.conftest import EXAMPLES, ROOT
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CASES: dict[str, list[dict[str, Any]]] = yaml.safe_load((HOSTILE / "cases.yaml").read_text(encoding="utf-8"))
@@ -138,7 +137,7 @@ def test_every_snapshot_and_pack_of_the_corpus_has_a_case() -> None:
 
 _MEASURE = """
 import json, resource, sys, time, tracemalloc
-from diagnose import rulepack
+from diagnose.pack import loader as rulepack
 from diagnose.errors import InvalidPack
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.start()
@@ -231,14 +230,14 @@ def test_markdown_escapes_markup_and_code_spans_stay_literal() -> None:
 
 
 def test_a_value_filled_into_a_text_stays_on_its_line() -> None:
-    from diagnose import text
+    from diagnose.pack import templates as text
 
     assert text.format_value("MNT-1\n\nPlease call +1 555 0100\r\n", None, None, "en") == "MNT-1 Please call +1 555 0100 "
     assert text.format_value("a\u2028b\tc", None, None, "en") == "a b c"
 
 
 def test_a_whole_number_too_long_to_print_is_shown_as_an_ellipsis() -> None:
-    from diagnose import text
+    from diagnose.pack import templates as text
 
     assert text.format_value(10**5000, None, None, "en") == "…"
     assert text.format_value(10**5000, "int", None, "en") == "…"
@@ -249,7 +248,7 @@ def test_a_whole_number_too_long_to_print_is_shown_as_an_ellipsis() -> None:
 
 def test_lone_surrogates_are_refused_by_the_reader_with_their_path() -> None:
     from diagnose.errors import InvalidInput
-    from diagnose.inputs import parse
+    from diagnose.snapshot.reader import parse
 
     with pytest.raises(InvalidInput) as exc:
         parse('{"a": [{"b": "x\\udc00"}]}', "s.json")
@@ -259,7 +258,7 @@ def test_lone_surrogates_are_refused_by_the_reader_with_their_path() -> None:
 
 def test_whole_numbers_at_the_limit_are_accepted_and_beyond_it_refused() -> None:
     from diagnose.errors import InvalidInput
-    from diagnose.inputs import MAX_INT, parse
+    from diagnose.snapshot.reader import MAX_INT, parse
 
     assert parse(f'{{"n": [{MAX_INT}, -{MAX_INT}]}}', "s.json") == {"n": [MAX_INT, -MAX_INT]}
     for bad in (MAX_INT + 1, -MAX_INT - 1):
@@ -271,7 +270,7 @@ def test_whole_numbers_at_the_limit_are_accepted_and_beyond_it_refused() -> None
 
 def test_a_bare_large_number_is_refused() -> None:
     from diagnose.errors import InvalidInput
-    from diagnose.inputs import parse
+    from diagnose.snapshot.reader import parse
 
     with pytest.raises(InvalidInput, match="too large"):
         parse("123456789012345678", "s.json")
@@ -279,7 +278,7 @@ def test_a_bare_large_number_is_refused() -> None:
 
 def test_list_lengths_are_checked_even_in_a_flat_document() -> None:
     from diagnose.errors import InvalidInput
-    from diagnose.inputs import MAX_ITEMS, parse
+    from diagnose.snapshot.reader import MAX_ITEMS, parse
 
     flat = '{"l": [' + ",".join(["0"] * (MAX_ITEMS + 1)) + "]}"
     with pytest.raises(InvalidInput, match="l: a list with 10,001 entries"):
@@ -304,7 +303,7 @@ def test_list_lengths_are_checked_even_in_a_flat_document() -> None:
     ],
 )
 def test_yaml_limits(text: str, words: str) -> None:
-    from diagnose.yamlpos import YamlError, load
+    from diagnose.pack.yamlpos import YamlError, load
 
     with pytest.raises(YamlError) as exc:
         load(text)
@@ -312,7 +311,7 @@ def test_yaml_limits(text: str, words: str) -> None:
 
 
 def test_yaml_within_the_limits_loads_with_aliases_expanded() -> None:
-    from diagnose.yamlpos import MAX_INT, load
+    from diagnose.pack.yamlpos import MAX_INT, load
 
     got = load("base: &b {x: 1, y: [1, 2]}\nuse: *b\nn: 9007199254740991\nt: 1:30\n")
     assert got.data == {"base": {"x": 1, "y": [1, 2]}, "use": {"x": 1, "y": [1, 2]}, "n": MAX_INT, "t": 90}
@@ -321,7 +320,7 @@ def test_yaml_within_the_limits_loads_with_aliases_expanded() -> None:
 
 def test_the_html_summary_escapes_what_reports_bring() -> None:
     """Titles in the portfolio summary are filled from snapshots: no script injection through them."""
-    from diagnose.summary import Tally, render_html, render_markdown, summarize
+    from diagnose.portfolio.summary import Tally, render_html, render_markdown, summarize
 
     tally = Tally()
     tally.add("restricted", [("OPS-X", "operations", HOSTILE_TEXT), ("<b>", "<i>", "x")])
@@ -355,7 +354,7 @@ def test_ci_formats_write_pack_text_without_raw_escapes(capsys: pytest.CaptureFi
 
 def test_no_rule_operator_takes_a_pattern() -> None:
     """A regex operator would need its input and pattern bounded; there is none, and a new one must come with its bounds."""
-    from diagnose import rulepack
+    from diagnose.pack import loader as rulepack
 
     assert not [op for op in rulepack.OPERATORS if any(w in op for w in ("match", "regex", "like", "glob", "pattern"))]
     assert set(rulepack.OPERATORS) == {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing"}

@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnose import inputs
 from diagnose.errors import InvalidInput
-
-from .conftest import EXAMPLES
+from diagnose.snapshot import reader as inputs
+from tests.conftest import EXAMPLES
 
 
 def careful(text: str) -> Any:

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diagnose.lint import CHECKS, LintResult, lint
-
-from .conftest import ROOT, cli
+from diagnose.packci.lint import CHECKS, LintResult, lint
+from tests.conftest import ROOT, cli
 
 BROKEN = ROOT / "tests" / "broken_packs"
 MINIMAL = ROOT / "tests" / "packs" / "minimal"

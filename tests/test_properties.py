@@ -30,10 +30,9 @@ import diagnose
 from diagnose import cli
 from diagnose.cli import main
 from diagnose.errors import InvalidInput
-from diagnose.formats import Options, ReportFormat, renderer
-from diagnose.inputs import MAX_INT
-
-from .conftest import EXAMPLES
+from diagnose.report.formats import Options, ReportFormat, renderer
+from diagnose.snapshot.reader import MAX_INT
+from tests.conftest import EXAMPLES
 
 settings.register_profile(
     "ci", max_examples=2_000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -305,7 +304,7 @@ def test_cli_refuses_whole_numbers_beyond_the_range_and_accepts_the_rest(number:
 @settings(LIGHT)
 @given(st.text(max_size=300))
 def test_yaml_loader_takes_any_text(text: str) -> None:
-    from diagnose.yamlpos import YamlError, load
+    from diagnose.pack.yamlpos import YamlError, load
 
     with contextlib.suppress(YamlError):
         load(text)
@@ -318,8 +317,8 @@ RULE_FILE = (Path(diagnose.__file__).resolve().parent.parent / "rules" / "liquid
 @given(st.data())
 @pytest.mark.skipif(not RULE_FILE, reason="the default pack's rule files are not beside the package")
 def test_yaml_loader_takes_any_damage_to_a_rule_file(data: st.DataObject) -> None:
-    from diagnose.rulepack import RuleFile
-    from diagnose.yamlpos import YamlError, load
+    from diagnose.pack.loader import RuleFile
+    from diagnose.pack.yamlpos import YamlError, load
 
     lines = RULE_FILE.splitlines(keepends=True)
     for _ in range(data.draw(st.integers(1, 3))):

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 import diagnose
-from diagnose.formats import Options, ReportFormat, renderer
-from diagnose.redact import DEFAULT_KEY, PREFIX, Redactor, redact, redact_for_pack, resolve_key
-
-from .conftest import EXAMPLES, cli
+from diagnose.report.formats import Options, ReportFormat, renderer
+from diagnose.report.redact import DEFAULT_KEY, PREFIX, Redactor, redact, redact_for_pack, resolve_key
+from tests.conftest import EXAMPLES, cli
 
 SECRET_WORDS = ("SECRET", "18,500", "18500")
 """In the account id, a notice and the repayment ids (SECRET), and the monthly income: seen in no output, escaped or not."""
@@ -135,7 +134,7 @@ def test_texts_are_scrubbed_word_by_word() -> None:
     forms = r.forms({"credit.monthly_income": 18500.0, "x.code": 0, "credit.other": True}, "en")
     t = r.token(18500.0)
     assert forms["18,500.00"] == t and forms["18,500"] == t and forms["18500"] == t
-    from diagnose.redact import _Scrubber
+    from diagnose.report.redact import _Scrubber
 
     scrub = _Scrubber(forms)
     assert scrub("income 18,500.00 a month") == f"income {t} a month"

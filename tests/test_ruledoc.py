@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-from diagnose import ruledoc
-from diagnose.rulepack import load
-
-from .conftest import ROOT
+from diagnose.pack.loader import load
+from diagnose.packci import ruledoc
+from tests.conftest import ROOT
 
 REFERENCE = ROOT / "docs" / "rules.md"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 import diagnose
-
-from .conftest import ROOT, cli
+from tests.conftest import ROOT, cli
 
 EXTENDS = ROOT / "tests" / "packs" / "extends-default"
 

@@ -12,9 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diagnose
-from diagnose.ruletest import Coverage, floor_percent, run
-
-from .conftest import EXAMPLES, ROOT, cli, load_json
+from diagnose.packci.ruletest import Coverage, floor_percent, run
+from tests.conftest import EXAMPLES, ROOT, cli, load_json
 
 MINIMAL = ROOT / "tests" / "packs" / "minimal"
 EXTENDS = ROOT / "tests" / "packs" / "extends-default"
@@ -303,7 +302,7 @@ CASE_TEXT = st.text(alphabet=st.sampled_from(list("abc:-{}[]\n  '\"#&*!|>1.%")),
 def test_any_case_file_is_a_result_never_a_crash(text: str) -> None:
     import tempfile
 
-    from diagnose.ruletest import run_cases
+    from diagnose.packci.ruletest import run_cases
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "c.yaml"

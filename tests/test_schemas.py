@@ -12,11 +12,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import diagnose
-from diagnose import schemas
 from diagnose.cli import main
-from diagnose.yamlpos import load as load_yaml
-
-from .conftest import EXAMPLES, ROOT, load_json
+from diagnose.pack.yamlpos import load as load_yaml
+from diagnose.packci import schemas
+from tests.conftest import EXAMPLES, ROOT, load_json
 
 FOLDER = ROOT / "schemas"
 RULE_FILES = sorted((ROOT / "rules").glob("*.yaml")) + sorted((ROOT / "tests" / "packs").glob("*/*.yaml"))

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
-from diagnose import contract
 from diagnose.errors import InvalidInput
-from diagnose.snapshot import Snapshot
-from diagnose.snapshot import validate as validate_model
-
-from .conftest import EXAMPLES, load_json
+from diagnose.snapshot import contract
+from diagnose.snapshot.model import Snapshot
+from diagnose.snapshot.model import validate as validate_model
+from tests.conftest import EXAMPLES, load_json
 
 MINIMAL = {
     "schema_version": "1",

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import pytest
 
-from .conftest import cli
+from tests.conftest import cli
 
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Java is not installed: Spark needs Java 17 or newer (java on the PATH, or JAVA_HOME)", allow_module_level=True)
@@ -34,11 +34,11 @@ pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip instal
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from diagnose import batch as core  # noqa: E402
-from diagnose import spark as ds  # noqa: E402
-from diagnose.engine import CompiledPack  # noqa: E402
-from diagnose.generate import Generator, default_examples, load_templates  # noqa: E402
-from diagnose.summary import Summary, render_json, summarize  # noqa: E402
+from diagnose.engine.compiled import CompiledPack  # noqa: E402
+from diagnose.portfolio import batch as core  # noqa: E402
+from diagnose.portfolio import spark as ds  # noqa: E402
+from diagnose.portfolio.generate import Generator, default_examples, load_templates  # noqa: E402
+from diagnose.portfolio.summary import Summary, render_json, summarize  # noqa: E402
 
 MAX_BYTES = 50_000
 """Small enough that one test line is over it, large enough for every generated snapshot."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from diagnose.cli import main
-from diagnose.summary import Counts, SummaryFormat, Tally, bar, render, render_html, render_markdown, render_rich, summarize
+from diagnose.portfolio.summary import Counts, SummaryFormat, Tally, bar, render, render_html, render_markdown, render_rich, summarize
 
 
 def report(verdict: str, *causes: tuple[str, str], title: str = "") -> dict[str, Any]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import typer
 
-from ..errors import DiagnoseError, ExitCode
-from .common import err
+from diagnose.cli.common import err
+from diagnose.errors import DiagnoseError, ExitCode
 
 __all__ = ["app", "entry", "full_app", "main"]
 _MODULES = ("run", "why", "rules", "batch", "schema")
@@ -25,11 +25,11 @@ _FAST = {"run": "run", "facts": "run", "why": "why"}
 
 def full_app() -> typer.Typer:
     """The app with every command registered."""
-    from .common import app
+    from diagnose.cli.common import app
 
     for name in _MODULES:
         importlib.import_module(f".{name}", __name__)
-    from .rules import rules_app
+    from diagnose.cli.rules import rules_app
 
     if not any(group.typer_instance is rules_app for group in app.registered_groups):
         app.add_typer(rules_app, name="rules")
@@ -40,7 +40,7 @@ def _app_for(args: list[str]) -> typer.Typer:
     module = _FAST.get(args[0]) if args else None
     if module is None:
         return full_app()
-    from .common import app
+    from diagnose.cli.common import app
 
     importlib.import_module(f".{module}", __name__)
     return app

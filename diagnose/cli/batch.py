@@ -12,15 +12,15 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from ..errors import CheckFailed, InvalidInput, Problem, UsageError
-from ..summary import SummaryFormat
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, err
-from .spark import Engine
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, err
+from diagnose.cli.spark import Engine
+from diagnose.errors import CheckFailed, InvalidInput, Problem, UsageError
+from diagnose.portfolio.summary import SummaryFormat
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from ..summary import Summary
+    from diagnose.portfolio.summary import Summary
 
 PANEL = "Many snapshots"
 FormatOpt = Annotated[
@@ -37,7 +37,7 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool) -> None:
-    from ..summary import render, render_html
+    from diagnose.portfolio.summary import render, render_html
 
     stream = sys.stdout if to_stdout else sys.stderr
     tty = stream.isatty()
@@ -156,11 +156,11 @@ def batch(
     ] = None,
 ) -> None:
     """Diagnose many snapshots: one report a line (JSON Lines) in input order, each with its source file and line."""
-    from .. import batch as core
-    from .. import load_pack
+    from diagnose import load_pack
+    from diagnose.portfolio import batch as core
 
     if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
-        from .spark import batch_on_spark
+        from diagnose.cli.spark import batch_on_spark
 
         return batch_on_spark(
             inputs, output=output, errors=errors, master=master, engine=engine, workers=workers, resume=resume,
@@ -243,7 +243,7 @@ def batch(
     if outcome.rejected and errors is None:
         err("  help: use --errors FILE to keep the rejected records with their raw text")
     if summary and outcome.tally is not None:
-        from ..summary import summarize as make_summary
+        from diagnose.portfolio.summary import summarize as make_summary
 
         tally = outcome.tally
         if earlier is not None:
@@ -259,7 +259,7 @@ def batch(
 
 
 def _report_lines(paths: list[str]) -> Iterator[tuple[str, int, bytes]]:
-    from .. import batch as core
+    from diagnose.portfolio import batch as core
 
     for rec in core.iter_records(core.check_inputs(paths)):
         yield rec.file, rec.line, rec.data
@@ -285,8 +285,8 @@ def summarize(
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
     import orjson
 
-    from ..summary import Tally
-    from ..summary import summarize as make_summary
+    from diagnose.portfolio.summary import Tally
+    from diagnose.portfolio.summary import summarize as make_summary
 
     tally = Tally()
     for file, line, data in _report_lines(reports):
@@ -328,8 +328,8 @@ def generate(
     """Synthetic snapshots as JSON Lines for tests and benchmarks: healthy accounts and every cause, seeded."""
     import gzip
 
-    from .. import load_pack
-    from ..generate import Generator, load_templates
+    from diagnose import load_pack
+    from diagnose.portfolio.generate import Generator, load_templates
 
     pack = load_pack(rules)
     gen = Generator(pack, load_templates(pack, examples), seed=seed, healthy_share=healthy_share)

@@ -74,6 +74,6 @@ def out(text: str) -> None:
 
 def err(message: str) -> None:
     """One message on standard error; what it quotes from a snapshot or a pack cannot drive the terminal."""
-    from ..formats import clean
+    from diagnose.report.formats import clean
 
     sys.stderr.write(clean(message.rstrip("\n")) + "\n")

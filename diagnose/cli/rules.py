@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from ..ciformats import CIFormat, Options
-from ..errors import CheckFailed, UsageError
-from ..packfiles import MANIFEST
-from .common import Lang, LangOpt, RulesOpt, color, err, out
+from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out
+from diagnose.errors import CheckFailed, UsageError
+from diagnose.pack.files import MANIFEST
+from diagnose.packci.ciformats import CIFormat, Options
 
 rules_app = typer.Typer(help="Rule packs as code: lint, test, list, show and document rules.", no_args_is_help=True)
 
@@ -60,7 +60,7 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _options(fmt: CIFormat, strict: bool = False, min_coverage: float | None = None, to_file: bool = False) -> Options:
-    from .. import __version__
+    from diagnose import __version__
 
     return Options(
         strict=strict, color=fmt is CIFormat.text and not to_file and color(), min_coverage=min_coverage, tool_version=__version__
@@ -79,8 +79,8 @@ def rules_lint(
 
     Exit 1 on errors (and on warnings with --strict); a pack that cannot even be loaded is linted too.
     """
-    from ..ciformats import formatter
-    from ..lint import lint
+    from diagnose.packci.ciformats import formatter
+    from diagnose.packci.lint import lint
 
     result = lint(_pack(pack_path, rules))
     options = _options(fmt, strict, to_file=output is not None)
@@ -114,8 +114,8 @@ def rules_test(
     output: OutputOpt = None,
 ) -> None:
     """Run every rule's own examples and the golden case files; report each case and the coverage reached."""
-    from ..ciformats import formatter
-    from ..ruletest import run
+    from diagnose.packci.ciformats import formatter
+    from diagnose.packci.ruletest import run
 
     given = list(paths or [])
     same = rules is not None and bool(given) and given[0].resolve() == rules.resolve()
@@ -147,9 +147,9 @@ def rules_test(
 @rules_app.command("list")
 def rules_list(pack_path: PackArg = None, rules: RulesOpt = None, lang: LangOpt = Lang.en, fmt: ViewOpt = ViewFormat.text) -> None:
     """A table of the pack's rules: id, family, severity and title."""
-    from .. import load_pack
-    from ..formats import clean
-    from ..ruledoc import rows, table
+    from diagnose import load_pack
+    from diagnose.packci.ruledoc import rows, table
+    from diagnose.report.formats import clean
 
     pack = load_pack(_pack(pack_path, rules))
     if fmt is ViewFormat.json:
@@ -171,9 +171,9 @@ def rules_show(
     """The whole rule, rendered for a reader: texts, condition, thresholds, remedies and examples."""
     import difflib
 
-    from ..formats import clean
-    from ..ruledoc import show, show_data
-    from ..rulepack import load
+    from diagnose.pack.loader import load
+    from diagnose.packci.ruledoc import show, show_data
+    from diagnose.report.formats import clean
 
     pack = load(_pack(pack_path, rules))
     ids = [r.id for r in pack.rules]
@@ -196,7 +196,7 @@ def rules_show(
 @rules_app.command("doc")
 def rules_doc(pack_path: PackArg = None, rules: RulesOpt = None, output: OutputOpt = None) -> None:
     """The pack's rule reference as Markdown (docs/rules.md is the default pack's)."""
-    from ..ruledoc import render
-    from ..rulepack import load
+    from diagnose.pack.loader import load
+    from diagnose.packci.ruledoc import render
 
     _emit(render(load(_pack(pack_path, rules))), output)

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import CheckFailed
-from ..formats import ReportFormat
-from .common import Audience, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, out, width
+from diagnose.cli.common import Audience, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, out, width
+from diagnose.errors import CheckFailed
+from diagnose.report.formats import ReportFormat
 
 
 def view_audience(fmt: ReportFormat, audience: Audience | None) -> str:
@@ -55,9 +55,9 @@ def run(
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""
-    from .. import load_pack
-    from ..formats import Options, renderer
-    from ..inputs import read_snapshot
+    from diagnose import load_pack
+    from diagnose.report.formats import Options, renderer
+    from diagnose.snapshot.reader import read_snapshot
 
     pack = load_pack(rules)
     data, source = read_snapshot(snapshot, max_bytes=max_bytes)
@@ -67,7 +67,7 @@ def run(
     if top is not None and fmt is ReportFormat.json:
         report = report.limited(top)
     if redact:
-        from ..redact import redact_for_pack, resolve_key
+        from diagnose.report.redact import redact_for_pack, resolve_key
 
         key, public = resolve_key(redact_key)
         if public:
@@ -79,7 +79,7 @@ def run(
     for warning in report.warnings:
         err(f"warning: {source}: {warning}")
     if fail_on is not None:
-        from ..ranking import SEVERITY
+        from diagnose.engine.ranking import SEVERITY
 
         worst = [f for f in report.findings if SEVERITY[f.severity] >= SEVERITY[fail_on.value]]
         if worst:
@@ -93,7 +93,7 @@ def facts(
     """List every fact a rule may read: snapshot fields and derived facts, with kind and unit."""
     import json
 
-    from ..facts import catalog
+    from diagnose.snapshot.facts import catalog
 
     specs = list(catalog().values())
     if fmt == "json":

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
-from .common import app, out
+from diagnose.cli.common import app, out
+from diagnose.errors import UsageError
 
 
 class SchemaName(str, Enum):
@@ -24,7 +24,7 @@ def schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of snapshots, rule files or reports, generated from the models."""
-    from .. import schemas  # pydantic's schema generator is imported only here
+    from diagnose.packci import schemas  # pydantic's schema generator is imported only here
 
     text = schemas.dumps(schemas.generate(name.value))
     if output is None:

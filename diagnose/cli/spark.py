@@ -9,15 +9,15 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CheckFailed, DiagnoseError, UsageError
-from .common import err
+from diagnose.cli.common import err
+from diagnose.errors import CheckFailed, DiagnoseError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from pyspark.sql import SparkSession
 
-    from ..summary import SummaryFormat
+    from diagnose.portfolio.summary import SummaryFormat
 
 
 class Engine(str, Enum):
@@ -74,7 +74,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _spark_error(exc: Exception) -> DiagnoseError:
     """An error Spark raised, as one of ours: a usage error for paths, else a failed batch."""
-    from ..batch import BatchFailed
+    from diagnose.portfolio.batch import BatchFailed
 
     message = _first_line(exc)
     if "PATH_NOT_FOUND" in message or "Path does not exist" in message:
@@ -104,9 +104,9 @@ def batch_on_spark(
     quiet: bool,
 ) -> None:
     """Run `diagnose batch` on Spark and print what the local batch prints: rejections, counts, the summary."""
-    from .. import load_pack
-    from ..batch import BatchFailed
-    from .batch import _show_summary
+    from diagnose import load_pack
+    from diagnose.cli.batch import _show_summary
+    from diagnose.portfolio.batch import BatchFailed
 
     if engine is not Engine.spark:
         raise UsageError("--master is for --engine spark")
@@ -129,7 +129,7 @@ def batch_on_spark(
             raise UsageError(
                 "already exists", source=target, hint="Spark writes a new folder of part files and does not replace one: remove it first"
             )
-    from ..spark import check_paths
+    from diagnose.portfolio.spark import check_paths
 
     check_paths(inputs)
     pack = load_pack(rules)
@@ -139,7 +139,7 @@ def batch_on_spark(
         from pyspark.errors import PySparkException
         from pyspark.sql import functions as F
 
-        from ..spark import FileResults, diagnose_files, error_lines, report_lines, tally_results
+        from diagnose.portfolio.spark import FileResults, diagnose_files, error_lines, report_lines, tally_results
 
         try:
             found = diagnose_files(spark, inputs, pack=pack, lang=lang, max_bytes=max_bytes)

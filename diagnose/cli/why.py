@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
-from .common import DebugOpt, Lang, LangOpt, RulesOpt, app, out
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, out
+from diagnose.errors import UsageError
 
 
 class WhyFormat(str, Enum):
@@ -28,9 +28,11 @@ def why(
     """Why a rule did or did not fire: every condition with its result, the nearest miss, what would decide it."""
     import difflib
 
-    from .. import contract, explain, facts, load_pack
-    from ..inputs import read_snapshot
-    from ..report import dumps
+    from diagnose import load_pack
+    from diagnose.explain import why as explain
+    from diagnose.report.model import dumps
+    from diagnose.snapshot import contract, facts
+    from diagnose.snapshot.reader import read_snapshot
 
     pack = load_pack(rules)
     ids = [cr.rule.id for cr in pack.rules]

@@ -1,0 +1,1 @@
+"""Evaluation: conditions compiled once, three-valued evaluation with evidence, and the ranking of causes."""

@@ -1,0 +1,93 @@
+"""Ranking: one explicit, deterministic score per finding, and the order findings are shown in.
+
+    score = 100 x severity x weight x (0.7 + 0.3 x strength)
+
+severity is critical 1.0, high 0.8, medium 0.6, low 0.4, info 0.2; weight is the rule's (0..1);
+strength (0..1) is how far the numeric evidence lies past its thresholds: for each decided
+comparison `<`, `<=`, `>`, `>=`, the gap |actual - threshold| over the room the fact has on that
+side (up to its maximum for `>`, down to its minimum for `<`, for ratios and percentages;
+otherwise max(|threshold|, 1)), capped at 1 and averaged; 1 when the evidence has no numeric
+comparison. A finding explained by another finding
+(root cause over symptom) is capped just below its explainer. The order is then: primary causes
+before contributing ones, higher score first, rule id as the last tie-breaker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from diagnose.report.model import Evidence
+from diagnose.snapshot.facts import catalog
+
+SEVERITY = {"critical": 1.0, "high": 0.8, "medium": 0.6, "low": 0.4, "info": 0.2}
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def strength(evidence: Iterable[Evidence]) -> float:
+    margins: list[float] = []
+    for ev in evidence:
+        if ev.result is not True or ev.op not in ("<", "<=", ">", ">="):
+            continue
+        a, t = ev.actual, ev.expected
+        if isinstance(a, bool) or isinstance(t, bool) or not isinstance(a, (int, float)) or not isinstance(t, (int, float)):
+            continue
+        above = ev.op in (">", ">=")
+        gap = (a - t) if above else (t - a)
+        spec = catalog().get(ev.fact)
+        bounded = spec is not None and spec.unit in ("ratio", "pct")
+        bound = (spec.maximum if above else spec.minimum) if bounded and spec is not None else None
+        room = abs(bound - t) if bound is not None and bound != t else max(abs(t), 1.0)
+        margins.append(min(1.0, max(0.0, gap / room)))
+    return sum(margins) / len(margins) if margins else 1.0
+
+
+def score(severity: str, weight: float, strength_: float) -> float:
+    """The score before `explains` caps, from a strength already measured (calibration tries many weights on one)."""
+    return 100.0 * SEVERITY[severity] * weight * (0.7 + 0.3 * strength_)
+
+
+def base_score(severity: str, weight: float, evidence: Sequence[Evidence]) -> float:
+    return score(severity, weight, strength(evidence))
+
+
+@dataclass
+class Candidate:
+    rule_id: str
+    score: float
+    contributing: bool
+    explains: tuple[str, ...]
+
+
+def rank(candidates: list[Candidate]) -> tuple[list[Candidate], dict[str, list[str]]]:
+    """Apply `explains` caps, then sort. Returns the order and, per finding, who explains it."""
+    if len(candidates) == 1:  # most accounts with a finding have one: nothing to cap or sort
+        only = candidates[0]
+        only.score = round(only.score, 2)
+        return [only], {only.rule_id: []}
+    by_id = {c.rule_id: c for c in candidates}
+    explained_by: dict[str, list[str]] = {c.rule_id: [] for c in candidates}
+    for c in candidates:
+        for target in c.explains:
+            if target in by_id:
+                explained_by[target].append(c.rule_id)
+    # Cap symptoms below their causes, roots first; the pack has no cycles (the loader checks).
+    done: set[str] = set()
+
+    def settle(rid: str, seen: frozenset[str]) -> float:
+        if rid in done or rid in seen:
+            return by_id[rid].score
+        cand = by_id[rid]
+        for parent in explained_by[rid]:
+            cap = settle(parent, seen | {rid}) - 0.01
+            cand.score = min(cand.score, max(cap, 0.0))
+        done.add(rid)
+        return cand.score
+
+    if any(explained_by.values()):
+        for rid in sorted(by_id):
+            settle(rid, frozenset())
+    for c in candidates:
+        c.score = round(c.score, 2)
+    ordered = sorted(candidates, key=lambda c: (c.contributing, -c.score, c.rule_id))
+    return ordered, {k: sorted(v) for k, v in explained_by.items()}

@@ -1,0 +1,1 @@
+"""Explanations of findings: why trees and near misses, what would clear a cause, the timeline, audiences."""

@@ -1,0 +1,188 @@
+"""Safe message templates: `{fact.path|filter}` and `{params.name}` filled with formatted values, nothing else."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from diagnose.snapshot import facts as factlib
+
+_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+UNKNOWN = {"en": "unknown", "zh": "未知"}
+MAX_RENDERED = 400
+"""A filled-in value is cut to this many characters, whatever the snapshot holds."""
+_BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+Part = str | tuple[str, str | None]
+
+
+@lru_cache(maxsize=8192)
+def parse(template: str) -> tuple[Part, ...]:
+    """Split a template into literal text and (name, filter) fields. The pack loader has checked it."""
+    parts: list[Part] = []
+    pos = 0
+    for m in _FIELD.finditer(template):
+        parts.append(template[pos : m.start()])
+        token = m.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+        else:
+            inner = (m.group(1) or "").strip()
+            name, _, filt = inner.partition("|")
+            parts.append((name.strip(), filt.strip() or None))
+        pos = m.end()
+    parts.append(template[pos:])
+    return tuple(p for p in parts if p != "")
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    if decimals and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _fmt_money(v: Any) -> str:
+    return f"{v:,.2f}"
+
+
+def _fmt_pct(v: Any) -> str:
+    return _number(float(v), 2) + "%"
+
+
+def _fmt_percent(v: Any) -> str:
+    return _number(float(v) * 100, 2) + "%"
+
+
+def _fmt_int(v: Any) -> str:
+    return f"{round(v):,d}"
+
+
+def _fmt_number(v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,d}"
+    return _number(float(v), 4)
+
+
+def _fmt_date(v: Any) -> str:
+    return v.date().isoformat() if isinstance(v, datetime) else v.isoformat()
+
+
+def _fmt_time(v: Any) -> str:
+    return v.strftime("%H:%M") if isinstance(v, datetime) else str(v)
+
+
+def _fmt_datetime(v: Any) -> str:
+    return v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else _fmt_date(v)
+
+
+_FILTERS: dict[str, Callable[[Any], str]] = {
+    "money": _fmt_money,
+    "pct": _fmt_pct,
+    "percent": _fmt_percent,
+    "int": _fmt_int,
+    "number": _fmt_number,
+    "date": _fmt_date,
+    "time": _fmt_time,
+    "datetime": _fmt_datetime,
+}
+_BY_UNIT = {"money": "money", "ratio": "percent", "pct": "pct"}
+
+
+ENUM_ZH = {
+    "verified": "已认证", "pending": "处理中", "expired": "已过期", "failed": "失败", "active": "正常",
+    "inactive": "未激活", "unverified": "未验证", "valid": "有效", "frozen": "已冻结", "lost": "已挂失", "none": "无",
+    "revolving": "循环额度", "one_time": "一次性额度", "suspended": "已暂停", "closed": "已关闭", "migrated": "已迁移",
+    "succeeded": "成功", "not_attempted": "未尝试", "refused": "被拒", "approved": "已批准", "error": "出错",
+    "balance": "余额", "bank_card": "银行卡", "auto_debit": "自动扣款", "interbank": "跨行转账", "posted": "已入账",
+    "self": "自营资金", "co_lending": "联合贷款", "tightening": "收紧", "loosening": "放宽", "neutral": "中性",
+    "lending": "借款", "repayment": "还款", "limit": "额度", "all": "全部",
+}  # fmt: skip
+"""Chinese words for the contract's enum values, so a zh text never shows an English code word."""
+
+
+def format_value(value: Any, filt: str | None, spec: factlib.FactSpec | None, lang: str) -> str:
+    """One value as a reader sees it; a value a filter cannot take is shown plainly."""
+    if lang == "zh" and spec is not None and spec.kind == "enum" and isinstance(value, str):
+        return ENUM_ZH.get(value, value)
+    if filt is None and spec is not None and spec.unit in _BY_UNIT:
+        filt = _BY_UNIT[spec.unit]
+    if filt is None:
+        if isinstance(value, bool):
+            filt = None
+        elif isinstance(value, datetime):
+            filt = "datetime"
+        elif isinstance(value, date):
+            filt = "date"
+        elif isinstance(value, (int, float)):
+            filt = "number"
+    fn = _FILTERS.get(filt or "")
+    text: str
+    if fn is not None:
+        try:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError
+            text = fn(value)
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            text = _plain(value, lang)
+    else:
+        text = _plain(value, lang)
+    if not text.isprintable():  # a value fills a place in a sentence: it cannot start a line or a column of its own
+        text = _BREAKS.sub(" ", text)
+    return text if len(text) <= MAX_RENDERED else text[: MAX_RENDERED - 1] + "…"
+
+
+def _plain(value: Any, lang: str) -> str:
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, (dict, list)) or hasattr(value, "model_fields"):
+        return "…"
+    try:
+        return str(value)
+    except ValueError:  # a whole number too long for Python to print (sys.get_int_max_str_digits)
+        return "…"
+
+
+def render(
+    parts: tuple[Part, ...],
+    facts: Mapping[str, Any],
+    params: Mapping[str, Any],
+    lang: str,
+    *,
+    strict: bool = False,
+) -> str | None:
+    """Fill a parsed template. With ``strict``, an unknown value makes the whole text None."""
+    if len(parts) == 1 and type(parts[0]) is str:
+        return parts[0]
+    catalog = factlib.catalog()
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        name, filt = part
+        if name.startswith("params."):
+            value = params.get(name[7:])
+            spec = None
+        else:
+            value = facts.get(name)
+            spec = catalog.get(name)
+        if value is None:
+            if strict:
+                return None
+            out.append(UNKNOWN.get(lang, "unknown"))
+            continue
+        out.append(format_value(value, filt, spec, lang))
+    return "".join(out)
+
+
+def names(parts: tuple[Part, ...]) -> list[str]:
+    return [p[0] for p in parts if isinstance(p, tuple)]
+
+
+def is_time_like(value: Any) -> bool:
+    return isinstance(value, (date, datetime))

@@ -1,0 +1,796 @@
+"""Many snapshots at once: read JSON Lines and folders as a stream, diagnose in worker processes, write in input order.
+
+The pipeline: `iter_records` reads raw records (file, line, bytes) without parsing them;
+chunks of records go to workers that parse, validate and diagnose each one and return the
+report lines as JSON text, or a `Rejected` record; the main process writes the chunks back
+in input order. With several workers, `iter_items` hands a plain JSON Lines file on as
+`Span`s (where each chunk's lines lie), which the workers read themselves. Every record yields exactly one line, in the output or in the error report,
+and lines are written so that the records in the two files always form a prefix of the input:
+a killed run can be resumed by counting lines (`count_done`, `skip_done`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
+
+import orjson
+
+from diagnose.errors import DiagnoseError, ExitCode, InvalidInput, Problem, UsageError
+from diagnose.portfolio.summary import Tally
+from diagnose.snapshot.reader import MAX_BYTES, load
+
+if TYPE_CHECKING:
+    from diagnose.engine.compiled import CompiledPack
+    from diagnose.report.model import Report
+
+RAW_CHARS = 2_000
+"""The raw text kept in an error record, in characters."""
+CHUNK = 256
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class BatchFailed(DiagnoseError):
+    """The batch could not finish (a worker died) or hit a bug on some records: exit 70, output kept."""
+
+    exit_code = ExitCode.INTERNAL
+    label = "batch failed"
+
+
+# --- records ----------------------------------------------------------------------------
+
+
+class Source(NamedTuple):
+    """Where a record came from: the file as given (or <stdin>) and its line (1 for a file holding one snapshot)."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line}
+
+
+class RawRecord(NamedTuple):
+    """One record as read: its bytes (cut short when oversized), its full size, or why it could not be read."""
+
+    file: str
+    line: int
+    data: bytes
+    size: int
+    unreadable: str | None = None
+
+
+class Span(NamedTuple):
+    """Whole lines of a plain JSON Lines file, by where they lie: a worker reads them for itself.
+
+    With several workers the main process only finds where each chunk's lines end (`iter_items`);
+    sending the records themselves through the pool's pipe cost it more than reading them.
+    """
+
+    file: str
+    """The name the records are reported by (the INPUT as given)."""
+    path: str
+    offset: int
+    length: int
+    first_line: int
+
+    def records(self, max_bytes: int) -> Iterator[RawRecord]:
+        """The records of these lines, exactly as reading the file line by line gives them."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                block = fh.read(self.length)
+        except OSError as exc:
+            raise InvalidInput([Problem("", f"cannot read line {self.first_line}: {exc.strerror or exc}")], source=self.file) from None
+        if len(block) != self.length:
+            raise InvalidInput([Problem("", f"the file changed while it was read (at line {self.first_line})")], source=self.file)
+        yield from _jsonl(io.BytesIO(block), self.file, max_bytes, first_line=self.first_line)
+
+
+Item = RawRecord | Span
+"""What the reader hands on: one record, or a span of lines that the worker reads."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that gave no report: where it is, what is wrong with it, and the start of its text."""
+
+    source: Source
+    problems: tuple[Problem, ...]
+    hint: str | None = None
+    raw: str = ""
+    raw_truncated: bool = False
+    kind: str = "invalid_input"
+    """`invalid_input` (the record breaks the contract) or `internal_error` (a bug in diagnose)."""
+
+    @classmethod
+    def from_error(cls, rec: RawRecord, exc: InvalidInput) -> Rejected:
+        return cls(Source(rec.file, rec.line), tuple(exc.problems), exc.hint, *_raw_text(rec))
+
+    def to_dict(self) -> dict[str, Any]:
+        problems = []
+        for p in self.problems:
+            item: dict[str, Any] = {"path": p.path, "message": p.message}
+            if p.line is not None:
+                item["line"] = p.line
+            if p.column is not None:
+                item["column"] = p.column
+            problems.append(item)
+        out: dict[str, Any] = {"source": self.source.to_dict(), "error": self.kind, "problems": problems}
+        if self.hint:
+            out["hint"] = self.hint
+        out["raw"] = self.raw
+        out["raw_truncated"] = self.raw_truncated
+        return out
+
+    def to_json(self) -> bytes:
+        """One line of the error report (JSON Lines), with its newline."""
+        return orjson.dumps(self.to_dict()) + b"\n"
+
+    def render(self) -> str:
+        """One line for standard error."""
+        if self.kind == "internal_error":
+            return f"internal error: {self.source}: {self.problems[0].message if self.problems else 'unknown'}"
+        shown = "; ".join(str(p) for p in self.problems[:3]) or "invalid record"
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        return f"rejected: {self.source}: {shown}{more}"
+
+
+def _raw_text(rec: RawRecord) -> tuple[str, bool]:
+    """The start of a record's text for the error report, and whether there was more."""
+    text = rec.data[: RAW_CHARS * 4].decode("utf-8", errors="replace")  # 4 bytes at most per character
+    cut = len(text) > RAW_CHARS or len(rec.data) > RAW_CHARS * 4 or rec.size > len(rec.data)
+    return (text[:RAW_CHARS], cut)
+
+
+# --- reading inputs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Input:
+    """One INPUT argument, checked: standard input, a JSON Lines file (maybe gzip), one snapshot file, or a folder."""
+
+    name: str
+    kind: Literal["stdin", "jsonl", "json", "folder"]
+    files: tuple[Path, ...] = ()
+    size: int | None = None
+    """Bytes to read when known (plain files and folders), for the progress bar."""
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == _GZIP_MAGIC
+
+
+def check_inputs(names: Sequence[str]) -> list[Input]:
+    """Every INPUT exists and is readable as what it looks like, before any work starts (usage errors otherwise)."""
+    if not names:
+        raise UsageError("no INPUT given", hint="pass JSON Lines files, folders of .json files, or - for standard input")
+    if list(names).count(STDIN) > 1:
+        raise UsageError("standard input (-) given more than once")
+    out = []
+    for name in names:
+        if name == STDIN:
+            out.append(Input(STDIN_NAME, "stdin"))
+            continue
+        path = Path(name)
+        try:
+            if path.is_dir():
+                files = tuple(sorted((p for p in path.iterdir() if p.suffix == ".json" and p.is_file()), key=lambda p: p.name))
+                if not files:
+                    raise UsageError(
+                        "the folder holds no .json files", source=name, hint="a folder input is read as one snapshot per .json file"
+                    )
+                out.append(Input(name, "folder", files, sum(p.stat().st_size for p in files)))
+            elif path.is_file():
+                kind: Literal["json", "jsonl"] = "json" if path.suffix == ".json" else "jsonl"
+                size = None if kind == "jsonl" and _is_gzip(path) else path.stat().st_size
+                out.append(Input(name, kind, (path,), size))
+            else:
+                raise UsageError("no such file or folder", source=name)
+        except PermissionError:
+            raise UsageError("permission denied", source=name) from None
+    return out
+
+
+def total_size(inputs: Sequence[Input]) -> int | None:
+    """Bytes all inputs hold, or None when one is a stream or compressed."""
+    sizes = [i.size for i in inputs]
+    return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+
+
+def _open_lines(path: Path) -> IO[bytes]:
+    if _is_gzip(path):
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary file object
+    return path.open("rb")
+
+
+def _jsonl(fh: IO[bytes], name: str, max_bytes: int, *, first_line: int = 1) -> Iterator[RawRecord]:
+    """Non-blank lines of a JSON Lines stream; a line longer than max_bytes is kept short and read past in pieces."""
+    limit = max_bytes + 2  # room for the line's own \r\n
+    readline = fh.readline
+    lineno = first_line - 1
+    while True:
+        try:
+            raw = readline(limit)
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            raise InvalidInput([Problem("", f"cannot read line {lineno + 1}: {exc}")], source=name) from None
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) == limit and not raw.endswith(b"\n"):
+            size = len(raw)
+            while True:
+                more = readline(1 << 20)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield RawRecord(name, lineno, raw[: RAW_CHARS * 4], size)
+            continue
+        data = raw.strip()
+        if data:
+            yield RawRecord(name, lineno, data, len(data))
+
+
+def _whole_file(path: Path, max_bytes: int) -> RawRecord:
+    name = str(path)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+            size = len(data) if len(data) <= max_bytes else path.stat().st_size
+    except OSError as exc:
+        return RawRecord(name, 1, b"", 0, f"cannot read: {exc.strerror or exc}")
+    return RawRecord(name, 1, data if size <= max_bytes else data[: RAW_CHARS * 4], size)
+
+
+SPAN_BYTES = 1 << 20
+"""A span ends at the newline that takes it past this many bytes, if it has not got its lines by then."""
+
+
+def _spans(path: Path, name: str, max_bytes: int, lines: int, workers: int) -> Iterator[Item]:
+    """A plain JSON Lines file as Spans of ``lines`` lines each (fewer when they pass SPAN_BYTES).
+
+    The last ``2 x workers`` spans' worth of the file (estimated from the first block's lines)
+    comes in spans a quarter the size, so that the workers finish together rather than one
+    waiting for the other's last big chunk; a small file is all tail.
+
+    A line longer than max_bytes that is not yet whole when a span would need it is read past
+    here, as `_jsonl` does, and handed on as its short record: no process holds it whole.
+    """
+    limit = max_bytes + 2
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        tail = -1  # where the smaller spans begin, in bytes from the end: set from the first block
+        buf, pos = b"", 0  # what was read, and where in it the next span begins
+        start, first = 0, 1  # that place's file offset and line number
+        while True:
+            block = fh.read(SPAN_BYTES)
+            if tail < 0:
+                tail = 2 * workers * lines * len(block) // max(1, block.count(b"\n"))
+            buf, pos = buf[pos:] + block, 0
+            while True:  # cut every span that `buf` holds whole
+                want = lines if size - start > tail else max(1, lines // 4)
+                end, n = _whole_lines(buf, pos, want)
+                if n < want and end - pos < SPAN_BYTES:
+                    break
+                yield Span(name, str(path), start, end - pos, first)
+                start, first, pos = start + end - pos, first + n, end
+            if not block:  # the end of the file: what is left, its last line without a newline
+                if pos < len(buf):
+                    yield Span(name, str(path), start, len(buf) - pos, first)
+                return
+            if len(buf) - end > limit:  # the line after the whole ones is too long: hand those on, then read past it
+                if n:
+                    yield Span(name, str(path), start, end - pos, first)
+                    start, first, pos = start + end - pos, first + n, end
+                head, size = buf[pos : pos + min(limit, RAW_CHARS * 4)], len(buf) - pos  # what _jsonl keeps of it
+                buf, pos = b"", 0
+                while more := fh.read(SPAN_BYTES):
+                    newline = more.find(b"\n")
+                    if newline != -1:
+                        size += newline + 1
+                        buf = more[newline + 1 :]
+                        break
+                    size += len(more)
+                yield RawRecord(name, first, head, size)
+                start, first = start + size, first + 1
+
+
+def _whole_lines(buf: bytes, pos: int, lines: int) -> tuple[int, int]:
+    """Where the first ``lines`` whole lines from ``pos`` end (fewer: those up to SPAN_BYTES, or all there are), and how many they are."""
+    end = pos
+    n = 0
+    while n < lines and end - pos < SPAN_BYTES:
+        newline = buf.find(b"\n", end)
+        if newline == -1:
+            break
+        end, n = newline + 1, n + 1
+    return end, n
+
+
+def iter_records(inputs: Sequence[Input], *, max_bytes: int = MAX_BYTES, stdin: IO[bytes] | None = None) -> Iterator[RawRecord]:
+    """Every record of every input, in order, as raw bytes: streamed, never a whole file in memory."""
+    for inp in inputs:
+        if inp.kind == "stdin":
+            yield from _jsonl(stdin if stdin is not None else sys.stdin.buffer, inp.name, max_bytes)
+        elif inp.kind == "jsonl":
+            try:
+                fh = _open_lines(inp.files[0])
+            except OSError as exc:
+                raise InvalidInput([Problem("", f"cannot read: {exc.strerror or exc}")], source=inp.name) from None
+            with fh:
+                yield from _jsonl(fh, inp.name, max_bytes)
+        else:
+            for path in inp.files:
+                rec = _whole_file(path, max_bytes)
+                # A file given by name is reported by that name; files of a folder by their path.
+                yield rec._replace(file=inp.name) if inp.kind == "json" else rec
+
+
+def iter_items(inputs: Sequence[Input], *, max_bytes: int = MAX_BYTES, lines: int = CHUNK, workers: int = 2) -> Iterator[Item]:
+    """As `iter_records`, with each plain (not compressed) JSON Lines file as Spans of ``lines`` lines, for ``workers`` to read."""
+    for inp in inputs:
+        if inp.kind == "jsonl" and inp.size is not None:
+            try:
+                yield from _spans(inp.files[0], inp.name, max_bytes, lines, workers)
+            except OSError as exc:
+                raise InvalidInput([Problem("", f"cannot read: {exc.strerror or exc}")], source=inp.name) from None
+        else:
+            yield from iter_records([inp], max_bytes=max_bytes)
+
+
+# --- diagnosing one chunk (in a worker, or in-process) ----------------------------------
+
+
+class ChunkResult(NamedTuple):
+    """What one chunk gave, in input order: runs of report lines (bytes) and rejected records."""
+
+    runs: list[bytes | Rejected]
+    diagnosed: int
+    rejected: int
+    internal: int
+    tally: Tally | None
+
+
+def _source_suffix(file: str) -> bytes:
+    return b',"source":{"file":' + orjson.dumps(file) + b',"line":'
+
+
+class Diagnoser:
+    """Parses, validates and diagnoses raw records with one compiled pack; turns each into a report line or a Rejected."""
+
+    def __init__(self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES, tally: bool = False) -> None:
+        self.pack = pack
+        self.lang = lang
+        self.max_bytes = max_bytes
+        self.tally = tally
+        self._suffixes: dict[str, bytes] = {}
+
+    def one(self, rec: RawRecord) -> Report | InvalidInput:
+        """One record to its report, or the InvalidInput error that says why there is none."""
+        where = f"{rec.file}:{rec.line}"
+        if rec.unreadable is not None:
+            return InvalidInput([Problem("", rec.unreadable)], source=where)
+        if rec.size > self.max_bytes:
+            return InvalidInput(
+                [Problem("", f"the record is {rec.size:,} bytes; at most {self.max_bytes:,} are accepted")],
+                source=where,
+                hint="raise the limit with --max-bytes if this is a real snapshot",
+            )
+        try:
+            data = load(rec.data, where, max_bytes=self.max_bytes)
+            return self.pack.diagnose(data, lang=self.lang, source=where, parsed=True)
+        except InvalidInput as exc:
+            return exc
+
+    def line(self, rec: RawRecord, report: Report) -> bytes:
+        """The report as one JSON Lines line: the report of `run --format json`, plus its source."""
+        suffix = self._suffixes.get(rec.file)
+        if suffix is None:
+            suffix = self._suffixes[rec.file] = _source_suffix(rec.file)
+        return report.to_json_bytes()[:-1] + suffix + str(rec.line).encode() + b"}}\n"
+
+    def chunk(self, items: Sequence[Item]) -> ChunkResult:
+        runs: list[bytes | Rejected] = []
+        lines: list[bytes] = []
+        tally = Tally() if self.tally else None
+        read = rejected = internal = 0
+        for rec in _records(items, self.max_bytes):
+            read += 1
+            bad: Rejected | None = None
+            try:
+                result = self.one(rec)
+                if isinstance(result, InvalidInput):
+                    bad = Rejected.from_error(rec, result)
+                else:
+                    lines.append(self.line(rec, result))
+                    if tally is not None:
+                        tally.add_report(result)
+            except Exception as exc:  # a bug on one record must not lose the others: report it, go on
+                bad = Rejected(
+                    Source(rec.file, rec.line),
+                    (Problem("", f"{type(exc).__name__}: {exc}"),),
+                    "this is a bug in diagnose; please report it with this record",
+                    *_raw_text(rec),
+                    kind="internal_error",
+                )
+                internal += 1
+            if bad is not None:
+                if lines:
+                    runs.append(b"".join(lines))
+                    lines = []
+                runs.append(bad)
+                rejected += 1
+        if lines:
+            runs.append(b"".join(lines))
+        return ChunkResult(runs, read - rejected, rejected, internal, tally)
+
+
+def _records(items: Iterable[Item], max_bytes: int) -> Iterator[RawRecord]:
+    for item in items:
+        if isinstance(item, Span):
+            yield from item.records(max_bytes)
+        else:
+            yield item
+
+
+# The pool initializer keeps each worker's Diagnoser here: a worker process is a single-use
+# home for one pack, and the pool API offers no other place to keep it between chunks.
+_WORKER: list[Diagnoser] = []
+
+
+def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+    # A worker reports through its results only; what it could print is the pool's own noise when
+    # the parent was killed (a broken pipe), which must not reach the user.
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open for the worker's whole life)
+    parent = os.getppid()
+
+    def watch() -> None:  # a killed parent cannot stop its workers: they stop themselves
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if pack is None or isinstance(pack, str):  # spawned: load and compile the pack once, here
+        from diagnose import load_pack
+
+        pack = load_pack(pack)
+    _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally))
+
+
+def _work(items: list[Item]) -> ChunkResult:
+    return _WORKER[0].chunk(items)
+
+
+# --- resuming ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Done:
+    """Complete lines already in one output file, and the source of the last one."""
+
+    lines: int = 0
+    last: Source | None = None
+
+
+def _last_source(line: bytes, path: Path) -> Source:
+    try:
+        src = orjson.loads(line)["source"]
+        return Source(str(src["file"]), int(src["line"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise UsageError(
+            "--resume: the last line is not a record of `diagnose batch` (no source)",
+            source=str(path),
+            hint="resume only into a batch's own output",
+        ) from None
+
+
+def count_done(path: Path | None, *, truncate: bool = True) -> Done:
+    """Count complete lines of a batch file and drop a partial last line (what a killed run leaves)."""
+    if path is None or not path.exists():
+        return Done()
+    lines = 0
+    end = 0  # offset just after the last newline
+    pos = 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                break
+            n = block.count(b"\n")
+            if n:
+                lines += n
+                end = pos + block.rindex(b"\n") + 1
+            pos += len(block)
+        if pos != end and truncate:
+            with path.open("r+b") as wh:
+                wh.truncate(end)
+        if lines == 0:
+            return Done()
+        start = max(0, end - (1 << 16))
+        while True:  # the last complete line, read backwards in growing windows
+            fh.seek(start)
+            tail = fh.read(end - start)
+            cut = tail.rfind(b"\n", 0, len(tail) - 1)
+            if cut != -1 or start == 0:
+                return Done(lines, _last_source(tail[cut + 1 :], path))
+            start = max(0, start - (end - start))
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """Where a resumed run starts: records skipped, and how many of them were diagnosed and rejected."""
+
+    skipped: int = 0
+    diagnosed: int = 0
+    rejected: int = 0
+    size: int = 0
+
+
+def skip_done(records: Iterator[RawRecord], output: Done, errors: Done | None) -> Resumed:
+    """Advance past the records a previous run already wrote.
+
+    With an error report, the two files together hold exactly the first N records (each record
+    is one line in one of them), so N records are skipped and the last one must be the source
+    of one of the two last lines. Without one, rejected records went to standard error only,
+    so records are skipped up to and including the source of the last report.
+    """
+    if errors is not None:
+        total = output.lines + errors.lines
+        if total == 0:
+            return Resumed()
+        seen = size = 0
+        last: RawRecord | None = None
+        for rec in records:
+            seen += 1
+            size += rec.size + 1
+            last = rec
+            if seen == total:
+                break
+        if last is None or seen < total or Source(last.file, last.line) not in (output.last, errors.last):
+            raise UsageError(
+                f"--resume: the output and the error report hold {total:,} records, which do not match the start of these inputs",
+                hint="resume with the same INPUTs in the same order as the interrupted run",
+            )
+        return Resumed(total, output.lines, errors.lines, size)
+    if output.last is None:
+        return Resumed()
+    size = 0
+    for seen, rec in enumerate(records, start=1):
+        size += rec.size + 1
+        if (rec.file, rec.line) == output.last:
+            return Resumed(seen, output.lines, seen - output.lines, size)
+    raise UsageError(
+        f"--resume: the last report in the output comes from {output.last}, which is not in these inputs",
+        hint="resume with the same INPUTs in the same order as the interrupted run",
+    )
+
+
+def tally_file(path: Path) -> Tally:
+    """A tally of the reports already in a batch output file (for the summary of a resumed run)."""
+    tally = Tally()
+    with path.open("rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    tally.add_dict(orjson.loads(line))
+                except (orjson.JSONDecodeError, ValueError) as exc:
+                    raise InvalidInput([Problem("", f"line {lineno} is not a report: {exc}")], source=str(path)) from None
+    return tally
+
+
+# --- running a batch --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a batch did: counts over the whole output (a resumed run includes the earlier part)."""
+
+    read: int = 0
+    diagnosed: int = 0
+    rejected: int = 0
+    internal: int = 0
+    resumed: Resumed = field(default_factory=Resumed)
+    tally: Tally | None = None
+    """Counts for the summary, of the records of this run (when asked for)."""
+
+
+@dataclass
+class _Counter:
+    read: int = 0
+    diagnosed: int = 0
+    rejected: int = 0
+    internal: int = 0
+    size: int = 0
+
+
+class Sinks:
+    """Where lines go. Each run of lines is written and flushed before the next begins, so the
+    records on disk are always a prefix of the input, whichever of the two files they are in."""
+
+    def __init__(self, output: IO[bytes], errors: IO[bytes] | None = None, on_rejected: Callable[[Rejected], None] | None = None) -> None:
+        self.output = output
+        self.errors = errors
+        self.on_rejected = on_rejected
+
+    def write(self, result: ChunkResult) -> None:
+        for run in result.runs:
+            if isinstance(run, bytes):
+                self.output.write(run)
+                self.output.flush()
+            elif self.errors is not None:
+                self.errors.write(run.to_json())
+                self.errors.flush()
+                if run.kind == "internal_error" and self.on_rejected is not None:
+                    self.on_rejected(run)
+            elif self.on_rejected is not None:
+                self.on_rejected(run)
+
+
+class _Chunks:
+    """Records in lists of ``size``, a span of lines alone. An input that cannot be read further ends
+    the stream after the records before it, and its error is kept for the end, so that they are
+    diagnosed and written."""
+
+    def __init__(self, items: Iterable[Item], size: int) -> None:
+        self.items = items
+        self.size = size
+        self.error: DiagnoseError | None = None
+
+    def __iter__(self) -> Iterator[list[Item]]:
+        batch: list[Item] = []
+        try:
+            for item in self.items:
+                if isinstance(item, Span):
+                    if batch:
+                        yield batch
+                        batch = []
+                    yield [item]
+                    continue
+                batch.append(item)
+                if len(batch) >= self.size:
+                    yield batch
+                    batch = []
+        except DiagnoseError as exc:
+            self.error = exc
+        if batch:
+            yield batch
+
+
+def _context() -> Any:
+    # fork shares the compiled pack with the workers for free; elsewhere each worker loads it
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(
+    records: Iterator[Item],
+    sinks: Sinks,
+    pack: CompiledPack,
+    *,
+    pack_path: str | None = None,
+    lang: str = "en",
+    workers: int = 1,
+    chunk_size: int = CHUNK,
+    max_bytes: int = MAX_BYTES,
+    summary: bool = False,
+    resumed: Resumed | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """Diagnose every record and write each chunk in input order; ``progress(records, bytes)`` after each chunk.
+
+    ``workers`` > 1 runs that many processes with at most three chunks each in flight, so memory
+    stays flat however long the input; one worker (or input of one chunk) runs in this process.
+    """
+    done = resumed or Resumed()
+    n = _Counter(done.skipped, done.diagnosed, done.rejected, 0, done.size)
+    tally = Tally() if summary else None
+
+    def handle(chunk: list[Item], result: ChunkResult) -> None:
+        sinks.write(result)
+        n.read += result.diagnosed + result.rejected
+        n.diagnosed += result.diagnosed
+        n.rejected += result.rejected
+        n.internal += result.internal
+        if tally is not None and result.tally is not None:
+            tally.merge(result.tally)
+        if progress is not None:
+            n.size += sum(r.length if isinstance(r, Span) else r.size + 1 for r in chunk)
+            progress(n.read, n.size)
+
+    def outcome() -> Outcome:
+        return Outcome(n.read, n.diagnosed, n.rejected, n.internal, done, tally)
+
+    reader = _Chunks(records, chunk_size)
+    stream = iter(reader)
+    first = list(_take(stream, 2))
+    if workers <= 1 or len(first) < 2:
+        local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary)
+        for chunk in _chain(first, stream):
+            handle(chunk, local.chunk(chunk))
+        return _finish(reader, outcome())
+    ctx = _context()
+    source: CompiledPack | str | None = pack if ctx.get_start_method() == "fork" else pack_path
+    executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary))
+    finished = False
+    try:
+        pending: deque[tuple[list[Item], Future[ChunkResult]]] = deque()
+        for chunk in _chain(first, stream):
+            pending.append((chunk, executor.submit(_work, chunk)))
+            if len(pending) >= workers * 3:
+                done_chunk, fut = pending.popleft()
+                handle(done_chunk, fut.result())
+        while pending:
+            done_chunk, fut = pending.popleft()
+            handle(done_chunk, fut.result())
+        finished = True
+    except BrokenProcessPool:
+        raise BatchFailed(
+            f"a worker process died (out of memory?) after {n.read:,} records",
+            hint="every record before it is in the output: rerun with --resume, perhaps with fewer --workers",
+        ) from None
+    finally:
+        executor.shutdown(wait=finished, cancel_futures=True)
+    return _finish(reader, outcome())
+
+
+def _finish(reader: _Chunks, result: Outcome) -> Outcome:
+    if reader.error is not None:
+        raise reader.error
+    return result
+
+
+def _take(it: Iterator[list[Item]], n: int) -> Iterator[list[Item]]:
+    for _ in range(n):
+        item = next(it, None)
+        if item is None:
+            return
+        yield item
+
+
+def _chain(first: list[list[Item]], rest: Iterator[list[Item]]) -> Iterator[list[Item]]:
+    yield from first
+    yield from rest
+
+
+# --- the Python API ---------------------------------------------------------------------
+
+
+def diagnose_files(
+    pack: CompiledPack, inputs: Sequence[str | os.PathLike[str]], *, lang: str = "en", max_bytes: int = MAX_BYTES
+) -> Iterator[tuple[Source, Report | InvalidInput]]:
+    """Reports of every record of JSON Lines files (.gz too), .json files and folders, in order, with their sources.
+
+    A record that cannot be diagnosed yields the same InvalidInput error that `diagnose batch`
+    writes to its error report; the iteration goes on.
+    """
+    diagnoser = Diagnoser(pack, lang=lang, max_bytes=max_bytes)
+    for rec in iter_records(check_inputs([os.fspath(i) for i in inputs]), max_bytes=max_bytes):
+        yield Source(rec.file, rec.line), diagnoser.one(rec)

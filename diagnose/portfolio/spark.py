@@ -1,0 +1,745 @@
+"""Diagnose snapshots inside Apache Spark: DataFrames in, one result row per snapshot out, and the portfolio summary from Spark aggregations.
+
+The diagnosis itself is the local batch's (`batch.Diagnoser`: the same parsing, validation,
+engine and report JSON), run per partition with `mapInArrow` in the executors' Python workers.
+The pack travels as its content (the plain JSON of `CompiledPack.data`, broadcast once) and is
+compiled once per Python worker, which Spark reuses for task after task. Nothing depends on the
+wall clock, hash seeds, partitioning or the order tasks run in: a record's row is a function of
+the record and the pack alone.
+
+A result row: `account_id`, `verdict`, `top_rule_id`, `top_family`, `rule_ids` (every fired
+rule, best first), `report_json` (byte for byte what `diagnose batch` writes for the record,
+without its `source`), and for a record that gives no report, `error` (one line) and
+`error_json` (the local error report's record, without its `source`). Rejected records are
+rows like the others: nothing is dropped. Source columns come first: the input's own columns
+for a DataFrame, `source_file` and `source_line` for files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import unquote, urlparse
+
+import orjson
+
+from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source
+from diagnose.portfolio.summary import Summary, Tally, summarize
+from diagnose.snapshot.reader import MAX_BYTES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+    from diagnose.engine.compiled import CompiledPack
+
+RESULT_COLUMNS = ("account_id", "verdict", "top_rule_id", "top_family", "rule_ids", "report_json", "error", "error_json")
+SOURCE_COLUMNS = ("source_file", "source_line")
+SNAPSHOT = "snapshot"
+"""The default name of the snapshot column of a DataFrame (JSON text, binary JSON, or a struct)."""
+INTERNAL_HINT = "this is a bug in diagnose; please report it with this record"
+
+_FILE, _BLOCK, _ROW, _VALUE = "__diagnose_file", "__diagnose_block", "__diagnose_row", "__diagnose_snapshot"
+
+
+class Result(NamedTuple):
+    """One record's row: the report's headline and JSON, or why there is none."""
+
+    account_id: str | None
+    verdict: str | None
+    top_rule_id: str | None
+    top_family: str | None
+    rule_ids: list[str] | None
+    report_json: str | None
+    error: str | None
+    error_json: str | None
+
+
+# --- one record (in an executor) ---------------------------------------------------------
+
+
+def rejection(rejected: Rejected) -> Result:
+    """The row of a record that gave no report: its one-line message and its error record without `source`."""
+    if rejected.kind == "internal_error":
+        message = "internal error: " + (rejected.problems[0].message if rejected.problems else "unknown")
+    else:
+        shown = "; ".join(str(p) for p in rejected.problems[:3]) or "invalid record"
+        more = len(rejected.problems) - 3
+        message = shown + (f" (and {more} more)" if more > 0 else "")
+    record = rejected.to_dict()
+    del record["source"]
+    return Result(None, None, None, None, None, None, message, orjson.dumps(record).decode())
+
+
+class RowDiagnoser:
+    """One snapshot (JSON bytes) to one `Result`, exactly as `diagnose batch` diagnoses a record."""
+
+    def __init__(self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES) -> None:
+        self.diagnoser = Diagnoser(pack, lang=lang, max_bytes=max_bytes)
+
+    def result(self, data: bytes | None, source: Source, size: int | None = None) -> Result:
+        if data is None:
+            return rejection(Rejected(source, (Problem("", "no snapshot: the value is null"),)))
+        rec = RawRecord(source.file, source.line, data, len(data) if size is None else size)
+        try:
+            out = self.diagnoser.one(rec)
+        except Exception as exc:  # a bug on one record must not lose the others (as in the local batch)
+            bug = InvalidInput([Problem("", f"{type(exc).__name__}: {exc}")], hint=INTERNAL_HINT)
+            return rejection(replace(Rejected.from_error(rec, bug), kind="internal_error"))
+        if isinstance(out, InvalidInput):
+            return rejection(Rejected.from_error(rec, out))
+        top = out.findings[0] if out.findings else None
+        return Result(
+            out.snapshot.account_id,
+            out.verdict,
+            top.rule_id if top else None,
+            top.family if top else None,
+            [f.rule_id for f in out.findings],
+            out.to_json(indent=False),
+            None,
+            None,
+        )
+
+
+def line_record(line: bytes, max_bytes: int) -> tuple[bytes, int] | None:
+    """A line of a JSON Lines file (without its newline) as the local batch reads it: data and size, None when blank.
+
+    A line longer than the local reader's limit is kept short (its start, for the error report)
+    with its full size, newline included, so that it is rejected with the same message.
+    """
+    if len(line) > max_bytes + 1:
+        return line[: RAW_CHARS * 4], len(line) + 1
+    data = line.strip()
+    return (data, len(data)) if data else None
+
+
+# --- a struct row as the JSON object of the contract -------------------------------------
+
+
+def _plain_converter(t: pa.DataType, nonfinite: list[bool]) -> Callable[[Any], Any]:
+    """A function from a value of Arrow type ``t`` (as pyarrow gives it) to JSON data: objects lose their nulls,
+    dates become YYYY-MM-DD, times RFC 3339 with the offset of Spark's session time zone."""
+    import pyarrow as pa
+
+    if pa.types.is_struct(t):
+        fields = [(t.field(i).name, _plain_converter(t.field(i).type, nonfinite)) for i in range(t.num_fields)]
+        return lambda v: {name: conv(v[name]) for name, conv in fields if v[name] is not None}
+    if pa.types.is_map(t):
+        key, item = _plain_converter(t.key_type, nonfinite), _plain_converter(t.item_type, nonfinite)
+        return lambda v: {str(key(k)): item(x) for k, x in v if x is not None}
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        elem = _plain_converter(t.value_type, nonfinite)
+        return lambda v: [None if x is None else elem(x) for x in v]
+    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t):
+        return lambda v: v.isoformat()
+    if pa.types.is_decimal(t):
+        return lambda v: int(v) if v == v.to_integral_value() else float(v)
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return lambda v: v.decode("utf-8", errors="replace")
+    if pa.types.is_floating(t):
+
+        def number(v: float) -> float:
+            if not math.isfinite(v):
+                nonfinite[0] = True
+            return v
+
+        return number
+    return lambda v: v
+
+
+def struct_encoder(t: pa.DataType) -> Callable[[Any], bytes | None]:
+    """The JSON text of struct values of Arrow type ``t``, as the contract expects it (None for a null struct).
+
+    NaN and infinities are written as such, so that they are rejected as in a JSON Lines file
+    rather than silently becoming null.
+    """
+    nonfinite = [False]
+    convert = _plain_converter(t, nonfinite)
+
+    def encode(value: Any) -> bytes | None:
+        if value is None:
+            return None
+        nonfinite[0] = False
+        data = convert(value)
+        if not nonfinite[0]:
+            try:
+                return orjson.dumps(data)
+            except orjson.JSONEncodeError:  # a whole number beyond 64 bits: let the reader name it
+                pass
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    return encode
+
+
+# --- the task (in an executor's Python worker) -------------------------------------------
+
+
+class _Shipped:
+    """Data the driver sends to every task: broadcast once per executor when there is a SparkContext, else in the closure."""
+
+    def __init__(self, session: SparkSession, value: Any) -> None:
+        self.broadcast: Any = None
+        self.inline: Any = None
+        try:
+            self.broadcast = session.sparkContext.broadcast(value)
+        except Exception:  # Spark Connect has no SparkContext: the value goes with the function
+            self.inline = value
+
+    @property
+    def value(self) -> Any:
+        return self.inline if self.broadcast is None else self.broadcast.value
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a task needs: the pack's content, the options, and how to read its input columns."""
+
+    pack: _Shipped
+    digest: str
+    lang: str
+    max_bytes: int
+    kind: str
+    """`json` (text or bytes of one snapshot), `struct` (the snapshot as a struct) or `lines` (lines of JSON Lines files)."""
+    keep: tuple[str, ...] = ()
+    files: _Shipped | None = None
+    """Source file names by normalised path, and for `lines`, the first line number of each (file, block start)."""
+    large: bool = False
+    """Spark sends strings as large_string (spark.sql.execution.arrow.useLargeVarTypes)."""
+
+    @classmethod
+    def make(
+        cls,
+        session: SparkSession,
+        pack: CompiledPack,
+        *,
+        kind: str,
+        lang: str = "en",
+        max_bytes: int = MAX_BYTES,
+        keep: Sequence[str] = (),
+        files: Any = None,
+    ) -> Plan:
+        """A plan whose pack content (and file names) are broadcast by ``session``."""
+        return cls(
+            _Shipped(session, orjson.dumps(pack.data)),
+            str(pack.data["digest"]),
+            lang,
+            max_bytes,
+            kind,
+            tuple(keep),
+            _Shipped(session, files) if files is not None else None,
+            _large(session),
+        )
+
+    def compiled(self) -> RowDiagnoser:
+        key = (self.digest, self.lang, self.max_bytes)
+        found = _COMPILED.get(key)
+        if found is None:
+            from diagnose.engine.compiled import CompiledPack
+
+            found = _COMPILED[key] = RowDiagnoser(CompiledPack(orjson.loads(self.pack.value)), lang=self.lang, max_bytes=self.max_bytes)
+        return found
+
+
+# Spark reuses each Python worker for task after task (spark.python.worker.reuse, on by default):
+# the compiled pack is kept here between them, so it is compiled once per worker, not per task.
+_COMPILED: dict[tuple[str, str, int], RowDiagnoser] = {}
+
+
+def normal_path(uri: str) -> str:
+    """A file as Spark names it (`file:/x`, `file:///x`, `s3a://b/x`) in one form: local paths plain, others as given."""
+    if uri.startswith("file:"):
+        return unquote(urlparse(uri).path)
+    return uri
+
+
+class _Sources:
+    """Names and line numbers of the records of one task, as the local batch gives them."""
+
+    def __init__(self, files: dict[str, Any] | None) -> None:
+        self.names: dict[str, str] = files["names"] if files else {}
+        self.first: dict[str, dict[int, int]] = files["first_lines"] if files else {}
+        self.seen: dict[str, str] = {}
+        self.next_line: dict[tuple[str, int], int] = {}
+
+    def name(self, uri: str) -> str:
+        found = self.seen.get(uri)
+        if found is None:
+            path = normal_path(uri)
+            found = self.seen[uri] = self.names.get(path, path)
+        return found
+
+    def line(self, uri: str, block: int) -> int:
+        """The number of the next line of this file's block: rows of a block arrive in file order."""
+        key = (uri, block)
+        n = self.next_line.get(key)
+        if n is None:
+            try:
+                n = self.first[normal_path(uri)][block]
+            except KeyError:
+                raise RuntimeError(
+                    f"diagnose: {uri} (block at byte {block}) was not in the line count; did the input change during the job?"
+                ) from None
+        self.next_line[key] = n + 1
+        return n
+
+
+def _arrays(results: list[Result], large: bool) -> list[pa.Array]:
+    import pyarrow as pa
+
+    text = pa.large_string() if large else pa.string()
+    types = [text, text, text, text, pa.list_(text), text, text, text]
+    columns: Sequence[Sequence[Any]] = list(zip(*results, strict=True)) if results else [[] for _ in RESULT_COLUMNS]
+    return [pa.array(col, type=t) for col, t in zip(columns, types, strict=True)]
+
+
+def _lines_batch(batch: pa.RecordBatch, plan: Plan, rows: RowDiagnoser, sources: _Sources) -> pa.RecordBatch:
+    """Lines of JSON Lines files: numbered, blank ones skipped, each diagnosed as the local batch reads it."""
+    import pyarrow as pa
+
+    names: list[str] = []
+    lines: list[int] = []
+    results: list[Result] = []
+    columns = (batch.column(_VALUE).to_pylist(), batch.column(_FILE).to_pylist(), batch.column(_BLOCK).to_pylist())
+    for raw, uri, block in zip(*columns, strict=True):
+        number = sources.line(uri, block)
+        rec = line_record(raw, plan.max_bytes)
+        if rec is None:  # a blank line: counted, not a record
+            continue
+        source = Source(sources.name(uri), number)
+        names.append(source.file)
+        lines.append(number)
+        results.append(rows.result(rec[0], source, rec[1]))
+    head = [pa.array(names, type=pa.large_string() if plan.large else pa.string()), pa.array(lines, type=pa.int64())]
+    return pa.RecordBatch.from_arrays([*head, *_arrays(results, plan.large)], names=[*SOURCE_COLUMNS, *RESULT_COLUMNS])
+
+
+def _rows_batch(batch: pa.RecordBatch, plan: Plan, rows: RowDiagnoser, sources: _Sources) -> pa.RecordBatch:
+    """Rows of a DataFrame (or a Parquet file): one snapshot each, as JSON or a struct; kept columns pass through as they are."""
+    import pyarrow as pa
+
+    values = batch.column(_VALUE)
+    encode = struct_encoder(values.type) if plan.kind == "struct" else None
+    data = [encode(v) for v in values.to_pylist()] if encode is not None else values.to_pylist()
+    head: list[pa.Array] = []
+    out_names = [*plan.keep, *RESULT_COLUMNS]
+    if _FILE in batch.schema.names:  # a Parquet file: its name, and the row's number in it
+        names = [sources.name(uri) for uri in batch.column(_FILE).to_pylist()]
+        lines = [row + 1 for row in batch.column(_ROW).to_pylist()]
+        results = [rows.result(d, Source(n, line)) for d, n, line in zip(data, names, lines, strict=True)]
+        head = [pa.array(names, type=pa.large_string() if plan.large else pa.string()), pa.array(lines, type=pa.int64())]
+        out_names = [*SOURCE_COLUMNS, *out_names]
+    else:
+        results = [rows.result(d, Source("", i + 1)) for i, d in enumerate(data)]
+    keep = [batch.column(name) for name in plan.keep]
+    return pa.RecordBatch.from_arrays([*head, *keep, *_arrays(results, plan.large)], names=out_names)
+
+
+def arrow_task(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs on each partition: record batches of input to record batches of results."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = plan.compiled()
+        sources = _Sources(plan.files.value if plan.files is not None else None)
+        convert = _lines_batch if plan.kind == "lines" else _rows_batch
+        for batch in batches:
+            yield convert(batch, plan, rows, sources)
+
+    return run
+
+
+# --- the driver side: DataFrames in, DataFrames out --------------------------------------
+
+
+def _pack(pack: CompiledPack | str | Path | None) -> CompiledPack:
+    if pack is None or isinstance(pack, (str, Path)):
+        from diagnose import load_pack
+
+        return load_pack(pack)
+    return pack
+
+
+def _output_schema(*, sources: bool = False, keep: StructType | None = None) -> StructType:
+    """Source columns (`source_file`, `source_line`) or the kept ones, then the result columns."""
+    from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+
+    head = [StructField("source_file", StringType()), StructField("source_line", LongType())] if sources else []
+    tail = [StructField(name, ArrayType(StringType()) if name == "rule_ids" else StringType()) for name in RESULT_COLUMNS]
+    return StructType([*head, *(keep.fields if keep is not None else []), *tail])
+
+
+def _large(session: SparkSession) -> bool:
+    try:
+        return (session.conf.get("spark.sql.execution.arrow.useLargeVarTypes") or "false").lower() == "true"
+    except Exception:  # an older Spark without the setting
+        return False
+
+
+def snapshot_kind(df: DataFrame, column: str) -> str:
+    """`json` for a string or binary column of snapshot JSON, `struct` for a struct column; UsageError otherwise."""
+    from pyspark.sql.types import BinaryType, StringType, StructType
+
+    if column not in df.columns:
+        raise UsageError(
+            f"the DataFrame has no column {column!r}",
+            hint=f"its columns: {', '.join(df.columns) or '(none)'}; name the snapshot column with column=",
+        )
+    dtype = df.schema[column].dataType
+    if isinstance(dtype, (StringType, BinaryType)):
+        return "json"
+    if isinstance(dtype, StructType):
+        return "struct"
+    raise UsageError(
+        f"the column {column!r} is {dtype.simpleString()}",
+        hint="a snapshot column holds JSON text (string or binary) or a struct that follows SNAPSHOT.md",
+    )
+
+
+def diagnose_dataframe(
+    df: DataFrame,
+    column: str = SNAPSHOT,
+    *,
+    pack: CompiledPack | str | Path | None = None,
+    lang: str = "en",
+    max_bytes: int = MAX_BYTES,
+    keep: Sequence[str] | None = None,
+) -> DataFrame:
+    """Diagnose every row of ``df``: its ``column`` holds one snapshot as JSON text (string or binary) or as a struct.
+
+    The result has the ``keep`` columns (default: every other column of ``df``) followed by
+    RESULT_COLUMNS, one row per input row. A struct row becomes the JSON object of the
+    contract: null fields are left out, dates are written YYYY-MM-DD and timestamps RFC 3339
+    with the offset of the session time zone (`spark.sql.session.timeZone`).
+    """
+
+    compiled = _pack(pack)
+    kind = snapshot_kind(df, column)
+    kept = [c for c in df.columns if c != column] if keep is None else list(keep)
+    clash = sorted(set(kept) & set(RESULT_COLUMNS))
+    if clash:
+        raise UsageError(
+            f"the kept columns {', '.join(clash)} would clash with the result columns", hint="rename them or leave them out of keep="
+        )
+    value = _col(column).cast("binary") if kind == "json" else _col(column)
+    frame = df.select(value.alias(_VALUE), *[_col(c) for c in kept])
+    plan = Plan.make(df.sparkSession, compiled, kind=kind, lang=lang, max_bytes=max_bytes, keep=kept)
+    return frame.mapInArrow(arrow_task(plan), _output_schema(keep=frame.drop(_VALUE).schema))
+
+
+def _col(name: str) -> Column:
+    """A column by its name as it is (a dot in it is part of the name, not a field access)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _has_scheme(name: str) -> bool:
+    return "://" in name or name.startswith("file:")
+
+
+def input_format(paths: Sequence[str]) -> str:
+    """`parquet` or `jsonl`, from the names (a .parquet name, or a local folder of .parquet files); all must agree."""
+    kinds = set()
+    for name in paths:
+        path = Path(name)
+        if name.endswith(".parquet") or (not _has_scheme(name) and path.is_dir() and any(path.glob("*.parquet"))):
+            kinds.add("parquet")
+        else:
+            kinds.add("jsonl")
+    if len(kinds) > 1:
+        raise UsageError("the inputs mix Parquet and JSON Lines", hint="run one batch per format")
+    return kinds.pop() if kinds else "jsonl"
+
+
+def check_paths(paths: Sequence[str]) -> None:
+    """Inputs Spark can read as JSON Lines or Parquet: local ones must exist; single-snapshot .json files are refused."""
+    if not paths:
+        raise UsageError("no INPUT given", hint="pass JSON Lines or Parquet files or folders (any path Spark can read)")
+    for name in paths:
+        if name == "-":
+            raise UsageError("standard input is for the local engine", hint="with --engine spark, pass files or folders Spark can read")
+        if _has_scheme(name) or any(ch in name for ch in "*?["):
+            continue
+        path = Path(name)
+        if not path.exists():
+            raise UsageError("no such file or folder", source=name)
+        whole = [path] if path.suffix == ".json" else sorted(path.glob("*.json")) if path.is_dir() else []
+        if whole and (path.is_file() or not any(p.is_file() and p.suffix != ".json" and p.name[0] not in "._" for p in path.iterdir())):
+            raise UsageError(
+                "a .json file holds one snapshot: that is for the local engine",
+                source=name,
+                hint="Spark reads JSON Lines (one snapshot a line, any other name) or Parquet; run `diagnose batch` without --engine spark",
+            )
+
+
+def display_names(files: Iterable[str], paths: Sequence[str]) -> list[tuple[str, str]]:
+    """(normalised path, name) of every input file, in the local batch's order: inputs as given, files of a folder by name.
+
+    A file given by name keeps that name; a file inside a given folder is named folder/file,
+    as the local batch names them; any other (a glob's match, a remote file) its full path.
+    """
+    roots = []
+    for index, name in enumerate(paths):
+        if _has_scheme(name):
+            continue
+        path = Path(name)
+        if path.exists():
+            roots.append((index, str(path.resolve()), name, path.is_dir()))
+    named = []
+    for uri in dict.fromkeys(files):
+        local = normal_path(uri)
+        rank, shown = len(paths), local
+        for index, root, name, is_dir in roots:
+            if not is_dir and local == root:
+                rank, shown = index, name
+                break
+            if is_dir and local.startswith(root.rstrip(os.sep) + os.sep):
+                rank, shown = index, str(Path(name) / os.path.relpath(local, root))
+                break
+        named.append((rank, shown, local))
+    return [(local, shown) for _, shown, local in sorted(named)]
+
+
+@dataclass(frozen=True)
+class FileResults:
+    """The results of files: the DataFrame, and the name of every input file in input order."""
+
+    frame: DataFrame
+    files: list[str] = field(default_factory=list)
+
+    def order(self) -> Column:
+        """A column that sorts the rows in the local batch's input order (file, then line)."""
+        from pyspark.sql import functions as F
+
+        ranks = F.create_map(*[F.lit(x) for i, name in enumerate(self.files) for x in (name, i)]) if self.files else None
+        rank = F.element_at(ranks, F.col("source_file")) if ranks is not None else F.lit(0)
+        return F.struct(rank.alias("file"), F.col("source_file").alias("name"), F.col("source_line").alias("line"))
+
+
+def diagnose_files(
+    spark: SparkSession,
+    paths: Sequence[str],
+    *,
+    pack: CompiledPack | str | Path | None = None,
+    lang: str = "en",
+    max_bytes: int = MAX_BYTES,
+    fmt: str | None = None,
+    column: str | None = None,
+) -> FileResults:
+    """Diagnose JSON Lines or Parquet files (any paths Spark reads: folders, globs, s3a://, .gz): `source_file`, `source_line`, RESULT_COLUMNS.
+
+    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (a
+    first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
+    is the column ``column`` (default: `snapshot`), or, when there is no such column and the
+    file has the contract's top-level fields (`schema_version`...), the whole row; its line
+    is the row's number in its file, from 1.
+    """
+    from pyspark.sql import functions as F
+
+    compiled = _pack(pack)
+    check_paths(paths)
+    fmt = fmt or input_format(paths)
+    if fmt == "parquet":
+        raw = spark.read.parquet(*paths)
+        name = column or SNAPSHOT
+        if name in raw.columns or column is not None:
+            value = _col(name)
+            kind = snapshot_kind(raw, name)
+        elif "schema_version" in raw.columns:
+            value, kind = F.struct(*[_col(c) for c in raw.columns]), "struct"
+        else:
+            raise UsageError(
+                "the Parquet input has no snapshot column",
+                hint=f"its columns: {', '.join(raw.columns)}; name the column that holds the snapshot `snapshot`, or store the contract's fields as columns",
+            )
+        if kind == "json":
+            value = value.cast("binary")
+        frame = raw.select(value.alias(_VALUE), F.col("_metadata.file_path").alias(_FILE), F.col("_metadata.row_index").alias(_ROW))
+        names = display_names(raw.inputFiles(), paths)
+        files: dict[str, Any] = {"names": dict(names), "first_lines": {}}
+    else:
+        raw = spark.read.option("lineSep", "\n").text(list(paths))
+        frame = raw.select(
+            F.col("value").cast("binary").alias(_VALUE),
+            F.col("_metadata.file_path").alias(_FILE),
+            F.col("_metadata.file_block_start").alias(_BLOCK),
+        )
+        kind = "lines"
+        counts = frame.groupBy(_FILE, _BLOCK).count().collect()
+        first: dict[str, dict[int, int]] = {}
+        for uri, block, n in counts:
+            first.setdefault(normal_path(uri), {})[block] = n
+        for starts in first.values():  # counts to first line numbers, block by block in file order
+            line = 1
+            for block in sorted(starts):
+                starts[block], line = line, line + starts[block]
+        names = display_names(raw.inputFiles(), paths)
+        files = {"names": dict(names), "first_lines": first}
+    plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files)
+    return FileResults(frame.mapInArrow(arrow_task(plan), _output_schema(sources=True)), [shown for _, shown in names])
+
+
+# --- the summary, by Spark aggregations --------------------------------------------------
+
+_FINDINGS = "verdict string, findings array<struct<rule_id:string,family:string,title:string>>"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a Spark run counted: read = diagnosed + rejected, internal errors among the rejected, and the tally of reports."""
+
+    read: int
+    diagnosed: int
+    rejected: int
+    internal: int
+    tally: Tally
+
+    def summary(self, pairs: int = 10) -> Summary:
+        """The same summary as the local batch's (`summary.summarize`), from these counts."""
+        return summarize(self.tally, read=self.read, rejected=self.rejected, pairs=pairs)
+
+
+def _items(results: DataFrame, order: Column | None) -> DataFrame:
+    """One row per thing to count: (kind, key, key2, family, title) and the result row's order ``o``.
+
+    Built in steps, each a column of the one before, so that Spark parses each report once and
+    does not repeat the array functions for every place their result is used.
+    """
+    from pyspark.sql import Column
+    from pyspark.sql import functions as F
+
+    def text(value: Column | str | None) -> Column:
+        return value if isinstance(value, Column) else F.lit(value).cast("string")
+
+    def item(
+        kind: str, key: Column | str | None = None, key2: Column | None = None, family: Column | None = None, title: Column | None = None
+    ) -> Column:
+        return F.struct(
+            F.lit(kind).alias("kind"),
+            text(key).alias("key"),
+            text(key2).alias("key2"),
+            text(family).alias("family"),
+            text(title).alias("title"),
+        )
+
+    none = F.filter(F.array(item("none")), lambda _: F.lit(False))
+    step = results.select(
+        F.from_json(F.col("report_json"), _FINDINGS).alias("r"),
+        F.col("error_json").isNotNull().alias("rejected"),
+        (F.get_json_object(F.col("error_json"), "$.error") == "internal_error").alias("internal"),
+        (order if order is not None else F.lit(None)).alias("o"),
+    )
+    findings = F.col("r.findings")
+    # a malformed report may repeat a cause: count an account once per cause, with its first finding (as Tally.add)
+    step = step.select(
+        "*", F.filter(findings, lambda f, i: F.array_position(findings.getField("rule_id"), f.getField("rule_id")) == i + 1).alias("d")
+    )
+    step = step.select(
+        "*",
+        F.array_sort(F.transform("d", lambda f: f.getField("rule_id"))).alias("ids"),
+        F.array_distinct(F.transform("d", lambda f: f.getField("family"))).alias("fams"),
+    )
+    ids = F.col("ids")
+    top = F.element_at(findings, 1)
+    reported = F.concat(
+        F.array(item("verdict", F.col("r.verdict"))),
+        F.when(F.size(findings) == 0, F.array(item("no_cause"))).otherwise(
+            F.array(item("top_cause", top.getField("rule_id")), item("top_family", top.getField("family")))
+        ),
+        F.transform("d", lambda f: item("cause", f.getField("rule_id"), None, f.getField("family"), f.getField("title"))),
+        F.transform("fams", lambda fam: item("family", fam)),
+        F.flatten(F.transform(ids, lambda a, i: F.transform(F.slice(ids, i + 2, F.size(ids)), lambda b: item("pair", a, b)))),
+    )
+    items = F.concat(
+        F.array(item("read")),
+        F.when(F.col("r").isNotNull(), reported).otherwise(none),
+        F.when(F.col("rejected"), F.array(item("rejected"))).otherwise(none),
+        F.when(F.col("internal"), F.array(item("internal"))).otherwise(none),
+    )
+    return step.select(F.explode(items).alias("it"), "o").select("it.*", "o")
+
+
+def tally_results(results: DataFrame | FileResults, *, order: Column | None = None) -> Totals:
+    """Count a result DataFrame with one Spark aggregation (only a few hundred rows reach the driver).
+
+    Per family and cause: accounts, times top; verdicts; pairs of causes; read, diagnosed,
+    rejected. The title shown for a cause is that of its first report in ``order`` (for
+    `FileResults`, the input order, as in the local batch; otherwise the smallest).
+    """
+    from pyspark.sql import functions as F
+
+    if isinstance(results, FileResults):
+        order = order if order is not None else results.order()
+        results = results.frame
+    exploded = _items(results, order)
+    first = F.struct("family", "title")
+    pick = F.min_by(first, "o") if order is not None else F.min(first)
+    rows = exploded.groupBy("kind", "key", "key2").agg(F.count(F.lit(1)).alias("n"), pick.alias("first")).collect()
+    tally = Tally()
+    counts: Counter[str] = Counter()
+    for row in sorted(rows, key=lambda r: (r["kind"], r["key"] or "", r["key2"] or "")):
+        kind, key, n = row["kind"], row["key"], int(row["n"])
+        if kind == "verdict":
+            tally.verdicts[key] += n
+        elif kind == "cause":
+            tally.causes[key] += n
+            tally.family_of[key] = row["first"]["family"] or ""
+            tally.title_of[key] = row["first"]["title"] or ""
+        elif kind == "top_cause":
+            tally.top_causes[key] += n
+        elif kind == "family":
+            tally.families[key] += n
+        elif kind == "top_family":
+            tally.top_families[key] += n
+        elif kind == "pair":
+            tally.pairs[(key, row["key2"])] += n
+        else:
+            counts[kind] += n
+    tally.diagnosed = sum(tally.verdicts.values())
+    tally.no_cause = counts["no_cause"]
+    return Totals(counts["read"], tally.diagnosed, counts["rejected"], counts["internal"], tally)
+
+
+def summarize_results(results: DataFrame | FileResults, *, pairs: int = 10, order: Column | None = None) -> Summary:
+    """The portfolio summary of a result DataFrame: the structure every view of `diagnose.summary` renders."""
+    return tally_results(results, order=order).summary(pairs)
+
+
+# --- JSON Lines like the local batch -----------------------------------------------------
+
+
+def _source_json(files: Sequence[str]) -> Column:
+    """`{"file":...,"line":N}` of a row, with the file name escaped exactly as the local batch's orjson does."""
+    from pyspark.sql import functions as F
+
+    # a file not in the list (not expected) is escaped by Spark, which differs from orjson only for control characters
+    name = F.regexp_extract(F.to_json(F.struct(F.col("source_file").alias("f"))), r'^\{"f":(.*)\}$', 1)
+    if files:
+        escaped = F.create_map(*[F.lit(x) for file in files for x in (file, orjson.dumps(file).decode())])
+        name = F.coalesce(F.element_at(escaped, F.col("source_file")), name)
+    return F.concat(F.lit('{"file":'), name, F.lit(',"line":'), F.col("source_line").cast("string"), F.lit("}"))
+
+
+def report_lines(results: FileResults) -> Column:
+    """Each report as the line `diagnose batch` writes for it: the report JSON with its `source` (null for rejected records)."""
+    from pyspark.sql import functions as F
+
+    body = F.expr("substring(report_json, 1, length(report_json) - 1)")
+    return F.concat(body, F.lit(',"source":'), _source_json(results.files), F.lit("}"))
+
+
+def error_lines(results: FileResults) -> Column:
+    """Each rejected record as the line of the local batch's error report (null for diagnosed records)."""
+    from pyspark.sql import functions as F
+
+    return F.concat(F.lit('{"source":'), _source_json(results.files), F.lit(","), F.expr("substring(error_json, 2)"))

@@ -1,0 +1,13 @@
+"""The JSON report of REPORT.md: one object, deterministic (control and bidi characters escaped by `report.dumps`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from diagnose.report.formats import Options
+    from diagnose.report.model import Report
+
+
+def render(report: Report, options: Options) -> str:
+    return report.to_json(indent=True) + "\n"

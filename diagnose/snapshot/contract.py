@@ -1,0 +1,266 @@
+"""The snapshot contract compiled for speed: the models' own validation schema, run by pydantic-core into plain dicts.
+
+The pydantic models in `snapshot.py` are the single source of truth. `build_artifact()` turns
+their core schema into one of typed dicts (same checks, same error types and paths, no classes)
+and lists every field with its kind and unit; the result is written to `_contract.json` and a
+test fails when it drifts from the models. At run time only pydantic-core and this file are
+needed, so a cold `diagnose run` does not pay for building pydantic models.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic_core import SchemaValidator, ValidationError
+
+from diagnose.errors import InvalidInput, Problem
+from diagnose.snapshot import scalars
+from diagnose.snapshot.scalars import show
+
+ARTIFACT = Path(__file__).with_name("_contract.json")
+_FUNCTIONS = {
+    "parse_datetime": scalars.parse_datetime,
+    "parse_date": scalars.parse_date,
+    "parse_hhmm": scalars.parse_hhmm,
+}
+
+# The scalar parsers of the models, as native pydantic-core schemas: a pattern gate, then the
+# library's own date and time parsing (which rejects impossible dates, times and offsets).
+_NATIVE: dict[str, dict[str, Any]] = {
+    "parse_datetime": {
+        "type": "chain",
+        "steps": [{"type": "str", "pattern": scalars.DATETIME_PATTERN}, {"type": "datetime", "strict": False}],
+    },
+    "parse_date": {"type": "chain", "steps": [{"type": "str", "pattern": scalars.DATE_PATTERN}, {"type": "date", "strict": False}]},
+    "parse_hhmm": {"type": "str", "pattern": scalars.HHMM_PATTERN},
+}
+
+# --- building the artifact from the models (development time, and the drift test) -------
+
+
+def _typed(node: Any) -> Any:
+    """A model core schema rewritten as typed dicts: the same validation, plain dicts out."""
+    if isinstance(node, list):
+        return [_typed(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type")
+    if kind == "model":
+        fields = node["schema"]["fields"]
+        config = node.get("config") or {}
+        return {
+            "type": "typed-dict",
+            "fields": {name: _field(f) for name, f in fields.items()},
+            "extra_behavior": "ignore",
+            "config": {"strict": bool(config.get("strict")), "allow_inf_nan": bool(config.get("allow_inf_nan", True))},
+        }
+    if kind == "function-before" and node["function"]["function"].__name__ in _NATIVE:
+        return _NATIVE[node["function"]["function"].__name__]  # the same check, in Rust
+    if kind in ("function-before", "function-after", "function-plain", "function-wrap"):
+        fn = node["function"]["function"]
+        if fn.__module__ != scalars.__name__ or fn.__name__ not in _FUNCTIONS:
+            raise ValueError(f"validator {fn.__module__}.{fn.__name__} must live in diagnose.scalars and be listed in _FUNCTIONS")
+        out = {"type": kind, "function": {"type": node["function"]["type"], "function": f"scalars:{fn.__name__}"}}
+        if "schema" in node:
+            out["schema"] = _typed(node["schema"])
+        return out
+    return {k: _typed(v) for k, v in node.items() if k not in ("metadata", "ref", "cls", "serialization")}
+
+
+def _field(field: dict[str, Any]) -> dict[str, Any]:
+    schema = field["schema"]
+    required = schema.get("type") != "default"
+    if not required:
+        schema = schema["schema"]  # absent stays absent: unknown is not the same as null-filled
+    return {"type": "typed-dict-field", "schema": _typed(schema), "required": required}
+
+
+def build_artifact() -> dict[str, Any]:
+    """The compiled contract: a typed-dict core schema, the object layout, and the field catalog."""
+    from diagnose.snapshot.facts import walk_model
+    from diagnose.snapshot.model import Snapshot
+
+    Snapshot.model_rebuild()
+    objects: dict[str, list[str]] = {}
+    _objects(Snapshot, "", objects)
+    fields = [spec._asdict() | {"values": list(spec.values)} for spec in walk_model(Snapshot, "")]
+    return {"core_schema": _typed(Snapshot.__pydantic_core_schema__), "objects": objects, "fields": fields}
+
+
+def _objects(model: Any, prefix: str, out: dict[str, list[str]]) -> None:
+    import typing
+
+    from diagnose.snapshot.facts import unwrap
+
+    out[prefix] = list(model.model_fields)
+    for name, field in model.model_fields.items():
+        if name == "extensions":
+            continue
+        bare, _ = unwrap(field.annotation)
+        path = f"{prefix}.{name}" if prefix else name
+        if typing.get_origin(bare) is list:
+            bare, _ = unwrap(typing.get_args(bare)[0])
+            path += "[]"
+        if isinstance(bare, type) and hasattr(bare, "model_fields"):
+            _objects(bare, path, out)
+
+
+def write_artifact(path: Path = ARTIFACT) -> None:
+    path.write_bytes(orjson.dumps(build_artifact(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+
+
+# --- run time -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def artifact() -> dict[str, Any]:
+    return orjson.loads(ARTIFACT.read_bytes())  # type: ignore[no-any-return]
+
+
+def _resolve(node: Any, extra: str = "ignore") -> Any:
+    if isinstance(node, list):
+        return [_resolve(n, extra) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _resolve(v, extra) for k, v in node.items()}
+    fn = out.get("function")
+    if isinstance(fn, str) and fn.startswith("scalars:"):
+        out["function"] = _FUNCTIONS[fn[8:]]
+    if out.get("type") == "typed-dict":
+        out["extra_behavior"] = extra
+    return out
+
+
+@lru_cache(maxsize=2)
+def validator(extra: str = "ignore") -> SchemaValidator:
+    """The contract's validator; with ``extra="forbid"`` an unknown field is an `extra_forbidden` error."""
+    return SchemaValidator(_resolve(artifact()["core_schema"], extra))
+
+
+def validate(data: Any, *, source: str | None = None) -> dict[str, Any]:
+    """Validate parsed JSON against the contract; return the snapshot as plain data, or raise InvalidInput."""
+    return checked(data, source=source)[0]
+
+
+def checked(data: Any, *, source: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The validated snapshot and the dotted paths of the fields the contract does not define.
+
+    One pass of the strict validator answers both in the usual case (no unknown field); only a
+    snapshot with unknown fields (which are warnings, never errors) is validated a second time.
+    """
+    require_object(data, source)
+    try:
+        return validator("forbid").validate_python(data), []
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        unknown = sorted(_dotted(tuple(e["loc"])) for e in errors if e["type"] == "extra_forbidden")
+        if len(unknown) < len(errors):
+            raise InvalidInput(problems_from(exc), source=source) from None
+    except RecursionError:
+        raise InvalidInput([Problem("", "nesting too deep")], source=source) from None
+    return validator().validate_python(data), unknown
+
+
+def require_object(data: Any, source: str | None) -> None:
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            [Problem("", f"a snapshot must be a JSON object (got {show(data)})")],
+            source=source,
+            hint="export one account as one JSON object; for many, use `diagnose batch` with JSON Lines",
+        )
+
+
+def unknown_fields(data: dict[str, Any]) -> list[str]:
+    """Dotted paths of input fields the contract does not define (outside ``extensions``)."""
+    try:
+        validator("forbid").validate_python(data)
+    except ValidationError as exc:
+        return sorted(_dotted(tuple(e["loc"])) for e in exc.errors(include_url=False) if e["type"] == "extra_forbidden")
+    return []
+
+
+# --- readable errors ------------------------------------------------------------------------
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith(("function-", "constrained-")) or part in ("literal",):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "model_type": "an object",
+    "dict_type": "an object",
+    "list_type": "a list",
+}
+_SYMBOLS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+
+
+def _message(err: Any, fact_kind: str | None) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    got = show(value)
+    if kind == "missing":
+        return "is required but missing"
+    if fact_kind == "datetime" and kind in ("string_type", "string_pattern_mismatch"):
+        return scalars.datetime_problem(value)
+    if fact_kind == "datetime" and kind.startswith("datetime"):
+        return f"{got} is not a real time"
+    if fact_kind == "date" and kind in ("string_type", "string_pattern_mismatch"):
+        return scalars.DATE_WORDS.format(got=got)
+    if fact_kind == "date" and kind.startswith("date"):
+        return f"{got} is not a real calendar date"
+    if fact_kind == "time" and kind in ("string_type", "string_pattern_mismatch"):
+        return scalars.HHMM_WORDS.format(got=got)
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]} (got {got})"
+    if kind in _SYMBOLS:
+        bound = next(iter(ctx.values()))
+        return f"must be {_SYMBOLS[kind]} {_num(bound)} (got {got})"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '?')} (got {got})"
+    if kind == "string_pattern_mismatch":
+        return f"has the wrong format (got {got}); expected a value matching {ctx.get('pattern')}"
+    if kind in ("string_too_long", "string_too_short", "too_long", "too_short"):
+        return f"{str(err['msg']).lower()}"
+    if kind == "finite_number":
+        return f"must be a finite number (got {got})"
+    return str(err["msg"])
+
+
+def _num(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _kind(path: str) -> str | None:
+    from diagnose.snapshot.facts import catalog
+
+    spec = catalog().get(re.sub(r"\[\d+\]", "", path))
+    return spec.kind if spec is not None else None
+
+
+def problems_from(error: ValidationError) -> list[Problem]:
+    """Every validation error of one snapshot as a Problem with its dotted path and the bad value (unknown fields are not errors)."""
+    out = []
+    for err in error.errors(include_url=False):
+        if err["type"] == "extra_forbidden":
+            continue
+        path = _dotted(tuple(err["loc"]))
+        out.append(Problem(path, _message(err, _kind(path))))
+    return out

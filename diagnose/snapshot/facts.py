@@ -1,0 +1,495 @@
+"""Facts: every snapshot field by dotted path, plus the derived facts of CAUSES.md, against as_of."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple, TypeVar, Union
+
+if typing.TYPE_CHECKING:
+    from pydantic import BaseModel
+
+_D = TypeVar("_D", date, datetime)
+Facts = dict[str, Any]
+"""A flat mapping of fact path to value. A path that is absent is unknown."""
+
+Kind = Literal["number", "bool", "string", "enum", "date", "datetime", "time", "list", "object"]
+
+
+class FactSpec(NamedTuple):
+    """What a fact is: its path, kind, unit (money, ratio, pct, days, hours, ...) and meaning."""
+
+    path: str
+    kind: Kind
+    description: str = ""
+    unit: str | None = None
+    values: tuple[str, ...] = ()
+    derived: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+# --- the catalog of snapshot fields, read off the models ---------------------------------
+
+_UNITS = {"Money": "money", "Ratio": "ratio", "Pct": "pct", "Count": "count"}
+
+
+def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
+    """Strip Optional and Annotated; return the bare type and its metadata."""
+    meta: list[Any] = []
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            args = typing.get_args(annotation)
+            annotation, meta = args[0], meta + list(args[1:])
+        elif origin in (Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation, meta
+            annotation = members[0]
+        else:
+            return annotation, meta
+
+
+def _bounds(meta: list[Any]) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for m in meta:
+        for item in getattr(m, "metadata", [m]):
+            lo = getattr(item, "ge", lo) if getattr(item, "ge", None) is not None else lo
+            hi = getattr(item, "le", hi) if getattr(item, "le", None) is not None else hi
+    return lo, hi
+
+
+def walk_model(model: type[BaseModel], prefix: str) -> Iterator[FactSpec]:
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        bare, meta = unwrap(field.annotation)
+        lo, hi = _bounds(meta + list(field.metadata))
+        unit = None
+        if lo == 0 and hi == 1:
+            unit = "ratio"
+        elif lo == 0 and hi == 100:
+            unit = "pct"
+        if isinstance(bare, type) and hasattr(bare, "model_fields"):
+            yield FactSpec(path, "object", f"the {name} object")
+            yield from walk_model(bare, path + ".")
+        elif typing.get_origin(bare) is list:
+            yield FactSpec(path, "list", f"the {name} list")
+        elif typing.get_origin(bare) is dict:
+            yield FactSpec(path, "object", "free-form object")
+        elif typing.get_origin(bare) is Literal:
+            yield FactSpec(path, "enum", values=tuple(str(v) for v in typing.get_args(bare)))
+        elif bare is bool:
+            yield FactSpec(path, "bool")
+        elif bare is datetime:
+            yield FactSpec(path, "datetime")
+        elif bare is date:
+            yield FactSpec(path, "date")
+        elif bare in (int, float):
+            if unit is None and lo == 0 and name in _MONEY_NAMES:
+                unit = "money"
+            elif unit is None and bare is int and lo == 0:
+                unit = "count"
+            yield FactSpec(path, "number", unit=unit, minimum=lo, maximum=hi)
+        elif bare is str and name in ("start", "end") and prefix.endswith("batch_window."):
+            yield FactSpec(path, "time")
+        else:
+            yield FactSpec(path, "string")
+
+
+_MONEY_NAMES = {
+    "total_limit", "used", "available", "previous_total_limit", "amount", "single_draw_cap",
+    "applied_to_principal", "applied_to_fees", "principal", "outstanding", "overdue_amount",
+    "fees_outstanding", "monthly_income", "monthly_debt_service", "income_avg_3y",
+    "total_online_outstanding", "per_borrower_cap",
+}  # fmt: skip
+
+
+def _n(path: str, description: str, unit: str | None = None, **kw: Any) -> FactSpec:
+    return FactSpec(path, "number", description, unit=unit, derived=True, **kw)
+
+
+DERIVED: tuple[FactSpec, ...] = (
+    _n("line.restore_gap", "max(0, total_limit - used - available): limit that should be drawable but is not", "money", minimum=0),
+    _n("line.utilization", "used / total_limit", "ratio", minimum=0),
+    _n("line.limit_cut_pct", "1 - total_limit / previous_total_limit when the limit went down, else 0", "ratio", minimum=0, maximum=1),
+    _n("line.days_to_expiry", "days from as_of to expires_on (negative when past)", "days"),
+    _n("line.days_since_last_draw", "days from last_draw_on to as_of", "days"),
+    _n("line.temporary_limit.days_to_expiry", "days from as_of to temporary_limit.expires_on (negative when past)", "days"),
+    _n("line.temporary_limit.days_since_expiry", "days since temporary_limit.expires_on (negative while it still runs)", "days"),
+    _n("line.evaluation.hours_running", "hours since the running re-evaluation started", "hours"),
+    FactSpec("line.limit_short", "bool", "restore_gap > 0 or the last request was refused", derived=True),
+    _n("repayments.unposted_amount", "sum of pending repayments", "money", minimum=0),
+    _n("repayments.oldest_unposted_hours", "hours since the oldest pending repayment was submitted (0 if none)", "hours", minimum=0),
+    _n("repayments.unposted_hours_instant", "hours since the oldest pending balance, bank_card or auto_debit repayment was submitted (0 if none)", "hours", minimum=0),
+    _n("repayments.unposted_hours_interbank", "hours since the oldest pending interbank repayment was submitted (0 if none)", "hours", minimum=0),
+    FactSpec("repayments.oldest_unposted_id", "string", "id of the oldest pending repayment", derived=True),
+    FactSpec("repayments.oldest_unposted_channel", "enum", "channel of the oldest pending repayment", values=("balance", "bank_card", "auto_debit", "interbank"), derived=True),
+    FactSpec("repayments.oldest_unposted_submitted_at", "datetime", "when the oldest pending repayment was submitted", derived=True),
+    FactSpec("repayments.unposted_due_at", "datetime", "when the oldest pending repayment should have posted (2 h instant channels, 72 h interbank)", derived=True),
+    FactSpec("repayments.last_posted", "object", "the most recent posted repayment", derived=True),
+    _n("repayments.last_posted.amount", "amount of the most recent posted repayment", "money", minimum=0),
+    _n("repayments.last_posted.applied_to_principal", "part of it that reduced principal", "money", minimum=0),
+    _n("repayments.last_posted.applied_to_fees", "part of it that went to interest and fees", "money", minimum=0),
+    FactSpec("repayments.last_posted.id", "string", "id of the most recent posted repayment", derived=True),
+    FactSpec("repayments.last_posted.posted_at", "datetime", "when it posted", derived=True),
+    FactSpec("repayments.last_posted.channel", "enum", "its channel", values=("balance", "bank_card", "auto_debit", "interbank"), derived=True),
+    _n("repayments.count", "number of repayments in the snapshot", "count", minimum=0),
+    _n("loans.max_overdue_days", "worst overdue_days over all loans", "days", minimum=0),
+    _n("loans.overdue_amount", "overdue_amount summed over all loans", "money", minimum=0),
+    _n("loans.fees_outstanding", "fees_outstanding summed over all loans", "money", minimum=0),
+    _n("loans.overdue_count", "loans with overdue_days >= 1", "count", minimum=0),
+    _n("credit.score_drop_30d", "score_30d_ago - score", "points"),
+    _n("credit.tier_drop", "tiers fallen since previous_tier (positive is worse: B to D is 2)", "tiers"),
+    _n("credit.dti", "monthly_debt_service / monthly_income", "ratio", minimum=0),
+    _n("policy.regulatory_cap", "min(per_borrower_cap, income_avg_3y x income_cap_fraction)", "money", minimum=0),
+    _n("policy.days_since_change", "days from changed_on to as_of", "days"),
+    FactSpec("system.maintenance_active", "bool", "as_of inside a window of scope lending, limit or all", derived=True),
+    FactSpec("system.maintenance_ends_at", "datetime", "end of the active maintenance window", derived=True),
+    FactSpec("system.maintenance_notice", "string", "notice of the active maintenance window", derived=True),
+    FactSpec("system.batch_active", "bool", "as_of's local time inside the batch window", derived=True),
+    FactSpec("system.batch_ends_at", "datetime", "when the running batch window ends", derived=True),
+    _n("system.open_incidents", "incidents with resolved_at null", "count", minimum=0),
+    FactSpec("system.open_incident_ids", "string", "ids of the open incidents, comma-separated", derived=True),
+    _n("system.risk_model_age_days", "days from risk_model.trained_on to as_of", "days"),
+    _n("account.id_days_left", "days from as_of to kyc.id_expires_on (negative when past)", "days"),
+    _n("calendar.days_to_quarter_end", "days from as_of to the end of its calendar quarter", "days", minimum=0),
+    FactSpec("calendar.date", "date", "as_of's date, in as_of's own offset", derived=True),
+    FactSpec("calendar.time", "time", "as_of's local time of day HH:MM", derived=True),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, FactSpec]:
+    """Every fact a rule may read: snapshot fields (compiled from the models) and derived facts."""
+    from diagnose.snapshot.contract import artifact
+
+    specs: dict[str, FactSpec] = {}
+    for row in artifact()["fields"]:
+        specs[row["path"]] = FactSpec(**(row | {"values": tuple(row["values"])}))
+    for spec in DERIVED:
+        specs[spec.path] = spec
+    return specs
+
+
+def is_fact_path(path: str) -> bool:
+    """Known catalog path, or anything below ``extensions`` (free-form, for custom packs)."""
+    return path in catalog() or path.startswith("extensions.")
+
+
+# --- flattening -------------------------------------------------------------------------
+
+
+def _flatten(node: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:
+    """Free-form data (under `extensions`) by dotted path, to a bounded depth."""
+    for name, value in node.items():
+        if value is None:
+            continue
+        path = prefix + name
+        out[path] = value
+        if type(value) is dict and depth < 8:
+            _flatten(value, path + ".", out, depth + 1)
+
+
+_Plan = dict[str, dict[str, tuple[str, "str | None"]]]
+
+
+@lru_cache(maxsize=1)
+def _plan() -> _Plan:
+    """For each object of the contract, each key's fact path and, for an object, the object it leads to."""
+    from diagnose.snapshot.contract import artifact
+
+    objects: dict[str, list[str]] = artifact()["objects"]
+    plan: _Plan = {}
+    for where, keys in objects.items():
+        if where.endswith("[]"):
+            continue
+        rows: dict[str, tuple[str, str | None]] = {}
+        for key in keys:
+            path = f"{where}.{key}" if where else key
+            rows[key] = (path, path if path in objects else None)
+        plan[where] = rows
+    return plan
+
+
+def _flatten_snapshot(snapshot: dict[str, Any], out: Facts) -> None:
+    """The validated snapshot by dotted path: the keys it has, with paths built once per contract object."""
+    plan = _plan()
+    stack = [(snapshot, plan[""])]
+    while stack:
+        node, rows = stack.pop()
+        for key, value in node.items():
+            if value is None:
+                continue
+            path, child = rows[key]
+            out[path] = value
+            if child is not None and type(value) is dict:
+                stack.append((value, plan[child]))
+    extensions = snapshot.get("extensions")
+    if type(extensions) is dict:
+        _flatten(extensions, "extensions.", out, 0)
+
+
+# --- derivation -------------------------------------------------------------------------
+
+_INSTANT = ("balance", "bank_card", "auto_debit")
+_POSTING_HOURS = {"balance": 2, "bank_card": 2, "auto_debit": 2, "interbank": 72}
+_EMPTY: dict[str, Any] = {}
+
+
+def _hours(a: datetime, b: datetime) -> float:
+    return round((b - a).total_seconds() / 3600, 4)
+
+
+def _days(a: date, b: date) -> int:
+    return (b - a).days
+
+
+def shift(moment: _D, delta: timedelta) -> _D | None:
+    """``moment + delta``, or None past the ends of the calendar (year 1 or 9999: a real date, not a crash)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return None
+
+
+def _quarter_end(day: date) -> date:
+    month = ((day.month - 1) // 3 + 1) * 3
+    if month == 12:
+        return date(day.year, 12, 31)
+    return date(day.year, month + 1, 1) - timedelta(days=1)
+
+
+@lru_cache(maxsize=256)
+def _window(start: str, end: str) -> tuple[time, time]:
+    return time.fromisoformat(start), time.fromisoformat(end)
+
+
+def _in_window(now: time, start: str, end: str) -> bool:
+    s, e = _window(start, end)  # a portfolio has a handful of batch windows
+    if s == e:
+        return False
+    if s < e:
+        return s <= now < e
+    return now >= s or now < e  # the window crosses midnight
+
+
+def _derive_line(s: dict[str, Any], now: datetime, today: date, f: Facts) -> None:
+    line = s["line"]
+    total, used, available = line["total_limit"], line["used"], line["available"]
+    gap = max(0.0, total - used - available)
+    f["line.restore_gap"] = gap
+    if total > 0:
+        f["line.utilization"] = used / total
+    previous = line.get("previous_total_limit")
+    if previous:
+        f["line.limit_cut_pct"] = round(max(0.0, 1 - total / previous), 6)
+    if line.get("expires_on") is not None:
+        f["line.days_to_expiry"] = _days(today, line["expires_on"])
+    if line.get("last_draw_on") is not None:
+        f["line.days_since_last_draw"] = _days(line["last_draw_on"], today)
+    temp = line.get("temporary_limit") or _EMPTY
+    if temp.get("expires_on") is not None:
+        f["line.temporary_limit.days_to_expiry"] = _days(today, temp["expires_on"])
+        f["line.temporary_limit.days_since_expiry"] = _days(temp["expires_on"], today)
+    ev = line.get("evaluation") or _EMPTY
+    if ev.get("started_at") is not None:
+        f["line.evaluation.hours_running"] = _hours(ev["started_at"], now)
+    request = s.get("request") or _EMPTY
+    f["line.limit_short"] = gap > 0 or request.get("outcome") == "refused"
+
+
+def _derive_repayments(s: dict[str, Any], now: datetime, f: Facts) -> None:
+    reps = s.get("repayments")
+    if reps is None:
+        return
+    f["repayments.count"] = len(reps)
+    if any(r.get("status") is None for r in reps):
+        return  # an unknown status may hide a pending repayment: the aggregates stay unknown
+    pending = [r for r in reps if r["status"] == "pending"]
+    if not pending:  # most accounts: nothing waits to post
+        f.update(_NOTHING_PENDING)
+    else:
+        _derive_pending(pending, now, f)
+    posted = [r for r in reps if r["status"] == "posted" and (r.get("posted_at") or r.get("submitted_at")) is not None]
+    if posted:
+        last = max(posted, key=lambda r: (r.get("posted_at") or r["submitted_at"], r.get("id") or ""))
+        f["repayments.last_posted"] = last
+        for name, path in _LAST_POSTED:
+            if last.get(name) is not None:
+                f[path] = last[name]
+
+
+_NOTHING_PENDING = {
+    "repayments.unposted_amount": 0.0,
+    "repayments.oldest_unposted_hours": 0.0,
+    "repayments.unposted_hours_instant": 0.0,
+    "repayments.unposted_hours_interbank": 0.0,
+}
+_LAST_POSTED = tuple(
+    (name, f"repayments.last_posted.{name}") for name in ("amount", "applied_to_principal", "applied_to_fees", "id", "posted_at", "channel")
+)
+
+
+def _derive_pending(pending: list[dict[str, Any]], now: datetime, f: Facts) -> None:
+    """The facts of repayments not yet posted (at least one)."""
+    if all(r.get("amount") is not None for r in pending):
+        f["repayments.unposted_amount"] = float(sum(r["amount"] for r in pending))
+    if any(r.get("submitted_at") is None or r.get("channel") is None for r in pending):
+        return
+    ages = [(_hours(r["submitted_at"], now), r) for r in pending]
+    f["repayments.oldest_unposted_hours"] = max(a for a, _ in ages)
+    f["repayments.unposted_hours_instant"] = max((a for a, r in ages if r["channel"] in _INSTANT), default=0.0)
+    f["repayments.unposted_hours_interbank"] = max((a for a, r in ages if r["channel"] == "interbank"), default=0.0)
+    _, oldest = max(ages, key=lambda pair: (pair[0], pair[1].get("id") or ""))
+    f["repayments.oldest_unposted_submitted_at"] = oldest["submitted_at"]
+    f["repayments.oldest_unposted_channel"] = oldest["channel"]
+    due = shift(oldest["submitted_at"], timedelta(hours=_POSTING_HOURS[oldest["channel"]]))
+    if due is not None:
+        f["repayments.unposted_due_at"] = due
+    if oldest.get("id") is not None:
+        f["repayments.oldest_unposted_id"] = oldest["id"]
+
+
+def _derive_loans(s: dict[str, Any], f: Facts) -> None:
+    loans = s.get("loans")
+    if loans is None:
+        return
+    days = [ln.get("overdue_days") for ln in loans]
+    if None not in days:
+        f["loans.max_overdue_days"] = max(days, default=0)
+        f["loans.overdue_count"] = sum(1 for d in days if d)
+    for name in ("overdue_amount", "fees_outstanding"):
+        values = [ln.get(name) for ln in loans]
+        if None not in values:
+            f[f"loans.{name}"] = float(sum(values))
+
+
+def _derive_credit(s: dict[str, Any], f: Facts) -> None:
+    c = s.get("credit")
+    if c is None:
+        return
+    if c.get("score") is not None and c.get("score_30d_ago") is not None:
+        f["credit.score_drop_30d"] = c["score_30d_ago"] - c["score"]
+    if c.get("tier") is not None and c.get("previous_tier") is not None:
+        f["credit.tier_drop"] = ord(c["tier"]) - ord(c["previous_tier"])
+    if c.get("monthly_debt_service") is not None and c.get("monthly_income"):
+        f["credit.dti"] = round(c["monthly_debt_service"] / c["monthly_income"], 6)
+
+
+def _derive_policy(s: dict[str, Any], today: date, f: Facts) -> None:
+    p = s.get("policy")
+    if p is None:
+        return
+    income = (s.get("credit") or _EMPTY).get("income_avg_3y")
+    cap, fraction = p.get("per_borrower_cap"), p.get("income_cap_fraction")
+    if cap is not None and income is not None and fraction is not None:
+        f["policy.regulatory_cap"] = round(min(cap, income * fraction), 2)
+    if p.get("changed_on") is not None:
+        f["policy.days_since_change"] = _days(p["changed_on"], today)
+
+
+def _derive_system(s: dict[str, Any], now: datetime, today: date, f: Facts) -> None:
+    sysm = s.get("system")
+    if sysm is None:
+        return
+    windows = sysm.get("maintenance")
+    if windows is not None:
+        relevant = [w for w in windows if w.get("scope") in ("lending", "limit", "all")]
+        active = [w for w in relevant if w.get("start") and w.get("end") and w["start"] <= now < w["end"]]
+        decidable = all(w.get("scope") is not None for w in windows) and all(w.get("start") and w.get("end") for w in relevant)
+        if active:
+            window = max(active, key=lambda w: w["end"])
+            f["system.maintenance_active"] = True
+            f["system.maintenance_ends_at"] = window["end"]
+            if window.get("notice"):
+                f["system.maintenance_notice"] = window["notice"]
+        elif decidable:
+            f["system.maintenance_active"] = False
+    bw = sysm.get("batch_window") or _EMPTY
+    if bw.get("start") is not None and bw.get("end") is not None:
+        active_batch = _in_window(now.time(), bw["start"], bw["end"])  # time() is the local time, without tzinfo
+        f["system.batch_active"] = active_batch
+        if active_batch:
+            ends = datetime.combine(today, _window(bw["start"], bw["end"])[1], tzinfo=now.tzinfo)
+            later = ends if ends > now else shift(ends, timedelta(days=1))
+            if later is not None:
+                f["system.batch_ends_at"] = later
+    incidents = sysm.get("incidents")
+    if incidents is not None:
+        open_ = [i for i in incidents if i.get("resolved_at") is None]
+        f["system.open_incidents"] = len(open_)
+        ids = [i["id"] for i in open_ if i.get("id")]
+        if ids:
+            f["system.open_incident_ids"] = ", ".join(ids)
+    trained = (sysm.get("risk_model") or _EMPTY).get("trained_on")
+    if trained is not None:
+        f["system.risk_model_age_days"] = _days(trained, today)
+
+
+def derive(snapshot: dict[str, Any]) -> Facts:
+    """All facts of one validated snapshot: its fields by path, then the derived facts (unknown stays absent)."""
+    facts: Facts = {}
+    _flatten_snapshot(snapshot, facts)
+    now: datetime = snapshot["as_of"]
+    today = now.date()
+    facts["calendar.date"] = today
+    facts["calendar.time"] = f"{now.hour:02d}:{now.minute:02d}"
+    facts["calendar.days_to_quarter_end"] = _days(today, _quarter_end(today))
+    _derive_line(snapshot, now, today, facts)
+    _derive_repayments(snapshot, now, facts)
+    _derive_loans(snapshot, facts)
+    _derive_credit(snapshot, facts)
+    _derive_policy(snapshot, today, facts)
+    _derive_system(snapshot, now, today, facts)
+    id_expires = ((snapshot["account"].get("kyc")) or _EMPTY).get("id_expires_on")
+    if id_expires is not None:
+        facts["account.id_days_left"] = _days(today, id_expires)
+    return facts
+
+
+INPUTS: dict[str, tuple[str, ...]] = {
+    "line.restore_gap": ("line.total_limit", "line.used", "line.available"),
+    "line.utilization": ("line.used", "line.total_limit"),
+    "line.limit_cut_pct": ("line.total_limit", "line.previous_total_limit"),
+    "line.days_to_expiry": ("line.expires_on",),
+    "line.days_since_last_draw": ("line.last_draw_on",),
+    "line.temporary_limit.days_to_expiry": ("line.temporary_limit.expires_on",),
+    "line.temporary_limit.days_since_expiry": ("line.temporary_limit.expires_on",),
+    "line.evaluation.hours_running": ("line.evaluation.started_at",),
+    "repayments.count": ("repayments",),
+    "repayments.unposted_amount": ("repayments",),
+    "repayments.oldest_unposted_hours": ("repayments",),
+    "repayments.unposted_hours_instant": ("repayments",),
+    "repayments.unposted_hours_interbank": ("repayments",),
+    "repayments.unposted_due_at": ("repayments",),
+    "loans.max_overdue_days": ("loans",),
+    "loans.overdue_amount": ("loans",),
+    "loans.fees_outstanding": ("loans",),
+    "loans.overdue_count": ("loans",),
+    "credit.score_drop_30d": ("credit.score", "credit.score_30d_ago"),
+    "credit.tier_drop": ("credit.tier", "credit.previous_tier"),
+    "credit.dti": ("credit.monthly_debt_service", "credit.monthly_income"),
+    "policy.regulatory_cap": ("policy.per_borrower_cap", "credit.income_avg_3y", "policy.income_cap_fraction"),
+    "policy.days_since_change": ("policy.changed_on",),
+    "system.maintenance_active": ("system.maintenance",),
+    "system.batch_active": ("system.batch_window.start", "system.batch_window.end"),
+    "system.open_incidents": ("system.incidents",),
+    "system.risk_model_age_days": ("system.risk_model.trained_on",),
+    "account.id_days_left": ("account.kyc.id_expires_on",),
+}
+"""The snapshot fields each derived fact is computed from: what to collect when it is unknown."""
+
+
+def to_collect(path: str, known: Mapping[str, Any]) -> list[str]:
+    """The snapshot fields that would make ``path`` known: its missing inputs, or itself."""
+    inputs = INPUTS.get(path)
+    if path.startswith("repayments.last_posted."):
+        inputs = ("repayments",)
+    if not inputs:
+        return [path]
+    missing = [p for p in inputs if known.get(p) is None]
+    return missing or [path]

@@ -1,0 +1,321 @@
+"""Reading snapshot JSON safely: size, encoding, duplicate keys, NaN, nesting, with line and column on errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.snapshot.scalars import MAX_INT, MAX_ITEMS
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 64
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return out
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+class _Big(str):
+    """A whole number too large to accept, kept as its digits: read back only to say where it stands."""
+
+
+def _int(literal: str) -> int:
+    # Called for every whole number: the length test is all most of them cost. 2**53 has 16 digits; one of more
+    # than 40 is not even converted (converting is quadratic in the number of digits).
+    if len(literal) >= 16 and (len(literal) > 40 or not -MAX_INT <= int(literal) <= MAX_INT):
+        raise _TooLarge(literal)
+    return int(literal)
+
+
+def _int_or_big(literal: str) -> int | str:
+    try:
+        return _int(literal)
+    except _TooLarge:
+        return _Big(literal)
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode(raw: bytes, source: str) -> str:
+    """Bytes to text: UTF-8, with or without a byte-order mark; anything else is refused plainly."""
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise InvalidInput(
+            [Problem("", "the file is UTF-32; snapshots must be UTF-8")], source=source, hint="re-export the snapshot as UTF-8"
+        )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
+        raise InvalidInput(
+            [Problem("", "the file is UTF-16; snapshots must be UTF-8")], source=source, hint="re-export the snapshot as UTF-8"
+        )
+    if b"\x00" in raw[:4096]:
+        raise InvalidInput([Problem("", "the file holds binary data (NUL bytes), not JSON text")], source=source)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            [Problem("", f"not UTF-8 text: invalid byte 0x{raw[exc.start]:02x} at offset {exc.start}")],
+            source=source,
+            hint="re-export the snapshot as UTF-8 (GBK and other encodings are not accepted)",
+        ) from None
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte-order mark: JSON starts with ASCII, so every other byte of its head is NUL."""
+    head = raw[:64]
+    return len(head) >= 4 and (not any(head[1::2]) or not any(head[0::2]))
+
+
+def load(raw: bytes, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
+    """One JSON document as bytes (a file, a JSON Lines record): what ``parse(decode(raw))`` reads, without decoding when the fast path can take it."""
+    if len(raw) <= max_bytes:
+        data = _fast(raw, source)
+        if data is not _SLOW:
+            return data
+    return parse(decode(raw, source), source, max_bytes=max_bytes)
+
+
+def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
+    """Parse one JSON document; errors name the line and column, or the path of the value."""
+    if len(text) > max_bytes:
+        raise InvalidInput([Problem("", f"the snapshot is {len(text):,} characters; at most {max_bytes:,} are accepted")], source=source)
+    if not text.strip():
+        raise InvalidInput([Problem("", "the file is empty")], source=source, hint="a snapshot is one JSON object; see SNAPSHOT.md")
+    try:
+        data = _fast(text.encode(), source)
+    except UnicodeEncodeError:  # a lone surrogate: the careful parser reads it, check_shape says where it is
+        data = _SLOW
+    if data is not _SLOW:
+        return data
+    data = _parse_exactly(text, source)
+    # As in _fast; and a lone surrogate comes from a \\u escape or from text not decoded here.
+    if (
+        text.count("{") + text.count("[") > MAX_DEPTH
+        or text.count(",") >= MAX_ITEMS - 1
+        or _SURROGATE_ESCAPE.search(text)
+        or (not text.isascii() and _LONE_SURROGATE.search(text))
+    ):
+        check_shape(data, source)
+    return data
+
+
+_SLOW = object()
+_FOLD = bytes(48 if 48 <= b <= 57 else 123 if b == 91 else b for b in range(256))
+"""Every digit to 0 and every [ to {: one pass of the text serves the number and the container checks."""
+_SIXTEEN_DIGITS = b"0" * 16
+
+
+def _fast(raw: bytes, source: str) -> Any:
+    """orjson (several times faster), for text it reads exactly as the careful parser would; else _SLOW.
+
+    Taken only for valid UTF-8 (orjson checks; a byte-order mark or UTF-16 fails it) holding an object
+    with no \\u escape and no run of 16 digits (so every whole number is within MAX_INT, and none was
+    too long for 64 bits), in which every key token became a key. For the last: outside strings,
+    each `:` ends a key; inside them, a `:` is written as itself both in the text and by orjson
+    (without \\u escapes there is no other way to write one). A repeated key leaves the text with
+    at least one `:` more than orjson writes back, and sends it to the careful parser.
+    Errors always come from the careful path, which says where.
+
+    The containers are walked only when counts of the text say the walk could find something:
+    fewer containers than MAX_DEPTH cannot nest too deep, and a list of MAX_ITEMS needs that many
+    commas (and so a text of twice as many bytes).
+    """
+    if b"\\" in raw and b"\\u" in raw:
+        return _SLOW
+    folded = raw.translate(_FOLD)
+    if folded.find(_SIXTEEN_DIGITS) != -1:
+        return _SLOW
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _SLOW
+    if type(data) is not dict:
+        return _SLOW  # not a snapshot: the careful path names what it is
+    if orjson.dumps(data).count(b":") != raw.count(b":"):
+        return _SLOW
+    if folded.count(b"{") > MAX_DEPTH or (len(raw) > 2 * MAX_ITEMS and raw.count(b",") >= MAX_ITEMS - 1):
+        check_shape(data, source, scalars=False)
+    return data
+
+
+def _parse_exactly(text: str, source: str) -> Any:
+    try:
+        return _loads(text, source, _int)
+    except _TooLarge:  # read it again with such numbers kept as digits, to say where the first one stands
+        check_shape(_loads(text, source, _int_or_big), source)
+        raise AssertionError("unreachable: check_shape refuses every _Big") from None
+
+
+def _loads(text: str, source: str, read_int: Any) -> Any:
+    """json.loads with the hooks; every error of the text becomes InvalidInput (_TooLarge passes through)."""
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_int=read_int)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput([Problem("", f"broken JSON: {exc.msg}", exc.lineno, exc.colno)], source=source) from None
+    except _Duplicate as exc:
+        raise InvalidInput(
+            [Problem("", f"duplicate key {_literal(str(exc)[:60])!r} in one object")],
+            source=source,
+            hint="each key may appear once per object",
+        ) from None
+    except _TooLarge:
+        raise
+    except ValueError as exc:  # NaN, Infinity
+        raise InvalidInput([Problem("", f"{exc}: numbers must be finite")], source=source) from None
+    except RecursionError:
+        raise InvalidInput([Problem("", f"nesting deeper than {MAX_DEPTH} levels")], source=source) from None
+
+
+Where = tuple[Any, ...] | None
+"""A path as a linked list (parent, key): built for every container, spelled out only for an error."""
+
+
+def _spell(where: Where) -> str:
+    keys: list[Any] = []
+    while where is not None:
+        where, key = where
+        keys.append(key)
+    out = ""
+    for key in reversed(keys):
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            shown = _literal(key[:60]) + ("…" if len(key) > 60 else "")
+            out += f".{shown}" if out else shown
+    return out
+
+
+def _literal(text: str) -> str:
+    """Text as it can be printed: lone surrogates and control characters as escapes."""
+    if text.isprintable() and not _LONE_SURROGATE.search(text):
+        return text
+    return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def check_shape(data: Any, source: str, *, scalars: bool = True) -> None:
+    """Nesting depth, container sizes, whole numbers and valid Unicode, walked without recursion.
+
+    `parse` runs it when a scan of the text says it could find something; callers that get data from
+    elsewhere than JSON text (the API) can run it on any parsed value: it raises InvalidInput with the path.
+    ``scalars=False`` checks only the containers: for data the fast parser read, whose numbers and
+    text are already known to be within bounds.
+    """
+    if not isinstance(data, (dict, list)):
+        _check_scalar(data, None, source)
+        return
+    if not scalars:
+        if _containers_fit(data):
+            return
+        scalars = True  # something is out of bounds: walk again, spelling out where
+    stack: list[tuple[Any, int, Where]] = [(data, 1, None)]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput([Problem(_spell(where), f"nesting deeper than {MAX_DEPTH} levels")], source=source)
+        if len(node) > MAX_ITEMS:
+            noun = "an object" if isinstance(node, dict) else "a list"
+            raise InvalidInput(
+                [Problem(_spell(where), f"{noun} with {len(node):,} entries; at most {MAX_ITEMS:,} are accepted")], source=source
+            )
+        items: Any = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if type(key) is str and _LONE_SURROGATE.search(key):
+                raise InvalidInput(
+                    [Problem(_spell(where), f'the key "{_literal(key[:60])}" holds a lone surrogate: not valid Unicode')],
+                    source=source,
+                    hint=_SURROGATE_HINT,
+                )
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, depth + 1, (where, key)))
+            elif kind is str or kind is int or kind is _Big:
+                _check_scalar(child, (where, key), source)
+
+
+def _containers_fit(data: Any) -> bool:
+    """Depth and sizes within bounds, looking at containers only (no paths kept: the fast check)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH or len(node) > MAX_ITEMS:
+            return False
+        values: Any = node.values() if type(node) is dict else node
+        stack.extend((child, depth + 1) for child in values if type(child) is dict or type(child) is list)
+    return True
+
+
+def _check_scalar(value: Any, where: Where, source: str) -> None:
+    if type(value) is str and _LONE_SURROGATE.search(value):
+        raise InvalidInput(
+            [Problem(_spell(where), f'text "{_literal(value[:60])}" holds a lone surrogate: not valid Unicode')],
+            source=source,
+            hint=_SURROGATE_HINT,
+        )
+    if type(value) is _Big or (type(value) is int and not -MAX_INT <= value <= MAX_INT):
+        if type(value) is int and value.bit_length() > 10_000:  # too long for str() (sys.get_int_max_str_digits)
+            sign, shown = "-" if value < 0 else "", f"of about {value.bit_length() * 30103 // 100_000:,} digits"
+        else:
+            sign, digits = ("-", str(value)[1:]) if str(value).startswith("-") else ("", str(value))
+            shown = digits if len(digits) <= 24 else f"{digits[:10]}…{digits[-4:]} ({len(digits):,} digits)"
+        raise InvalidInput(
+            [
+                Problem(
+                    _spell(where),
+                    f"the whole number {sign}{shown} is too large; at most {MAX_INT:,} either way is accepted",
+                )
+            ],
+            source=source,
+            hint="JSON tools lose the digits of larger numbers; send identifiers as strings",
+        )
+
+
+_SURROGATE_HINT = "the exporter split a character (an emoji, say) in two; re-export the snapshot as valid UTF-8"
+
+
+def read_snapshot(path: str, *, max_bytes: int = MAX_BYTES) -> tuple[Any, str]:
+    """Read a snapshot file (or `-` for standard input) into parsed JSON, and the name to report it by."""
+    source = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            p = Path(path)
+            if p.is_dir():
+                raise UsageError("is a folder, not a snapshot file", source=source, hint="for many snapshots use `diagnose batch FOLDER`")
+            with p.open("rb") as fh:
+                raw = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise UsageError("no such file", source=source) from None
+    except OSError as exc:
+        raise InvalidInput([Problem("", f"cannot read: {exc.strerror or exc}")], source=source) from None
+    if len(raw) > max_bytes:
+        raise InvalidInput(
+            [Problem("", f"the snapshot is larger than {max_bytes:,} bytes")],
+            source=source,
+            hint="raise the limit with --max-bytes if this is a real snapshot",
+        )
+    return load(raw, source, max_bytes=max_bytes), source
