@@ -18,7 +18,7 @@ from diagnose.cli.common import err
 from diagnose.errors import DiagnoseError, ExitCode
 
 __all__ = ["app", "entry", "full_app", "main"]
-_MODULES = ("run", "why", "rules", "batch", "schema")
+_MODULES = ("run", "why", "rules", "batch", "schema", "evaluate")
 _FAST = {"run": "run", "facts": "run", "why": "why"}
 """Commands whose module alone registers everything they need."""
 

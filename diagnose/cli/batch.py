@@ -18,7 +18,10 @@ from diagnose.errors import CheckFailed, InvalidInput, Problem, UsageError
 from diagnose.portfolio.summary import SummaryFormat
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    from diagnose.engine.compiled import CompiledPack
+    from diagnose.portfolio.generate import Line, Template
 
     from diagnose.portfolio.summary import Summary
 
@@ -323,6 +326,17 @@ def generate(
         typer.Option("--examples", help="Folder of example snapshots to vary (default: the repository's examples/).", show_default=False),
     ] = None,
     rules: RulesOpt = None,
+    labelled: Annotated[
+        bool, typer.Option("--labelled", help="Labelled cases for `diagnose eval`: each snapshot with the causes of its example.")
+    ] = False,
+    label_rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--label-rules",
+            help="With --labelled: label each case with what this pack finds, its first cause as the main one (a pack of known weights).",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No note on standard error.")] = False,
 ) -> None:
     """Synthetic snapshots as JSON Lines for tests and benchmarks: healthy accounts and every cause, seeded."""
@@ -331,8 +345,14 @@ def generate(
     from diagnose import load_pack
     from diagnose.portfolio.generate import Generator, load_templates
 
+    if labelled and corrupt_rate:
+        raise UsageError("--labelled makes cases to measure a pack with: no --corrupt-rate", hint="docs/evaluate.md")
     pack = load_pack(rules)
-    gen = Generator(pack, load_templates(pack, examples), seed=seed, healthy_share=healthy_share)
+    templates = load_templates(pack, examples)
+    gen = Generator(pack, templates, seed=seed, healthy_share=healthy_share)
+    if label_rules is not None and not labelled:
+        raise UsageError("--label-rules labels cases: add --labelled")
+    encode = _labeller(pack, templates, label_rules) if labelled else lambda line: line.text.encode()
     corrupted = 0
     with ExitStack() as stack:
         try:
@@ -348,7 +368,7 @@ def generate(
         buf: list[bytes] = []
         for line in gen.lines(count, corrupt_rate=corrupt_rate):
             corrupted += line.corrupt is not None
-            buf.append(line.text.encode())
+            buf.append(encode(line))
             if len(buf) >= 1024:
                 out.write(b"\n".join(buf) + b"\n")
                 buf = []
@@ -356,4 +376,20 @@ def generate(
             out.write(b"\n".join(buf) + b"\n")
         out.flush()
     if not quiet:
-        err(f"generated {count:,} snapshots ({corrupted:,} corrupted, seed {seed})" + (f" in {output}" if output else ""))
+        what = "labelled cases" if labelled else "snapshots"
+        err(f"generated {count:,} {what} ({corrupted:,} corrupted, seed {seed})" + (f" in {output}" if output else ""))
+
+
+def _labeller(pack: CompiledPack, templates: list[Template], label_rules: Path | None) -> Callable[[Line], bytes]:
+    """A generated line as a labelled case: its example's causes, the one its file is named after as the main one;
+    or, with ``label_rules``, what that pack finds on the snapshot itself."""
+    from diagnose import load_pack
+    from diagnose.evaluate.labels import label_by, labelled_line, template_label
+    from diagnose.evaluate.run import known_causes
+
+    if label_rules is not None:
+        truth = load_pack(label_rules)
+        return lambda line: labelled_line(line.text, label_by(truth, line.text))
+    known = known_causes(pack)
+    labels = {t.name: template_label(t.name, t.causes, known) for t in templates}
+    return lambda line: labelled_line(line.text, labels[line.template])

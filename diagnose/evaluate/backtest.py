@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from .labels import Case, Label, Problems
-from .metrics import Metrics, Outcome, Tally
-from .run import outcome, pack_name
+from diagnose.errors import UsageError
+from diagnose.evaluate.labels import Case, Label, Problems
+from diagnose.evaluate.metrics import Metrics, Outcome, Tally
+from diagnose.evaluate.run import outcome, pack_name
 
 if TYPE_CHECKING:
-    from ..engine import CompiledPack
+    from diagnose.engine.compiled import CompiledPack
 
 KINDS = ("newly right", "newly wrong", "changed")
 """A changed answer: right now and wrong before, wrong now and right before, or wrong both times."""
@@ -117,10 +117,11 @@ def backtest(
     keep: int = 50,
     on_change: Callable[[Change], None] | None = None,
     old_name: str | None = None,
+    new_name: str | None = None,
 ) -> Backtest:
     """Both packs on every case, in one pass; every change goes to ``on_change``, the first ``keep`` are listed."""
     t_old, t_new = Tally(), Tally()
-    result = Backtest(Metrics(old_name or pack_name(old), t_old), Metrics(pack_name(new), t_new))
+    result = Backtest(Metrics(old_name or pack_name(old), t_old), Metrics(new_name or pack_name(new), t_new))
     for case in cases:
         a = outcome(old, case, problems)
         b = outcome(new, case, problems) if a is not None else None
@@ -158,8 +159,8 @@ def _git(args: list[str], cwd: Path) -> bytes:
 
 def load_baseline(spec: str, current: Path) -> tuple[CompiledPack, str]:
     """The baseline pack of --baseline: a folder, or `git:REV` (the pack folder ``current`` at revision REV); and its name."""
-    from ..engine import CompiledPack
-    from ..rulepack import load
+    from diagnose.engine.compiled import CompiledPack
+    from diagnose.pack.loader import load
 
     if not spec.startswith("git:"):
         return CompiledPack.from_pack(load(spec)), spec

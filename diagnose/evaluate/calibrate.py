@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import ranking
-from ..errors import UsageError
-from .labels import Case, Problems
-from .metrics import Rate
-from .run import report_of
+from diagnose.engine import ranking
+from diagnose.errors import UsageError
+from diagnose.evaluate.labels import Case, Problems
+from diagnose.evaluate.metrics import Rate
+from diagnose.evaluate.run import report_of
 
 if TYPE_CHECKING:
-    from ..engine import CompiledPack
+    from diagnose.engine.compiled import CompiledPack
 
 GRID = tuple(round(0.05 * i, 2) for i in range(1, 21))
 """Weights tried for a rule: 0.05 to 1.0 by 0.05."""
@@ -148,7 +148,7 @@ class Calibration:
 
 
 def _with(pack: CompiledPack, params: dict[str, Any], weights: dict[str, float]) -> CompiledPack:
-    from ..engine import CompiledPack
+    from diagnose.engine.compiled import CompiledPack
 
     data = dict(pack.data)
     data["parameters"] = dict(data["parameters"]) | params
@@ -324,7 +324,7 @@ def proposal_text(result: Calibration, weights: dict[str, float], params: dict[s
 
 def write_proposal(folder: Path, text: str, current: Path | None) -> None:
     """Write the proposal folder; refuse one that exists, and check that the written pack loads."""
-    from ..rulepack import load
+    from diagnose.pack.loader import load
 
     if folder.exists():
         raise UsageError("already exists: calibrate never overwrites", source=str(folder), hint="name a new folder with --output")
@@ -348,7 +348,7 @@ def write_proposal(folder: Path, text: str, current: Path | None) -> None:
 
 def extends_value(current: Path | None, folder: Path) -> str:
     """What the proposal's `extends` says: `default`, or the calibrated pack's folder relative to the proposal's."""
-    from ..packfiles import default_pack_path
+    from diagnose.pack.files import default_pack_path
 
     if current is None or current.resolve() == default_pack_path().resolve():
         return "default"

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ..report import dumps
-from .backtest import Backtest
-from .calibrate import Calibration, Override
-from .metrics import NONE, Floor, Metrics, Rate
+from diagnose.report.model import dumps
+from diagnose.evaluate.backtest import Backtest
+from diagnose.evaluate.calibrate import Calibration, Override
+from diagnose.evaluate.metrics import NONE, Floor, Metrics, Rate
 
 
 class EvalFormat(str, Enum):
@@ -30,8 +30,8 @@ class EvalFormat(str, Enum):
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Accuracy of {pack} on {cases} labelled cases",
-        "top1": "Top-1 accuracy (the first cause is the ticket's main cause)",
-        "top3": "Top-3 accuracy (the main cause is among the first three)",
+        "top1": "Top-1 accuracy",
+        "top3": "Top-3 accuracy",
         "of": "{hits:,} of {n:,}",
         "ci": "95% CI {lo}–{hi}",
         "with_cause": "Cases with a confirmed cause: {n:,}",
@@ -100,8 +100,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "title": "{pack} 在 {cases} 个已标注案例上的准确率",
-        "top1": "首位准确率（排第一的原因即工单确认的主要原因）",
-        "top3": "前三准确率（主要原因在前三位之中）",
+        "top1": "首位准确率",
+        "top3": "前三准确率",
         "of": "{n:,} 个中 {hits:,} 个",
         "ci": "95% 置信区间 {lo}–{hi}",
         "with_cause": "有已确认原因的案例：{n:,}",
@@ -281,19 +281,15 @@ def backtest_sections(bt: Backtest, lang: str, gates: list[Floor] | None = None)
             out.append(t["bt_move"].format(before=ch.before or t["none"], after=ch.after or t["none"]))
     rows = []
     for d in bt.deltas():
-        r = d["recall"]
         rows.append(
             [
                 _name(d["cause"], lang),
                 f"{d['support']:,}",
-                pct(r["before"], lang),
-                pct(r["after"], lang),
-                t["na"] if r["delta"] is None else points(r["delta"]),
+                *(f"{pct(d[k]['before'], lang)} → {pct(d[k]['after'], lang)}" for k in ("recall", "precision")),
             ]
         )
     if rows:
-        heads = [t["cause"], t["support"], f"{t['recall']} {t['before']}", f"{t['recall']} {t['after']}", t["delta"]]
-        out.append(Table(t["bt_deltas"], heads, rows, {1, 2, 3, 4}))
+        out.append(Table(t["bt_deltas"], [t["cause"], t["support"], t["recall"], t["precision"]], rows, {1, 2, 3}))
     out += gate_sections(new, gates or [], lang)
     return out
 
@@ -351,7 +347,7 @@ def render_rich(sections: list[Section], *, color: bool = False, width: int = 10
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    from ..formats import clean
+    from diagnose.report.formats import clean
 
     buffer = io.StringIO()
     console = Console(
@@ -380,7 +376,7 @@ def render_rich(sections: list[Section], *, color: bool = False, width: int = 10
 
 
 def _md(text: str) -> str:
-    from ..formats import clean
+    from diagnose.report.formats import clean
 
     return clean(text, inline=True).replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
 

@@ -19,12 +19,15 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import InvalidInput, Problem, UsageError
-from ..inputs import load as load_json
+from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.snapshot.reader import load as load_json
+
+if TYPE_CHECKING:
+    from diagnose.engine.compiled import CompiledPack
 
 MAX_LINE_BYTES = 10 * 1024 * 1024 + 64 * 1024
 """A labelled line: the largest snapshot accepted, and room for its label."""
@@ -307,6 +310,13 @@ def template_label(template: str, causes: tuple[str, ...], known: set[str] | fro
     main = named if named in known else None
     listed = tuple(sorted(set(causes) | ({main} if main else set())))
     return Label(listed, main if main is not None else (listed[0] if len(listed) == 1 else None))
+
+
+def label_by(pack: CompiledPack, snapshot_text: str) -> Label:
+    """The label a pack gives a snapshot: every cause it finds, the first-ranked as the main one (none: no cause)."""
+    report = pack.diagnose(orjson.loads(snapshot_text))
+    causes = tuple(f.rule_id for f in report.findings)
+    return Label(tuple(sorted(causes)), causes[0] if causes else None)
 
 
 def labelled_line(snapshot_text: str, label: Label) -> bytes:

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..report import Report
-from .labels import Label
+from diagnose.report.model import Report
+from diagnose.evaluate.labels import Label
 
 NONE = "(none)"
 """The answer and the true class of a case without a cause."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidInput, Problem
-from .labels import Case, Problems
-from .metrics import Metrics, Outcome, Tally
+from diagnose.errors import InvalidInput, Problem
+from diagnose.evaluate.labels import Case, Problems
+from diagnose.evaluate.metrics import Metrics, Outcome, Tally
 
 if TYPE_CHECKING:
-    from ..engine import CompiledPack
-    from ..report import Report
+    from diagnose.engine.compiled import CompiledPack
+    from diagnose.report.model import Report
 
 
 def pack_name(pack: CompiledPack) -> str:

@@ -1,0 +1,235 @@
+"""`diagnose eval` (accuracy against labelled cases, and backtests of a pack change) and `diagnose calibrate` (proposed weights)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
+
+import typer
+
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, color, err, out, width
+from diagnose.cli.spark import Engine
+from diagnose.errors import CheckFailed, UsageError
+from diagnose.evaluate.formats import EvalFormat
+
+if TYPE_CHECKING:
+    from diagnose.evaluate.metrics import Floor
+
+PANEL = "Is the pack right?"
+LabelledArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="LABELLED...",
+        help="Labelled cases: JSON Lines of {snapshot, label} (.gz too, or -), or one folder of snapshots with --labels.",
+        show_default=False,
+    ),
+]
+LabelsOpt = Annotated[
+    Path | None,
+    typer.Option("--labels", help="CSV of ticket labels by account id (account_id,causes,main,ticket) for a folder of snapshots.", show_default=False),
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the result to this file instead of standard output.", show_default=False)]
+
+
+class CalibrateFormat(str, Enum):
+    rich = "rich"
+    json = "json"
+    markdown = "markdown"
+
+
+def _floors(min_top1: float | None, min_top3: float | None, recall: list[str], precision: list[str], f1: list[str], known: frozenset[str]) -> list[Floor]:
+    from diagnose.evaluate.metrics import Floor, parse_floor
+
+    floors = [Floor(name, v) for name, v in (("top1", min_top1), ("top3", min_top3)) if v is not None]
+    for measure, texts in (("recall", recall), ("precision", precision), ("f1", f1)):
+        for text in texts:
+            try:
+                floor = parse_floor(measure, text)
+            except ValueError as exc:
+                raise UsageError(f"--min-{measure} {text}: {exc}") from None
+            if floor.cause not in known:
+                raise UsageError(f"--min-{measure} {text}: unknown cause {floor.cause}", hint="`diagnose rules list` shows the pack's rules")
+            floors.append(floor)
+    return floors
+
+
+def _emit(text: str, output: Path | None, inputs: list[str]) -> None:
+    if output is None:
+        out(text)
+        return
+    if any(name != "-" and Path(name).exists() and Path(name).resolve() == output.resolve() for name in inputs):
+        raise UsageError("would overwrite an input", source=str(output))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(output)) from None
+
+
+@app.command("eval", rich_help_panel=PANEL)
+def eval_(
+    labelled: LabelledArg,
+    labels: LabelsOpt = None,
+    rules: RulesOpt = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline", help="Backtest: the pack before the change, a folder or git:REV (the --rules folder at a git revision).", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[EvalFormat, typer.Option("--format", "-f", help="rich (terminal), json, markdown, or junit (CI test reports).")] = EvalFormat.rich,
+    output: OutputOpt = None,
+    lang: LangOpt = Lang.en,
+    min_top1: Annotated[float | None, typer.Option("--min-top1", min=0.0, max=1.0, help="Exit 1 when top-1 accuracy is below this share.", show_default=False)] = None,
+    min_top3: Annotated[float | None, typer.Option("--min-top3", min=0.0, max=1.0, help="Exit 1 when top-3 accuracy is below this share.", show_default=False)] = None,
+    min_recall: Annotated[list[str] | None, typer.Option("--min-recall", metavar="CAUSE=SHARE", help="Exit 1 when this cause's recall is below SHARE (repeatable).", show_default=False)] = None,
+    min_precision: Annotated[list[str] | None, typer.Option("--min-precision", metavar="CAUSE=SHARE", help="The same for precision.", show_default=False)] = None,
+    min_f1: Annotated[list[str] | None, typer.Option("--min-f1", metavar="CAUSE=SHARE", help="The same for F1.", show_default=False)] = None,
+    fail_on_regression: Annotated[bool, typer.Option("--fail-on-regression", help="Backtest: exit 1 when a case goes from right to wrong or top-1 accuracy falls.")] = False,
+    changes: Annotated[Path | None, typer.Option("--changes", help="Backtest: write every changed case to this file (JSON Lines).", show_default=False)] = None,
+    show: Annotated[int, typer.Option("--show", min=0, help="Backtest: changed cases listed in the view.")] = 20,
+    engine: Annotated[Engine, typer.Option("--engine", help="local, or spark (Apache Spark: JSON Lines in, the same numbers).")] = Engine.local,
+    master: Annotated[str | None, typer.Option("--master", help="Spark master URL with --engine spark (default: local[*]).", show_default=False)] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Accuracy of a pack against labelled cases: top-1 and top-3, per cause, the confusions; with --baseline, a backtest.
+
+    Exit 1 when a --min-* floor is not met, or with --fail-on-regression when a case got worse.
+    """
+    from diagnose import load_pack
+    from diagnose.evaluate import formats as F
+    from diagnose.evaluate.labels import Problems, open_cases
+    from diagnose.evaluate.run import evaluate, known_causes
+
+    pack = load_pack(rules)
+    old = None
+    if baseline is not None:
+        from diagnose.evaluate.backtest import load_baseline
+        from diagnose.pack.files import resolve
+
+        old, old_name = load_baseline(baseline, resolve(rules))
+        old_name = f"{old_name} ({old.name} {old.version})"
+    known = known_causes(pack, *([old] if old is not None else []))
+    floors = _floors(min_top1, min_top3, min_recall or [], min_precision or [], min_f1 or [], known)
+    problems = Problems()
+    if engine is Engine.spark:
+        if old is not None or labels is not None:
+            raise UsageError("--engine spark measures one pack on JSON Lines: no --baseline or --labels", hint="run the backtest locally")
+        from diagnose.evaluate.spark import evaluate_on_spark
+
+        metrics = evaluate_on_spark(labelled, pack, master=master)
+        bt = None
+    elif old is not None:
+        from diagnose.evaluate.backtest import backtest
+
+        cases = open_cases(labelled, known, problems, labels_csv=labels)
+        with _changes_file(changes) as sink:
+            bt = backtest(pack, old, cases, problems, keep=show, on_change=(lambda c: _write_change(sink, c)) if sink else None, old_name=old_name, new_name=f"{rules or 'the built-in pack'} ({pack.name} {pack.version})")
+        metrics = bt.new
+    else:
+        if changes is not None or fail_on_regression:
+            raise UsageError("--changes and --fail-on-regression need --baseline", hint="name the pack before the change with --baseline")
+        metrics = evaluate(pack, open_cases(labelled, known, problems, labels_csv=labels), problems)
+        bt = None
+
+    if fmt is EvalFormat.json:
+        data = bt.to_dict() if bt is not None else metrics.to_dict()
+        data["gates"] = [{"gate": f.name(), "floor": f.value, "actual": f.actual(metrics), "met": f.met(metrics)} for f in floors]
+        text = F.render_json(data)
+    elif fmt is EvalFormat.junit:
+        text = F.render_junit(metrics, floors, bt, fail_on_regression=fail_on_regression)
+    else:
+        sections = F.backtest_sections(bt, lang.value, floors) if bt is not None else F.metrics_sections(metrics, lang.value, floors)
+        if fmt is EvalFormat.markdown:
+            text = F.render_markdown(sections)
+        else:
+            text = F.render_rich(sections, color=output is None and color(), width=width())
+    _emit(text, output, labelled)
+
+    failed = [f for f in floors if not f.met(metrics)]
+    if failed:
+        raise CheckFailed("; ".join(f"{f.name()} {F.pct(f.actual(metrics))} is below {F.pct(f.value)}" for f in failed))
+    if bt is not None and fail_on_regression and bt.regressed:
+        raise CheckFailed(
+            f"{bt.counts['newly wrong']:,} case(s) newly wrong; top-1 {F.pct(bt.baseline.top1.value)} -> {F.pct(bt.new.top1.value)} (--fail-on-regression)"
+        )
+
+
+class _changes_file:
+    """The --changes file, opened for the backtest and closed after it (or nothing)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.fh: IO[bytes] | None = None
+
+    def __enter__(self) -> IO[bytes] | None:
+        if self.path is not None:
+            try:
+                self.fh = self.path.open("wb")
+            except OSError as exc:
+                raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(self.path)) from None
+        return self.fh
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _write_change(sink: IO[bytes], change: object) -> None:
+    import orjson
+
+    sink.write(orjson.dumps(change.to_dict()) + b"\n")  # type: ignore[attr-defined]
+
+
+@app.command(rich_help_panel=PANEL)
+def calibrate(
+    labelled: LabelledArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The proposal: a new pack folder that extends --rules (never overwritten).")],
+    labels: LabelsOpt = None,
+    rules: RulesOpt = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split into fitted and held-out cases.")] = 0,
+    holdout: Annotated[float, typer.Option("--holdout", min=0.05, max=0.95, help="Share of the cases held out to judge the proposal.")] = 0.3,
+    thresholds: Annotated[bool, typer.Option("--thresholds", help="Also move parameters whose pack declares a `tune` range.")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Name of the proposal pack (default: the pack's name + -calibrated).", show_default=False)] = None,
+    fmt: Annotated[CalibrateFormat, typer.Option("--format", "-f", help="rich (terminal), json or markdown.")] = CalibrateFormat.rich,
+    lang: LangOpt = Lang.en,
+    debug: DebugOpt = False,
+) -> None:
+    """Propose rule weights (and, with --thresholds, parameters) that maximise top-1 accuracy, judged on held-out cases.
+
+    Writes the proposal as a new pack folder that `extends` the pack; the pack's own files are never edited.
+    """
+    from diagnose.evaluate import formats as F
+    from diagnose.evaluate.calibrate import calibrate as fit
+    from diagnose.evaluate.calibrate import extends_value, proposal_text, write_proposal
+    from diagnose.evaluate.labels import Problems, open_cases
+    from diagnose.evaluate.run import known_causes
+    from diagnose.pack.files import default_pack_path, resolve
+    from diagnose.pack.loader import load
+
+    if output.exists():
+        raise UsageError("already exists: calibrate never overwrites", source=str(output), hint="name a new folder with --output")
+    from diagnose.engine.compiled import CompiledPack
+
+    pack = CompiledPack.from_pack(load(rules))  # the full pack: its parameters' `tune` ranges
+    problems = Problems()
+    cases = list(open_cases(labelled, known_causes(pack), problems, labels_csv=labels))
+    result, weights, params = fit(pack, cases, problems, seed=seed, holdout=holdout, thresholds=thresholds)
+    current = resolve(rules) if rules is not None else default_pack_path()
+    text = proposal_text(
+        result,
+        weights,
+        params,
+        base=extends_value(rules, output),
+        name=name or f"{pack.name}-calibrated",
+        version=f"{pack.version}-calibrated",
+        texts=F.YamlTexts(lang.value),
+    )
+    write_proposal(output, text, current if rules is not None else None)
+    if fmt is CalibrateFormat.json:
+        out(F.render_json(result.to_dict() | {"proposal": str(output)}))
+    else:
+        sections = F.calibration_sections(result, lang.value)
+        out(F.render_markdown(sections) if fmt is CalibrateFormat.markdown else F.render_rich(sections, color=color(), width=width()))
+    err(("已写入建议规则包：" if lang is Lang.zh else "wrote the proposal: ") + str(output))
