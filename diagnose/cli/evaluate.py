@@ -116,9 +116,15 @@ def eval_(
     if engine is Engine.spark:
         if old is not None or labels is not None:
             raise UsageError("--engine spark measures one pack on JSON Lines: no --baseline or --labels", hint="run the backtest locally")
+        from diagnose.cli.spark import session
         from diagnose.evaluate.spark import evaluate_on_spark
 
-        metrics = evaluate_on_spark(labelled, pack, master=master)
+        spark, made = session(master, progress=False)
+        try:
+            metrics = evaluate_on_spark(spark, labelled, pack)
+        finally:
+            if made:
+                spark.stop()
         bt = None
     elif old is not None:
         from diagnose.evaluate.backtest import backtest
