@@ -35,8 +35,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "of": "{hits:,} of {n:,}",
         "ci": "95% CI {lo}–{hi}",
         "with_cause": "Cases with a confirmed cause: {n:,}",
-        "nothing": "  with no finding and no undetermined rule among their causes: {rate}",
-        "undetermined_only": "  that only undetermined rules could explain (data missing): {rate}",
+        "nothing": "  nothing explains (no finding): {rate}",
+        "undetermined_only": "  only undetermined rules could explain (data missing): {rate}",
         "ties": "Ties at the top (the rule id decided which came first): {n:,}, {wrong:,} of them wrong",
         "per_cause": "Per cause (first-ranked answer against the true main cause)",
         "cause": "Cause",
@@ -44,9 +44,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "precision": "Precision",
         "recall": "Recall",
         "f1": "F1",
-        "recall_ci": "Recall 95% CI",
+        "recall_ci": "95% CI",
         "found": "Fired",
-        "found_note": "Support: cases whose main cause it is. Fired: cases labelled with it on which its rule fired at any rank.",
+        "found_note": "Support: cases whose main cause it is. 95% CI: of the recall. Fired: cases labelled with it on which its rule fired at any rank.",
         "confusions": "Most common wrong answers",
         "truth": "True main cause",
         "first": "Ranked first",
@@ -105,7 +105,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "of": "{n:,} 个中 {hits:,} 个",
         "ci": "95% 置信区间 {lo}–{hi}",
         "with_cause": "有已确认原因的案例：{n:,}",
-        "nothing": "  无任何结论、且其原因中无待定规则：{rate}",
+        "nothing": "  无任何原因可解释（无结论）：{rate}",
         "undetermined_only": "  仅待定规则可解释（缺少数据）：{rate}",
         "ties": "首位并列（由规则编号决定先后）：{n:,} 个，其中 {wrong:,} 个错误",
         "per_cause": "按原因统计（排第一的结论对照真实主要原因）",
@@ -114,9 +114,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "precision": "精确率",
         "recall": "召回率",
         "f1": "F1",
-        "recall_ci": "召回率 95% 区间",
+        "recall_ci": "95% 区间",
         "found": "触发",
-        "found_note": "样本数：以该原因为主要原因的案例数。触发：标注了该原因、且其规则在任一位置成立的案例数。",
+        "found_note": "样本数：以该原因为主要原因的案例数。95% 区间：召回率的置信区间。触发：标注了该原因、且其规则在任一位置成立的案例数。",
         "confusions": "最常见的错误结论",
         "truth": "真实主要原因",
         "first": "排第一的原因",
@@ -209,6 +209,10 @@ Section = str | Table
 """A line of text, or a table."""
 
 
+def _colon(lang: str) -> str:
+    return "：" if lang == "zh" else ": "
+
+
 def _name(cause: str, lang: str) -> str:
     return _t(lang)["none"] if cause == NONE else cause
 
@@ -218,8 +222,8 @@ def metrics_sections(m: Metrics, lang: str, gates: list[Floor] | None = None, *,
     out: list[Section] = [
         t["title"].format(pack=m.pack, cases=f"{m.cases:,}"),
         "",
-        f"{t['top1']}: {rate_text(m.top1, lang)}",
-        f"{t['top3']}: {rate_text(m.top3, lang)}",
+        f"{t['top1']}{_colon(lang)}{rate_text(m.top1, lang)}",
+        f"{t['top3']}{_colon(lang)}{rate_text(m.top3, lang)}",
         t["with_cause"].format(n=m.tally.with_cause),
         t["nothing"].format(rate=rate_text(m.nothing, lang)),
         t["undetermined_only"].format(rate=rate_text(m.undetermined_only, lang)),
@@ -235,7 +239,7 @@ def metrics_sections(m: Metrics, lang: str, gates: list[Floor] | None = None, *,
                 pct(c.precision.value, lang),
                 pct(c.recall.value, lang),
                 t["na"] if c.f1 is None else f"{c.f1:.2f}",
-                f"{pct(ci[0])}–{pct(ci[1])}" if ci else t["na"],
+                f"{ci[0] * 100:.1f}–{ci[1] * 100:.1f}%" if ci else t["na"],
                 f"{c.found:,}/{c.labelled:,}" if c.cause != NONE else "",
             ]
         )
@@ -366,7 +370,18 @@ def render_rich(sections: list[Section], *, color: bool = False, width: int = 10
             console.print(Text(clean(s), style="bold" if first else ""))
             first = False
             continue
-        table = RichTable(box=box.SIMPLE, title=s.title, title_justify="left", title_style="bold", caption=s.note, caption_justify="left")
+        console.print()
+        table = RichTable(
+            box=box.SIMPLE_HEAD,
+            title=s.title,
+            title_justify="left",
+            title_style="bold",
+            caption=s.note,
+            caption_justify="left",
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),  # two spaces between columns: the per-cause table fits 80 columns
+        )
         for i, h in enumerate(s.heads):
             table.add_column(h, justify="right" if i in s.numeric else "left", no_wrap=i == 0 or i in s.numeric)
         for row in s.rows:
@@ -390,7 +405,8 @@ def render_markdown(sections: list[Section]) -> str:
                 lines += [f"## {_md(s)}", ""]
                 first = False
             elif not s:
-                lines.append("")
+                if lines and lines[-1]:
+                    lines.append("")
             else:
                 lines.append(f"- {_md(s.strip())}" if s.startswith("  ") else _md(s) + "  ")
             continue
