@@ -141,7 +141,9 @@ def test_eval_json_carries_the_same_numbers(capsys: pytest.CaptureFixture[str], 
 def test_gates_fail_with_exit_1_and_say_which(capsys: pytest.CaptureFixture[str], bundled: Path) -> None:
     code, _, err = cli(capsys, "eval", bundled, "--min-top1", "0.9", "--min-top3", "0.9")
     assert (code, err) == (0, "")
-    code, out, err = cli(capsys, "eval", bundled, "--min-top1", "0.95", "--min-recall", "PRD-ONE-TIME-LINE=0.6", "--min-recall", "BRW-OVERDUE=1")
+    code, out, err = cli(
+        capsys, "eval", bundled, "--min-top1", "0.95", "--min-recall", "PRD-ONE-TIME-LINE=0.6", "--min-recall", "BRW-OVERDUE=1"
+    )
     assert code == 1
     assert "top1" in err and "recall PRD-ONE-TIME-LINE 50.0% is below 60.0%" in err and "BRW-OVERDUE" not in err
     assert "FAILED  recall PRD-ONE-TIME-LINE 50.0% (floor 60.0%)" in out and "ok  recall BRW-OVERDUE 100.0%" in out
@@ -174,7 +176,9 @@ def test_markdown_view(capsys: pytest.CaptureFixture[str], bundled: Path) -> Non
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_the_rich_view_fits_80_columns_without_cutting(capsys: pytest.CaptureFixture[str], bundled: Path, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_rich_view_fits_80_columns_without_cutting(
+    capsys: pytest.CaptureFixture[str], bundled: Path, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("diagnose.cli.evaluate.width", lambda: 80)
     code, out, _ = cli(capsys, "eval", bundled, "--lang", lang, "--min-top1", "0.5")
     assert code == 0
@@ -428,7 +432,14 @@ def test_calibration_moves_a_threshold_only_within_its_declared_range(capsys: py
     moved = [o for o in result["overrides"] if o["kind"] == "parameter"]
     # The labels say the 2.3%-left accounts are the funder quota's: 3 is the nearest value that fires on them.
     assert moved == [
-        {"kind": "parameter", "name": "funder_quota_low_pct", "before": 2, "after": 3, "gain_fitted_cases": moved[0]["gain_fitted_cases"], "gain_held_out_cases": moved[0]["gain_held_out_cases"]}
+        {
+            "kind": "parameter",
+            "name": "funder_quota_low_pct",
+            "before": 2,
+            "after": 3,
+            "gain_fitted_cases": moved[0]["gain_fitted_cases"],
+            "gain_held_out_cases": moved[0]["gain_held_out_cases"],
+        }
     ]
     assert moved[0]["gain_fitted_cases"] > 0
     assert result["held_out"]["after"]["hits"] >= result["held_out"]["before"]["hits"]
@@ -463,13 +474,18 @@ def test_packs_extend_a_folder_and_override_weights(tmp_path: Path) -> None:
     [
         ("name: a\nversion: '1'\nextends: ../a\n", "forms a cycle"),
         ("name: a\nversion: '1'\nextends: ../nowhere\n", "names no pack folder"),
-        ("name: a\nversion: '1'\nextends: default\noverrides:\n  weights: {LIQ-FUNDR-QUOTA: 0.3}\n", "weight override of unknown rule LIQ-FUNDR-QUOTA"),
+        (
+            "name: a\nversion: '1'\nextends: default\noverrides:\n  weights: {LIQ-FUNDR-QUOTA: 0.3}\n",
+            "weight override of unknown rule LIQ-FUNDR-QUOTA",
+        ),
         ("name: a\nversion: '1'\nextends: default\noverrides:\n  weights: {LIQ-FUNDER-QUOTA: 1.5}\n", "less than or equal to 1"),
         ("name: a\nversion: '1'\nparameters:\n  x: {value: 20, tune: {min: 1, max: 10, step: 1}}\n", "outside `tune`"),
         ("name: a\nversion: '1'\nparameters:\n  x: {value: 2, tune: {min: 5, max: 1, step: 1}}\n", "is above `max`"),
     ],
 )
-def test_bad_extends_weights_and_tune_are_pack_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path, manifest: str, message: str) -> None:
+def test_bad_extends_weights_and_tune_are_pack_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, manifest: str, message: str
+) -> None:
     folder = _pack(tmp_path / "a", manifest)
     code, out, err = cli(capsys, "rules", "lint", folder)
     assert code in (1, 3) and message in out + err

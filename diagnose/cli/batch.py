@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from diagnose.engine.compiled import CompiledPack
     from diagnose.portfolio.generate import Line, Template
-
     from diagnose.portfolio.summary import Summary
 
 PANEL = "Many snapshots"
@@ -337,6 +336,12 @@ def generate(
             show_default=False,
         ),
     ] = None,
+    label_noise: Annotated[
+        float,
+        typer.Option(
+            "--label-noise", min=0.0, max=1.0, help="With --labelled: share of tickets that confirm another cause, as real tickets do."
+        ),
+    ] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No note on standard error.")] = False,
 ) -> None:
     """Synthetic snapshots as JSON Lines for tests and benchmarks: healthy accounts and every cause, seeded."""
@@ -350,9 +355,9 @@ def generate(
     pack = load_pack(rules)
     templates = load_templates(pack, examples)
     gen = Generator(pack, templates, seed=seed, healthy_share=healthy_share)
-    if label_rules is not None and not labelled:
-        raise UsageError("--label-rules labels cases: add --labelled")
-    encode = _labeller(pack, templates, label_rules) if labelled else lambda line: line.text.encode()
+    if (label_rules is not None or label_noise) and not labelled:
+        raise UsageError("--label-rules and --label-noise label cases: add --labelled")
+    encode = _labeller(pack, templates, label_rules, seed, label_noise) if labelled else lambda line: line.text.encode()
     corrupted = 0
     with ExitStack() as stack:
         try:
@@ -380,16 +385,17 @@ def generate(
         err(f"generated {count:,} {what} ({corrupted:,} corrupted, seed {seed})" + (f" in {output}" if output else ""))
 
 
-def _labeller(pack: CompiledPack, templates: list[Template], label_rules: Path | None) -> Callable[[Line], bytes]:
+def _labeller(pack: CompiledPack, templates: list[Template], label_rules: Path | None, seed: int, noise: float) -> Callable[[Line], bytes]:
     """A generated line as a labelled case: its example's causes, the one its file is named after as the main one;
-    or, with ``label_rules``, what that pack finds on the snapshot itself."""
+    or, with ``label_rules``, what that pack finds on the snapshot itself; a share ``noise`` of them relabelled."""
     from diagnose import load_pack
-    from diagnose.evaluate.labels import label_by, labelled_line, template_label
+    from diagnose.evaluate.labels import Relabel, label_by, labelled_line, template_label
     from diagnose.evaluate.run import known_causes
 
+    known = known_causes(pack)
+    relabel = Relabel(known, seed, noise)
     if label_rules is not None:
         truth = load_pack(label_rules)
-        return lambda line: labelled_line(line.text, label_by(truth, line.text))
-    known = known_causes(pack)
+        return lambda line: labelled_line(line.text, relabel(label_by(truth, line.text)))
     labels = {t.name: template_label(t.name, t.causes, known) for t in templates}
-    return lambda line: labelled_line(line.text, labels[line.template])
+    return lambda line: labelled_line(line.text, relabel(labels[line.template]))

@@ -14,6 +14,7 @@ from diagnose.errors import CheckFailed, UsageError
 from diagnose.evaluate.formats import EvalFormat
 
 if TYPE_CHECKING:
+    from diagnose.evaluate.backtest import Change
     from diagnose.evaluate.metrics import Floor
 
 PANEL = "Is the pack right?"
@@ -27,9 +28,13 @@ LabelledArg = Annotated[
 ]
 LabelsOpt = Annotated[
     Path | None,
-    typer.Option("--labels", help="CSV of ticket labels by account id (account_id,causes,main,ticket) for a folder of snapshots.", show_default=False),
+    typer.Option(
+        "--labels", help="CSV of ticket labels by account id (account_id,causes,main,ticket) for a folder of snapshots.", show_default=False
+    ),
 ]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the result to this file instead of standard output.", show_default=False)]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result to this file instead of standard output.", show_default=False)
+]
 
 
 class CalibrateFormat(str, Enum):
@@ -38,7 +43,9 @@ class CalibrateFormat(str, Enum):
     markdown = "markdown"
 
 
-def _floors(min_top1: float | None, min_top3: float | None, recall: list[str], precision: list[str], f1: list[str], known: frozenset[str]) -> list[Floor]:
+def _floors(
+    min_top1: float | None, min_top3: float | None, recall: list[str], precision: list[str], f1: list[str], known: frozenset[str]
+) -> list[Floor]:
     from diagnose.evaluate.metrics import Floor, parse_floor
 
     floors = [Floor(name, v) for name, v in (("top1", min_top1), ("top3", min_top3)) if v is not None]
@@ -49,7 +56,9 @@ def _floors(min_top1: float | None, min_top3: float | None, recall: list[str], p
             except ValueError as exc:
                 raise UsageError(f"--min-{measure} {text}: {exc}") from None
             if floor.cause not in known:
-                raise UsageError(f"--min-{measure} {text}: unknown cause {floor.cause}", hint="`diagnose rules list` shows the pack's rules")
+                raise UsageError(
+                    f"--min-{measure} {text}: unknown cause {floor.cause}", hint="`diagnose rules list` shows the pack's rules"
+                )
             floors.append(floor)
     return floors
 
@@ -75,22 +84,49 @@ def eval_(
     baseline: Annotated[
         str | None,
         typer.Option(
-            "--baseline", help="Backtest: the pack before the change, a folder or git:REV (the --rules folder at a git revision).", show_default=False
+            "--baseline",
+            help="Backtest: the pack before the change, a folder or git:REV (the --rules folder at a git revision).",
+            show_default=False,
         ),
     ] = None,
-    fmt: Annotated[EvalFormat, typer.Option("--format", "-f", help="rich (terminal), json, markdown, or junit (CI test reports).")] = EvalFormat.rich,
+    fmt: Annotated[
+        EvalFormat, typer.Option("--format", "-f", help="rich (terminal), json, markdown, or junit (CI test reports).")
+    ] = EvalFormat.rich,
     output: OutputOpt = None,
     lang: LangOpt = Lang.en,
-    min_top1: Annotated[float | None, typer.Option("--min-top1", min=0.0, max=1.0, help="Exit 1 when top-1 accuracy is below this share.", show_default=False)] = None,
-    min_top3: Annotated[float | None, typer.Option("--min-top3", min=0.0, max=1.0, help="Exit 1 when top-3 accuracy is below this share.", show_default=False)] = None,
-    min_recall: Annotated[list[str] | None, typer.Option("--min-recall", metavar="CAUSE=SHARE", help="Exit 1 when this cause's recall is below SHARE (repeatable).", show_default=False)] = None,
-    min_precision: Annotated[list[str] | None, typer.Option("--min-precision", metavar="CAUSE=SHARE", help="The same for precision.", show_default=False)] = None,
-    min_f1: Annotated[list[str] | None, typer.Option("--min-f1", metavar="CAUSE=SHARE", help="The same for F1.", show_default=False)] = None,
-    fail_on_regression: Annotated[bool, typer.Option("--fail-on-regression", help="Backtest: exit 1 when a case goes from right to wrong or top-1 accuracy falls.")] = False,
-    changes: Annotated[Path | None, typer.Option("--changes", help="Backtest: write every changed case to this file (JSON Lines).", show_default=False)] = None,
+    min_top1: Annotated[
+        float | None,
+        typer.Option("--min-top1", min=0.0, max=1.0, help="Exit 1 when top-1 accuracy is below this share.", show_default=False),
+    ] = None,
+    min_top3: Annotated[
+        float | None,
+        typer.Option("--min-top3", min=0.0, max=1.0, help="Exit 1 when top-3 accuracy is below this share.", show_default=False),
+    ] = None,
+    min_recall: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min-recall", metavar="CAUSE=SHARE", help="Exit 1 when this cause's recall is below SHARE (repeatable).", show_default=False
+        ),
+    ] = None,
+    min_precision: Annotated[
+        list[str] | None, typer.Option("--min-precision", metavar="CAUSE=SHARE", help="The same for precision.", show_default=False)
+    ] = None,
+    min_f1: Annotated[
+        list[str] | None, typer.Option("--min-f1", metavar="CAUSE=SHARE", help="The same for F1.", show_default=False)
+    ] = None,
+    fail_on_regression: Annotated[
+        bool, typer.Option("--fail-on-regression", help="Backtest: exit 1 when a case goes from right to wrong or top-1 accuracy falls.")
+    ] = False,
+    changes: Annotated[
+        Path | None, typer.Option("--changes", help="Backtest: write every changed case to this file (JSON Lines).", show_default=False)
+    ] = None,
     show: Annotated[int, typer.Option("--show", min=0, help="Backtest: changed cases listed in the view.")] = 20,
-    engine: Annotated[Engine, typer.Option("--engine", help="local, or spark (Apache Spark: JSON Lines in, the same numbers).")] = Engine.local,
-    master: Annotated[str | None, typer.Option("--master", help="Spark master URL with --engine spark (default: local[*]).", show_default=False)] = None,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="local, or spark (Apache Spark: JSON Lines in, the same numbers).")
+    ] = Engine.local,
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master URL with --engine spark (default: local[*]).", show_default=False)
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Accuracy of a pack against labelled cases: top-1 and top-3, per cause, the confusions; with --baseline, a backtest.
@@ -131,7 +167,16 @@ def eval_(
 
         cases = open_cases(labelled, known, problems, labels_csv=labels)
         with _changes_file(changes) as sink:
-            bt = backtest(pack, old, cases, problems, keep=show, on_change=(lambda c: _write_change(sink, c)) if sink else None, old_name=old_name, new_name=f"{rules or 'the built-in pack'} ({pack.name} {pack.version})")
+            bt = backtest(
+                pack,
+                old,
+                cases,
+                problems,
+                keep=show,
+                on_change=(lambda c: _write_change(sink, c)) if sink else None,
+                old_name=old_name,
+                new_name=f"{rules or 'the built-in pack'} ({pack.name} {pack.version})",
+            )
         metrics = bt.new
     else:
         if changes is not None or fail_on_regression:
@@ -182,22 +227,28 @@ class _changes_file:
             self.fh.close()
 
 
-def _write_change(sink: IO[bytes], change: object) -> None:
+def _write_change(sink: IO[bytes], change: Change) -> None:
     import orjson
 
-    sink.write(orjson.dumps(change.to_dict()) + b"\n")  # type: ignore[attr-defined]
+    sink.write(orjson.dumps(change.to_dict()) + b"\n")
 
 
 @app.command(rich_help_panel=PANEL)
 def calibrate(
     labelled: LabelledArg,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The proposal: a new pack folder that extends --rules (never overwritten).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The proposal: a new pack folder that extends --rules (never overwritten).")
+    ],
     labels: LabelsOpt = None,
     rules: RulesOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split into fitted and held-out cases.")] = 0,
-    holdout: Annotated[float, typer.Option("--holdout", min=0.05, max=0.95, help="Share of the cases held out to judge the proposal.")] = 0.3,
+    holdout: Annotated[
+        float, typer.Option("--holdout", min=0.05, max=0.95, help="Share of the cases held out to judge the proposal.")
+    ] = 0.3,
     thresholds: Annotated[bool, typer.Option("--thresholds", help="Also move parameters whose pack declares a `tune` range.")] = False,
-    name: Annotated[str | None, typer.Option("--name", help="Name of the proposal pack (default: the pack's name + -calibrated).", show_default=False)] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name of the proposal pack (default: the pack's name + -calibrated).", show_default=False)
+    ] = None,
     fmt: Annotated[CalibrateFormat, typer.Option("--format", "-f", help="rich (terminal), json or markdown.")] = CalibrateFormat.rich,
     lang: LangOpt = Lang.en,
     debug: DebugOpt = False,

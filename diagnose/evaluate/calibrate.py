@@ -85,7 +85,8 @@ def prepare(pack: CompiledPack, cases: Iterable[Case], problems: Problems) -> li
 
 def split(cases: Sequence[Case], seed: int, holdout: float) -> tuple[list[Case], list[Case]]:
     """Fitted and held-out cases: a case is held out by a hash of the seed and where it was read, so the split is reproducible."""
-    fit, held = [], []
+    fit: list[Case] = []
+    held: list[Case] = []
     for case in cases:
         h = int.from_bytes(hashlib.blake2b(f"{seed}\0{case.source}".encode(), digest_size=8).digest(), "big") / 2**64
         (held if h < holdout else fit).append(case)
@@ -216,7 +217,8 @@ def calibrate(
     problems.raise_any()
     if not fit or not held:
         raise UsageError(
-            f"{len(cases)} case(s) cannot be split into a fitted and a held-out part", hint="calibrate needs a few dozen labelled cases at least"
+            f"{len(cases)} case(s) cannot be split into a fitted and a held-out part",
+            hint="calibrate needs a few dozen labelled cases at least",
         )
     start = {cr.rule.id: cr.rule.weight for cr in pack.rules}
     weights = _ascend_weights(fit, start)
@@ -295,7 +297,9 @@ def _yaml_scalar(value: Any) -> str:
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
-def proposal_text(result: Calibration, weights: dict[str, float], params: dict[str, Any], *, base: str, name: str, version: str, texts: Any) -> str:
+def proposal_text(
+    result: Calibration, weights: dict[str, float], params: dict[str, Any], *, base: str, name: str, version: str, texts: Any
+) -> str:
     """The proposal's pack.yaml: `extends` the calibrated pack, overrides with their measured gain in comments and metadata."""
     import yaml
 
@@ -353,4 +357,3 @@ def extends_value(current: Path | None, folder: Path) -> str:
     if current is None or current.resolve() == default_pack_path().resolve():
         return "default"
     return os.path.relpath(current.resolve(), folder.resolve())
-

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from diagnose.report.model import dumps
 from diagnose.evaluate.backtest import Backtest
 from diagnose.evaluate.calibrate import Calibration, Override
 from diagnose.evaluate.metrics import NONE, Floor, Metrics, Rate
+from diagnose.report.model import dumps
 
 
 class EvalFormat(str, Enum):
@@ -36,7 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ci": "95% CI {lo}–{hi}",
         "with_cause": "Cases with a confirmed cause: {n:,}",
         "nothing": "  nothing explains (no finding): {rate}",
-        "undetermined_only": "  only undetermined rules could explain (data missing): {rate}",
+        "undetermined_only": "  only undetermined rules could explain: {rate}",
         "ties": "Ties at the top (the rule id decided which came first): {n:,}, {wrong:,} of them wrong",
         "per_cause": "Per cause (first-ranked answer against the true main cause)",
         "cause": "Cause",
@@ -64,7 +64,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "bt_wrong": "  newly wrong: {n:,}",
         "bt_other": "  changed, wrong both times: {n:,}",
         "bt_listed": "Changed cases (the first {n:,})",
-        "bt_change": "{kind}: {source} (account {account}), ticket: {truth}",
+        "bt_change": "{kind}: {source} (account {account})",
+        "bt_ticket": "    ticket: {truth}",
         "bt_move": "    before {before} → now {after}",
         "bt_deltas": "Per-cause changes",
         "before": "Before",
@@ -134,7 +135,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "bt_wrong": "  由对变错：{n:,}",
         "bt_other": "  有变化但前后都错：{n:,}",
         "bt_listed": "发生变化的案例（前 {n:,} 个）",
-        "bt_change": "{kind}：{source}（账户 {account}），工单原因：{truth}",
+        "bt_change": "{kind}：{source}（账户 {account}）",
+        "bt_ticket": "    工单原因：{truth}",
         "bt_move": "    此前 {before} → 现在 {after}",
         "bt_deltas": "各原因的变化",
         "before": "此前",
@@ -247,7 +249,14 @@ def metrics_sections(m: Metrics, lang: str, gates: list[Floor] | None = None, *,
     out.append(Table(t["per_cause"], heads, rows, {1, 2, 3, 4, 5, 6}, t["found_note"]))
     wrong = m.confusions()[:confusions]
     if wrong:
-        out.append(Table(t["confusions"], [t["truth"], t["first"], t["cases"]], [[_name(a, lang), _name(b, lang), f"{n:,}"] for a, b, n in wrong], {2}))
+        out.append(
+            Table(
+                t["confusions"],
+                [t["truth"], t["first"], t["cases"]],
+                [[_name(a, lang), _name(b, lang), f"{n:,}"] for a, b, n in wrong],
+                {2},
+            )
+        )
     out += gate_sections(m, gates or [], lang)
     return out
 
@@ -281,7 +290,8 @@ def backtest_sections(bt: Backtest, lang: str, gates: list[Floor] | None = None)
         out += ["", t["bt_listed"].format(n=len(bt.listed))]
         for ch in bt.listed:
             truth = ch.label.main or " / ".join(ch.label.causes) or t["none"]
-            out.append(t["bt_change"].format(kind=t[ch.kind], source=ch.source, account=ch.account, truth=truth))
+            out.append(t["bt_change"].format(kind=t[ch.kind], source=ch.source, account=ch.account))
+            out.append(t["bt_ticket"].format(truth=truth))
             out.append(t["bt_move"].format(before=ch.before or t["none"], after=ch.after or t["none"]))
     rows = []
     for d in bt.deltas():

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.errors import InvalidInput, InvalidLabels, Problem, UsageError
 from diagnose.snapshot.reader import load as load_json
 
 if TYPE_CHECKING:
@@ -90,8 +90,7 @@ class Problems:
             return
         problems = [p._replace(path=f"{src}: {p.path}" if p.path else src) for src, p in self.found]
         problems += [Problem("", f"... and {self.count - len(self.found):,} more")] if self.count > len(self.found) else []
-        noun = "case" if self.count == 1 else "cases"
-        raise InvalidInput(problems, source=f"labelled {noun}", hint=HINT)
+        raise InvalidLabels(problems, hint=HINT)
 
 
 def _closest(word: str, known: Mapping[str, Any] | set[str] | frozenset[str]) -> str:
@@ -252,7 +251,9 @@ def read_csv(path: Path, known: set[str] | frozenset[str], problems: Problems) -
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = reader.fieldnames or []
     if "account_id" not in columns or "causes" not in columns:
-        raise InvalidInput([Problem("", "the header must name account_id and causes (and optionally main, ticket)")], source=str(path), hint=HINT)
+        raise InvalidInput(
+            [Problem("", "the header must name account_id and causes (and optionally main, ticket)")], source=str(path), hint=HINT
+        )
     out: dict[str, tuple[int, Label]] = {}
     for row in reader:
         line = reader.line_num
@@ -319,7 +320,27 @@ def label_by(pack: CompiledPack, snapshot_text: str) -> Label:
     return Label(tuple(sorted(causes)), causes[0] if causes else None)
 
 
+class Relabel:
+    """Seeded label noise: a share of tickets confirm one other cause, drawn from all the pack's causes.
+
+    Real tickets disagree with a pack: a cause it ranks lower, one it cannot decide for want of
+    data, one no rule sees. Noise makes generated cases show all three.
+    """
+
+    def __init__(self, known: set[str] | frozenset[str], seed: int, share: float) -> None:
+        import random
+
+        self.causes = sorted(known)
+        self.share = share
+        self.rng = random.Random(f"{seed}/labels")
+
+    def __call__(self, label: Label) -> Label:
+        if not self.share or self.rng.random() >= self.share:
+            return label
+        cause = self.rng.choice(self.causes)
+        return Label((cause,), cause)
+
+
 def labelled_line(snapshot_text: str, label: Label) -> bytes:
     """One JSON Lines record of a labelled case, from a snapshot's JSON text."""
     return b'{"snapshot":' + snapshot_text.encode() + b',"label":' + orjson.dumps(label.to_dict()) + b"}"
-

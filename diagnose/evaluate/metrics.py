@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from diagnose.report.model import Report
 from diagnose.evaluate.labels import Label
+from diagnose.report.model import Report
 
 NONE = "(none)"
 """The answer and the true class of a case without a cause."""
@@ -116,6 +116,9 @@ class Outcome:
         )
 
 
+_COUNTS = ("cases", "top1", "top3", "tied", "tied_wrong", "with_cause", "nothing", "undetermined_only")
+
+
 @dataclass
 class Tally:
     """Counts over outcomes; tallies of parts of the cases merge into the tally of all of them."""
@@ -159,7 +162,7 @@ class Tally:
         return self
 
     def merge(self, other: Tally) -> Tally:
-        for name in ("cases", "top1", "top3", "tied", "tied_wrong", "with_cause", "nothing", "undetermined_only"):
+        for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.confusion.update(other.confusion)
         self.labelled.update(other.labelled)
@@ -168,7 +171,7 @@ class Tally:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for a Spark partition's partial counts): `from_dict` gives the same tally back."""
-        plain = {k: getattr(self, k) for k in ("cases", "top1", "top3", "tied", "tied_wrong", "with_cause", "nothing", "undetermined_only")}
+        plain = {k: getattr(self, k) for k in _COUNTS}
         return plain | {
             "confusion": [[t, a, n] for (t, a), n in sorted(self.confusion.items())],
             "labelled": dict(sorted(self.labelled.items())),
@@ -177,7 +180,9 @@ class Tally:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Tally:
-        t = cls(**{k: int(d[k]) for k in ("cases", "top1", "top3", "tied", "tied_wrong", "with_cause", "nothing", "undetermined_only")})
+        t = cls()
+        for name in _COUNTS:
+            setattr(t, name, int(d[name]))
         t.confusion = Counter({(a, b): int(n) for a, b, n in d["confusion"]})
         t.labelled = Counter({k: int(v) for k, v in d["labelled"].items()})
         t.found = Counter({k: int(v) for k, v in d["found"].items()})

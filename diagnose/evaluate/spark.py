@@ -101,7 +101,11 @@ def evaluate_on_spark(spark: SparkSession, paths: Sequence[str], pack: CompiledP
     names = {_path(f): _shown(_path(f), paths) for f in raw.inputFiles()}
     sc = spark.sparkContext
     task = _task(
-        sc.broadcast(orjson.dumps(pack.data)), str(pack.data["digest"]), sc.broadcast(sorted(known_causes(pack))), sc.broadcast(names), sc.broadcast(first)
+        sc.broadcast(orjson.dumps(pack.data)),
+        str(pack.data["digest"]),
+        sc.broadcast(sorted(known_causes(pack))),
+        sc.broadcast(names),
+        sc.broadcast(first),
     )
     rows = frame.mapInArrow(task, "tally string, problems string, count long").collect()
     tally, problems = Tally(), Problems()
