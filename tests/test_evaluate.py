@@ -489,3 +489,47 @@ def test_bad_extends_weights_and_tune_are_pack_errors(
     folder = _pack(tmp_path / "a", manifest)
     code, out, err = cli(capsys, "rules", "lint", folder)
     assert code in (1, 3) and message in out + err
+
+
+def test_label_noise_makes_tickets_disagree_with_the_pack(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    clean, noisy = tmp_path / "clean.jsonl", tmp_path / "noisy.jsonl"
+    assert cli(capsys, "generate", "--labelled", "-n", "400", "--seed", "8", "-o", clean)[0] == 0
+    assert cli(capsys, "generate", "--labelled", "--label-noise", "0.25", "-n", "400", "--seed", "8", "-o", noisy)[0] == 0
+    a = clean.read_text(encoding="utf-8").splitlines()
+    b = noisy.read_text(encoding="utf-8").splitlines()
+    changed = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    assert 60 <= len(changed) <= 140  # about a quarter, seeded
+    for x, y in changed:
+        before, after = json.loads(x), json.loads(y)
+        assert before["snapshot"] == after["snapshot"]
+        assert len(after["label"]["causes"]) == 1 and after["label"]["main"] == after["label"]["causes"][0]
+    right = {}
+    for name, path in (("clean", clean), ("noisy", noisy)):
+        code, out, _ = cli(capsys, "eval", path, "-f", "json")
+        assert code == 0
+        right[name] = json.loads(out)
+    assert right["noisy"]["top1"]["hits"] < right["clean"]["top1"]["hits"]
+    assert right["noisy"]["nothing_explains"]["hits"] > 0 == right["clean"]["nothing_explains"]["hits"]
+    again = tmp_path / "again.jsonl"
+    assert cli(capsys, "generate", "--labelled", "--label-noise", "0.25", "-n", "400", "--seed", "8", "-o", again)[0] == 0
+    assert again.read_text(encoding="utf-8").splitlines() == b  # seeded
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_backtest_and_calibration_views_fit_80_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, generated: tuple[Path, dict[str, str]], lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.cells import cell_len
+
+    monkeypatch.setattr("diagnose.cli.evaluate.width", lambda: 80)
+    path, _ = generated
+    new = _moved_copy(tmp_path, "2")
+    code, out, _ = cli(capsys, "eval", path, "--rules", new, "--baseline", RULES, "--lang", lang, "--show", "3")
+    assert code == 0 and max(cell_len(line) for line in out.splitlines()) <= 80 and "…" not in out
+    assert ("newly wrong" if lang == "en" else "由对变错") in out
+    code, md, _ = cli(capsys, "eval", path, "--rules", new, "--baseline", RULES, "--lang", lang, "-f", "markdown")
+    assert code == 0 and "| LIQ-FUNDER-QUOTA |" in md
+    code, out, _ = cli(capsys, "calibrate", path, "-o", tmp_path / "p", "--lang", lang)
+    assert code == 0 and max(cell_len(line) for line in out.splitlines()) <= 80 and "…" not in out
+    head = (tmp_path / "p" / "pack.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert head.startswith("# Proposed by" if lang == "en" else "# 由 `diagnose calibrate` 为")

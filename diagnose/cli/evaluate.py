@@ -29,7 +29,9 @@ LabelledArg = Annotated[
 LabelsOpt = Annotated[
     Path | None,
     typer.Option(
-        "--labels", help="CSV of ticket labels by account id (account_id,causes,main,ticket) for a folder of snapshots.", show_default=False
+        "--labels",
+        help="CSV of ticket labels by account id, for a folder of snapshots: columns account_id, causes, main, ticket.",
+        show_default=False,
     ),
 ]
 OutputOpt = Annotated[
