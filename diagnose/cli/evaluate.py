@@ -11,7 +11,7 @@ import typer
 from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, color, err, out, width
 from diagnose.cli.spark import Engine
 from diagnose.errors import CheckFailed, UsageError
-from diagnose.evaluate.formats import EvalFormat
+from diagnose.evaluate import EvalFormat
 
 if TYPE_CHECKING:
     from diagnose.evaluate.backtest import Change
@@ -150,6 +150,8 @@ def eval_(
         old_name = f"{old_name} ({old.name} {old.version})"
     known = known_causes(pack, *([old] if old is not None else []))
     floors = _floors(min_top1, min_top3, min_recall or [], min_precision or [], min_f1 or [], known)
+    if old is None and (changes is not None or fail_on_regression):
+        raise UsageError("--changes and --fail-on-regression need --baseline", hint="name the pack before the change with --baseline")
     problems = Problems()
     if engine is Engine.spark:
         if old is not None or labels is not None:
@@ -181,32 +183,16 @@ def eval_(
             )
         metrics = bt.new
     else:
-        if changes is not None or fail_on_regression:
-            raise UsageError("--changes and --fail-on-regression need --baseline", hint="name the pack before the change with --baseline")
         metrics = evaluate(pack, open_cases(labelled, known, problems, labels_csv=labels), problems)
         bt = None
 
-    if fmt is EvalFormat.json:
-        data = bt.to_dict() if bt is not None else metrics.to_dict()
-        data["gates"] = [{"gate": f.name(), "floor": f.value, "actual": f.actual(metrics), "met": f.met(metrics)} for f in floors]
-        text = F.render_json(data)
-    elif fmt is EvalFormat.junit:
-        text = F.render_junit(metrics, floors, bt, fail_on_regression=fail_on_regression)
-    else:
-        sections = F.backtest_sections(bt, lang.value, floors) if bt is not None else F.metrics_sections(metrics, lang.value, floors)
-        if fmt is EvalFormat.markdown:
-            text = F.render_markdown(sections)
-        else:
-            text = F.render_rich(sections, color=output is None and color(), width=width())
+    text = F.render_eval(
+        fmt, metrics, floors, bt, lang=lang.value, color=output is None and color(), width=width(), fail_on_regression=fail_on_regression
+    )
     _emit(text, output, labelled)
-
-    failed = [f for f in floors if not f.met(metrics)]
+    failed = F.failures(metrics, floors, bt, fail_on_regression=fail_on_regression)
     if failed:
-        raise CheckFailed("; ".join(f"{f.name()} {F.pct(f.actual(metrics))} is below {F.pct(f.value)}" for f in failed))
-    if bt is not None and fail_on_regression and bt.regressed:
-        raise CheckFailed(
-            f"{bt.counts['newly wrong']:,} case(s) newly wrong; top-1 {F.pct(bt.baseline.top1.value)} -> {F.pct(bt.new.top1.value)} (--fail-on-regression)"
-        )
+        raise CheckFailed(failed)
 
 
 class _changes_file:

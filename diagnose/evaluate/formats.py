@@ -11,21 +11,13 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
+from diagnose.evaluate import EvalFormat
 from diagnose.evaluate.backtest import Backtest
 from diagnose.evaluate.calibrate import Calibration, Override
 from diagnose.evaluate.metrics import NONE, Floor, Metrics, Rate
 from diagnose.report.model import dumps
-
-
-class EvalFormat(str, Enum):
-    rich = "rich"
-    json = "json"
-    markdown = "markdown"
-    junit = "junit"
-
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -432,6 +424,38 @@ def render_markdown(sections: list[Section]) -> str:
 
 def render_json(data: dict[str, Any]) -> str:
     return dumps(data) + "\n"
+
+
+def render_eval(
+    fmt: EvalFormat,
+    m: Metrics,
+    gates: list[Floor],
+    bt: Backtest | None = None,
+    *,
+    lang: str = "en",
+    color: bool = False,
+    width: int = 100,
+    fail_on_regression: bool = False,
+) -> str:
+    """An evaluation (or a backtest, when ``bt`` is given) in one of the formats."""
+    if fmt is EvalFormat.json:
+        data = bt.to_dict() if bt is not None else m.to_dict()
+        data["gates"] = [{"gate": g.name(), "floor": g.value, "actual": g.actual(m), "met": g.met(m)} for g in gates]
+        return render_json(data)
+    if fmt is EvalFormat.junit:
+        return render_junit(m, gates, bt, fail_on_regression=fail_on_regression)
+    sections = backtest_sections(bt, lang, gates) if bt is not None else metrics_sections(m, lang, gates)
+    return render_markdown(sections) if fmt is EvalFormat.markdown else render_rich(sections, color=color, width=width)
+
+
+def failures(m: Metrics, gates: list[Floor], bt: Backtest | None = None, *, fail_on_regression: bool = False) -> str | None:
+    """What made the check fail, in one line (None when it passed): the floors not met, a regression."""
+    said = [f"{g.name()} {pct(g.actual(m))} is below {pct(g.value)}" for g in gates if not g.met(m)]
+    if bt is not None and fail_on_regression and bt.regressed:
+        said.append(
+            f"{bt.counts['newly wrong']:,} case(s) newly wrong; top-1 {pct(bt.baseline.top1.value)} -> {pct(bt.new.top1.value)} (--fail-on-regression)"
+        )
+    return "; ".join(said) or None
 
 
 # --- junit ------------------------------------------------------------------------------
