@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import diagnose
-from diagnose.engine.compiled import coerce_literal
+from diagnose.engine.conditions import coerce_literal
 from diagnose.snapshot import contract, facts
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import diagnose
-from diagnose.engine.compiled import CompiledPack
+from diagnose.api import CompiledPack
 from diagnose.errors import InvalidInput
 from diagnose.portfolio import batch as core
 from diagnose.portfolio.generate import Generator, Line, default_examples, load_templates

@@ -151,12 +151,12 @@ def test_an_invalid_pack_exits_3_naming_file_and_line(capsys: pytest.CaptureFixt
 
 
 def test_internal_errors_are_one_line_unless_debug(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import diagnose.engine.compiled
+    import diagnose.api
 
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(diagnose.engine.compiled.CompiledPack, "diagnose", boom)
+    monkeypatch.setattr(diagnose.api.CompiledPack, "diagnose", boom)
     code, _, err = cli(capsys, "run", str(EXAMPLES / "healthy.json"))
     assert code == 70 and "internal error: RuntimeError: kaput" in err and "Traceback" not in err
     with pytest.raises(RuntimeError):

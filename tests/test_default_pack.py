@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from diagnose.engine.compiled import CompiledPack
+from diagnose.api import CompiledPack
 from diagnose.pack.loader import load
 from diagnose.packci.ruletest import run_examples
 from tests.conftest import EXAMPLES, SHARED, load_json

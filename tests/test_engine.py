@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from diagnose.api import CompiledPack
 from diagnose.engine import ranking
-from diagnose.engine.compiled import CompiledPack, compile_condition, trace
-from diagnose.report.model import Evidence
+from diagnose.engine.conditions import compile_condition, trace
+from diagnose.records import Evidence
 
 T, F, U = True, False, None
 LEAF = {T: {"fact": "x", "op": "==", "value": 1}, F: {"fact": "x", "op": "==", "value": 2}, U: {"fact": "nope", "op": "==", "value": 1}}

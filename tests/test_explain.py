@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from diagnose.engine.compiled import CompiledPack
+from diagnose.api import CompiledPack
 from diagnose.explain import why as explain
 from diagnose.snapshot import contract, facts
 from tests.conftest import EXAMPLES, cli, load_json

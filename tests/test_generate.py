@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import diagnose
+from diagnose.api import CompiledPack
 from diagnose.cli import main
-from diagnose.engine.compiled import CompiledPack
 from diagnose.errors import InvalidInput
 from diagnose.portfolio.generate import CORRUPTIONS, Generator, corrupt, default_examples, load_templates, variants
 from diagnose.snapshot.reader import parse

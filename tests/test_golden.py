@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.engine.compiled import CompiledPack
+from diagnose.api import CompiledPack
 from tests.conftest import EXAMPLES, load_json
 
 GOLDEN = Path(__file__).parent / "golden"

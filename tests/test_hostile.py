@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from diagnose import vocab
 from diagnose.cli import main
 from diagnose.report.formats import Options, ReportFormat, clean, renderer
 from diagnose.report.formats.markdown import code, md
@@ -354,7 +355,6 @@ def test_ci_formats_write_pack_text_without_raw_escapes(capsys: pytest.CaptureFi
 
 def test_no_rule_operator_takes_a_pattern() -> None:
     """A regex operator would need its input and pattern bounded; there is none, and a new one must come with its bounds."""
-    from diagnose.pack import loader as rulepack
 
-    assert not [op for op in rulepack.OPERATORS if any(w in op for w in ("match", "regex", "like", "glob", "pattern"))]
-    assert set(rulepack.OPERATORS) == {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing"}
+    assert not [op for op in vocab.OPERATORS if any(w in op for w in ("match", "regex", "like", "glob", "pattern"))]
+    assert set(vocab.OPERATORS) == {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing"}

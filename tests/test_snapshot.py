@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from diagnose.errors import InvalidInput
-from diagnose.snapshot import contract
+from diagnose.snapshot import artifact, contract
 from diagnose.snapshot.model import Snapshot
 from diagnose.snapshot.model import validate as validate_model
 from tests.conftest import EXAMPLES, load_json
@@ -119,8 +119,8 @@ def _drop_none(value: Any) -> Any:
 
 
 def test_compiled_contract_is_in_sync_with_the_models() -> None:
-    """diagnose/_contract.json is generated from snapshot.py; regenerate with contract.write_artifact()."""
+    """diagnose/snapshot/_contract.json is generated from snapshot/model.py; regenerate with snapshot.artifact.write_artifact()."""
     import orjson
 
-    built = orjson.loads(orjson.dumps(contract.build_artifact(), option=orjson.OPT_SORT_KEYS))
-    assert built == contract.artifact(), "run: python -c 'from diagnose import contract; contract.write_artifact()'"
+    built = orjson.loads(orjson.dumps(artifact.build_artifact(), option=orjson.OPT_SORT_KEYS))
+    assert built == contract.artifact(), "run: python -c 'from diagnose.snapshot import artifact; artifact.write_artifact()'"

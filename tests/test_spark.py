@@ -34,7 +34,7 @@ pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip instal
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from diagnose.engine.compiled import CompiledPack  # noqa: E402
+from diagnose.api import CompiledPack  # noqa: E402
 from diagnose.portfolio import batch as core  # noqa: E402
 from diagnose.portfolio import spark as ds  # noqa: E402
 from diagnose.portfolio.generate import Generator, default_examples, load_templates  # noqa: E402

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 import time
 from contextlib import ExitStack
@@ -12,17 +10,16 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, err
-from diagnose.cli.spark import Engine
-from diagnose.errors import CheckFailed, InvalidInput, Problem, UsageError
+from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, err
+from diagnose.cli.output import closing_checks, closing_counts, show_summary
+from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.summary import SummaryFormat
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
     from diagnose.portfolio.generate import Line, Template
-    from diagnose.portfolio.summary import Summary
 
 PANEL = "Many snapshots"
 FormatOpt = Annotated[
@@ -36,31 +33,6 @@ PairsOpt = Annotated[int, typer.Option("--pairs", min=0, help="How many of the m
 
 def _same(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
-
-
-def _show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool) -> None:
-    from diagnose.portfolio.summary import render, render_html
-
-    stream = sys.stdout if to_stdout else sys.stderr
-    tty = stream.isatty()
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=_width(stream)))
-    stream.flush()
-    if html is not None:
-        try:
-            html.write_text(render_html(summary), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
-
-
-def color_allowed() -> bool:
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def _width(stream: IO[str]) -> int:
-    try:
-        return max(60, min(os.get_terminal_size(stream.fileno()).columns, 160))
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return 100
 
 
 class _Progress:
@@ -238,12 +210,14 @@ def batch(
         if bar is not None:
             bar.update(outcome.read, sum(i.size or 0 for i in items), force=True)
 
-    err(
-        f"read {outcome.read:,} record{'' if outcome.read == 1 else 's'} = {outcome.diagnosed:,} diagnosed + {outcome.rejected:,} rejected"
-        + (f" (resumed after {resumed.skipped:,})" if resume else "")
+    closing_counts(
+        outcome.read,
+        outcome.diagnosed,
+        outcome.rejected,
+        resumed_after=resumed.skipped if resume else None,
+        errors_kept=errors is not None,
+        errors_flag="FILE",
     )
-    if outcome.rejected and errors is None:
-        err("  help: use --errors FILE to keep the rejected records with their raw text")
     if summary and outcome.tally is not None:
         from diagnose.portfolio.summary import summarize as make_summary
 
@@ -251,13 +225,10 @@ def batch(
         if earlier is not None:
             earlier.merge(tally)
             tally = earlier
-        _show_summary(
+        show_summary(
             make_summary(tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs), fmt, html, to_stdout=output is not None
         )
-    if outcome.internal:
-        raise core.BatchFailed(f"{outcome.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
-    if fail_on_rejects and outcome.rejected:
-        raise CheckFailed(f"{outcome.rejected:,} record(s) rejected (--fail-on-rejects)")
+    closing_checks(outcome.internal, outcome.rejected, fail_on_rejects=fail_on_rejects)
 
 
 def _report_lines(paths: list[str]) -> Iterator[tuple[str, int, bytes]]:
@@ -305,7 +276,7 @@ def summarize(
         if not path.is_file():
             raise UsageError("no such file", source=str(path))
         rejected += sum(1 for _ in _report_lines([str(path)]))
-    _show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
+    show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
 
 
 @app.command(rich_help_panel=PANEL)

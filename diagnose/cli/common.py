@@ -37,6 +37,11 @@ class Audience(str, Enum):
     all = "all"
 
 
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
 class Severity(str, Enum):
     critical = "critical"
     high = "high"

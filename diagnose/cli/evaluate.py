@@ -8,8 +8,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, color, err, out, width
-from diagnose.cli.spark import Engine
+from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, color, err, out, width
 from diagnose.errors import CheckFailed, UsageError
 from diagnose.evaluate import EvalFormat
 
@@ -255,7 +254,7 @@ def calibrate(
 
     if output.exists():
         raise UsageError("already exists: calibrate never overwrites", source=str(output), hint="name a new folder with --output")
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
     pack = CompiledPack.from_pack(load(rules))  # the full pack: its parameters' `tune` ranges
     problems = Problems()

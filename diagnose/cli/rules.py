@@ -60,7 +60,7 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _options(fmt: CIFormat, strict: bool = False, min_coverage: float | None = None, to_file: bool = False) -> Options:
-    from diagnose import __version__
+    from diagnose._version import __version__
 
     return Options(
         strict=strict, color=fmt is CIFormat.text and not to_file and color(), min_coverage=min_coverage, tool_version=__version__

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from diagnose.cli.common import err
-from diagnose.errors import CheckFailed, DiagnoseError, UsageError
+from diagnose.cli.common import Engine, err
+from diagnose.cli.output import closing_checks, closing_counts, show_summary
+from diagnose.errors import DiagnoseError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -18,11 +18,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from diagnose.portfolio.summary import SummaryFormat
-
-
-class Engine(str, Enum):
-    local = "local"
-    spark = "spark"
 
 
 def spark_path(path: Path) -> str:
@@ -105,8 +100,6 @@ def batch_on_spark(
 ) -> None:
     """Run `diagnose batch` on Spark and print what the local batch prints: rejections, counts, the summary."""
     from diagnose import load_pack
-    from diagnose.cli.batch import _show_summary
-    from diagnose.portfolio.batch import BatchFailed
 
     if engine is not Engine.spark:
         raise UsageError("--master is for --engine spark")
@@ -163,15 +156,10 @@ def batch_on_spark(
         if created:
             spark.stop()
 
-    err(f"read {totals.read:,} records = {totals.diagnosed:,} diagnosed + {totals.rejected:,} rejected")
-    if totals.rejected and errs is None:
-        err("  help: use --errors FOLDER to keep the rejected records with their raw text")
+    closing_counts(totals.read, totals.diagnosed, totals.rejected, resumed_after=None, errors_kept=errs is not None, errors_flag="FOLDER")
     if summary:
-        _show_summary(totals.summary(pairs), fmt, html, to_stdout=True)
-    if totals.internal:
-        raise BatchFailed(f"{totals.internal:,} record(s) hit a bug in diagnose and were set aside as rejected; please report it")
-    if fail_on_rejects and totals.rejected:
-        raise CheckFailed(f"{totals.rejected:,} record(s) rejected (--fail-on-rejects)")
+        show_summary(totals.summary(pairs), fmt, html, to_stdout=True)
+    closing_checks(totals.internal, totals.rejected, fail_on_rejects=fail_on_rejects)
 
 
 def _rejections(results: Any, *, internal_only: bool) -> Iterator[str]:

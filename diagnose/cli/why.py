@@ -29,8 +29,9 @@ def why(
     import difflib
 
     from diagnose import load_pack
-    from diagnose.explain import why as explain
-    from diagnose.report.model import dumps
+    from diagnose.explain.why import why as why_tree
+    from diagnose.records import dumps
+    from diagnose.report.formats.why import why_report, why_text
     from diagnose.snapshot import contract, facts
     from diagnose.snapshot.reader import read_snapshot
 
@@ -45,8 +46,8 @@ def why(
     f = facts.derive(contract.validate(data, source=source))
     cr = pack.rule(rule_id)
     title = cr.render("title", f, pack.params, lang.value) or rule_id
-    result = explain.why_report(cr.rule, cr.node, f, lang.value, title)
+    result = why_report(cr.rule, cr.node, f, lang.value, title)
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:
-        out(explain.why_text(result, explain.why(cr.node, f), lang.value))
+        out(why_text(result, why_tree(cr.node, f), lang.value))

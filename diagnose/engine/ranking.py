@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from diagnose.report.model import Evidence
+from diagnose.records import Evidence
 from diagnose.snapshot.facts import catalog
+from diagnose.vocab import SEVERITIES
 
-SEVERITY = {"critical": 1.0, "high": 0.8, "medium": 0.6, "low": 0.4, "info": 0.2}
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+SEVERITY: dict[str, float] = dict(zip(SEVERITIES, (1.0, 0.8, 0.6, 0.4, 0.2), strict=True))
+SEVERITY_ORDER = SEVERITIES
 
 
 def strength(evidence: Iterable[Evidence]) -> float:

@@ -22,7 +22,7 @@ from diagnose.evaluate.metrics import Metrics, Outcome, Tally
 from diagnose.evaluate.run import outcome, pack_name
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
 KINDS = ("newly right", "newly wrong", "changed")
 """A changed answer: right now and wrong before, wrong now and right before, or wrong both times."""
@@ -159,7 +159,7 @@ def _git(args: list[str], cwd: Path) -> bytes:
 
 def load_baseline(spec: str, current: Path) -> tuple[CompiledPack, str]:
     """The baseline pack of --baseline: a folder, or `git:REV` (the pack folder ``current`` at revision REV); and its name."""
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
     from diagnose.pack.loader import load
 
     if not spec.startswith("git:"):

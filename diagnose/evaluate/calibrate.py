@@ -25,7 +25,7 @@ from diagnose.evaluate.metrics import Rate
 from diagnose.evaluate.run import report_of
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
 GRID = tuple(round(0.05 * i, 2) for i in range(1, 21))
 """Weights tried for a rule: 0.05 to 1.0 by 0.05."""
@@ -149,7 +149,7 @@ class Calibration:
 
 
 def _with(pack: CompiledPack, params: dict[str, Any], weights: dict[str, float]) -> CompiledPack:
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
     data = dict(pack.data)
     data["parameters"] = dict(data["parameters"]) | params

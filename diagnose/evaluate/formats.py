@@ -17,7 +17,7 @@ from diagnose.evaluate import EvalFormat
 from diagnose.evaluate.backtest import Backtest
 from diagnose.evaluate.calibrate import Calibration, Override
 from diagnose.evaluate.metrics import NONE, Floor, Metrics, Rate
-from diagnose.report.model import dumps
+from diagnose.records import dumps
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {

@@ -27,7 +27,7 @@ from diagnose.errors import InvalidInput, InvalidLabels, Problem, UsageError
 from diagnose.snapshot.reader import load as load_json
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
 MAX_LINE_BYTES = 10 * 1024 * 1024 + 64 * 1024
 """A labelled line: the largest snapshot accepted, and room for its label."""

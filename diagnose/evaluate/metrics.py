@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnose.evaluate.labels import Label
-from diagnose.report.model import Report
+from diagnose.records import Report
 
 NONE = "(none)"
 """The answer and the true class of a case without a cause."""

@@ -10,8 +10,8 @@ from diagnose.evaluate.labels import Case, Problems
 from diagnose.evaluate.metrics import Metrics, Outcome, Tally
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
-    from diagnose.report.model import Report
+    from diagnose.api import CompiledPack
+    from diagnose.records import Report
 
 
 def pack_name(pack: CompiledPack) -> str:

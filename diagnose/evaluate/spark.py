@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import SparkSession
 
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
 _COMPILED: dict[str, CompiledPack] = {}
 """The pack compiled once per Python worker (Spark reuses workers from task to task)."""
@@ -41,7 +41,7 @@ def _task(
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
-        from diagnose.engine.compiled import CompiledPack
+        from diagnose.api import CompiledPack
 
         pack = _COMPILED.get(digest)
         if pack is None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from diagnose import __version__
-from diagnose.engine.compiled import CompiledPack
+from diagnose._version import __version__
 from diagnose.pack.files import MANIFEST, fingerprint, resolve, rule_files
+
+if TYPE_CHECKING:
+    from diagnose.pack.loader import Pack
 
 
 def cache_dir() -> Path:
@@ -38,7 +40,7 @@ def _entry_path(root: Path) -> Path:
     return cache_dir() / f"pack-{key:08x}-{__version__}.json"
 
 
-def _cached(root: Path) -> CompiledPack | None:
+def _cached(root: Path) -> dict[str, Any] | None:
     try:
         entry: dict[str, Any] = orjson.loads(_entry_path(root).read_bytes())
         if entry.get("version") != __version__:
@@ -47,7 +49,8 @@ def _cached(root: Path) -> CompiledPack | None:
             return None
         if fingerprint([Path(p) for p in entry["files"]]) != entry["files"]:
             return None
-        return CompiledPack(entry["data"])
+        data: dict[str, Any] = entry["data"]
+        return data
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -68,18 +71,19 @@ def _store(root: Path, files: list[Path], data: dict[str, Any]) -> None:
         pass
 
 
-def load_compiled(path: str | Path | None = None) -> CompiledPack:
-    """The compiled pack, from the cache when its files are unchanged, else loaded, validated and cached."""
+def load_data(path: str | Path | None = None) -> tuple[dict[str, Any], Pack | None]:
+    """A pack's plain data (`Pack.to_data()`), from the cache when its files are unchanged, else loaded,
+    validated and cached; with the full Pack when it was loaded rather than read from the cache."""
     root = resolve(path)
     use_cache = os.environ.get("DIAGNOSE_NO_CACHE") != "1" and (root / MANIFEST).is_file()
     if use_cache:
         hit = _cached(root)
         if hit is not None:
-            return hit
+            return hit, None
     from diagnose.pack.loader import load
 
     pack = load(root)
-    compiled = CompiledPack.from_pack(pack)
+    data = pack.to_data()
     if use_cache:
-        _store(root, pack.files, compiled.data)  # type: ignore[arg-type]
-    return compiled
+        _store(root, pack.files, data)
+    return data, pack

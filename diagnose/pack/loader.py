@@ -7,7 +7,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
 from pydantic import (
     BaseModel,
@@ -22,18 +22,15 @@ from pydantic import (
 
 from diagnose.errors import InvalidPack, PackProblem
 from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
+from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located, YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
+from diagnose.vocab import AUDIENCES, DEFAULT_FAMILIES, FILTERS, LANGS, Operator, Severity
 
 MAX_FILE_BYTES = 2_000_000
 MAX_PACK_BYTES = 10_000_000
 """All the files of one pack together (a base pack's not counted)."""
-DEFAULT_FAMILIES = ("liquidity", "policy", "product", "operations", "borrower")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing")
-AUDIENCES = ("customer", "agent", "institution")
-LANGS = ("en", "zh")
 
 # --- models -----------------------------------------------------------------------------
 
@@ -77,7 +74,7 @@ class Leaf(_Strict):
     """A comparison of one fact with a literal (`value`), a parameter (`param`) or another fact (`ref`)."""
 
     fact: Annotated[str, Field(min_length=1, max_length=200)]
-    op: Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "exists", "missing"]
+    op: Operator
     value: Scalar | list[Scalar] | None = None
     param: Annotated[str, Field(max_length=200)] | list[Annotated[str, Field(max_length=200)]] | None = None
     ref: Annotated[str, Field(max_length=200)] | None = None
@@ -168,7 +165,7 @@ class Rule(_Strict):
 
     id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$", max_length=64)]
     family: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-    severity: Literal["critical", "high", "medium", "low", "info"]
+    severity: Severity
     weight: Annotated[float, Field(ge=0, le=1)] = 1.0
     contributing: bool = False
     explains: list[str] = Field(default_factory=list)
@@ -678,28 +675,6 @@ def _did_you_mean(word: str, choices: list[str]) -> str | None:
 
 
 # --- pack-wide checks that loading enforces (lint adds more) ----------------------------
-
-_TEMPLATE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_TEMPLATE_NAME = re.compile(r"^(params\.[A-Za-z_][A-Za-z0-9_]*|[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*)(\|([a-z]+))?$")
-FILTERS = ("money", "pct", "percent", "int", "number", "date", "time", "datetime", "text")
-
-
-def template_fields(text: str) -> list[tuple[str, str | None] | str]:
-    """The `{name|filter}` fields of a template; a malformed field is returned as a bare string."""
-    found: list[tuple[str, str | None] | str] = []
-    for m in _TEMPLATE.finditer(text):
-        inner = m.group(1)
-        if inner is None:
-            continue
-        nm = _TEMPLATE_NAME.match(inner.strip())
-        if nm is None:
-            found.append(inner)
-        else:
-            found.append((nm.group(1), nm.group(4)))
-    stray = _TEMPLATE.sub("", text)
-    if "{" in stray or "}" in stray:
-        found.append("unbalanced brace")
-    return found
 
 
 def iter_leaves(cond: Any, path: tuple[str | int, ...] = ()) -> Any:

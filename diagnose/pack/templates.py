@@ -1,4 +1,8 @@
-"""Safe message templates: `{fact.path|filter}` and `{params.name}` filled with formatted values, nothing else."""
+"""Safe message templates: `{fact.path|filter}` and `{params.name}` filled with formatted values, nothing else.
+
+The one grammar of templates: `template_fields` is what the pack loader and lint check, `parse`
+what rendering fills; both read fields with `_FIELD`, and the filters are vocab.FILTERS.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from functools import lru_cache
 from typing import Any
 
 from diagnose.snapshot import facts as factlib
+from diagnose.vocab import Filter
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_NAME = re.compile(r"^(params\.[A-Za-z_][A-Za-z0-9_]*|[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*)(\|([a-z]+))?$")
 UNKNOWN = {"en": "unknown", "zh": "未知"}
 MAX_RENDERED = 400
 """A filled-in value is cut to this many characters, whatever the snapshot holds."""
@@ -37,6 +43,24 @@ def parse(template: str) -> tuple[Part, ...]:
         pos = m.end()
     parts.append(template[pos:])
     return tuple(p for p in parts if p != "")
+
+
+def template_fields(text: str) -> list[tuple[str, str | None] | str]:
+    """The `{name|filter}` fields of a template, for checking; a malformed field is returned as a bare string."""
+    found: list[tuple[str, str | None] | str] = []
+    for m in _FIELD.finditer(text):
+        inner = m.group(1)
+        if inner is None:
+            continue
+        nm = _NAME.match(inner.strip())
+        if nm is None:
+            found.append(inner)
+        else:
+            found.append((nm.group(1), nm.group(4)))
+    stray = _FIELD.sub("", text)
+    if "{" in stray or "}" in stray:
+        found.append("unbalanced brace")
+    return found
 
 
 def _number(value: float, decimals: int) -> str:
@@ -80,7 +104,7 @@ def _fmt_datetime(v: Any) -> str:
     return v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else _fmt_date(v)
 
 
-_FILTERS: dict[str, Callable[[Any], str]] = {
+_FILTERS: dict[Filter, Callable[[Any], str]] = {
     "money": _fmt_money,
     "pct": _fmt_pct,
     "percent": _fmt_percent,
@@ -120,7 +144,7 @@ def format_value(value: Any, filt: str | None, spec: factlib.FactSpec | None, la
             filt = "date"
         elif isinstance(value, (int, float)):
             filt = "number"
-    fn = _FILTERS.get(filt or "")
+    fn = _FILTERS.get(filt) if filt is not None else None  # type: ignore[call-overload]
     text: str
     if fn is not None:
         try:

@@ -13,9 +13,11 @@ from diagnose.errors import InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
 from diagnose.pack.files import MANIFEST, resolve, rule_files
 from diagnose.pack.loader import AllOf, Leaf, NotOf, Pack, Rule
+from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located, YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
+from diagnose.vocab import AUDIENCES, LANGS
 
 ERROR = "error"
 WARNING = "warning"
@@ -148,10 +150,10 @@ def _refine(p: PackProblem) -> PackProblem:
     """A loader problem with the lint code a rule author looks for, and a hint when it had none."""
     code = p.code
     m = _MISSING.match(p.message) if code == "missing-key" else None
-    if m and m.group(1) in rulepack.LANGS:
+    if m and m.group(1) in LANGS:
         code = "missing-text"
         p = p._replace(message=f"text without its `{m.group(1)}` version")
-    elif m and m.group(1) in rulepack.AUDIENCES:
+    elif m and m.group(1) in AUDIENCES:
         code = "missing-remedy"
         p = p._replace(message=f"no remedy for the `{m.group(1)}` audience")
     elif code == "invalid-value" and _EMPTY.search(p.message):
@@ -636,7 +638,7 @@ def check_parameters(pack: Pack) -> list[PackProblem]:
             if leaf.param is not None:
                 used.update(leaf.param if isinstance(leaf.param, list) else [leaf.param])
         for _, text in rulepack.iter_texts(rule):
-            for fld in rulepack.template_fields(text):
+            for fld in template_fields(text):
                 if isinstance(fld, tuple) and fld[0].startswith("params."):
                     used.add(fld[0][7:])
     out: list[PackProblem] = []

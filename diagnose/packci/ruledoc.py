@@ -6,14 +6,9 @@ import json
 from typing import Any
 
 from diagnose.pack.loader import AllOf, AnyOf, Leaf, NotOf, Pack, Rule
+from diagnose.vocab import AUDIENCES, WORDS
 
-FAMILY_TITLES = {
-    "liquidity": "Liquidity (资金流动性)",
-    "policy": "Credit policy (信贷政策收紧)",
-    "product": "Product design (产品设计局限)",
-    "operations": "Technology and operations (技术与运营)",
-    "borrower": "The borrower (借款人自身)",
-}
+FAMILY_TITLES = WORDS["family_title"]["en"]
 
 
 def condition_text(cond: Any, pack: Pack) -> str:
@@ -178,7 +173,7 @@ def show(pack: Pack, rule_id: str, lang: str = "en") -> str:
     out += ["", f"{words['says']}: {' '.join(rule.explanation.get(lang).split())}"]
     if rule.rationale is not None:
         out += ["", f"{words['why']}: {' '.join(rule.rationale.get(lang).split())}"]
-    for aud in ("customer", "agent", "institution"):
+    for aud in AUDIENCES:
         out += ["", f"{words[aud]}:"] + [f"  - {' '.join(t.get(lang).split())}" for t in getattr(rule.remedies, aud)]
     ex = rule.examples
     out += ["", f"{words['examples']}:"]

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from diagnose.engine.compiled import CAll, CLeaf, CNode, CNot, CompiledPack, CompiledRule, Trace, trace
+from diagnose.api import CompiledPack
+from diagnose.engine.compiled import CompiledRule
+from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
 from diagnose.pack.files import MANIFEST
@@ -22,6 +24,7 @@ from diagnose.pack.yamlpos import YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
 from diagnose.snapshot.contract import validate
+from diagnose.vocab import Verdict
 
 EXPECT = {"fires": True, "quiet": False, "undetermined": None}
 WORD = {True: "fires", False: "quiet", None: "undetermined"}
@@ -367,7 +370,7 @@ class Expect(_Strict):
     present: list[RuleId] = Field(default_factory=list)
     absent: list[RuleId] = Field(default_factory=list)
     undetermined: list[RuleId] = Field(default_factory=list)
-    verdict: Literal["blocked", "restricted", "healthy"] | None = None
+    verdict: Verdict | None = None
     no_findings: bool = False
 
 

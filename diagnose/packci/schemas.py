@@ -46,7 +46,7 @@ def report() -> dict[str, Any]:
     """The JSON report of `diagnose run --format json` (REPORT.md), from the `report.Report` dataclasses."""
     from pydantic import TypeAdapter
 
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
     body = TypeAdapter(Report).json_schema(mode="serialization")
     body.pop("title", None)

@@ -35,8 +35,8 @@ from diagnose.portfolio.summary import Tally
 from diagnose.snapshot.reader import MAX_BYTES, load
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
-    from diagnose.report.model import Report
+    from diagnose.api import CompiledPack
+    from diagnose.records import Report
 
 RAW_CHARS = 2_000
 """The raw text kept in an error record, in characters."""

@@ -24,7 +24,7 @@ import orjson
 from diagnose.errors import InvalidInput, UsageError
 
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
 SHIFTS = (0, -7, -30, -91, -182, -364)
 """Whole days every date and time of a template moves by."""

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-    from diagnose.engine.compiled import CompiledPack
+    from diagnose.api import CompiledPack
 
 RESULT_COLUMNS = ("account_id", "verdict", "top_rule_id", "top_family", "rule_ids", "report_json", "error", "error_json")
 SOURCE_COLUMNS = ("source_file", "source_line")
@@ -242,7 +242,7 @@ class Plan:
         key = (self.digest, self.lang, self.max_bytes)
         found = _COMPILED.get(key)
         if found is None:
-            from diagnose.engine.compiled import CompiledPack
+            from diagnose.api import CompiledPack
 
             found = _COMPILED[key] = RowDiagnoser(CompiledPack(orjson.loads(self.pack.value)), lang=self.lang, max_bytes=self.max_bytes)
         return found

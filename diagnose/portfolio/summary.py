@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-if TYPE_CHECKING:
-    from diagnose.report.model import Report
+from diagnose.vocab import VERDICTS
 
-VERDICTS = ("blocked", "restricted", "healthy")
+if TYPE_CHECKING:
+    from diagnose.records import Report
+
 BAR_CELLS = 24
 
 

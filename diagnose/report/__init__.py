@@ -1,1 +1,1 @@
-"""The report: its model (records every stage fills), the step that builds it, redaction, and its formats."""
+"""The report: the one step that builds it from an evaluation, redaction, and its output formats."""

@@ -28,9 +28,11 @@ from dataclasses import fields, is_dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from diagnose.vocab import NUMBER_FILTERS, REVEALING_OPERATORS, TIME_FILTERS
+
 if TYPE_CHECKING:
-    from diagnose.engine.compiled import CompiledPack
-    from diagnose.report.model import Report
+    from diagnose.engine.compiled import CompiledRules
+    from diagnose.records import Report
 
 ENV_KEY = "DIAGNOSE_REDACT_KEY"
 DEFAULT_KEY = b"diagnose redact: public default key, v1"
@@ -54,10 +56,9 @@ _REPORT_PATHS = {
     ("SnapshotRef", "product"): "account.product",
     **{("LineSummary", name): f"line.{name}" for name in ("currency", "status", "total_limit", "used", "available", "restore_gap")},
 }
-_REVEALING_OPS = frozenset({"==", "!=", "in", "not in"})
 _INDEX = re.compile(r"\[\d*\]")
-_NUMBER_FILTERS = (None, "money", "pct", "percent", "int", "number")
-_TIME_FILTERS = (None, "date", "time", "datetime")
+_NUMBER_FILTERS = (None, *NUMBER_FILTERS)
+_TIME_FILTERS = (None, *TIME_FILTERS)
 
 
 def resolve_key(explicit: str | None = None) -> tuple[bytes, bool]:
@@ -79,7 +80,7 @@ def _canonical(value: Any) -> bytes:
     """The bytes a value is hashed as: text as itself, anything else as its JSON text."""
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
-    from diagnose.report.model import dumps, jsonable
+    from diagnose.records import dumps, jsonable
 
     return dumps(jsonable(value), indent=False).encode("utf-8", "surrogatepass")
 
@@ -190,7 +191,7 @@ class Redactor:
         ref = getattr(evidence, "param", None)
         if isinstance(ref, str) and expected is not None and self.covers(ref):
             return self.token(expected)  # compared with another fact: that fact's value
-        if self.covers(fact) and getattr(evidence, "op", None) in _REVEALING_OPS and expected is not None:
+        if self.covers(fact) and getattr(evidence, "op", None) in REVEALING_OPERATORS and expected is not None:
             return [self.token(v) for v in expected] if isinstance(expected, list) else self.token(expected)
         return self._value(expected, "", scrub, depth)
 
@@ -280,7 +281,7 @@ def redact(report: Report, *, key: bytes, sensitive: Iterable[str] = (), facts: 
     return redactor.apply(report, redactor.forms(facts or {}, report.lang))
 
 
-def redact_for_pack(report: Report, pack: CompiledPack, snapshot: Mapping[str, Any], *, key: bytes) -> Report:
+def redact_for_pack(report: Report, pack: CompiledRules, snapshot: Mapping[str, Any], *, key: bytes) -> Report:
     """`redact` with the sensitive paths of ``pack`` and the facts of the snapshot the report was made from."""
     from diagnose.snapshot.contract import validate
     from diagnose.snapshot.facts import derive

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
 
 class ReportFormat(str, Enum):

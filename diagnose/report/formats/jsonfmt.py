@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from diagnose.records import Report
     from diagnose.report.formats import Options
-    from diagnose.report.model import Report
 
 
 def render(report: Report, options: Options) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from diagnose.vocab import word
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "account": "Account",
@@ -107,24 +109,14 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-FAMILIES: dict[str, dict[str, str]] = {
-    "en": {"liquidity": "liquidity", "policy": "policy", "product": "product", "operations": "operations", "borrower": "borrower"},
-    "zh": {"liquidity": "资金流动性", "policy": "信贷政策", "product": "产品设计", "operations": "技术与运营", "borrower": "借款人自身"},
-}
-
-SEVERITIES: dict[str, dict[str, str]] = {
-    "en": {s: s for s in ("critical", "high", "medium", "low", "info")},
-    "zh": {"critical": "严重", "high": "高", "medium": "中", "low": "低", "info": "提示"},
-}
-
 
 def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key, LABELS["en"].get(key, key))
 
 
 def family(lang: str, name: str) -> str:
-    return FAMILIES.get(lang, FAMILIES["en"]).get(name, name)
+    return word("family", name, lang)
 
 
 def severity(lang: str, name: str) -> str:
-    return SEVERITIES.get(lang, SEVERITIES["en"]).get(name, name)
+    return word("severity", name, lang)

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
 from diagnose.report.formats.richview import expected_text, show_value
+from diagnose.vocab import AUDIENCES
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
@@ -86,7 +87,7 @@ def render(report: Report, options: Options) -> str:
             holds = {True: label(lang, "yes"), False: label(lang, "no"), None: label(lang, "unknown")}[e.result]
             out.append(f"| {code(e.fact)} | {md(expected_text(e, lang))} | {md(show_value(e.actual, e.fact, lang))} | {holds} |")
         out.append("")
-        for aud in ("customer", "agent", "institution"):
+        for aud in AUDIENCES:
             items = getattr(f.remedies, aud)
             if items:
                 out += [f"**{label(lang, aud)}**", ""] + [f"- {md(i)}" for i in items] + [""]

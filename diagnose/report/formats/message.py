@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from diagnose.report.formats import Options, clean
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Report
+    from diagnose.records import Report
 
 _WORDS = {
     "en": {

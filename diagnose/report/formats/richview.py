@@ -16,9 +16,10 @@ from diagnose.pack import templates as textlib
 from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
 from diagnose.snapshot import facts as factlib
+from diagnose.vocab import AUDIENCES
 
 if TYPE_CHECKING:
-    from diagnose.report.model import Evidence, Finding, Report
+    from diagnose.records import Evidence, Finding, Report
 
 _VERDICT_STYLE = {"blocked": "bold white on red", "restricted": "bold black on yellow", "healthy": "bold black on green"}
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -132,7 +133,7 @@ def _finding(f: Finding, lang: str) -> RenderableType:
         parts.append(ev)
     if f.clears_when:
         parts.append(_bullets(label(lang, "clears"), [c.text for c in f.clears_when], "cyan"))
-    for aud in ("customer", "agent", "institution"):
+    for aud in AUDIENCES:
         items = getattr(f.remedies, aud)
         if items:
             parts.append(_bullets(label(lang, aud), items, "bold"))

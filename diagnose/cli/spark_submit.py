@@ -1,6 +1,6 @@
 """The script `spark-submit` runs: `diagnose batch --engine spark` with the arguments that follow it.
 
-    spark-submit [Spark options] "$(python -c 'import diagnose.portfolio.spark_submit as m; print(m.__file__)')" INPUT... --output OUT [options]
+    spark-submit [Spark options] "$(python -c 'import diagnose.cli.spark_submit as m; print(m.__file__)')" INPUT... --output OUT [options]
 
 Run as a script, so its imports are absolute; its own folder is taken off the import path first,
 or the package's modules (errors, inputs, text...) would shadow any top-level modules of those names.

@@ -1,4 +1,8 @@
-"""The report model: what every output format renders (REPORT.md, schema version 1)."""
+"""The records a diagnosis produces, from one piece of evidence to the whole report (REPORT.md, schema version 1).
+
+Plain data that every stage fills (the engine its evidence, explain its steps, report.build the
+report) and every format renders; with the one deterministic JSON encoding of them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any, Literal
 
 import orjson
 
-Verdict = Literal["blocked", "restricted", "healthy"]
+from diagnose.vocab import Verdict
+
 Tri = Literal[True, False] | None
 
 

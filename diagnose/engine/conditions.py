@@ -1,0 +1,247 @@
+"""Conditions compiled once into closures, evaluated in three-valued (Kleene) logic, and traced for evidence."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from diagnose.records import Evidence
+from diagnose.snapshot import facts as factlib
+
+Tri = bool | None
+Test = Callable[[Mapping[str, Any]], Tri]
+
+_CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+# --- compiled condition nodes -----------------------------------------------------------
+
+
+class CLeaf(NamedTuple):
+    fact: str
+    op: str
+    expected: Any
+    ref: str | None
+    param: str | None
+    test: Test
+
+
+class CAll(NamedTuple):
+    children: tuple[CNode, ...]
+    test: Test
+
+
+class CAny(NamedTuple):
+    children: tuple[CNode, ...]
+    test: Test
+
+
+class CNot(NamedTuple):
+    child: CNode
+    test: Test
+
+
+CNode = CLeaf | CAll | CAny | CNot
+
+
+def coerce_literal(value: Any, fact: str) -> Any:
+    """A literal as the fact's own type: YAML text "2024-01-15" against a date fact is a date."""
+    spec = factlib.catalog().get(fact)
+    if spec is None or not isinstance(value, str):
+        return value
+    try:
+        if spec.kind == "date":
+            return date.fromisoformat(value)
+        if spec.kind == "datetime":
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return value
+
+
+def _leaf_test(fact: str, op: str, expected: Any, ref: str | None) -> Test:
+    """One specialised closure per leaf: the hot path does a dict lookup and one comparison."""
+    if op == "exists":
+        return lambda f: fact in f
+    if op == "missing":
+        return lambda f: fact not in f
+    if ref is not None:
+        cmp = _CMP[op]
+
+        def against_fact(f: Mapping[str, Any]) -> Tri:
+            a = f.get(fact)
+            b = f.get(ref)
+            if a is None or b is None:
+                return None
+            try:
+                return cmp(a, b)
+            except TypeError:
+                return None
+
+        return against_fact
+    if op in ("in", "not in"):
+        choices = tuple(expected)
+        want = op == "in"
+
+        def member(f: Mapping[str, Any]) -> Tri:
+            a = f.get(fact)
+            if a is None:
+                return None
+            return (a in choices) is want
+
+        return member
+    if op == "between":
+        lo, hi = expected
+
+        def between(f: Mapping[str, Any]) -> Tri:
+            a = f.get(fact)
+            if a is None:
+                return None
+            try:
+                return bool(lo <= a <= hi)
+            except TypeError:
+                return None
+
+        return between
+    cmp = _CMP[op]
+
+    def compare(f: Mapping[str, Any]) -> Tri:
+        a = f.get(fact)
+        if a is None:
+            return None
+        try:
+            return cmp(a, expected)
+        except TypeError:
+            return None
+
+    return compare
+
+
+def _junction(kids: tuple[CNode, ...], decisive: bool) -> Test:
+    """`all` (decided by a false child) or `any` (by a true one) in Kleene logic: an unknown child
+    makes the result unknown unless another child decides it.
+
+    One child is its own result. Children that are all plain comparisons (no `ref`, `in`, `between`,
+    `exists`) are tested in one loop over (fact, operator, expected), which gives exactly what their
+    leaf closures give without a call for each: most rules are such.
+    """
+    if len(kids) == 1:
+        return kids[0].test
+    undecided = not decisive
+    if all(isinstance(k, CLeaf) and k.ref is None and k.op in _CMP for k in kids):
+        plain = tuple((k.fact, _CMP[k.op], k.expected) for k in kids if isinstance(k, CLeaf))
+
+        def comparisons(f: Mapping[str, Any]) -> Tri:
+            unknown = False
+            for fact, cmp, expected in plain:
+                a = f.get(fact)
+                if a is None:
+                    unknown = True
+                    continue
+                try:
+                    if cmp(a, expected) is decisive:
+                        return decisive
+                except TypeError:
+                    unknown = True
+            return None if unknown else undecided
+
+        return comparisons
+    tests = tuple(k.test for k in kids)
+
+    def junction(f: Mapping[str, Any]) -> Tri:
+        unknown = False
+        for t in tests:
+            r = t(f)
+            if r is decisive:
+                return decisive
+            if r is None:
+                unknown = True
+        return None if unknown else undecided
+
+    return junction
+
+
+def _not_test(test: Test) -> Test:
+    def not_(f: Mapping[str, Any]) -> Tri:
+        r = test(f)
+        return None if r is None else not r
+
+    return not_
+
+
+def compile_condition(cond: Mapping[str, Any], params: Mapping[str, Any]) -> CNode:
+    """Turn a validated condition tree (plain data) into closures; parameters are resolved here, once."""
+    if "all" in cond:
+        kids = tuple(compile_condition(c, params) for c in cond["all"])
+        return CAll(kids, _junction(kids, False))
+    if "any" in cond:
+        kids = tuple(compile_condition(c, params) for c in cond["any"])
+        return CAny(kids, _junction(kids, True))
+    if "not" in cond:
+        kid = compile_condition(cond["not"], params)
+        return CNot(kid, _not_test(kid.test))
+    fact, op, ref, param = cond["fact"], cond["op"], cond.get("ref"), cond.get("param")
+    expected = resolve_operand(cond, params)
+    shown = param if isinstance(param, str) else ",".join(param) if param else None
+    return CLeaf(fact, op, expected, ref, shown, _leaf_test(fact, op, expected, ref))
+
+
+def resolve_operand(leaf: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
+    param = leaf.get("param")
+    if param is not None:
+        value: Any = [params[p] for p in param] if isinstance(param, list) else params[param]
+    else:
+        value = leaf.get("value")
+    if isinstance(value, list):
+        return [coerce_literal(v, leaf["fact"]) for v in value]
+    return coerce_literal(value, leaf["fact"])
+
+
+# --- explaining one rule: evidence and missing facts ------------------------------------
+
+
+class Trace(NamedTuple):
+    """The result of one node with what decided it (evidence) or would decide it (missing)."""
+
+    result: Tri
+    evidence: tuple[Evidence, ...]
+    missing: tuple[str, ...]
+
+
+def _leaf_evidence(node: CLeaf, f: Mapping[str, Any], result: Tri) -> Evidence:
+    expected = node.expected if node.ref is None else f.get(node.ref)
+    if node.op in ("exists", "missing"):
+        expected = None
+    shown = node.ref if node.ref is not None else node.param
+    return Evidence(node.fact, node.op, expected, f.get(node.fact), result, shown)
+
+
+def trace(node: CNode, f: Mapping[str, Any]) -> Trace:
+    """Evaluate with bookkeeping: which leaves decided a true result, which facts an unknown one lacks."""
+    if isinstance(node, CLeaf):
+        r = node.test(f)
+        missing: tuple[str, ...] = ()
+        if r is None:
+            missing = tuple(m for p in (node.fact, node.ref) if p is not None and f.get(p) is None for m in factlib.to_collect(p, f))
+        return Trace(r, (_leaf_evidence(node, f, r),), missing)
+    if isinstance(node, CNot):
+        inner = trace(node.child, f)
+        return Trace(None if inner.result is None else not inner.result, inner.evidence, inner.missing)
+    kids = [trace(c, f) for c in node.children]
+    deciding = isinstance(node, CAny)  # one false child decides an `all`, one true child an `any`
+    decided = [k for k in kids if k.result is deciding]
+    if decided:
+        return Trace(deciding, tuple(e for k in decided for e in k.evidence), ())
+    unknown = [k for k in kids if k.result is None]
+    if unknown:
+        evidence = tuple(e for k in kids if k.result is not None for e in k.evidence)
+        return Trace(None, evidence, tuple(dict.fromkeys(m for k in unknown for m in k.missing)))
+    return Trace(not deciding, tuple(e for k in kids for e in k.evidence), ())
