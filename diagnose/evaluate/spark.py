@@ -10,9 +10,7 @@ pass counts the lines of each block of each file), so a bad case is named by fil
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 import orjson
 
@@ -31,10 +29,6 @@ _COMPILED: dict[str, CompiledPack] = {}
 """The pack compiled once per Python worker (Spark reuses workers from task to task)."""
 
 
-def _path(uri: str) -> str:
-    return unquote(urlparse(uri).path) if uri.startswith("file:") else uri
-
-
 def _task(
     pack_json: Any, digest: str, known: Any, names: Any, first: Any
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
@@ -42,6 +36,7 @@ def _task(
         import pyarrow as pa
 
         from diagnose.api import CompiledPack
+        from diagnose.portfolio.spark import normal_path
 
         pack = _COMPILED.get(digest)
         if pack is None:
@@ -54,7 +49,7 @@ def _task(
         for batch in batches:
             columns = (batch.column(0).to_pylist(), batch.column(1).to_pylist(), batch.column(2).to_pylist())
             for raw, uri, block in zip(*columns, strict=True):
-                path = _path(uri)
+                path = normal_path(uri)
                 key = (path, block)
                 line = next_line.get(key) or starts[path][block]
                 next_line[key] = line + 1
@@ -81,24 +76,17 @@ def evaluate_on_spark(spark: SparkSession, paths: Sequence[str], pack: CompiledP
     from pyspark.sql import functions as F
 
     from diagnose.errors import Problem
+    from diagnose.portfolio.spark import check_paths, display_names, first_lines
 
     if not paths or "-" in paths:
         raise UsageError("--engine spark reads files: no standard input", hint=HINT)
-    for name in paths:
-        if "://" not in name and not Path(name).exists():
-            raise UsageError("no such file or folder", source=name)
+    check_paths(paths)
     raw = spark.read.option("lineSep", "\n").text(list(paths))
     frame = raw.select(
         F.col("value").cast("binary"), F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("block")
     )
-    first: dict[str, dict[int, int]] = {}
-    for uri, block, n in frame.groupBy("file", "block").count().collect():
-        first.setdefault(_path(uri), {})[block] = n
-    for starts in first.values():  # line counts to first line numbers, block by block in file order
-        line = 1
-        for block in sorted(starts):
-            starts[block], line = line, line + starts[block]
-    names = {_path(f): _shown(_path(f), paths) for f in raw.inputFiles()}
+    first = first_lines(frame, "file", "block")
+    names = dict(display_names(raw.inputFiles(), paths))
     sc = spark.sparkContext
     task = _task(
         sc.broadcast(orjson.dumps(pack.data)),
@@ -122,14 +110,3 @@ def evaluate_on_spark(spark: SparkSession, paths: Sequence[str], pack: CompiledP
 def _order(source: str) -> tuple[str, int]:
     file, _, line = source.rpartition(":")
     return (file, int(line)) if line.isdigit() else (source, 0)
-
-
-def _shown(path: str, given: Sequence[str]) -> str:
-    """A file by the name the user gave: the INPUT itself, or its path under a folder INPUT."""
-    for name in given:
-        p = str(Path(name).resolve()) if "://" not in name else name
-        if path == p:
-            return name
-        if path.startswith(p.rstrip("/") + "/"):
-            return str(Path(name) / path[len(p.rstrip("/")) + 1 :])
-    return path
