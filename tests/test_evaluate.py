@@ -363,7 +363,7 @@ def test_backtest_against_a_git_revision_leaves_the_working_tree_alone(
     assert (code, err) == (0, "")
     data = json.loads(out)
     assert {c["source"] for c in data["changes"]} == {s for s, t in origin.items() if t == "liq-funder-quota"}
-    assert "at HEAD" in data["baseline"]["pack"]
+    assert data["baseline"]["where"] == f"{pack_dir} at HEAD" and data["baseline"]["pack"] == "default 1.0.0"
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in pack_dir.iterdir() if p.is_file()} == before
     code, _, err = cli(capsys, "eval", path, "--rules", pack_dir, "--baseline", "git:no-such-rev")
     assert code == 2 and "git" in err

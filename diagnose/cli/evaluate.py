@@ -145,8 +145,7 @@ def eval_(
         from diagnose.evaluate.backtest import load_baseline
         from diagnose.pack.files import resolve
 
-        old, old_name = load_baseline(baseline, resolve(rules))
-        old_name = f"{old_name} ({old.name} {old.version})"
+        old, old_where = load_baseline(baseline, resolve(rules))
     known = known_causes(pack, *([old] if old is not None else []))
     floors = _floors(min_top1, min_top3, min_recall or [], min_precision or [], min_f1 or [], known)
     if old is None and (changes is not None or fail_on_regression):
@@ -177,8 +176,8 @@ def eval_(
                 problems,
                 keep=show,
                 on_change=(lambda c: _write_change(sink, c)) if sink else None,
-                old_name=old_name,
-                new_name=f"{rules or 'the built-in pack'} ({pack.name} {pack.version})",
+                old_where=old_where,
+                new_where=str(rules) if rules is not None else "default",
             )
         metrics = bt.new
     else:

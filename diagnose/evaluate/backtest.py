@@ -116,12 +116,12 @@ def backtest(
     *,
     keep: int = 50,
     on_change: Callable[[Change], None] | None = None,
-    old_name: str | None = None,
-    new_name: str | None = None,
+    old_where: str | None = None,
+    new_where: str | None = None,
 ) -> Backtest:
     """Both packs on every case, in one pass; every change goes to ``on_change``, the first ``keep`` are listed."""
     t_old, t_new = Tally(), Tally()
-    result = Backtest(Metrics(old_name or pack_name(old), t_old), Metrics(new_name or pack_name(new), t_new))
+    result = Backtest(Metrics(pack_name(old), t_old, old_where), Metrics(pack_name(new), t_new, new_where))
     for case in cases:
         a = outcome(old, case, problems)
         b = outcome(new, case, problems) if a is not None else None

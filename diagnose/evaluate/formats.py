@@ -203,6 +203,21 @@ Section = str | Table
 """A line of text, or a table."""
 
 
+def _pack(m: Metrics, lang: str) -> str:
+    if not m.where:
+        return m.pack
+    return f"{m.where}（{m.pack}）" if lang == "zh" else f"{m.where} ({m.pack})"
+
+
+MEASURE_NAMES = {"zh": {"top1": "首位准确率", "top3": "前三准确率", "recall": "召回率", "precision": "精确率", "f1": "F1"}}
+"""Gates are named by their flag's measure (top1, recall ...); in Chinese by the measure's name."""
+
+
+def _gate_name(g: Floor, lang: str) -> str:
+    word = MEASURE_NAMES.get(lang, {}).get(g.measure, g.measure)
+    return f"{word} {g.cause}" if g.cause else word
+
+
 def _colon(lang: str) -> str:
     return "：" if lang == "zh" else ": "
 
@@ -261,7 +276,7 @@ def gate_sections(m: Metrics, gates: list[Floor], lang: str) -> list[Section]:
     for g in gates:
         got = g.actual(m)
         mark = t["gate_ok"] if g.met(m) else t["gate_fail"]
-        out.append(t["gate_line"].format(mark=mark, name=g.name(), actual=pct(got, lang), floor=pct(g.value)))
+        out.append(t["gate_line"].format(mark=mark, name=_gate_name(g, lang), actual=pct(got, lang), floor=pct(g.value)))
     return out
 
 
@@ -270,7 +285,7 @@ def backtest_sections(bt: Backtest, lang: str, gates: list[Floor] | None = None)
     old, new = bt.baseline, bt.new
     delta = (new.top1.value or 0) - (old.top1.value or 0)
     out: list[Section] = [
-        t["bt_title"].format(cases=f"{new.cases:,}", new=new.pack, old=old.pack),
+        t["bt_title"].format(cases=f"{new.cases:,}", new=_pack(new, lang), old=_pack(old, lang)),
         "",
         t["bt_top1"].format(old=pct(old.top1.value, lang), new=pct(new.top1.value, lang), delta=points(delta)),
         t["bt_changed"].format(n=bt.changed),
@@ -481,7 +496,7 @@ def render_junit(m: Metrics, gates: list[Floor], bt: Backtest | None = None, *, 
         failure = None if g.met(m) else f"{g.name()} is {pct(got)}, below the floor {pct(g.value)}"
         _case(suite, "accuracy", g.name(), failure, summary)
     if bt is not None:
-        bsuite = ET.SubElement(root, "testsuite", name=f"backtest against {bt.baseline.pack}")
+        bsuite = ET.SubElement(root, "testsuite", name=f"backtest against {_pack(bt.baseline, 'en')}")
         wrong = [c for c in bt.listed if c.kind == "newly wrong"]
         text = f"top-1 {pct(bt.baseline.top1.value)} before, {pct(bt.new.top1.value)} now; {bt.changed} changed"
         if not fail_on_regression or not bt.regressed:

@@ -252,6 +252,8 @@ class Metrics:
 
     pack: str
     tally: Tally
+    where: str | None = None
+    """The pack's folder or revision as the user named it (a backtest's two packs may share a name)."""
 
     @property
     def cases(self) -> int:
@@ -299,6 +301,7 @@ class Metrics:
         t = self.tally
         return {
             "pack": self.pack,
+            **({"where": self.where} if self.where else {}),
             "cases": t.cases,
             "top1": self.top1.to_dict(),
             "top3": self.top3.to_dict(),
