@@ -46,7 +46,7 @@ def why(
     f = facts.derive(contract.validate(data, source=source))
     cr = pack.rule(rule_id)
     title = cr.render("title", f, pack.params, lang.value) or rule_id
-    result = why_report(cr.rule, cr.node, f, lang.value, title)
+    result = why_report(cr.rule, cr.node, f, lang.value, title, pack.clear_steps)
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:

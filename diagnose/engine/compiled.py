@@ -89,6 +89,8 @@ class CompiledRules:
         self.tests: tuple[tuple[CompiledRule, Test], ...] = tuple((cr, cr.node.test) for cr in self.rules)
         self.ruleset = Ruleset(data["name"], data["version"], data["digest"])
         self.disabled = [Disabled(rid, why) for rid, why in sorted(data.get("disabled", {}).items())]
+        self.clear_steps: dict[str, tuple[str, str]] = {fact: (t["en"], t["zh"]) for fact, t in (data.get("clear_steps") or {}).items()}
+        """The pack's own words for clearing a condition on a fact, over the built-in ones."""
 
     @classmethod
     def from_pack(cls, pack: Pack) -> Self:

@@ -10,6 +10,7 @@ from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot
 from diagnose.explain.why import SYMPTOMS, condition
 from diagnose.pack import templates as textlib
 from diagnose.records import ClearStep
+from diagnose.snapshot.derived import DERIVED, FIELD_CLEAR
 from diagnose.snapshot.facts import shift
 from diagnose.vocab import NEGATE
 
@@ -95,12 +96,12 @@ def _cost(steps: list[_Change]) -> tuple[int, int, int]:
     return (symptom, no_eta, len(steps))
 
 
-def clears_when(node: CNode, f: Mapping[str, Any], lang: str) -> list[ClearStep]:
+def clears_when(node: CNode, f: Mapping[str, Any], lang: str, words: Mapping[str, tuple[str, str]] | None = None) -> list[ClearStep]:
     """What would clear a finding: the fewest fact changes, preferring causes with a known time."""
     out = []
     for step in _clear(node, f, False) or ():
         needed = condition(step.op, step.expected, step.fact, lang, step.label)
-        out.append(ClearStep(step.fact, needed, _iso(step.eta), plain_step(step, needed, f, lang)))
+        out.append(ClearStep(step.fact, needed, _iso(step.eta), plain_step(step, needed, f, lang, words)))
     return out
 
 
@@ -108,79 +109,14 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-_PHRASES: dict[str, tuple[str, str]] = {
-    "loans.max_overdue_days": ("repay the overdue {loans.overdue_amount|money}", "还清逾期款项 {loans.overdue_amount|money}"),
-    "credit.other_products_overdue_days": ("clear the overdue on the lender's other products", "还清在本机构其他产品上的逾期"),
-    "system.maintenance_active": (
-        "wait until maintenance {system.maintenance_notice} ends",
-        "等待系统维护 {system.maintenance_notice} 结束",
-    ),
-    "system.batch_active": ("wait until the nightly batch ends", "等待夜间批处理结束"),
-    "repayments.unposted_hours_instant": ("the pending repayment should post", "待入账的还款应完成入账"),
-    "repayments.unposted_hours_interbank": ("the interbank repayment should post", "跨行转账还款应完成入账"),
-    "credit.days_since_cure": ("the cooling-off period after the cured overdue ends", "逾期结清后的观察期结束"),
-    "calendar.days_to_quarter_end": ("the quarter-end funding squeeze passes", "季末资金紧张期过去"),
-    "policy.days_since_change": ("the tightened policy is no longer recent", "政策收紧期过去"),
-    "line.temporary_limit.days_since_expiry": ("the temporary limit's end no longer explains the drop", "临时额度到期的影响期结束"),
-    "funding.funder_quota_remaining_pct": ("the funding partner's quota is replenished", "合作资金方补充放款额度"),
-    "funding.regional_pool_utilization": ("the regional funding pool frees up", "地区资金池释放额度"),
-    "funding.funder_paused": (
-        "the funder resumes lending or the line is routed to another funder",
-        "资金方恢复放款或将额度切换至其他资金方",
-    ),
-    "system.open_incidents": ("the open incident is resolved", "故障处理完毕"),
-    "system.ledger_sync_lag_minutes": ("the ledger copy catches up", "账务数据同步追平"),
-    "line.evaluation.in_progress": ("the limit re-evaluation completes", "额度重新评估完成"),
-    "account.kyc.status": ("complete real-name verification again", "重新完成实名认证"),
-    "account.id_days_left": ("update the expired identity document", "更新已过期的身份证件"),
-    "account.kyc.phone_status": ("re-verify the bound phone number", "重新验证绑定手机号"),
-    "account.bound_card_status": ("bind a valid bank card", "绑定一张有效的银行卡"),
-    "account.security.frozen": ("pass the security verification to lift the freeze", "通过安全验证解除冻结"),
-    "line.auto_renewal.result": ("renew the line (re-apply or retry the renewal)", "重新续期额度（重新申请或重试续期）"),
-    "credit.bureau.data_age_days": ("refresh the credit-report data", "更新征信数据"),
-    "credit.bureau.delinquent_accounts": ("settle the delinquent accounts at other lenders", "结清在其他机构的逾期账户"),
-    "credit.dti": ("lower monthly debt service relative to income", "降低月还款额占收入的比例"),
-    "line.status": ("the line is reactivated or renewed", "额度恢复或续期"),
-    "line.days_to_expiry": ("renew the line", "为额度办理续期"),
-    "line.type": ("apply for a revolving line", "申请可循环使用的额度"),
-    "line.migrated_to": ("use the line on the new product", "在迁移后的新产品上使用额度"),
-    "line.first_draw_on": ("apply for the line again", "重新申请额度"),
-    "line.first_draw_due_on": ("apply for the line again", "重新申请额度"),
-    "line.active_draws": ("repay some of the open draws", "结清部分未还借款"),
-    "line.limit_cut_pct": ("the limit is raised again at a review", "在额度复评中恢复额度"),
-    "request.amount": ("ask for at most {line.single_draw_cap|money} in one draw", "单笔借款金额不超过 {line.single_draw_cap|money}"),
-    "repayments.last_posted.applied_to_fees": (
-        "repay the interest and fees, then the principal comes back as limit",
-        "先还清利息费用，之后的还款会恢复额度",
-    ),
-    "credit.cashout_flag": ("the review of the use of funds is closed", "资金用途核查结束"),
-    "credit.tier_drop": ("the risk rating recovers at the next review", "在下次评估中恢复风险等级"),
-    "credit.score_drop_30d": ("the risk score recovers at the next review", "在下次评估中恢复信用评分"),
-    "credit.total_online_outstanding": (
-        "repay online credit below {policy.regulatory_cap|money}",
-        "将网络贷款余额降至 {policy.regulatory_cap|money} 以下",
-    ),
-    "credit.bureau.hard_inquiries_1m": ("fewer credit-report queries in the coming weeks", "近期减少征信查询"),
-    "credit.bureau.hard_inquiries_3m": ("fewer credit-report queries in the coming months", "未来几个月减少征信查询"),
-    "credit.bureau.active_lenders": ("repay and close loans with other lenders", "结清并关闭在其他机构的借款"),
-    "account.security.device_changes_30d": ("pass the security verification on the usual device", "在常用设备上完成安全验证"),
-    "account.security.login_cities_7d": ("pass the security verification", "完成安全验证"),
-    "account.student": ("update the student status once studies end", "毕业后更新学生身份"),
-    "account.age_years": ("none: the age is outside the product's range", "无：年龄不在产品准入范围内"),
-    "funding.funder_local_only": ("the line is routed to a funder that may lend in this region", "将额度切换至可在本地区放款的资金方"),
-    "funding.funder_delinquency_rate": (
-        "the funder resumes lending or the line is routed to another funder",
-        "资金方恢复放款或将额度切换至其他资金方",
-    ),
-    "system.risk_model.psi": ("the risk model is recalibrated", "风险模型重新校准"),
-    "system.risk_model_age_days": ("the risk model is retrained", "风险模型重新训练"),
-}
+_WORDS: dict[str, tuple[str, str]] = {**FIELD_CLEAR, **{d.path: d.clear for d in DERIVED if d.clear is not None}}
+"""How each built-in fact's clearing change is said (snapshot/derived.py declares them); a pack's clear_steps come first."""
 
 
-def plain_step(step: _Change, needed: str, f: Mapping[str, Any], lang: str) -> str:
-    """One change said plainly, with its time when the snapshot gives one."""
+def plain_step(step: _Change, needed: str, f: Mapping[str, Any], lang: str, words: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """One change said plainly (in the pack's words for the fact, else the built-in ones), with its time when the snapshot gives one."""
     zh = lang == "zh"
-    phrase = _PHRASES.get(step.fact)
+    phrase = (words or {}).get(step.fact) or _WORDS.get(step.fact)
     said = textlib.render(textlib.parse(phrase[1] if zh else phrase[0]), f, {}, lang, strict=True) if phrase else None
     if said is None:
         said = f"{step.fact} {needed}"

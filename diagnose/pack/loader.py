@@ -250,6 +250,8 @@ class Manifest(_Strict):
     """`default` (the built-in pack) or the folder of another pack, relative to this one's."""
     example_base: str | None = None
     families: dict[str, Text] = Field(default_factory=dict)
+    clear_steps: dict[str, Text] = Field(default_factory=dict)
+    """How to say the change that clears a condition on a fact (a template in en and zh), by fact path."""
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     overrides: Overrides | None = None
     sensitive: list[str] = Field(default_factory=list)
@@ -285,6 +287,8 @@ class Pack:
     disabled: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     """Every file the pack was built from (a base pack's too): what a cached copy depends on."""
+    clear_steps: dict[str, Text] = field(default_factory=dict)
+    """The manifest's clear_steps over its base pack's."""
 
     def to_data(self) -> dict[str, Any]:
         """The pack as plain JSON data: what the engine compiles (rules without their examples)."""
@@ -294,6 +298,7 @@ class Pack:
             "digest": self.digest,
             "parameters": {name: p.value for name, p in self.parameters.items()},
             "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
+            "clear_steps": {k: v.model_dump() for k, v in sorted(self.clear_steps.items())},
             "sensitive": list(self.manifest.sensitive),
             "disabled": dict(self.disabled),
             "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
@@ -623,6 +628,7 @@ def load(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> Pa
         sources=sources,
         digest="sha256:" + hasher.hexdigest(),
         disabled=disabled,
+        clear_steps={**(base.clear_steps if base else {}), **(manifest.clear_steps if manifest else {})},
     )
     if manifest is not None:
         problems += check(pack)
@@ -807,7 +813,30 @@ def check(pack: Pack) -> list[PackProblem]:
                     )
                 if filt is not None and filt not in FILTERS:
                     at(tpath, f"unknown template filter `{filt}`", f"filters: {', '.join(FILTERS)}", "template")
+    out += _check_clear_steps(pack, catalog)
     out += _cycles(pack)
+    return out
+
+
+def _check_clear_steps(pack: Pack, catalog: dict[str, factlib.FactSpec]) -> list[PackProblem]:
+    """`clear_steps:` in pack.yaml words facts a rule reads, with templates of facts and filters that exist."""
+    out: list[PackProblem] = []
+    manifest = str(pack.root / MANIFEST)
+    for fact, words in pack.manifest.clear_steps.items():
+        if not factlib.is_fact_path(fact):
+            hint = _did_you_mean(fact, list(catalog)) or "`diagnose facts` lists every fact"
+            out.append(PackProblem(manifest, f"clear_steps names unknown fact `{fact}`", hint=hint, code="unknown-fact"))
+        for lang in LANGS:
+            for fld in template_fields(getattr(words, lang)):
+                bad = fld if isinstance(fld, str) else None
+                if isinstance(fld, tuple):
+                    name, filt = fld
+                    if not name.startswith("params.") and not factlib.is_fact_path(name):
+                        bad = f"unknown fact `{name}`"
+                    elif filt is not None and filt not in FILTERS:
+                        bad = f"unknown template filter `{filt}`"
+                if bad is not None:
+                    out.append(PackProblem(manifest, f"clear_steps.{fact}.{lang}: {bad}", code="template"))
     return out
 
 

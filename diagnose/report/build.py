@@ -106,7 +106,7 @@ class ReportBuilder:
                     remedies=self._remedies(cr, f, lang),
                     explains=sorted(t for t in rule.explains if t in present),
                     explained_by=explained_by.get(rule.id, []),
-                    clears_when=clearing.clears_when(cr.node, f, lang),
+                    clears_when=clearing.clears_when(cr.node, f, lang, self.rules.clear_steps),
                 )
             )
         return out

@@ -9,14 +9,15 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple, TypeVar, Union
 
+from diagnose.snapshot import derived
+from diagnose.snapshot.derived import Kind
+
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel
 
 _D = TypeVar("_D", date, datetime)
 Facts = dict[str, Any]
 """A flat mapping of fact path to value. A path that is absent is unknown."""
-
-Kind = Literal["number", "bool", "string", "enum", "date", "datetime", "time", "list", "object"]
 
 
 class FactSpec(NamedTuple):
@@ -108,58 +109,10 @@ _MONEY_NAMES = {
 }  # fmt: skip
 
 
-def _n(path: str, description: str, unit: str | None = None, **kw: Any) -> FactSpec:
-    return FactSpec(path, "number", description, unit=unit, derived=True, **kw)
-
-
-DERIVED: tuple[FactSpec, ...] = (
-    _n("line.restore_gap", "max(0, total_limit - used - available): limit that should be drawable but is not", "money", minimum=0),
-    _n("line.utilization", "used / total_limit", "ratio", minimum=0),
-    _n("line.limit_cut_pct", "1 - total_limit / previous_total_limit when the limit went down, else 0", "ratio", minimum=0, maximum=1),
-    _n("line.days_to_expiry", "days from as_of to expires_on (negative when past)", "days"),
-    _n("line.days_since_last_draw", "days from last_draw_on to as_of", "days"),
-    _n("line.temporary_limit.days_to_expiry", "days from as_of to temporary_limit.expires_on (negative when past)", "days"),
-    _n("line.temporary_limit.days_since_expiry", "days since temporary_limit.expires_on (negative while it still runs)", "days"),
-    _n("line.evaluation.hours_running", "hours since the running re-evaluation started", "hours"),
-    FactSpec("line.limit_short", "bool", "restore_gap > 0 or the last request was refused", derived=True),
-    _n("repayments.unposted_amount", "sum of pending repayments", "money", minimum=0),
-    _n("repayments.oldest_unposted_hours", "hours since the oldest pending repayment was submitted (0 if none)", "hours", minimum=0),
-    _n("repayments.unposted_hours_instant", "hours since the oldest pending balance, bank_card or auto_debit repayment was submitted (0 if none)", "hours", minimum=0),
-    _n("repayments.unposted_hours_interbank", "hours since the oldest pending interbank repayment was submitted (0 if none)", "hours", minimum=0),
-    FactSpec("repayments.oldest_unposted_id", "string", "id of the oldest pending repayment", derived=True),
-    FactSpec("repayments.oldest_unposted_channel", "enum", "channel of the oldest pending repayment", values=("balance", "bank_card", "auto_debit", "interbank"), derived=True),
-    FactSpec("repayments.oldest_unposted_submitted_at", "datetime", "when the oldest pending repayment was submitted", derived=True),
-    FactSpec("repayments.unposted_due_at", "datetime", "when the oldest pending repayment should have posted (2 h instant channels, 72 h interbank)", derived=True),
-    FactSpec("repayments.last_posted", "object", "the most recent posted repayment", derived=True),
-    _n("repayments.last_posted.amount", "amount of the most recent posted repayment", "money", minimum=0),
-    _n("repayments.last_posted.applied_to_principal", "part of it that reduced principal", "money", minimum=0),
-    _n("repayments.last_posted.applied_to_fees", "part of it that went to interest and fees", "money", minimum=0),
-    FactSpec("repayments.last_posted.id", "string", "id of the most recent posted repayment", derived=True),
-    FactSpec("repayments.last_posted.posted_at", "datetime", "when it posted", derived=True),
-    FactSpec("repayments.last_posted.channel", "enum", "its channel", values=("balance", "bank_card", "auto_debit", "interbank"), derived=True),
-    _n("repayments.count", "number of repayments in the snapshot", "count", minimum=0),
-    _n("loans.max_overdue_days", "worst overdue_days over all loans", "days", minimum=0),
-    _n("loans.overdue_amount", "overdue_amount summed over all loans", "money", minimum=0),
-    _n("loans.fees_outstanding", "fees_outstanding summed over all loans", "money", minimum=0),
-    _n("loans.overdue_count", "loans with overdue_days >= 1", "count", minimum=0),
-    _n("credit.score_drop_30d", "score_30d_ago - score", "points"),
-    _n("credit.tier_drop", "tiers fallen since previous_tier (positive is worse: B to D is 2)", "tiers"),
-    _n("credit.dti", "monthly_debt_service / monthly_income", "ratio", minimum=0),
-    _n("policy.regulatory_cap", "min(per_borrower_cap, income_avg_3y x income_cap_fraction)", "money", minimum=0),
-    _n("policy.days_since_change", "days from changed_on to as_of", "days"),
-    FactSpec("system.maintenance_active", "bool", "as_of inside a window of scope lending, limit or all", derived=True),
-    FactSpec("system.maintenance_ends_at", "datetime", "end of the active maintenance window", derived=True),
-    FactSpec("system.maintenance_notice", "string", "notice of the active maintenance window", derived=True),
-    FactSpec("system.batch_active", "bool", "as_of's local time inside the batch window", derived=True),
-    FactSpec("system.batch_ends_at", "datetime", "when the running batch window ends", derived=True),
-    _n("system.open_incidents", "incidents with resolved_at null", "count", minimum=0),
-    FactSpec("system.open_incident_ids", "string", "ids of the open incidents, comma-separated", derived=True),
-    _n("system.risk_model_age_days", "days from risk_model.trained_on to as_of", "days"),
-    _n("account.id_days_left", "days from as_of to kyc.id_expires_on (negative when past)", "days"),
-    _n("calendar.days_to_quarter_end", "days from as_of to the end of its calendar quarter", "days", minimum=0),
-    FactSpec("calendar.date", "date", "as_of's date, in as_of's own offset", derived=True),
-    FactSpec("calendar.time", "time", "as_of's local time of day HH:MM", derived=True),
-)  # fmt: skip
+DERIVED: tuple[FactSpec, ...] = tuple(
+    FactSpec(d.path, d.kind, d.description, d.unit, d.values, True, d.minimum, d.maximum) for d in derived.DERIVED
+)
+"""The derived facts as catalog entries (declared once, with their inputs and clear words, in `derived`)."""
 
 
 @lru_cache(maxsize=1)
@@ -451,44 +404,13 @@ def derive(snapshot: dict[str, Any]) -> Facts:
     return facts
 
 
-INPUTS: dict[str, tuple[str, ...]] = {
-    "line.restore_gap": ("line.total_limit", "line.used", "line.available"),
-    "line.utilization": ("line.used", "line.total_limit"),
-    "line.limit_cut_pct": ("line.total_limit", "line.previous_total_limit"),
-    "line.days_to_expiry": ("line.expires_on",),
-    "line.days_since_last_draw": ("line.last_draw_on",),
-    "line.temporary_limit.days_to_expiry": ("line.temporary_limit.expires_on",),
-    "line.temporary_limit.days_since_expiry": ("line.temporary_limit.expires_on",),
-    "line.evaluation.hours_running": ("line.evaluation.started_at",),
-    "repayments.count": ("repayments",),
-    "repayments.unposted_amount": ("repayments",),
-    "repayments.oldest_unposted_hours": ("repayments",),
-    "repayments.unposted_hours_instant": ("repayments",),
-    "repayments.unposted_hours_interbank": ("repayments",),
-    "repayments.unposted_due_at": ("repayments",),
-    "loans.max_overdue_days": ("loans",),
-    "loans.overdue_amount": ("loans",),
-    "loans.fees_outstanding": ("loans",),
-    "loans.overdue_count": ("loans",),
-    "credit.score_drop_30d": ("credit.score", "credit.score_30d_ago"),
-    "credit.tier_drop": ("credit.tier", "credit.previous_tier"),
-    "credit.dti": ("credit.monthly_debt_service", "credit.monthly_income"),
-    "policy.regulatory_cap": ("policy.per_borrower_cap", "credit.income_avg_3y", "policy.income_cap_fraction"),
-    "policy.days_since_change": ("policy.changed_on",),
-    "system.maintenance_active": ("system.maintenance",),
-    "system.batch_active": ("system.batch_window.start", "system.batch_window.end"),
-    "system.open_incidents": ("system.incidents",),
-    "system.risk_model_age_days": ("system.risk_model.trained_on",),
-    "account.id_days_left": ("account.kyc.id_expires_on",),
-}
+INPUTS: dict[str, tuple[str, ...]] = {d.path: d.inputs for d in derived.DERIVED if d.inputs}
 """The snapshot fields each derived fact is computed from: what to collect when it is unknown."""
 
 
 def to_collect(path: str, known: Mapping[str, Any]) -> list[str]:
     """The snapshot fields that would make ``path`` known: its missing inputs, or itself."""
     inputs = INPUTS.get(path)
-    if path.startswith("repayments.last_posted."):
-        inputs = ("repayments",)
     if not inputs:
         return [path]
     missing = [p for p in inputs if known.get(p) is None]

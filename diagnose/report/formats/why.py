@@ -52,12 +52,14 @@ def tree_lines(node: WhyNode, lang: str = "en") -> list[str]:
     return lines
 
 
-def why_report(rule: Any, node: CNode, f: Mapping[str, Any], lang: str, title: str) -> dict[str, Any]:
+def why_report(
+    rule: Any, node: CNode, f: Mapping[str, Any], lang: str, title: str, words: Mapping[str, tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """Everything `diagnose why` says about one rule on one snapshot, as data."""
     root = why(node, f)
     out: dict[str, Any] = {"rule_id": rule.id, "title": title, "result": root.result, "tree": root.to_dict(lang)}
     if root.result is True:
-        out["clears_when"] = [c.to_dict() for c in clears_when(node, f, lang)]
+        out["clears_when"] = [c.to_dict() for c in clears_when(node, f, lang, words)]
     elif root.result is False:
         out["nearest_miss"] = nearest_miss(root, lang)
         out["distance"] = None if root.distance is None else round(root.distance, 4)
