@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,10 +182,9 @@ def rate_text(r: Rate, lang: str) -> str:
     t = _t(lang)
     if r.value is None:
         return t["na"]
-    ci = f"; {t['ci'].format(lo=pct(r.ci[0]), hi=pct(r.ci[1]))}" if r.ci else ""
-    sep = "（" if lang == "zh" else " ("
-    end = "）" if lang == "zh" else ")"
-    return f"{pct(r.value)}{sep}{t['of'].format(hits=r.hits, n=r.n)}{ci.replace('; ', '；') if lang == 'zh' else ci}{end}"
+    open_, semi, close = ("（", "；", "）") if lang == "zh" else (" (", "; ", ")")
+    ci = semi + t["ci"].format(lo=pct(r.ci[0]), hi=pct(r.ci[1])) if r.ci else ""
+    return f"{pct(r.value)}{open_}{t['of'].format(hits=r.hits, n=r.n)}{ci}{close}"
 
 
 # --- sections ---------------------------------------------------------------------------
@@ -476,12 +476,20 @@ def failures(m: Metrics, gates: list[Floor], bt: Backtest | None = None, *, fail
 # --- junit ------------------------------------------------------------------------------
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 cannot hold (a file name may have them): shown replaced."""
+
+
+def _x(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _case(suite: ET.Element, classname: str, name: str, failure: str | None, text: str) -> None:
-    case = ET.SubElement(suite, "testcase", classname=classname, name=name)
+    case = ET.SubElement(suite, "testcase", classname=classname, name=_x(name))
     if failure is not None:
-        ET.SubElement(case, "failure", message=failure).text = text
+        ET.SubElement(case, "failure", message=_x(failure)).text = _x(text)
     else:
-        ET.SubElement(case, "system-out").text = text
+        ET.SubElement(case, "system-out").text = _x(text)
 
 
 def render_junit(m: Metrics, gates: list[Floor], bt: Backtest | None = None, *, fail_on_regression: bool = False) -> str:
