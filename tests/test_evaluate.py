@@ -426,7 +426,7 @@ def test_calibration_moves_a_threshold_only_within_its_declared_range(capsys: py
     assert cli(capsys, "generate", "--labelled", "-n", "400", "--seed", "6", "-o", cases)[0] == 0
     before = hashlib.sha256((ours / "pack.yaml").read_bytes()).hexdigest()
     out_dir = tmp_path / "proposal"
-    code, out, _ = cli(capsys, "calibrate", cases, "--rules", ours, "--thresholds", "-o", out_dir, "-f", "json")
+    code, out, _ = cli(capsys, "calibrate", cases, "--rules", ours, "--thresholds", "-o", out_dir, "-f", "json", "--lang", "zh")
     assert code == 0
     result = json.loads(out)
     moved = [o for o in result["overrides"] if o["kind"] == "parameter"]
@@ -444,7 +444,8 @@ def test_calibration_moves_a_threshold_only_within_its_declared_range(capsys: py
     assert moved[0]["gain_fitted_cases"] > 0
     assert result["held_out"]["after"]["hits"] >= result["held_out"]["before"]["hits"]
     text = (out_dir / "pack.yaml").read_text(encoding="utf-8")
-    assert "extends: ../ours" in text and "funder_quota_low_pct: 3" in text
+    assert "extends: ../ours" in text and "funder_quota_low_pct: 3  # 原值 2；" in text
+    assert text.startswith("# 由 `diagnose calibrate` 为 ours 2 生成")
     assert hashlib.sha256((ours / "pack.yaml").read_bytes()).hexdigest() == before
     code, _, err = cli(capsys, "calibrate", cases, "--rules", ours, "-o", ours / "inner")
     assert code == 2 and "inside the pack" in err
@@ -529,7 +530,16 @@ def test_backtest_and_calibration_views_fit_80_columns(
     assert ("newly wrong" if lang == "en" else "由对变错") in out
     code, md, _ = cli(capsys, "eval", path, "--rules", new, "--baseline", RULES, "--lang", lang, "-f", "markdown")
     assert code == 0 and "| LIQ-FUNDER-QUOTA |" in md
-    code, out, _ = cli(capsys, "calibrate", path, "-o", tmp_path / "p", "--lang", lang)
+    code, out, _ = cli(capsys, "calibrate", path, "-o", tmp_path / "p", "--lang", lang, "--rules", new, "--thresholds")
     assert code == 0 and max(cell_len(line) for line in out.splitlines()) <= 80 and "…" not in out
-    head = (tmp_path / "p" / "pack.yaml").read_text(encoding="utf-8").splitlines()[0]
-    assert head.startswith("# Proposed by" if lang == "en" else "# 由 `diagnose calibrate` 为")
+
+
+def test_calibration_with_nothing_to_gain_writes_no_pack(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, generated: tuple[Path, dict[str, str]]
+) -> None:
+    # Labelled by their examples, the default pack errs only on the stale risk model, a contributing
+    # cause that ranks below every primary one whatever the weights.
+    out_dir = tmp_path / "proposal"
+    code, out, err = cli(capsys, "calibrate", generated[0], "-o", out_dir)
+    assert code == 0 and not out_dir.exists()
+    assert "No change improves top-1 accuracy on the fitted cases" in out and f"nothing to propose: {out_dir} not written" in err

@@ -245,34 +245,38 @@ def calibrate(
     """
     from diagnose.evaluate import formats as F
     from diagnose.evaluate.calibrate import calibrate as fit
-    from diagnose.evaluate.calibrate import extends_value, proposal_text, write_proposal
+    from diagnose.evaluate.calibrate import check_output, extends_value, proposal_text, write_proposal
     from diagnose.evaluate.labels import Problems, open_cases
     from diagnose.evaluate.run import known_causes
     from diagnose.pack.files import default_pack_path, resolve
     from diagnose.pack.loader import load
 
-    if output.exists():
-        raise UsageError("already exists: calibrate never overwrites", source=str(output), hint="name a new folder with --output")
+    current = resolve(rules) if rules is not None else default_pack_path()
+    check_output(output, current)  # before the search, which takes a while
     from diagnose.api import CompiledPack
 
     pack = CompiledPack.from_pack(load(rules))  # the full pack: its parameters' `tune` ranges
     problems = Problems()
     cases = list(open_cases(labelled, known_causes(pack), problems, labels_csv=labels))
     result, weights, params = fit(pack, cases, problems, seed=seed, holdout=holdout, thresholds=thresholds)
-    current = resolve(rules) if rules is not None else default_pack_path()
-    text = proposal_text(
-        result,
-        weights,
-        params,
-        base=extends_value(rules, output),
-        name=name or f"{pack.name}-calibrated",
-        version=f"{pack.version}-calibrated",
-        texts=F.YamlTexts(lang.value),
-    )
-    write_proposal(output, text, current if rules is not None else None)
+    proposed = bool(weights or params)
+    if proposed:  # a proposal that changes nothing is no proposal: no folder to review
+        text = proposal_text(
+            result,
+            weights,
+            params,
+            base=extends_value(rules, output),
+            name=name or f"{pack.name}-calibrated",
+            version=f"{pack.version}-calibrated",
+            texts=F.YamlTexts(lang.value),
+        )
+        write_proposal(output, text, current)
     if fmt is CalibrateFormat.json:
-        out(F.render_json(result.to_dict() | {"proposal": str(output)}))
+        out(F.render_json(result.to_dict() | {"proposal": str(output) if proposed else None}))
     else:
         sections = F.calibration_sections(result, lang.value)
         out(F.render_markdown(sections) if fmt is CalibrateFormat.markdown else F.render_rich(sections, color=color(), width=width()))
+    if not proposed:
+        err("没有可提出的改动，未写入规则包。" if lang is Lang.zh else f"nothing to propose: {output} not written")
+        return
     err(("已写入建议规则包：" if lang is Lang.zh else "wrote the proposal: ") + str(output))

@@ -326,14 +326,19 @@ def proposal_text(
     return "\n".join(lines) + "\n"
 
 
-def write_proposal(folder: Path, text: str, current: Path | None) -> None:
-    """Write the proposal folder; refuse one that exists, and check that the written pack loads."""
-    from diagnose.pack.loader import load
-
+def check_output(folder: Path, current: Path | None) -> None:
+    """The proposal's folder must be new, and outside the pack it calibrates (whose files are never touched)."""
     if folder.exists():
         raise UsageError("already exists: calibrate never overwrites", source=str(folder), hint="name a new folder with --output")
     if current is not None and folder.resolve().is_relative_to(current.resolve()):
         raise UsageError("the proposal may not go inside the pack it calibrates", source=str(folder))
+
+
+def write_proposal(folder: Path, text: str, current: Path | None) -> None:
+    """Write the proposal folder; refuse one that exists, and check that the written pack loads."""
+    from diagnose.pack.loader import load
+
+    check_output(folder, current)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(folder.parent) / f".{folder.name}.tmp-{os.getpid()}"
