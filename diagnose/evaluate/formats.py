@@ -76,7 +76,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cal_gain": "On the held-out cases the proposal is {delta} points {dir} the current pack.",
         "cal_better": "better than",
         "cal_worse": "worse than",
-        "cal_same": "the same as",
+        "cal_even": "On the held-out cases the proposal does as well as the current pack.",
         "cal_overrides": "Proposed overrides (gain: cases right with the whole proposal minus without this change)",
         "cal_none": "No change improves top-1 accuracy on the fitted cases: nothing to propose.",
         "kind": "Kind",
@@ -147,7 +147,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cal_gain": "在留出案例上，建议方案比当前规则包{dir} {delta} 个百分点。",
         "cal_better": "高",
         "cal_worse": "低",
-        "cal_same": "相差",
+        "cal_even": "在留出案例上，建议方案与当前规则包持平。",
         "cal_overrides": "建议的覆盖项（收益：采用全部建议时答对的案例数减去不采用此项时的案例数）",
         "cal_none": "在拟合案例上没有任何改动能提高首位准确率：无建议。",
         "kind": "类型",
@@ -321,12 +321,12 @@ def calibration_sections(c: Calibration, lang: str) -> list[Section]:
         [t["cal_fitted"], f"{c.fit_before.n:,}", pct(c.fit_before.value, lang), pct(c.fit_after.value, lang)],
         [t["cal_held"], f"{c.held_before.n:,}", pct(c.held_before.value, lang), pct(c.held_after.value, lang)],
     ]
-    word = t["cal_better"] if c.gain > 0 else t["cal_worse"] if c.gain < 0 else t["cal_same"]
+    word = t["cal_better"] if c.gain > 0 else t["cal_worse"]
     delta = f"{abs(c.gain) * 100:.1f}"
     out: list[Section] = [
         t["cal_title"].format(pack=c.pack, fit=c.fit_before.n, held=c.held_before.n, seed=c.seed),
         Table(t["cal_part"], ["", t["cases"], t["cal_current"], t["cal_proposed"]], rows, {1, 2, 3}),
-        t["cal_gain"].format(delta=delta, dir=word),
+        t["cal_gain"].format(delta=delta, dir=word) if c.gain else t["cal_even"],
     ]
     if c.overrides:
         orows = [[t[o.kind], o.name, _value(o.before), _value(o.after), f"{o.gain_fit:+d}", f"{o.gain_held:+d}"] for o in c.overrides]
