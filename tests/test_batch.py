@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import diagnose
@@ -22,7 +22,7 @@ from diagnose.api import CompiledPack
 from diagnose.errors import InvalidInput
 from diagnose.portfolio import batch as core
 from diagnose.portfolio.generate import Generator, Line, default_examples, load_templates
-from tests.conftest import cli
+from tests.conftest import cli, examples
 
 EXAMPLE = default_examples() / "liq-funder-quota.json"
 
@@ -317,7 +317,7 @@ _LINE = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@examples(300)
 @example([b"\x1f\x8b", b""], False, 1, 8, 24)  # a file that starts like gzip is read as one by both
 @given(
     st.lists(_LINE, max_size=25),

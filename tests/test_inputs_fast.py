@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from diagnose.errors import InvalidInput
 from diagnose.snapshot import reader as inputs
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, examples
 
 
 def careful(text: str) -> Any:
@@ -57,7 +57,7 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**60), 2**60), st.f
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3), max_leaves=12)
 
 
-@settings(max_examples=3000, deadline=None)
+@examples(3000)
 @given(st.lists(st.tuples(keys, values), max_size=5), st.sampled_from([", ", ",", " , "]), st.sampled_from([": ", ":", " : "]))
 def test_fast_path_agrees_with_the_careful_parser_on_any_object(pairs: list[tuple[str, Any]], comma: str, colon: str) -> None:
     """Objects written by hand (so keys may repeat), with any spacing: the fast path reads the same or steps aside."""

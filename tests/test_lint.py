@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from diagnose.packci.lint import CHECKS, LintResult, lint
-from tests.conftest import ROOT, cli
+from tests.conftest import ROOT, cli, examples
 
 BROKEN = ROOT / "tests" / "broken_packs"
 MINIMAL = ROOT / "tests" / "packs" / "minimal"
@@ -256,7 +256,7 @@ def test_never_true_names_both_bounds_and_the_parameter_value(tmp_path: Path) ->
 # --- lint never raises -------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(60)
 @given(st.text(alphabet=st.sampled_from(list("abc:-{}[]\n  '\"#&*!|>?1.%@`\t")), max_size=200))
 def test_lint_reports_any_text_instead_of_raising(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     pack = tmp_path_factory.mktemp("fuzz")
@@ -266,7 +266,7 @@ def test_lint_reports_any_text_instead_of_raising(tmp_path_factory: pytest.TempP
     assert all(p.file and p.message for p in result.problems)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(40)
 @given(st.integers(min_value=0, max_value=2000))
 def test_lint_reports_a_truncated_rule_file_instead_of_raising(tmp_path_factory: pytest.TempPathFactory, cut: int) -> None:
     pack = copy_pack(tmp_path_factory.mktemp("cut"), MINIMAL)

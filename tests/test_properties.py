@@ -3,9 +3,9 @@
 Every property holds for any input: the API returns a Report or raises InvalidInput, the CLI exits
 0 with a JSON report or 4 with one message, and nothing else (no traceback, no internal error).
 
-Profiles: ``ci`` (the default: 2,000 examples per property, derandomized so CI is repeatable) and
-``nightly`` (20,000, random), chosen with DIAGNOSE_HYPOTHESIS_PROFILE=nightly. They are applied per
-test, not loaded globally, so other test modules keep their own settings.
+Example counts follow the profile (tests/conftest.py): under ``ci`` (what .ci/run sets) 2,000 per
+property, derandomized so CI is repeatable; ``nightly`` ten times that, random; the default
+``quick`` a twentieth, for the README's `pytest`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import contextlib
 import copy
 import io
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from unittest import mock
 
 import pytest
 import typer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diagnose
@@ -31,17 +30,11 @@ from diagnose import cli
 from diagnose.cli import main
 from diagnose.errors import InvalidInput
 from diagnose.report.formats import Options, ReportFormat, renderer
-from diagnose.snapshot.reader import MAX_INT
-from tests.conftest import EXAMPLES
+from diagnose.snapshot.reader import MAX_INT, load
+from tests.conftest import EXAMPLES, examples
 
-settings.register_profile(
-    "ci", max_examples=2_000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
-settings.register_profile(
-    "nightly", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
-PROFILE = settings.get_profile(os.environ.get("DIAGNOSE_HYPOTHESIS_PROFILE", "ci"))
-LIGHT = settings(PROFILE, max_examples=max(200, PROFILE.max_examples // 10))
+PROFILE = examples(2_000)
+LIGHT = examples(200)
 """For the slower properties (every format rendered, YAML files parsed): a tenth of the examples."""
 
 PACK = diagnose.load_pack()  # one pack for every example: loading is what the pack cache is for, not what is tested here
@@ -276,11 +269,59 @@ def test_every_format_renders_any_report(data: Any, lang: str) -> None:
         text.encode("utf-8")  # writable: no lone surrogate
 
 
+# What `diagnose run` does with bytes, below the CLI: read them (reader.load: the exactness checks)
+# and diagnose the parsed data. A failure shows here without the CLI around it; the CLI-level twins
+# below add only that the CLI maps the same answers to exit codes and messages.
+
+
+def _read_and_diagnose(raw: bytes) -> diagnose.Report | None:
+    try:
+        data = load(raw, "<stdin>")
+        report = PACK.diagnose(data, source="<stdin>", parsed=True)
+    except InvalidInput as exc:
+        assert exc.problems and exc.render().startswith("invalid snapshot: <stdin>:"), exc.render()
+        return None
+    json.loads(report.to_json())
+    return report
+
+
+def _mutated_bytes(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass")
+
+
+def _with_number(number: int, snapshot: dict[str, Any]) -> bytes:
+    doc = copy.deepcopy(snapshot)
+    doc["extensions"] = {"n": number}
+    return json.dumps(doc).encode()
+
+
+@settings(PROFILE)
+@given(mutated_snapshots())
+def test_reading_takes_any_mutation_of_a_real_snapshot(data: Any) -> None:
+    _read_and_diagnose(_mutated_bytes(data))
+
+
+@settings(PROFILE)
+@given(damaged_text())
+def test_reading_takes_any_damaged_file(raw: bytes) -> None:
+    _read_and_diagnose(raw)
+
+
+@settings(PROFILE)
+@given(st.integers(), st.sampled_from(SNAPSHOTS))
+def test_reading_refuses_whole_numbers_beyond_the_range_and_accepts_the_rest(number: int, snapshot: dict[str, Any]) -> None:
+    try:
+        load(_with_number(number, snapshot), "<stdin>")
+    except InvalidInput as exc:
+        assert abs(number) > MAX_INT and "extensions.n: the whole number" in exc.render()
+    else:
+        assert abs(number) <= MAX_INT
+
+
 @settings(PROFILE)
 @given(mutated_snapshots())
 def test_cli_takes_any_mutation_of_a_real_snapshot(data: Any) -> None:
-    raw = json.dumps(data, ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass")
-    _assert_cli(*_cli(raw, "-f", "json"))
+    _assert_cli(*_cli(_mutated_bytes(data), "-f", "json"))
 
 
 @settings(PROFILE)
@@ -292,9 +333,7 @@ def test_cli_takes_any_damaged_file(raw: bytes) -> None:
 @settings(PROFILE)
 @given(st.integers(), st.sampled_from(SNAPSHOTS))
 def test_cli_refuses_whole_numbers_beyond_the_range_and_accepts_the_rest(number: int, snapshot: dict[str, Any]) -> None:
-    doc = copy.deepcopy(snapshot)
-    doc["extensions"] = {"n": number}
-    code, out, err = _cli(json.dumps(doc).encode(), "-f", "json")
+    code, out, err = _cli(_with_number(number, snapshot), "-f", "json")
     _assert_cli(code, out, err)
     assert (code == 4) == (abs(number) > MAX_INT), err
     if code == 4:

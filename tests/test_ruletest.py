@@ -8,12 +8,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import diagnose
 from diagnose.packci.ruletest import Coverage, floor_percent, run
-from tests.conftest import EXAMPLES, ROOT, cli, load_json
+from tests.conftest import EXAMPLES, ROOT, cli, examples, load_json
 
 MINIMAL = ROOT / "tests" / "packs" / "minimal"
 EXTENDS = ROOT / "tests" / "packs" / "extends-default"
@@ -297,7 +297,7 @@ PACK = diagnose.load_pack()  # the fast path: compiled from plain data, without 
 CASE_TEXT = st.text(alphabet=st.sampled_from(list("abc:-{}[]\n  '\"#&*!|>1.%")), max_size=120)
 
 
-@settings(max_examples=60, deadline=None)
+@examples(60)
 @given(CASE_TEXT)
 def test_any_case_file_is_a_result_never_a_crash(text: str) -> None:
     import tempfile

@@ -40,6 +40,8 @@ from diagnose.portfolio import spark as ds  # noqa: E402
 from diagnose.portfolio.generate import Generator, default_examples, load_templates  # noqa: E402
 from diagnose.portfolio.summary import Summary, render_json, summarize  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("spark")  # one Spark session for the module: its tests stay on one worker
+
 MAX_BYTES = 50_000
 """Small enough that one test line is over it, large enough for every generated snapshot."""
 
