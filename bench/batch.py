@@ -16,6 +16,8 @@ times that with two workers on a two-core machine, and memory that does not grow
     python bench/batch.py --quick         # N = 2,000 and 20,000
     python bench/batch.py --repeat 5      # best of 5 interleaved runs (default 3: a shared machine is noisy)
     python bench/batch.py --profile       # also: where a 1-worker run spends its time
+    python bench/batch.py --summary       # the batch with its portfolio summary (the tally on the hot path)
+    python bench/batch.py --summary --by region,tier   # ... broken down by segment
 """
 
 from __future__ import annotations
@@ -53,10 +55,16 @@ def _generate(path: Path, n: int, seed: int, rate: float) -> set[int]:
     return corrupted
 
 
-def _child(inp: str, workers: int, chunk: int, out_dir: str) -> None:
-    """One measured run in a fresh process; prints its numbers as JSON."""
+def _child(inp: str, workers: int, chunk: int, out_dir: str, summary: str = "none") -> None:
+    """One measured run in a fresh process; prints its numbers as JSON. ``summary``: none, whole, or a --by spec."""
     import diagnose
     from diagnose.portfolio import batch as core
+
+    extra: dict[str, Any] = {} if summary == "none" else {"summary": True}
+    if summary not in ("none", "whole"):
+        from diagnose.portfolio.segments import By
+
+        extra["by"] = By.parse(summary)
 
     t0 = time.perf_counter()
     pack = diagnose.load_pack()
@@ -69,7 +77,7 @@ def _child(inp: str, workers: int, chunk: int, out_dir: str) -> None:
         items = (
             core.iter_items(inputs, lines=chunk, workers=workers) if workers > 1 else core.iter_records(inputs)
         )  # as `diagnose batch` reads them
-        result = core.run(items, core.Sinks(out, err), pack, workers=workers, chunk_size=chunk)
+        result = core.run(items, core.Sinks(out, err), pack, workers=workers, chunk_size=chunk, **extra)
         seconds = time.perf_counter() - start
         cpu_main = _cpu(resource.RUSAGE_SELF) - cpu0
         cpu_workers = _cpu(resource.RUSAGE_CHILDREN)  # the workers have exited and been waited for
@@ -117,8 +125,8 @@ def _own_peak_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _run(inp: Path, workers: int, chunk: int, out_dir: Path) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", str(inp), str(workers), str(chunk), str(out_dir)]
+def _run(inp: Path, workers: int, chunk: int, out_dir: Path, summary: str = "none") -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", str(inp), str(workers), str(chunk), str(out_dir), summary]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -177,19 +185,23 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs of each configuration, interleaved; the fastest is shown, with the spread"
     )
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--summary", action="store_true", help="run the batch with its portfolio summary")
+    parser.add_argument("--by", default=None, help="with --summary: break it down by these segments (as `--by`)")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        inp, workers, chunk, out_dir = args.child
-        _child(inp, int(workers), int(chunk), out_dir)
+        inp, workers, chunk, out_dir, summary = args.child
+        _child(inp, int(workers), int(chunk), out_dir, summary)
         return
+    summary = (args.by or "whole") if args.summary else "none"
 
     from diagnose.portfolio.batch import default_workers
 
     sizes = [2_000, 20_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     cpus = args.workers or default_workers()
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs ({default_workers()} usable){load}, chunk {args.chunk_size}")
+    shown = {"none": "", "whole": ", with the summary"}.get(summary, f", with the summary by {summary}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs ({default_workers()} usable){load}, chunk {args.chunk_size}{shown}")
     results: dict[tuple[int, int], dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         tmpdir = Path(tmp)
@@ -207,7 +219,7 @@ def main() -> None:
             runs: dict[int, list[dict[str, Any]]] = {w: [] for w in dict.fromkeys([1, cpus])}
             for _ in range(args.repeat):  # interleaved, so that a busy spell on the machine hits both
                 for workers in runs:
-                    runs[workers].append(_run(inp, workers, args.chunk_size, tmpdir))
+                    runs[workers].append(_run(inp, workers, args.chunk_size, tmpdir, summary))
             for workers, tries in runs.items():
                 r = min(tries, key=lambda t: t["seconds"])
                 r["rss_main_kb"] = max(t["rss_main_kb"] for t in tries)

@@ -12,6 +12,7 @@ from diagnose.snapshot import facts as factlib
 from diagnose.snapshot.contract import checked
 
 if TYPE_CHECKING:
+    from diagnose.compare.model import Diff, History
     from diagnose.pack.loader import Pack
     from diagnose.records import Report
 
@@ -35,6 +36,7 @@ class CompiledPack(CompiledRules):
         timeline: bool = False,
         audience: str = "all",
         parsed: bool = False,
+        echo: tuple[str, ...] = (),
     ) -> Report:
         """Diagnose one snapshot: a parsed JSON object (or a `Snapshot` model).
 
@@ -43,8 +45,16 @@ class CompiledPack(CompiledRules):
 
         ``explain`` adds near misses and, for undetermined rules, the values that would decide
         them; ``timeline`` adds the snapshot's dated events; ``audience`` (customer, agent,
-        institution, all) keeps only what that reader may see.
+        institution, all) keeps only what that reader may see; ``echo`` names more fact paths for
+        the report's `segments` (what `batch --by` groups by).
         """
+        data, f, warnings = self.prepare(snapshot, source=source, parsed=parsed)
+        return self.builder.build(data, f, lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience, echo=echo)
+
+    def prepare(
+        self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False
+    ) -> tuple[dict[str, Any], factlib.Facts, list[str]]:
+        """A snapshot checked against the contract: its validated data, its facts, and warnings (ignored unknown fields)."""
         if hasattr(snapshot, "model_dump"):
             snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
         if not parsed:
@@ -56,9 +66,12 @@ class CompiledPack(CompiledRules):
         if extra:
             shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
             warnings.append(f"ignored unknown fields: {shown}")
-        return self.builder.build(
-            data, factlib.derive(data), lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience
-        )
+        return data, factlib.derive(data), warnings
+
+    @property
+    def segments(self) -> tuple[tuple[str, str], ...]:
+        """The segments this pack's reports echo (name, fact path)."""
+        return self.builder.segments
 
     def diagnose_many(self, snapshots: Iterable[Mapping[str, Any]], *, lang: str = "en") -> Iterator[Report | DiagnoseError]:
         """Reports in input order; an invalid snapshot yields its InvalidInput error instead of stopping."""
@@ -71,3 +84,15 @@ class CompiledPack(CompiledRules):
     def diagnose_facts(self, snapshot: Mapping[str, Any], f: Mapping[str, Any], **options: Any) -> Report:
         """The report of an already validated snapshot and its derived facts (rule tests use this)."""
         return self.builder.build(snapshot, f, **options)
+
+    def diff(self, before: Mapping[str, Any], after: Mapping[str, Any], **options: Any) -> Diff:
+        """What changed between two snapshots of one account, and which change did it (`compare.diff.diff` takes the options)."""
+        from diagnose.compare.diff import diff
+
+        return diff(self, before, after, **options)
+
+    def history(self, snapshots: Iterable[Any], **options: Any) -> History:
+        """One account over snapshots: when each cause started and stopped holding (`compare.history.history`)."""
+        from diagnose.compare.history import history
+
+        return history(self, snapshots, **options)

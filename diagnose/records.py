@@ -207,6 +207,8 @@ class Report(_Data):
     audience: str = "all"
     near_misses: list[NearMiss] = field(default_factory=list)
     timeline: list[Event] = field(default_factory=list)
+    segments: dict[str, Any] = field(default_factory=dict)
+    """The segment fields of the account a team groups by (product, region, funder ...; docs/batch.md)."""
 
     def to_json(self, *, indent: bool = True) -> str:
         """Deterministic JSON: fixed key order, no locale, no wall clock."""

@@ -86,3 +86,28 @@ def word(kind: str, value: str, lang: str) -> str:
     """A value's word in ``lang`` (a family, severity, verdict or audience); a value a pack added stays as written."""
     table = WORDS[kind]
     return table.get(lang, table["en"]).get(value, value)
+
+
+SEGMENTS: tuple[tuple[str, str], ...] = (
+    ("product", "account.product"),
+    ("region", "account.region"),
+    ("funder", "funding.funder"),
+    ("funding_model", "funding.model"),
+    ("tier", "credit.tier"),
+    ("channel", "repayments.channel"),
+    ("currency", "line.currency"),
+)
+"""The segment fields a report echoes by default: the name in its `segments` and the fact path. `channel`
+is that of the newest repayment; a pack may echo more facts, each named by its path (docs/portfolio.md)."""
+_SEGMENT_PATH = dict(SEGMENTS)
+_SEGMENT_NAME = {path: name for name, path in SEGMENTS}
+
+
+def segment_path(name: str) -> str:
+    """The fact path a segment echoes: a default segment by its short name, any other by its path."""
+    return _SEGMENT_PATH.get(name, name)
+
+
+def segment_name(path: str) -> str:
+    """The name a fact path has among the segments: a default segment's short name, any other path as itself."""
+    return _SEGMENT_NAME.get(path, path)

@@ -475,7 +475,7 @@ def test_summary_of_a_batch_equals_summarize_over_its_files_also_when_resumed(
     rejected = sum(1 for line in lines[:150] if line.corrupt)
     assert data["counts"] == {"read": 150, "diagnosed": 150 - rejected, "rejected": rejected, "reconciled": True}
     assert sum(r["accounts"] for r in data["verdicts"]) == 150 - rejected
-    assert "<h2>Causes</h2>" in page.read_text(encoding="utf-8")
+    assert "<h2>All causes</h2>" in page.read_text(encoding="utf-8")
     assert cli(capsys, "summarize", out, "-e", errs, "-f", "json")[1] == summary_json
     _cut(out, 70, out, partial=True)
     _cut(errs, 70, errs, partial=False)

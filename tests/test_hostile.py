@@ -321,7 +321,8 @@ def test_yaml_within_the_limits_loads_with_aliases_expanded() -> None:
 
 def test_the_html_summary_escapes_what_reports_bring() -> None:
     """Titles in the portfolio summary are filled from snapshots: no script injection through them."""
-    from diagnose.portfolio.summary import Tally, render_html, render_markdown, summarize
+    from diagnose.portfolio.summary import Tally, render_markdown, summarize
+    from diagnose.portfolio.summary_html import render_page as render_html
 
     tally = Tally()
     tally.add("restricted", [("OPS-X", "operations", HOSTILE_TEXT), ("<b>", "<i>", "x")])

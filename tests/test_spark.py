@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -38,7 +39,13 @@ from diagnose.api import CompiledPack  # noqa: E402
 from diagnose.portfolio import batch as core  # noqa: E402
 from diagnose.portfolio import spark as ds  # noqa: E402
 from diagnose.portfolio.generate import Generator, default_examples, load_templates  # noqa: E402
-from diagnose.portfolio.summary import Summary, render_json, summarize  # noqa: E402
+from diagnose.portfolio.segments import By  # noqa: E402
+from diagnose.portfolio.summary import (  # noqa: E402
+    Summary,
+    pack_labels,
+    render_json,
+    summarize,
+)
 
 pytestmark = pytest.mark.xdist_group("spark")  # one Spark session for the module: its tests stay on one worker
 
@@ -68,14 +75,18 @@ def spark() -> Iterator[SparkSession]:
 class Local:
     """The local batch over the same inputs: report lines, error lines and the summary."""
 
-    def __init__(self, pack: CompiledPack, inputs: list[str]) -> None:
+    def __init__(self, pack: CompiledPack, inputs: list[str], by: By = By()) -> None:
         out, errs = io.BytesIO(), io.BytesIO()
         records = core.iter_records(core.check_inputs(inputs), max_bytes=MAX_BYTES)
-        self.outcome = core.run(records, core.Sinks(out, errs), pack, workers=1, max_bytes=MAX_BYTES, summary=True)
+        sinks = core.Sinks(out, errs)
+        self.outcome = core.run(records, sinks, pack, workers=1, max_bytes=MAX_BYTES, summary=True, by=by)
         self.lines = out.getvalue().decode().splitlines()
         self.errors = errs.getvalue().decode().splitlines()
         assert self.outcome.tally is not None
-        self.summary: Summary = summarize(self.outcome.tally, read=self.outcome.read, rejected=self.outcome.rejected)
+        self.labels = pack_labels(pack, "en")
+        self.summary: Summary = summarize(
+            self.outcome.tally, read=self.outcome.read, rejected=self.outcome.rejected, reasons=sinks.reasons, labels=self.labels
+        )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +113,9 @@ def files(tmp_path_factory: pytest.TempPathFactory, pack: CompiledPack) -> dict[
     (folder / "a.jsonl").write_text("\n".join(lines[1_201:1_700]) + "\n", encoding="utf-8")
     (folder / "b.jsonl.gz").write_bytes(gzip.compress(("\n".join(lines[1_700:]) + "\n").encode()))
     (folder / "_SUCCESS").write_text("", encoding="utf-8")  # what Spark leaves: skipped by Spark
-    local = Local(pack, [str(day), str(folder / "a.jsonl"), str(folder / "b.jsonl.gz")])
-    return {"spark": [str(day), str(folder)], "local": local, "clean": clean[:50]}
+    inputs = [str(day), str(folder / "a.jsonl"), str(folder / "b.jsonl.gz")]
+    local = Local(pack, inputs)
+    return {"spark": [str(day), str(folder)], "local": local, "clean": clean[:50], "inputs": inputs}
 
 
 @pytest.fixture(scope="module")
@@ -183,11 +195,73 @@ def test_summary_from_spark_aggregations_equals_the_local_summary(results: ds.Fi
         0,
     )
     assert totals.read == totals.diagnosed + totals.rejected
-    summary = totals.summary()
-    assert summary == local.summary  # every count, share, title and pair
+    summary = totals.summary(labels=local.labels)
+    assert summary == local.summary  # every count, share, title and pair, the days, the packs, the rejection reasons
     assert render_json(summary) == render_json(local.summary)
     assert len(summary.causes) > 30 and summary.pairs
     assert ds.summarize_results(results, pairs=3).pairs == local.summary.pairs[:3]
+
+
+def test_by_segments_from_spark_equal_the_local_ones_and_add_up(results: ds.FileResults, files: dict[str, Any], pack: CompiledPack) -> None:
+    by = By.parse("region,tier,as_of:week")
+    local = Local(pack, files["inputs"], by)
+    totals = ds.tally_results(results, by=by)
+    summary = totals.summary(labels=local.labels)
+    assert summary.segments is not None and summary.segments.reconciled and len(summary.segments.segments) > 20
+    assert summary == local.summary
+    assert sum(s.accounts for s in summary.segments.segments) == summary.counts.diagnosed
+    whole = {r.name: r.accounts for r in summary.causes}
+    per: Counter[str] = Counter()
+    for s in summary.segments.segments:
+        per.update({c.name: c.accounts for c in s.causes})
+    assert dict(per) == whole
+
+
+def test_flat_export_from_spark_reads_back_with_the_documented_columns_and_types(
+    results: ds.FileResults, pack: CompiledPack, tmp_path: Path
+) -> None:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from diagnose.portfolio.flat import ACCOUNT_COLUMNS, FINDING_COLUMNS, LIST_SEPARATOR, account_schema, finding_schema
+    from diagnose.portfolio.spark_portfolio import write_flat
+
+    segments = [n for n, _ in pack.segments]
+    accounts, findings = write_flat(results.frame, str(tmp_path / "flat"), segments, results.order())
+    table = pq.read_table(tmp_path / "flat" / "accounts.parquet")
+    assert table.schema.remove_metadata().equals(account_schema(segments), check_metadata=False), table.schema
+    assert table.num_rows == accounts
+    ftable = pq.read_table(tmp_path / "flat" / "findings.parquet")
+    assert ftable.schema.remove_metadata().equals(finding_schema(), check_metadata=False), ftable.schema
+    assert ftable.num_rows == findings
+    # the rows are the local export's: the same reports, the same values
+    reports = [json.loads(x) for x in files_local_lines(results)]
+    rows = sorted(table.to_pylist(), key=lambda r: (r["source_file"], r["source_line"]))
+    assert len(rows) == len(reports)
+    by_source = {(r["source"]["file"], r["source"]["line"]): r for r in reports}
+    for row in rows:
+        report = by_source[(row["source_file"], row["source_line"])]
+        assert row["cause_ids"] == [f["rule_id"] for f in report["findings"]]
+        assert row["as_of"] == pd.Timestamp(report["snapshot"]["as_of"]).to_pydatetime()
+        assert {s: row[s] for s in segments} == {s: None if v is None else str(v) for s, v in report["segments"].items()}
+
+    def csv(name: str, **kw: Any) -> Any:
+        return pd.concat([pd.read_csv(p, **kw) for p in sorted((tmp_path / "flat" / name).glob("part-*.csv"))], ignore_index=True)
+
+    frame = csv("accounts.csv", dtype={"account_id": "string", "cause_ids": "string"})
+    assert list(frame.columns) == [n for n, _ in ACCOUNT_COLUMNS] + segments and len(frame) == accounts
+    assert frame["causes"].dtype.kind == "i" and frame["top_score"].dtype.kind == "f"
+    several = frame[frame["causes"] > 1]
+    assert len(several) and all(v.count(LIST_SEPARATOR) == n - 1 for v, n in zip(several["cause_ids"], several["causes"], strict=True))
+    found = csv("findings.csv")
+    assert list(found.columns) == [n for n, _ in FINDING_COLUMNS] and found["contributing"].dtype == bool and len(found) == findings
+
+
+def files_local_lines(results: ds.FileResults) -> list[str]:
+    """The report lines the Spark results stand for, as the local batch writes them."""
+    from pyspark.sql import functions as F
+
+    return [r[0] for r in results.frame.where(F.col("report_json").isNotNull()).select(ds.report_lines(results)).collect()]
 
 
 # --- DataFrames: a JSON column, a struct column -----------------------------------------
@@ -386,3 +460,20 @@ def test_batch_engine_spark_refuses_what_spark_cannot_read(tmp_path: Path, capsy
     assert code == 2 and "no such file or folder" in stderr
     code, _, stderr = cli(capsys, "batch", one, "--master", "local[2]")
     assert code == 2 and "--master is for --engine spark" in stderr
+
+
+def test_batch_engine_spark_by_and_flat(
+    files: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], pack: CompiledPack
+) -> None:
+    folder = files["spark"][1]
+    args = ["batch", "--engine", "spark", folder, "-o", tmp_path / "r", "--summary", "-f", "json", "--by", "region,month"]
+    code, stdout, stderr = cli(capsys, *args, "--flat", tmp_path / "flat", "--html", tmp_path / "s.html")
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    assert data["segments"]["reconciled"] and sum(s["accounts"] for s in data["segments"]["segments"]) == data["counts"]["diagnosed"]
+    assert "flat export: " in stderr and {p.name for p in (tmp_path / "flat").iterdir()} == {
+        "accounts.csv", "accounts.parquet", "findings.csv", "findings.parquet"
+    }  # fmt: skip
+    assert 'data-chart="heatmap"' in (tmp_path / "s.html").read_text(encoding="utf-8")
+    code, _, stderr = cli(capsys, "batch", "--engine", "spark", folder, "-o", tmp_path / "r2", "--summary", "--by", "credit.score")
+    assert code == 2 and "on Spark, --by takes the segments the reports echo" in stderr

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from diagnose.cli import main
-from diagnose.portfolio.summary import Counts, SummaryFormat, Tally, bar, render, render_html, render_markdown, render_rich, summarize
+from diagnose.portfolio.summary import Counts, SummaryFormat, Tally, bar, render, render_markdown, render_rich, summarize
+from diagnose.portfolio.summary_html import render_page as render_html
 
 
 def report(verdict: str, *causes: tuple[str, str], title: str = "") -> dict[str, Any]:
@@ -116,7 +117,8 @@ def test_json_view_holds_every_table() -> None:
         "family": "liquidity",
         "title": "title of LIQ-FUNDER-QUOTA",
     }
-    assert set(data) == {"counts", "no_cause", "verdicts", "families", "causes", "pairs"}
+    assert set(data) == {"counts", "no_cause", "verdicts", "families", "causes", "pairs", "days", "packs", "rejected_reasons", "segments"}
+    assert data["segments"] is None and data["days"] == [] and data["rejected_reasons"] == []
 
 
 HOSTILE = report(
@@ -169,14 +171,15 @@ def test_html_page_is_self_contained_and_escapes_everything() -> None:
     parsed.feed(page)
     assert "script" not in parsed.tags and "img" not in parsed.tags and "link" not in parsed.tags
     assert not [a for a in parsed.attrs if a[0] in ("src", "href") or a[0].startswith("on")]
-    assert "http" not in page.replace("http://evil", "")  # no external asset; the one URL is the escaped title
+    assert "http:" not in page.replace("http://evil", "")  # no external asset; the one URL is the escaped title
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     text = "".join(parsed.text)
     assert "read 11 = diagnosed 9 + rejected 2" in text
-    for heading in ("Verdicts", "Families", "Causes", "Most common pairs of causes"):
+    for heading in ("Verdicts", "Causes by family", "All causes", "Most common pairs of causes"):
         assert heading in text
     assert page.startswith("<!doctype html>") and "<style>" in page
-    assert 'style="width:100.0%"' in page  # the largest row of a table fills its bar
+    # bars to scale: the biggest verdict (4 of 9 accounts) fills 44.4% of its 160-pixel track, not all of it
+    assert '<rect class="fill" width="71.11"' in page and "width:100.0%" not in page
 
 
 def _write_jsonl(path: Path, rows: list[Any]) -> Path:

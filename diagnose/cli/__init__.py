@@ -18,8 +18,8 @@ from diagnose.cli.common import err
 from diagnose.errors import DiagnoseError, ExitCode
 
 __all__ = ["app", "entry", "full_app", "main"]
-_MODULES = ("run", "why", "rules", "batch", "schema", "evaluate")
-_FAST = {"run": "run", "facts": "run", "why": "why"}
+_MODULES = ("run", "why", "rules", "batch", "schema", "diff", "evaluate")
+_FAST = {"run": "run", "facts": "run", "why": "why", "diff": "diff", "history": "diff"}
 """Commands whose module alone registers everything they need."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, cast
@@ -11,15 +12,18 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 import typer
 
 from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, err
-from diagnose.cli.output import closing_checks, closing_counts, show_summary
+from diagnose.cli.output import check_by, closing_checks, closing_counts, show_summary, slices
 from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import SummaryFormat
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from diagnose.api import CompiledPack
+    from diagnose.portfolio.flat import FlatWriter
     from diagnose.portfolio.generate import Line, Template
+    from diagnose.portfolio.summary import Tally
 
 PANEL = "Many snapshots"
 FormatOpt = Annotated[
@@ -29,10 +33,72 @@ HtmlOpt = Annotated[
     Path | None, typer.Option("--html", help="Also write the summary as a self-contained HTML page to this file.", show_default=False)
 ]
 PairsOpt = Annotated[int, typer.Option("--pairs", min=0, help="How many of the most common pairs of causes to show.")]
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Break the summary down by segment: product, region, funder, funding_model, tier, channel, currency, "
+        "as_of:day, as_of:week, as_of:month, or a fact path; several with commas.",
+        show_default=False,
+    ),
+]
+FlatOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--flat",
+        help="Also write one row per account and one per finding to this folder: CSV, and Parquet when pyarrow is installed.",
+        show_default=False,
+    ),
+]
 
 
 def _same(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
+
+
+def _flat_writer(folder: Path | None, segments: Sequence[str], inputs: Sequence[Path]) -> FlatWriter | None:
+    """The writer of `--flat`, after checking that it would overwrite no input; warns when Parquet cannot be written."""
+    if folder is None:
+        return None
+    from diagnose.portfolio.flat import FILES, FlatWriter
+
+    for name in FILES:
+        if any(p.exists() and (folder / name).exists() and _same(p, folder / name) for p in inputs):
+            raise UsageError("would overwrite an input", source=str(folder / name))
+    writer = FlatWriter(folder, segments)
+    if not writer.parquet:
+        err(f"note: pyarrow is not installed: {folder} gets CSV only; install the `parquet` extra for Parquet")
+    return writer
+
+
+def _reasons(paths: Sequence[Path]) -> Counter[str]:
+    """Records of error reports per reason; a line that is not an error record counts as such."""
+    import orjson
+
+    from diagnose.portfolio.summary import reject_reason
+
+    out: Counter[str] = Counter()
+    if not paths:
+        return out
+    for _, _, data in _report_lines([str(p) for p in paths]):
+        try:
+            record = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            record = None
+        out[reject_reason(record) if isinstance(record, dict) else "not an error record"] += 1
+    return out
+
+
+def _check_echoed(tally: Tally) -> None:
+    """A --by field that no report echoes would put every account in one unknown segment: say so instead."""
+    if not tally.diagnosed:
+        return
+    for i, name in enumerate(tally.by.fields):
+        if not name.startswith("as_of:") and all(key[i] is None for key in tally.parts):
+            raise UsageError(
+                f"--by {name}: no report has it among its segments",
+                hint=f"the reports echo the pack's segments; `diagnose batch --summary --by {name}` adds a fact to them",
+            )
 
 
 class _Progress:
@@ -115,6 +181,8 @@ def batch(
     fmt: FormatOpt = SummaryFormat.rich,
     html: HtmlOpt = None,
     pairs: PairsOpt = 10,
+    by_text: ByOpt = None,
+    flat_dir: FlatOpt = None,
     lang: LangOpt = Lang.en,
     rules: RulesOpt = None,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
@@ -133,13 +201,15 @@ def batch(
     from diagnose import load_pack
     from diagnose.portfolio import batch as core
 
+    by = By.parse(by_text)
+    check_by(by, summary)
     if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
         from diagnose.cli.spark import batch_on_spark
 
         return batch_on_spark(
             inputs, output=output, errors=errors, master=master, engine=engine, workers=workers, resume=resume,
             fail_on_rejects=fail_on_rejects, summary=summary, fmt=fmt, html=html, pairs=pairs, lang=lang.value, rules=rules,
-            max_bytes=max_bytes, quiet=quiet,
+            max_bytes=max_bytes, quiet=quiet, by=by, flat=flat_dir,
         )  # fmt: skip
     items = core.check_inputs(inputs)
     if resume and output is None:
@@ -152,11 +222,21 @@ def batch(
         if target is not None and any(p.exists() and _same(p, target) for i in items for p in i.files):
             raise UsageError("would overwrite an input", source=str(target))
     pack = load_pack(rules)
+    by.check(n for n, _ in pack.segments)
+    asked, by = bool(by), slices(by, html, pack.segments)
+    if resume and flat_dir is not None:
+        raise UsageError(
+            "--flat is not for --resume runs", hint="write the flat export of the finished output: diagnose summarize OUTPUT --flat DIR"
+        )
 
     with ExitStack() as stack:
         done_out = core.count_done(output) if resume else core.Done()
         done_err = core.count_done(errors) if resume and errors is not None else (core.Done() if errors is not None else None)
-        earlier = core.tally_file(output) if summary and resume and output is not None and output.exists() else None
+        earlier = core.tally_file(output, by) if summary and resume and output is not None and output.exists() else None
+        earlier_reasons = _reasons([errors]) if summary and resume and errors is not None and errors.exists() else Counter()
+        flat = _flat_writer(flat_dir, [n for n, _ in pack.segments] + list(by.echoed(pack.segments)), [p for i in items for p in i.files])
+        if flat is not None:
+            stack.callback(flat.close)
         mode = "ab" if resume else "wb"
         try:
             out_fh: IO[bytes] = stack.enter_context(output.open(mode)) if output is not None else sys.stdout.buffer
@@ -202,6 +282,8 @@ def batch(
                 summary=summary,
                 resumed=resumed,
                 progress=progress,
+                by=by,
+                flat=flat.write if flat is not None else None,
             )
         except KeyboardInterrupt:
             where = f" to {output}" if output is not None else ""
@@ -218,16 +300,21 @@ def batch(
         errors_kept=errors is not None,
         errors_flag="FILE",
     )
+    if flat is not None:
+        err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")
     if summary and outcome.tally is not None:
+        from diagnose.portfolio.summary import pack_labels
         from diagnose.portfolio.summary import summarize as make_summary
 
         tally = outcome.tally
         if earlier is not None:
             earlier.merge(tally)
             tally = earlier
-        show_summary(
-            make_summary(tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs), fmt, html, to_stdout=output is not None
+        reasons = sinks.reasons + earlier_reasons
+        made = make_summary(
+            tally, read=outcome.read, rejected=outcome.rejected, pairs=pairs, reasons=reasons, labels=pack_labels(pack, lang.value)
         )
+        show_summary(made, fmt, html, to_stdout=output is not None, lang=lang.value, inputs=inputs, asked=asked)
     closing_checks(outcome.internal, outcome.rejected, fail_on_rejects=fail_on_rejects)
 
 
@@ -253,30 +340,56 @@ def summarize(
     fmt: FormatOpt = SummaryFormat.rich,
     html: HtmlOpt = None,
     pairs: PairsOpt = 10,
+    by_text: ByOpt = None,
+    flat_dir: FlatOpt = None,
+    lang: LangOpt = Lang.en,
+    rules: RulesOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
     import orjson
 
-    from diagnose.portfolio.summary import Tally
+    from diagnose import load_pack
+    from diagnose.portfolio.flat import add_dict as add_flat
+    from diagnose.portfolio.flat import new_rows
+    from diagnose.portfolio.summary import Tally, pack_labels
     from diagnose.portfolio.summary import summarize as make_summary
 
-    tally = Tally()
+    by = By.parse(by_text)
+    pack = load_pack(rules)
+    by.check(n for n, _ in pack.segments)
+    asked, by = bool(by), slices(by, html, pack.segments)
+    tally = Tally(by=by)
+    named = [Path(r) for r in reports if r != "-"]
+    flat = _flat_writer(flat_dir, [n for n, _ in pack.segments] + list(by.echoed(pack.segments)), named)
+    rows = new_rows()
     for file, line, data in _report_lines(reports):
         try:
-            tally.add_dict(orjson.loads(data))
+            parsed = orjson.loads(data)
+            tally.add_dict(parsed)
+            if flat is not None:
+                add_flat(rows, parsed)
+                if len(rows.accounts) >= 4096:
+                    flat.write(rows)
+                    rows = new_rows()
         except (orjson.JSONDecodeError, ValueError) as exc:
             raise InvalidInput(
                 [Problem("", f"not a report: {exc}")],
                 source=f"{file}:{line}",
                 hint="summarize reads the output of `diagnose batch`; an interrupted batch may leave a partial last line (rerun it with --resume)",
             ) from None
-    rejected = 0
+    if flat is not None:
+        flat.write(rows)
+        flat.close()
+        err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")
+    if asked:
+        _check_echoed(tally)
     for path in errors or []:
         if not path.is_file():
             raise UsageError("no such file", source=str(path))
-        rejected += sum(1 for _ in _report_lines([str(path)]))
-    show_summary(make_summary(tally, rejected=rejected, pairs=pairs), fmt, html, to_stdout=True)
+    reasons = _reasons(errors or [])
+    made = make_summary(tally, rejected=sum(reasons.values()), pairs=pairs, reasons=reasons, labels=pack_labels(pack, lang.value))
+    show_summary(made, fmt, html, to_stdout=True, lang=lang.value, inputs=reports, asked=asked)
 
 
 @app.command(rich_help_panel=PANEL)

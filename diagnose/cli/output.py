@@ -12,6 +12,9 @@ from diagnose.cli.common import err
 from diagnose.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from diagnose.portfolio.segments import By
     from diagnose.portfolio.summary import Summary, SummaryFormat
 
 
@@ -26,19 +29,55 @@ def stream_width(stream: IO[str]) -> int:
         return 100
 
 
-def show_summary(summary: Summary, fmt: SummaryFormat, html: Path | None, to_stdout: bool) -> None:
-    """The summary on standard output (or standard error, when the reports go to standard output), and the HTML page."""
-    from diagnose.portfolio.summary import render, render_html
+def show_summary(
+    summary: Summary,
+    fmt: SummaryFormat,
+    html: Path | None,
+    to_stdout: bool,
+    *,
+    lang: str = "en",
+    inputs: Sequence[str] = (),
+    asked: bool = True,
+) -> None:
+    """The summary on standard output (or standard error, when the reports go to standard output), and the HTML page.
 
+    ``asked`` False: the summary's segments are there only for the page's heat map (no --by), not for the stream.
+    """
+    from dataclasses import replace
+
+    from diagnose.portfolio.summary import render
+    from diagnose.portfolio.summary_html import render_page
+    from diagnose.portfolio.summary_views import render_segments
+
+    page = summary
+    if not asked:
+        summary = replace(summary, segments=None)
     stream = sys.stdout if to_stdout else sys.stderr
     tty = stream.isatty()
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=stream_width(stream)))
+    width = stream_width(stream)
+    stream.write(render(summary, fmt, color=tty and color_allowed(), width=width))
+    stream.write(render_segments(summary, fmt, lang=lang, color=tty and color_allowed(), width=width))
     stream.flush()
     if html is not None:
         try:
-            html.write_text(render_html(summary), encoding="utf-8")
+            html.write_text(render_page(page, lang=lang, inputs=inputs), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
+
+
+def check_by(by: By, summary: bool) -> None:
+    if by and not summary:
+        raise UsageError("--by breaks the summary down: add --summary")
+
+
+def slices(by: By, html: Path | None, segments: Sequence[tuple[str, str]]) -> By:
+    """What the tally is sliced by: --by, or for the page's heat map the region (else the first segment the pack echoes)."""
+    from diagnose.portfolio.segments import By
+
+    if by or html is None or not segments:
+        return by
+    names = [n for n, _ in segments]
+    return By(("region",) if "region" in names else (names[0],))
 
 
 def closing_counts(read: int, diagnosed: int, rejected: int, *, resumed_after: int | None, errors_kept: bool, errors_flag: str) -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from pyspark.sql import SparkSession
 
+    from diagnose.portfolio.segments import By
     from diagnose.portfolio.summary import SummaryFormat
 
 
@@ -97,9 +98,13 @@ def batch_on_spark(
     rules: Path | None,
     max_bytes: int,
     quiet: bool,
+    by: By,
+    flat: Path | None,
 ) -> None:
     """Run `diagnose batch` on Spark and print what the local batch prints: rejections, counts, the summary."""
     from diagnose import load_pack
+    from diagnose.cli.output import slices
+    from diagnose.portfolio.summary import pack_labels
 
     if engine is not Engine.spark:
         raise UsageError("--master is for --engine spark")
@@ -117,7 +122,8 @@ def batch_on_spark(
     out, errs = spark_path(output), spark_path(errors) if errors is not None else None
     if errs is not None and errs == out:
         raise UsageError("--output and --errors are the same folder")
-    for target in (out, errs):
+    flat_out = spark_path(flat) if flat is not None else None
+    for target in (out, errs, flat_out):
         if target is not None and _is_local(target) and Path(target).exists():
             raise UsageError(
                 "already exists", source=target, hint="Spark writes a new folder of part files and does not replace one: remove it first"
@@ -126,6 +132,13 @@ def batch_on_spark(
 
     check_paths(inputs)
     pack = load_pack(rules)
+    by.check(n for n, _ in pack.segments)
+    if by.echoed(pack.segments):
+        raise UsageError(
+            f"--by {', '.join(by.echoed(pack.segments))}: on Spark, --by takes the segments the reports echo and the as_of periods",
+            hint=f"the pack's segments: {', '.join(n for n, _ in pack.segments)}; a pack adds facts to them under `segments` in pack.yaml",
+        )
+    asked, by = bool(by), slices(by, html, pack.segments)
     spark, created = session(master, progress=not quiet and sys.stderr.isatty())
     frame: Any = None
     try:
@@ -144,7 +157,11 @@ def batch_on_spark(
                 frame.where(F.col("report_json").isNotNull()).select(report_lines(results)).write.text(out)
             if errs is not None:
                 frame.where(F.col("error_json").isNotNull()).select(error_lines(results)).write.text(errs)
-            totals = tally_results(results)
+            totals = tally_results(results, by=by)
+            if flat_out is not None:
+                from diagnose.portfolio.spark_portfolio import write_flat
+
+                accounts, findings = write_flat(frame, flat_out, [n for n, _ in pack.segments], results.order())
             if totals.rejected:
                 for line in _rejections(results, internal_only=errs is not None):
                     err(line)
@@ -157,8 +174,11 @@ def batch_on_spark(
             spark.stop()
 
     closing_counts(totals.read, totals.diagnosed, totals.rejected, resumed_after=None, errors_kept=errs is not None, errors_flag="FOLDER")
+    if flat_out is not None:
+        err(f"flat export: {accounts:,} accounts and {findings:,} findings in {flat_out}")
     if summary:
-        show_summary(totals.summary(pairs), fmt, html, to_stdout=True)
+        made = totals.summary(pairs, labels=pack_labels(pack, lang))
+        show_summary(made, fmt, html, to_stdout=True, lang=lang, inputs=inputs, asked=asked)
     closing_checks(totals.internal, totals.rejected, fail_on_rejects=fail_on_rejects)
 
 

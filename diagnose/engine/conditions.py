@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -161,6 +161,17 @@ def _not_test(test: Test) -> Test:
         return None if r is None else not r
 
     return not_
+
+
+def leaves(node: CNode) -> Iterator[CLeaf]:
+    """The comparisons of a compiled condition tree, in order."""
+    if isinstance(node, CLeaf):
+        yield node
+    elif isinstance(node, CNot):
+        yield from leaves(node.child)
+    else:
+        for child in node.children:
+            yield from leaves(child)
 
 
 def compile_condition(cond: Mapping[str, Any], params: Mapping[str, Any]) -> CNode:

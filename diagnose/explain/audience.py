@@ -57,5 +57,6 @@ def for_audience(report: Any, audience: str, f: Mapping[str, Any]) -> Any:
             finding = replace(finding, remedies=Remedies([], [], rem.institution))
         findings.append(finding)
     if audience == "customer":
-        return replace(report, findings=findings, undetermined=[], near_misses=[], warnings=[], audience=audience)
+        # segments name the funder and the risk tier: internal, not for the customer
+        return replace(report, findings=findings, undetermined=[], near_misses=[], warnings=[], audience=audience, segments={})
     return replace(report, findings=findings, audience=audience)

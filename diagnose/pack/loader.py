@@ -170,6 +170,8 @@ class Rule(_Strict):
     contributing: bool = False
     explains: list[str] = Field(default_factory=list)
     title: Text
+    label: Text | None = None
+    """The cause as the institution names it, for portfolio views (no fields); default: the title."""
     explanation: Text
     rationale: Text | None = None
     when: Condition
@@ -255,6 +257,8 @@ class Manifest(_Strict):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     overrides: Overrides | None = None
     sensitive: list[str] = Field(default_factory=list)
+    segments: list[str] = Field(default_factory=list)
+    """Fact paths each report echoes in `segments` besides the defaults (a sensitive one only when named here)."""
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -300,6 +304,7 @@ class Pack:
             "families": {k: v.model_dump() for k, v in self.manifest.families.items()},
             "clear_steps": {k: v.model_dump() for k, v in sorted(self.clear_steps.items())},
             "sensitive": list(self.manifest.sensitive),
+            "segments": list(self.manifest.segments),
             "disabled": dict(self.disabled),
             "rules": [r.model_dump(mode="json", by_alias=True, exclude={"examples"}, exclude_none=True) for r in self.rules],
         }
@@ -490,13 +495,14 @@ def load(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> Pa
                 manifest = Manifest.model_validate(located.data)
             except ValidationError as exc:
                 problems += _pydantic_problems(exc, located, display(manifest_path))
-    for i, path_ in enumerate(manifest.sensitive if manifest is not None else []):
+    named = [(key, i, p) for key in ("sensitive", "segments") for i, p in enumerate(getattr(manifest, key) if manifest else [])]
+    for key, i, path_ in named:
         if not (factlib.is_fact_path(path_) or path_ in _item_paths()):
-            line, col = manifest_at.where(("sensitive", i))
+            line, col = manifest_at.where((key, i))
             problems.append(
                 PackProblem(
                     display(manifest_path),
-                    f"`sensitive` names unknown fact `{path_[:100]}`",
+                    f"`{key}` names unknown fact `{path_[:100]}`",
                     line,
                     col,
                     hint=_did_you_mean(path_, list(factlib.catalog())) or "`diagnose facts` lists every fact",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diagnose.api import CompiledPack
 from diagnose.engine.compiled import CompiledRule
-from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, trace
+from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, leaves, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
 from diagnose.pack.files import MANIFEST
@@ -160,18 +160,8 @@ class TestRun:
 # --- the engine's trees, leaf by leaf ---------------------------------------------------
 
 
-def _leaves(node: CNode) -> Iterator[CLeaf]:
-    if isinstance(node, CLeaf):
-        yield node
-    elif isinstance(node, CNot):
-        yield from _leaves(node.child)
-    else:
-        for child in node.children:
-            yield from _leaves(child)
-
-
 def _leaf_index(cr: CompiledRule) -> dict[int, int]:
-    return {id(leaf): i for i, leaf in enumerate(_leaves(cr.node))}
+    return {id(leaf): i for i, leaf in enumerate(leaves(cr.node))}
 
 
 def _deciders(node: CNode, f: Mapping[str, Any], index: dict[int, int]) -> tuple[bool | None, set[int]]:
@@ -214,7 +204,7 @@ def _register(cov: Coverage, compiled: CompiledPack) -> dict[str, dict[int, int]
         src = pack.sources.get(rid) if pack is not None else None
         cov.where[rid] = (src.file, src.line) if src else ("", None)
         paths = [p for _, p in rulepack.iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
-        for i, leaf in enumerate(_leaves(cr.node)):  # the order _leaf_index numbers them in
+        for i, leaf in enumerate(leaves(cr.node)):  # the order _leaf_index numbers them in
             cov.all_leaves.add((rid, i))
             line = src.located.where(("rules", src.index, *paths[i]))[0] if src is not None and i < len(paths) else None
             cov.conditions[(rid, i)] = Condition(rid, i, describe(leaf), src.file if src else "", line)

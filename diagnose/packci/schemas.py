@@ -1,4 +1,4 @@
-"""JSON Schemas (draft 2020-12) generated from the models, for editors and validators: snapshot, rule files, report."""
+"""JSON Schemas (draft 2020-12) generated from the models, for editors and validators: snapshot, rule files, the JSON outputs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-NAMES = ("snapshot", "rules", "report")
+NAMES = ("snapshot", "rules", "report", "diff", "history", "portfolio-diff")
 FOLDER = Path(__file__).resolve().parents[2] / "schemas"
 """Where the repository keeps the generated files (a test fails when they drift from the models)."""
 
@@ -44,19 +44,52 @@ def rules() -> dict[str, Any]:
 
 def report() -> dict[str, Any]:
     """The JSON report of `diagnose run --format json` (REPORT.md), from the `report.Report` dataclasses."""
-    from pydantic import TypeAdapter
-
     from diagnose.records import Report
 
-    body = TypeAdapter(Report).json_schema(mode="serialization")
+    return _dataclass(Report, "diagnose report", "One diagnosis as `diagnose run --format json` writes it (REPORT.md, schema version 1).")
+
+
+def _dataclass(model: Any, title: str, description: str) -> dict[str, Any]:
+    """The serialization schema of a dataclass output, under the common head."""
+    from pydantic import TypeAdapter
+
+    body = TypeAdapter(model).json_schema(mode="serialization")
     body.pop("title", None)
     body.pop("description", None)
-    return _head("diagnose report", "One diagnosis as `diagnose run --format json` writes it (REPORT.md, schema version 1).") | body
+    return _head(title, description) | body
+
+
+def diff() -> dict[str, Any]:
+    """The JSON of `diagnose diff --format json` (docs/diff.md), from the `compare.model.Diff` dataclasses."""
+    from diagnose.compare.model import Diff
+
+    return _dataclass(
+        Diff, "diagnose diff", "Two snapshots of one account compared, as `diagnose diff --format json` writes it (docs/diff.md)."
+    )
+
+
+def history() -> dict[str, Any]:
+    """The JSON of `diagnose history --format json`, from `compare.model.History`."""
+    from diagnose.compare.model import History
+
+    return _dataclass(History, "diagnose history", "One account over time, as `diagnose history --format json` writes it (docs/diff.md).")
+
+
+def portfolio_diff() -> dict[str, Any]:
+    """The JSON of `diagnose diff --reports --format json`, from `compare.model.PortfolioDiff`."""
+    from diagnose.compare.model import PortfolioDiff
+
+    return _dataclass(
+        PortfolioDiff,
+        "diagnose portfolio diff",
+        "Two days of batch reports joined by account, as `diagnose diff --reports --format json` writes it (docs/diff.md).",
+    )
 
 
 def generate(name: str) -> dict[str, Any]:
-    """The schema called ``name``: snapshot, rules or report."""
-    return {"snapshot": snapshot, "rules": rules, "report": report}[name]()
+    """The schema called ``name``: one of NAMES."""
+    makers = {"snapshot": snapshot, "rules": rules, "report": report, "diff": diff, "history": history, "portfolio-diff": portfolio_diff}
+    return makers[name]()
 
 
 def dumps(schema: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import zlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,7 +32,10 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 import orjson
 
 from diagnose.errors import DiagnoseError, ExitCode, InvalidInput, Problem, UsageError
-from diagnose.portfolio.summary import Tally
+from diagnose.portfolio.flat import FlatRows, new_rows
+from diagnose.portfolio.flat import add_report as add_flat
+from diagnose.portfolio.segments import By
+from diagnose.portfolio.summary import Tally, reject_reason
 from diagnose.snapshot.reader import MAX_BYTES, load
 
 if TYPE_CHECKING:
@@ -370,6 +373,7 @@ class ChunkResult(NamedTuple):
     rejected: int
     internal: int
     tally: Tally | None
+    flat: FlatRows | None = None
 
 
 def _source_suffix(file: str) -> bytes:
@@ -379,11 +383,17 @@ def _source_suffix(file: str) -> bytes:
 class Diagnoser:
     """Parses, validates and diagnoses raw records with one compiled pack; turns each into a report line or a Rejected."""
 
-    def __init__(self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES, tally: bool = False) -> None:
+    def __init__(
+        self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES, tally: bool = False, by: By = By(), flat: bool = False
+    ) -> None:
         self.pack = pack
         self.lang = lang
         self.max_bytes = max_bytes
         self.tally = tally
+        self.by = by
+        self.flat = flat
+        self.echo = by.echoed(pack.segments)
+        """Fact paths of `--by` the pack does not echo: each report's segments get them too."""
         self._suffixes: dict[str, bytes] = {}
 
     def one(self, rec: RawRecord) -> Report | InvalidInput:
@@ -399,7 +409,7 @@ class Diagnoser:
             )
         try:
             data = load(rec.data, where, max_bytes=self.max_bytes)
-            return self.pack.diagnose(data, lang=self.lang, source=where, parsed=True)
+            return self.pack.diagnose(data, lang=self.lang, source=where, parsed=True, echo=self.echo)
         except InvalidInput as exc:
             return exc
 
@@ -415,7 +425,8 @@ class Diagnoser:
     def chunk(self, items: Sequence[Item]) -> ChunkResult:
         runs: list[bytes | Rejected] = []
         lines: list[bytes] = []
-        tally = Tally() if self.tally else None
+        tally = Tally(by=self.by) if self.tally else None
+        flat = new_rows() if self.flat else None
         read = rejected = internal = 0
         for rec in _records(items, self.max_bytes):
             read += 1
@@ -428,6 +439,8 @@ class Diagnoser:
                     lines.append(self.line(rec, result))
                     if tally is not None:
                         tally.add_report(result)
+                    if flat is not None:
+                        add_flat(flat, result, rec.file, rec.line)
             except Exception as exc:  # a bug on one record must not lose the others: report it, go on
                 bad = Rejected(
                     Source(rec.file, rec.line),
@@ -445,7 +458,7 @@ class Diagnoser:
                 rejected += 1
         if lines:
             runs.append(b"".join(lines))
-        return ChunkResult(runs, read - rejected, rejected, internal, tally)
+        return ChunkResult(runs, read - rejected, rejected, internal, tally, flat)
 
 
 def _records(items: Iterable[Item], max_bytes: int) -> Iterator[RawRecord]:
@@ -461,7 +474,7 @@ def _records(items: Iterable[Item], max_bytes: int) -> Iterator[RawRecord]:
 _WORKER: list[Diagnoser] = []
 
 
-def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool) -> None:
+def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool, by: By, flat: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     # A worker reports through its results only; what it could print is the pool's own noise when
     # the parent was killed (a broken pipe), which must not reach the user.
@@ -478,7 +491,7 @@ def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tal
         from diagnose import load_pack
 
         pack = load_pack(pack)
-    _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally))
+    _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally, by=by, flat=flat))
 
 
 def _work(items: list[Item]) -> ChunkResult:
@@ -589,9 +602,9 @@ def skip_done(records: Iterator[RawRecord], output: Done, errors: Done | None) -
     )
 
 
-def tally_file(path: Path) -> Tally:
+def tally_file(path: Path, by: By = By()) -> Tally:
     """A tally of the reports already in a batch output file (for the summary of a resumed run)."""
-    tally = Tally()
+    tally = Tally(by=by)
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, start=1):
             if line.strip():
@@ -635,6 +648,8 @@ class Sinks:
         self.output = output
         self.errors = errors
         self.on_rejected = on_rejected
+        self.reasons: Counter[str] = Counter()
+        """Rejected records per reason (`breakdown.reject_reason`), for the summary."""
 
     def write(self, result: ChunkResult) -> None:
         for run in result.runs:
@@ -642,12 +657,15 @@ class Sinks:
                 self.output.write(run)
                 self.output.flush()
             elif self.errors is not None:
+                self.reasons[reject_reason(run.to_dict())] += 1
                 self.errors.write(run.to_json())
                 self.errors.flush()
                 if run.kind == "internal_error" and self.on_rejected is not None:
                     self.on_rejected(run)
-            elif self.on_rejected is not None:
-                self.on_rejected(run)
+            else:
+                self.reasons[reject_reason(run.to_dict())] += 1
+                if self.on_rejected is not None:
+                    self.on_rejected(run)
 
 
 class _Chunks:
@@ -706,15 +724,18 @@ def run(
     summary: bool = False,
     resumed: Resumed | None = None,
     progress: Callable[[int, int], None] | None = None,
+    by: By = By(),
+    flat: Callable[[FlatRows], None] | None = None,
 ) -> Outcome:
     """Diagnose every record and write each chunk in input order; ``progress(records, bytes)`` after each chunk.
 
     ``workers`` > 1 runs that many processes with at most three chunks each in flight, so memory
     stays flat however long the input; one worker (or input of one chunk) runs in this process.
+    ``by`` slices the summary's tally by segment; ``flat`` receives each chunk's rows for the flat export.
     """
     done = resumed or Resumed()
     n = _Counter(done.skipped, done.diagnosed, done.rejected, 0, done.size)
-    tally = Tally() if summary else None
+    tally = Tally(by=by) if summary else None
 
     def handle(chunk: list[Item], result: ChunkResult) -> None:
         sinks.write(result)
@@ -724,6 +745,8 @@ def run(
         n.internal += result.internal
         if tally is not None and result.tally is not None:
             tally.merge(result.tally)
+        if flat is not None and result.flat is not None:
+            flat(result.flat)
         if progress is not None:
             n.size += sum(r.length if isinstance(r, Span) else r.size + 1 for r in chunk)
             progress(n.read, n.size)
@@ -735,13 +758,15 @@ def run(
     stream = iter(reader)
     first = list(itertools.islice(stream, 2))
     if workers <= 1 or len(first) < 2:
-        local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary)
+        local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary, by=by, flat=flat is not None)
         for chunk in itertools.chain(first, stream):
             handle(chunk, local.chunk(chunk))
         return _finish(reader, outcome())
     ctx = _context()
     source: CompiledPack | str | None = pack if ctx.get_start_method() == "fork" else pack_path
-    executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary))
+    executor = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary, by, flat is not None)
+    )
     finished = False
     try:
         pending: deque[tuple[list[Item], Future[ChunkResult]]] = deque()

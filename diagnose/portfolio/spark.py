@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -31,6 +31,7 @@ import orjson
 
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source
+from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Summary, Tally, summarize
 from diagnose.snapshot.reader import MAX_BYTES
 
@@ -607,10 +608,12 @@ class Totals:
     rejected: int
     internal: int
     tally: Tally
+    reasons: Counter[str] = field(default_factory=Counter)
+    """Rejected records per reason."""
 
-    def summary(self, pairs: int = 10) -> Summary:
+    def summary(self, pairs: int = 10, *, labels: Mapping[str, str] | None = None) -> Summary:
         """The same summary as the local batch's (`summary.summarize`), from these counts."""
-        return summarize(self.tally, read=self.read, rejected=self.rejected, pairs=pairs)
+        return summarize(self.tally, read=self.read, rejected=self.rejected, pairs=pairs, reasons=self.reasons, labels=labels)
 
 
 def _items(results: DataFrame, order: Column | None) -> DataFrame:
@@ -673,14 +676,17 @@ def _items(results: DataFrame, order: Column | None) -> DataFrame:
     return step.select(F.explode(items).alias("it"), "o").select("it.*", "o")
 
 
-def tally_results(results: DataFrame | FileResults, *, order: Column | None = None) -> Totals:
+def tally_results(results: DataFrame | FileResults, *, order: Column | None = None, by: By | None = None) -> Totals:
     """Count a result DataFrame with one Spark aggregation (only a few hundred rows reach the driver).
 
     Per family and cause: accounts, times top; verdicts; pairs of causes; read, diagnosed,
     rejected. The title shown for a cause is that of its first report in ``order`` (for
-    `FileResults`, the input order, as in the local batch; otherwise the smallest).
+    `FileResults`, the input order, as in the local batch; otherwise the smallest). ``by``
+    also counts each segment (`--by`), in one more aggregation.
     """
     from pyspark.sql import functions as F
+
+    from diagnose.portfolio.spark_portfolio import add_context, reasons
 
     if isinstance(results, FileResults):
         order = order if order is not None else results.order()
@@ -711,7 +717,15 @@ def tally_results(results: DataFrame | FileResults, *, order: Column | None = No
             counts[kind] += n
     tally.diagnosed = sum(tally.verdicts.values())
     tally.no_cause = counts["no_cause"]
-    return Totals(counts["read"], tally.diagnosed, counts["rejected"], counts["internal"], tally)
+    add_context(tally, results, by or By())
+    return Totals(
+        counts["read"],
+        tally.diagnosed,
+        counts["rejected"],
+        counts["internal"],
+        tally,
+        reasons(results) if counts["rejected"] else Counter(),
+    )
 
 
 def summarize_results(results: DataFrame | FileResults, *, pairs: int = 10, order: Column | None = None) -> Summary:

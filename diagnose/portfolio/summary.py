@@ -1,9 +1,9 @@
-"""Portfolio summary of many reports: how many accounts each family and cause hits, verdicts, common pairs, and its views."""
+"""Portfolio summary of many reports: accounts per family and cause, verdicts, pairs, segments, days, rejections; its views."""
 
 from __future__ import annotations
 
-import html
 import io
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from diagnose.portfolio.segments import By
 from diagnose.vocab import VERDICTS
 
 if TYPE_CHECKING:
+    from diagnose.api import CompiledPack
     from diagnose.records import Report
 
 BAR_CELLS = 24
@@ -44,6 +46,14 @@ class Tally:
     family_of: dict[str, str] = field(default_factory=dict)
     title_of: dict[str, str] = field(default_factory=dict)
     no_cause: int = 0
+    days: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Accounts per (as_of day, verdict): the trend and the period."""
+    rulesets: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    """Accounts per rule pack (name, version, digest) that diagnosed them."""
+    by: By = field(default_factory=By)
+    parts: dict[tuple[str | None, ...], Tally] = field(default_factory=dict)
+    """With `by`: a tally (without pairs) per segment key."""
+    count_pairs: bool = True
 
     def add(self, verdict: str, findings: Sequence[tuple[str, str, str]]) -> None:
         """One report: its verdict and its findings as (rule_id, family, title), best first."""
@@ -66,11 +76,27 @@ class Tally:
             self.family_of.setdefault(rule_id, fam)
             self.title_of.setdefault(rule_id, title)
         self.families.update(fams)
-        if len(ids) > 1:
+        if len(ids) > 1 and self.count_pairs:
             self.pairs.update(combinations(sorted(ids), 2))
 
     def add_report(self, report: Report) -> None:
-        self.add(report.verdict, [(f.rule_id, f.family, f.title) for f in report.findings])
+        findings = [(f.rule_id, f.family, f.title) for f in report.findings]
+        self.add(report.verdict, findings)
+        rs = report.ruleset
+        self._context(report.verdict, findings, report.snapshot.as_of, (rs.name, rs.version, rs.digest), report.segments)
+
+    def _context(
+        self, verdict: str, findings: Sequence[tuple[str, str, str]], as_of: str, ruleset: tuple[str, str, str], segments: Mapping[str, Any]
+    ) -> None:
+        """What the counts of `add` do not say: the day, the pack, and the segment of `by`."""
+        self.days[(as_of[:10], verdict)] += 1
+        self.rulesets[ruleset] += 1
+        if self.by:
+            key = self.by.key(as_of, segments)
+            part = self.parts.get(key)
+            if part is None:
+                part = self.parts[key] = Tally(count_pairs=False)
+            part.add(verdict, findings)
 
     def add_dict(self, data: Any) -> None:
         """A report as parsed JSON (a line of `diagnose batch` output); raises ValueError when it is not one."""
@@ -86,6 +112,16 @@ class Tally:
                 raise ValueError("not a report: a finding without `rule_id`")
             rows.append((f["rule_id"], str(f.get("family", "")), str(f.get("title", ""))))
         self.add(verdict, rows)
+        snap, rs, segments = data.get("snapshot"), data.get("ruleset"), data.get("segments")
+        as_of = snap.get("as_of") if isinstance(snap, Mapping) else None
+        rs = rs if isinstance(rs, Mapping) else {}
+        self._context(
+            verdict,
+            rows,
+            as_of if isinstance(as_of, str) else "",
+            (str(rs.get("name", "")), str(rs.get("version", "")), str(rs.get("digest", ""))),
+            segments if isinstance(segments, Mapping) else {},
+        )
 
     def merge(self, other: Tally) -> None:
         """Add another tally; merged in input order, the first title seen of each cause is kept."""
@@ -100,6 +136,13 @@ class Tally:
         ):
             mine.update(theirs)
         self.pairs.update(other.pairs)
+        self.days.update(other.days)
+        self.rulesets.update(other.rulesets)
+        for key, part in other.parts.items():
+            if key in self.parts:
+                self.parts[key].merge(part)
+            else:
+                self.parts[key] = part
         for rule_id, fam in other.family_of.items():
             self.family_of.setdefault(rule_id, fam)
         for rule_id, title in other.title_of.items():
@@ -151,6 +194,11 @@ class Summary:
     families: list[Row]
     causes: list[Row]
     pairs: list[Pair]
+    days: list[Day] = field(default_factory=list)
+    packs: list[PackUsed] = field(default_factory=list)
+    rejected_reasons: list[Row] = field(default_factory=list)
+    segments: Breakdown | None = None
+    """Per segment of `--by` (diagnose/breakdown.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -162,30 +210,40 @@ def _share(n: int, total: int) -> float:
     return n / total if total else 0.0
 
 
-def summarize(tally: Tally, *, read: int | None = None, rejected: int = 0, pairs: int = 10) -> Summary:
-    """The summary of a tally; shares are of the diagnosed accounts. Rows sort by accounts, then name."""
+def summarize(
+    tally: Tally,
+    *,
+    read: int | None = None,
+    rejected: int = 0,
+    pairs: int = 10,
+    reasons: Mapping[str, int] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Summary:
+    """The summary of a tally; shares are of the diagnosed accounts. Rows sort by accounts, then name.
+
+    ``reasons`` counts the rejected records per reason (`breakdown.reject_reason`); ``labels`` are
+    the institution-facing names of causes, shown instead of the reports' titles.
+    """
     total = tally.diagnosed
     counts = Counts(tally.diagnosed + rejected if read is None else read, total, rejected)
-    verdicts = [Row(v, tally.verdicts[v], _share(tally.verdicts[v], total)) for v in VERDICTS]
-    verdicts += [Row(v, n, _share(n, total)) for v, n in sorted(tally.verdicts.items()) if v not in VERDICTS]
     families = [
         Row(fam, n, _share(n, total), tally.top_families[fam], _share(tally.top_families[fam], total))
         for fam, n in sorted(tally.families.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-    causes = [
-        Row(
-            rule_id,
-            n,
-            _share(n, total),
-            tally.top_causes[rule_id],
-            _share(tally.top_causes[rule_id], total),
-            tally.family_of.get(rule_id, ""),
-            tally.title_of.get(rule_id, ""),
-        )
-        for rule_id, n in sorted(tally.causes.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
+    title_of = {**tally.title_of, **(labels or {})}
     common = sorted(tally.pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:pairs]
-    return Summary(counts, tally.no_cause, verdicts, families, causes, [Pair(a, b, n, _share(n, total)) for (a, b), n in common])
+    return Summary(
+        counts,
+        tally.no_cause,
+        verdict_rows(tally.verdicts, total),
+        families,
+        cause_rows(tally, title_of),
+        [Pair(a, b, n, _share(n, total)) for (a, b), n in common],
+        days(tally),
+        packs(tally),
+        reason_rows(reasons or {}),
+        breakdown(tally, title_of),
+    )
 
 
 # --- views ------------------------------------------------------------------------------
@@ -365,91 +423,162 @@ def render(summary: Summary, fmt: SummaryFormat, *, color: bool = False, width: 
     return render_rich(summary, color=color, width=width)
 
 
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2430}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}
-th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #e3e6eb;vertical-align:middle}
-th{font-weight:600;background:#f5f7fa}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.bar{width:28%}.track{background:#eef1f5;height:.8rem;border-radius:2px}
-.fill{height:100%;border-radius:2px;background:#3b82c4}
-.blocked .fill{background:#c8423b}.restricted .fill{background:#d49a1e}.healthy .fill{background:#3f9b57}
-.pair .fill{background:#8e5cc2}code{font-size:.92em}.ok{color:#3f9b57}.bad{color:#c8423b}
-"""
+# --- per segment (`--by`), per day, per pack; rejections by reason ---------------------------
 
 
-def render_html(summary: Summary, *, title: str = "Portfolio summary") -> str:
-    """A self-contained page (inline CSS, no scripts, no external assets); every text is HTML-escaped."""
+@dataclass(frozen=True)
+class Segment:
+    """One segment of `--by`: its key (a value per field, None when unknown), its accounts, verdicts and causes."""
 
-    def e(value: object) -> str:
-        return html.escape(str(value), quote=True)
+    key: list[str | None]
+    accounts: int
+    share: float
+    """Of the whole portfolio's diagnosed accounts."""
+    verdicts: list[Row]
+    causes: list[Row]
+    """Every cause of the segment, most accounts first; shares are of the segment's accounts."""
+    no_cause: int
 
-    def bar_cell(accounts: int, largest: int, css: str = "") -> str:
-        width = 100.0 * accounts / largest if largest else 0.0
-        return f'<td class="bar {css}"><div class="track"><div class="fill" style="width:{width:.1f}%"></div></div></td>'
 
-    def num(value: str) -> str:
-        return f'<td class="n">{e(value)}</td>'
+@dataclass(frozen=True)
+class Breakdown:
+    """The summary per segment, with whether the segments add up to the whole (they always should)."""
 
-    def counted(accounts: int, share: float, largest: int, css: str = "") -> str:
-        """The accounts, their share and the bar: the three cells every table has."""
-        return f"{num(f'{accounts:,}')}{num(_pct(share))}{bar_cell(accounts, largest, css)}"
+    by: list[str]
+    segments: list[Segment]
+    reconciled: bool
 
-    def table(heading: str, columns: list[str], rows: list[str]) -> list[str]:
-        head = "".join(f"<th>{name}</th>" for name in columns)
-        return [f"{heading}<table><thead><tr>{head}</tr></thead><tbody>", *rows, "</tbody></table>"]
 
-    c = summary.counts
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(title)}</h1>",
-        f'<p class="{"ok" if c.reconciled else "bad"}"><strong>{e(_counts_line(c))}</strong></p>',
-    ]
-    biggest = _largest(summary.verdicts)
-    parts += table(
-        "<h2>Verdicts</h2>",
-        ["Verdict", "Accounts", "Share", ""],
-        [
-            f"<tr><td>{e(r.name)}</td>{counted(r.accounts, r.share, biggest, r.name if r.name in VERDICTS else '')}</tr>"
-            for r in summary.verdicts
-        ],
-    )
-    biggest = _largest(summary.families)
-    parts += table(
-        "<h2>Families</h2>",
-        ["Family", "Accounts", "Share", "", "Top cause", "Top share"],
-        [
-            f"<tr><td>{e(r.name)}</td>{counted(r.accounts, r.share, biggest)}{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
-            for r in summary.families
-        ],
-    )
-    biggest = _largest(summary.causes)
-    parts += table(
-        "<h2>Causes</h2>",
-        ["Cause", "Family", "Title", "Accounts", "Share", "", "Top cause", "Top share"],
-        [
-            f"<tr><td><code>{e(r.name)}</code></td><td>{e(r.family)}</td><td>{e(r.title)}</td>"
-            f"{counted(r.accounts, r.share, biggest)}{num(f'{r.top:,}')}{num(_pct(r.top_share))}</tr>"
-            for r in summary.causes
-        ],
-    )
-    parts.append(f"<p>Accounts with no cause: {summary.no_cause:,}</p>")
-    parts.append("<h2>Most common pairs of causes</h2>")
-    if summary.pairs:
-        biggest = _largest(summary.pairs)
-        parts += table(
-            "",
-            ["Causes", "Accounts", "Share", ""],
-            [
-                f"<tr><td><code>{e(p.first)}</code> + <code>{e(p.second)}</code></td>{counted(p.accounts, p.share, biggest, 'pair')}</tr>"
-                for p in summary.pairs
-            ],
+@dataclass(frozen=True)
+class Day:
+    """Accounts whose as_of falls on one day, per verdict."""
+
+    day: str
+    accounts: int
+    verdicts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PackUsed:
+    name: str
+    version: str
+    digest: str
+    accounts: int
+
+
+def verdict_rows(verdicts: Counter[str], total: int) -> list[Row]:
+    """The three verdicts in their order, then any other a report carried."""
+    rows = [Row(v, verdicts[v], _share(verdicts[v], total)) for v in VERDICTS]
+    return rows + [Row(v, n, _share(n, total)) for v, n in sorted(verdicts.items()) if v not in VERDICTS]
+
+
+def cause_rows(tally: Tally, title_of: Mapping[str, str], family_of: Mapping[str, str] | None = None) -> list[Row]:
+    """Causes most accounts first; ``family_of`` (a segment's: the whole portfolio's) names each one's family."""
+    total = tally.diagnosed
+    family_of = tally.family_of if family_of is None else family_of
+    return [
+        Row(
+            rule_id,
+            n,
+            _share(n, total),
+            tally.top_causes[rule_id],
+            _share(tally.top_causes[rule_id], total),
+            family_of.get(rule_id, ""),
+            title_of.get(rule_id, ""),
         )
-    else:
-        parts.append("<p>No account has more than one cause.</p>")
-    parts.append("<p><small>Shares are of the diagnosed accounts; bars are scaled to the largest row of each table.</small></p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+        for rule_id, n in sorted(tally.causes.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def _sum(counters: Iterable[Counter[Any]]) -> Counter[Any]:
+    out: Counter[Any] = Counter()
+    for c in counters:
+        out.update(c)
+    return out
+
+
+def reconciles(tally: Tally) -> bool:
+    """The segments hold every account once: their accounts, verdicts, causes and top causes add up to the whole's."""
+    parts = list(tally.parts.values())
+    return (
+        sum(p.diagnosed for p in parts) == tally.diagnosed
+        and sum(p.no_cause for p in parts) == tally.no_cause
+        and all(
+            +_sum(getattr(p, name) for p in parts) == +getattr(tally, name)
+            for name in ("verdicts", "causes", "top_causes", "families", "top_families")
+        )
+    )
+
+
+def _order(key: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
+    return tuple((k is None, k or "") for k in key)
+
+
+def breakdown(tally: Tally, title_of: Mapping[str, str]) -> Breakdown | None:
+    """The summary per segment of `tally.by`, biggest first (None without `--by`)."""
+    if not tally.by:
+        return None
+    total = tally.diagnosed
+    segments = [
+        Segment(
+            list(key),
+            part.diagnosed,
+            _share(part.diagnosed, total),
+            verdict_rows(part.verdicts, part.diagnosed),
+            cause_rows(part, title_of, tally.family_of),
+            part.no_cause,
+        )
+        for key, part in sorted(tally.parts.items(), key=lambda kv: (-kv[1].diagnosed, _order(kv[0])))
+    ]
+    return Breakdown(list(tally.by.fields), segments, reconciles(tally))
+
+
+def days(tally: Tally) -> list[Day]:
+    per: dict[str, Counter[str]] = {}
+    for (day, verdict), n in tally.days.items():
+        if day:
+            per.setdefault(day, Counter())[verdict] += n
+    return [Day(day, sum(c.values()), {v: c[v] for v in (*VERDICTS, *sorted(set(c) - set(VERDICTS)))}) for day, c in sorted(per.items())]
+
+
+def packs(tally: Tally) -> list[PackUsed]:
+    return [PackUsed(*key, n) for key, n in sorted(tally.rulesets.items(), key=lambda kv: (-kv[1], kv[0])) if any(key)]
+
+
+# --- rejected records ------------------------------------------------------------------
+
+_GOT = re.compile(r"\s*\(got [^)]*\)")
+_QUOTED = re.compile(r"\s*'[^']*'|\s*\"[^\"]*\"")
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def reject_reason(record: Mapping[str, Any]) -> str:
+    """What kind of rejection a record of the error report is: its field and the shape of its message, without values.
+
+    `line.used: must be >= 0 (got -5)` and `(got -9000)` are one reason, `line.used: must be >= N`.
+    """
+    if record.get("error") == "internal_error":
+        return "internal error"
+    problems = record.get("problems")
+    first = problems[0] if isinstance(problems, list) and problems and isinstance(problems[0], Mapping) else {}
+    path = str(first.get("path") or "")
+    message = _QUOTED.sub("", _GOT.sub("", str(first.get("message") or "invalid record")))
+    message = message.split(";")[0] if path else re.split("[:;]", message)[0]
+    message = " ".join(_NUMBER.sub("N", message).split()) or "invalid record"
+    return f"{path}: {message}" if path else message
+
+
+def reason_rows(reasons: Mapping[str, int]) -> list[Row]:
+    """Rejections per reason, most first; shares are of the rejected records."""
+    total = sum(reasons.values())
+    return [Row(r, n, _share(n, total)) for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def pack_labels(pack: CompiledPack, lang: str) -> dict[str, str]:
+    """Each rule's institution-facing name (its `label`) in ``lang``; rules without one keep their reports' titles."""
+    out = {}
+    for rule in pack.data["rules"]:
+        label = rule.get("label")
+        if isinstance(label, Mapping):
+            out[str(rule["id"])] = str(label.get(lang) or label.get("en") or rule["id"])
+    return out

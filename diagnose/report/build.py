@@ -13,6 +13,8 @@ from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
 from diagnose.pack import templates as text
 from diagnose.records import Finding, LineSummary, Remedies, Report, SnapshotRef, Undetermined
+from diagnose.report.segments import segment_fields
+from diagnose.report.segments import values as segment_values
 from diagnose.vocab import AUDIENCES, Verdict
 
 _RemedyTemplates = tuple[tuple["str | tuple[text.Part, ...]", ...], ...]
@@ -24,6 +26,8 @@ class ReportBuilder:
     def __init__(self, rules: CompiledRules) -> None:
         self.rules = rules
         self._remedy_templates: dict[tuple[str, str], _RemedyTemplates] = {}
+        self.segments = segment_fields(rules.data.get("sensitive") or (), rules.data.get("segments") or ())
+        """The segments each report echoes (name, fact path): see diagnose/report/segments.py."""
 
     def build(
         self,
@@ -35,8 +39,9 @@ class ReportBuilder:
         explain: bool = False,
         timeline: bool = False,
         audience: str = "all",
+        echo: tuple[str, ...] = (),
     ) -> Report:
-        """The report of one validated snapshot and its facts (`facts.derive`)."""
+        """The report of one validated snapshot and its facts (`facts.derive`); ``echo``: more fact paths for its segments."""
         pack = self.rules
         params = pack.params
         fired: list[tuple[CompiledRule, Trace]] = []
@@ -74,6 +79,7 @@ class ReportBuilder:
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],
+            segments=segment_values(snapshot, f, self.segments + tuple((p, p) for p in echo) if echo else self.segments),
         )
         return audiences.for_audience(report, audience, f) if audience != "all" else report
 
@@ -139,6 +145,10 @@ class ReportBuilder:
         templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in AUDIENCES)
         self._remedy_templates[(rule.id, lang)] = templates
         return templates
+
+
+VERDICT_FACTS = ("line.available", "line.status", "line.restore_gap", "line.limit_cut_pct", "request.outcome")
+"""The facts `verdict` reads besides the findings: a diff names those that changed when the verdict did."""
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_findings: bool) -> Verdict:

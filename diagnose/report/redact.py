@@ -28,7 +28,7 @@ from dataclasses import fields, is_dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from diagnose.vocab import NUMBER_FILTERS, REVEALING_OPERATORS, TIME_FILTERS
+from diagnose.vocab import NUMBER_FILTERS, REVEALING_OPERATORS, TIME_FILTERS, segment_path
 
 if TYPE_CHECKING:
     from diagnose.engine.compiled import CompiledRules
@@ -152,8 +152,11 @@ class Redactor:
                     continue
                 old = getattr(obj, f.name)
                 path = _REPORT_PATHS.get((kind, f.name))
+                new: Any
                 if path is not None and self.covers(path) and old is not None:
                     new = self.token(old)
+                elif kind == "Report" and f.name == "segments":
+                    new = self._segments(old, scrub, depth + 1)
                 elif isinstance(fact, str) and f.name == "actual":
                     new = self._value(old, fact, scrub, depth + 1)
                 elif isinstance(fact, str) and f.name == "expected":
@@ -172,6 +175,11 @@ class Redactor:
         if isinstance(obj, str):
             return scrub(obj)
         return obj
+
+    def _segments(self, segments: dict[str, Any], scrub: _Scrubber, depth: int) -> dict[str, Any]:
+        """The report's segments: each one of a sensitive fact (a pack may echo one) as its token."""
+        out = {name: self._value(value, segment_path(name), scrub, depth) for name, value in segments.items()}
+        return out if any(out[k] is not segments[k] for k in segments) else segments
 
     def _value(self, value: Any, path: str, scrub: _Scrubber, depth: int) -> Any:
         """A fact value in evidence: a token when sensitive; inside objects and lists, each sensitive field."""

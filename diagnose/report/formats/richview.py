@@ -224,18 +224,26 @@ def build(report: Report, options: Options) -> list[RenderableType]:
     return out
 
 
-def render(report: Report, options: Options) -> str:
+def console(options: Options) -> tuple[Console, io.StringIO]:
+    """A console writing to a buffer at the options' width and colour; markup, emoji and highlighting off (texts are literal)."""
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=options.width,
-        force_terminal=options.color,
-        no_color=not options.color,
-        color_system="standard" if options.color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
+    return (
+        Console(
+            file=buffer,
+            width=options.width,
+            force_terminal=options.color,
+            no_color=not options.color,
+            color_system="standard" if options.color else None,
+            highlight=False,
+            emoji=False,
+            markup=False,
+        ),
+        buffer,
     )
+
+
+def render(report: Report, options: Options) -> str:
+    out, buffer = console(options)
     for part in build(report, options):
-        console.print(part)
+        out.print(part)
     return buffer.getvalue()
