@@ -25,10 +25,17 @@ def load_pack(path: str | Path | None = None) -> CompiledPack:
     A pack whose files are unchanged since the last load comes from the pack cache (see diagnose.pack.cache).
     """
     from diagnose.api import CompiledPack
-    from diagnose.pack.cache import load_data
+    from diagnose.pack.cache import corrupt, entry_of, load_data
 
     data, source = load_data(path)
-    return CompiledPack(data, source)
+    if source is not None:
+        return CompiledPack(data, source)
+    try:
+        return CompiledPack(data, source)
+    except Exception as exc:  # a cache entry that does not compile is corrupt: the pack's own files decide
+        corrupt(entry_of(path), f"{type(exc).__name__}: {str(exc)[:100]}")
+        data, source = load_data(path, fresh=True)
+        return CompiledPack(data, source)
 
 
 def __getattr__(name: str) -> Any:

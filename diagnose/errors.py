@@ -14,6 +14,8 @@ class ExitCode(IntEnum):
     USAGE = 2
     INVALID_PACK = 3
     INVALID_INPUT = 4
+    OUTPUT = 5
+    """An output could not be written: a full disk, no permission, a failed write."""
     INTERNAL = 70
 
 
@@ -79,6 +81,10 @@ class InvalidInput(DiagnoseError):
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(first + more, source=source, hint=hint)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Sent back from a worker process: rebuilt from its problems, not from its message.
+        return (self.__class__, (self.problems,), self.__dict__)
+
     def render(self) -> str:
         src = self.source or "snapshot"
         noun = "problem" if len(self.problems) == 1 else "problems"
@@ -143,6 +149,20 @@ class PackProblem(NamedTuple):
         if self.hint:
             text += f"\n  help: {self.hint}"
         return text
+
+
+class OutputError(DiagnoseError):
+    """An output could not be written (exit 5): a full disk, no permission; the message names the file."""
+
+    exit_code = ExitCode.OUTPUT
+    label = "output error"
+
+
+class PipeClosed(DiagnoseError):
+    """The reader of standard output went away (`| head`): the command stops quietly, exit 0."""
+
+    exit_code = ExitCode.OK
+    label = "closed pipe"
 
 
 class CheckFailed(DiagnoseError):

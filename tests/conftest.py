@@ -54,6 +54,15 @@ def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def sensitive_pack(root: Path, paths: list[str]) -> Path:
+    """A pack that extends the default one and marks ``paths`` sensitive (for --redact)."""
+    root.mkdir()
+    (root / "pack.yaml").write_text(
+        "name: private\nversion: '1'\nextends: default\nsensitive:\n" + "".join(f"  - {p}\n" for p in paths), encoding="utf-8"
+    )
+    return root
+
+
 @pytest.fixture(scope="session")
 def pack():  # type: ignore[no-untyped-def]
     import diagnose

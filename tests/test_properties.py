@@ -51,15 +51,17 @@ json_values = st.recursive(
     scalars, lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.text(max_size=12), kids, max_size=5), max_leaves=25
 )
 # Values that tend to sit on an edge: limits of the contract, text that means something to a terminal or a
-# Markdown renderer, dates and times a real export could hold (years are kept to 1900-2199: see test_hostile.py).
+# Markdown renderer, dates and times at the calendar's ends and in between.
 edges = st.sampled_from(
     [0, -1, 1, 0.5, 1e-308, 1e308, -1e308, MAX_INT, -MAX_INT, 2**31, 100, 101, 150, 151, 256, "", " ", "x" * 300,
      "\x1b[31mred\x1b[0m", "[red]x[/red]", "<script>alert(1)</script>", "\u202egnp.exe", "a\nb", "\x00", "|", "`",
      "{line.total_limit}", "__proto__", "NaN", "2024-02-29", "2023-02-29", "2024-03-05T14:20:00+08:00",
      "2024-03-05T14:20:00Z", "2024-03-05T14:20:00", "2024-03-05T14:20:00+24:00", "23:59", "24:00", "CNY", "cny",
-     "CN-ZJ", "A", "F", "active", "pending", "posted", "refused", "interbank", [], {}, [None], {"": None}, True, False, None]
+     "CN-ZJ", "A", "F", "active", "pending", "posted", "refused", "interbank", [], {}, [None], {"": None}, True, False, None,
+     "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31", "0001-01-01",
+     1.7976931348623157e308]
 )  # fmt: skip
-years = st.integers(min_value=1900, max_value=2199)
+years = st.integers(min_value=1900, max_value=2199) | st.integers(min_value=1, max_value=9999) | st.sampled_from([1, 9999])
 times = st.builds(
     lambda y, mo, d, h, mi, off: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:00{off}",
     years,
@@ -94,7 +96,7 @@ numbers = (
     st.integers(0, 10**9)
     | st.floats(0, 1e12)
     | st.floats(0, 1)
-    | st.sampled_from([0, 1, 0.0, 1.0, 0.999999, 1.000001, 99.99, 100.0, 1e15, -1, -0.0, 2**53 - 1])
+    | st.sampled_from([0, 1, 0.0, 1.0, 0.999999, 1.000001, 99.99, 100.0, 1e15, -1, -0.0, 2**53 - 1, 1e308, 1.7976931348623157e308])
 )
 
 
@@ -267,6 +269,17 @@ def test_every_format_renders_any_report(data: Any, lang: str) -> None:
         text = renderer(fmt)(report, Options(lang=lang, color=True, width=80))
         assert isinstance(text, str) and "\x1b]" not in text  # no OSC sequence (links, titles) reaches a terminal
         text.encode("utf-8")  # writable: no lone surrogate
+
+
+@settings(LIGHT)
+@given(mutated_snapshots(), st.sampled_from(["rich", "markdown", "message"]), st.sampled_from(["en", "zh"]))
+def test_cli_human_formats_take_any_mutation_of_a_real_snapshot(data: Any, fmt: str, lang: str) -> None:
+    """The views people read, through the command line: a report or one message, never exit 70."""
+    raw = json.dumps(data, ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass")
+    code, out, err = _cli(raw, "-f", fmt, "--lang", lang, "--explain")
+    assert "Traceback" not in out + err and "internal error" not in err, err
+    assert code in (0, 4), (code, err)
+    assert (code == 0) == bool(out.strip()), err
 
 
 # What `diagnose run` does with bytes, below the CLI: read them (reader.load: the exactness checks)

@@ -14,6 +14,7 @@ import diagnose
 from diagnose.report.formats import Options, ReportFormat, renderer
 from diagnose.report.redact import DEFAULT_KEY, PREFIX, Redactor, redact, redact_for_pack, resolve_key
 from tests.conftest import EXAMPLES, cli
+from tests.conftest import sensitive_pack as private_pack
 
 SECRET_WORDS = ("SECRET", "18,500", "18500")
 """In the account id, a notice and the repayment ids (SECRET), and the monthly income: seen in no output, escaped or not."""
@@ -38,12 +39,7 @@ def secret_snapshot(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sensitive_pack(tmp_path: Path) -> Path:
-    root = tmp_path / "pack"
-    root.mkdir()
-    (root / "pack.yaml").write_text(
-        "name: private\nversion: '1'\nextends: default\nsensitive:\n" + "".join(f"  - {p}\n" for p in SENSITIVE), encoding="utf-8"
-    )
-    return root
+    return private_pack(tmp_path / "pack", SENSITIVE)
 
 
 @pytest.mark.parametrize("fmt", [f.value for f in ReportFormat])

@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from diagnose.cli.common import err
-from diagnose.errors import DiagnoseError, ExitCode
+from diagnose.errors import DiagnoseError, ExitCode, PipeClosed
 
 __all__ = ["app", "entry", "full_app", "main"]
 _MODULES = ("run", "why", "rules", "batch", "schema", "diff", "evaluate")
@@ -62,11 +62,31 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("DIAGNOSE_DEBUG") == "1"
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush does not fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to silence
+        pass
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, *rest: Any, **kw: Any) -> None:
+    err(f"warning: {message}")  # the core warns (a corrupt pack cache entry); people read one line, not a source location
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error becomes one message on standard error and its documented exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    import warnings
+
+    warnings.showwarning = _show_warning
     try:
         result = _app_for(args)(args=args, prog_name="diagnose", standalone_mode=False)
+    except PipeClosed:  # the reader closed the pipe (`| head`): stop quietly
+        _silence_stdout()
+        return 0
     except DiagnoseError as exc:
         err(exc.render())
         return int(exc.exit_code)
@@ -85,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted")
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader closed the pipe (`| head`): stop quietly
+        _silence_stdout()
         return 0
     except Exception as exc:  # an internal error: one line, unless --debug
         if _debug_requested(args):

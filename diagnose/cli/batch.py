@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, err
+from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, err, redactor
 from diagnose.cli.output import check_by, closing_checks, closing_counts, show_summary, slices
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.segments import By
@@ -188,6 +188,8 @@ def batch(
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest snapshot accepted, in bytes.")] = 10 * 1024 * 1024,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Records sent to a worker at a time.")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    redact: RedactOpt = False,
+    redact_key: RedactKeyOpt = None,
     debug: DebugOpt = False,
     engine: Annotated[
         Engine,
@@ -206,21 +208,23 @@ def batch(
     if engine is not Engine.local or master is not None:  # the Spark engine: diagnose/cli/spark.py
         from diagnose.cli.spark import batch_on_spark
 
+        if redact:
+            raise UsageError("--redact is for the local engine", hint="run the batch with --engine local, or redact its output afterwards")
+
         return batch_on_spark(
             inputs, output=output, errors=errors, master=master, engine=engine, workers=workers, resume=resume,
             fail_on_rejects=fail_on_rejects, summary=summary, fmt=fmt, html=html, pairs=pairs, lang=lang.value, rules=rules,
             max_bytes=max_bytes, quiet=quiet, by=by, flat=flat_dir,
         )  # fmt: skip
+    from diagnose.outputs import OutputLock, check_targets, open_append, same_inputs
+
     items = core.check_inputs(inputs)
     if resume and output is None:
         raise UsageError(
             "--resume needs --output: the file to continue", hint="rerun with the same --output (and --errors) as the interrupted run"
         )
-    if output is not None and errors is not None and _same(output, errors):
-        raise UsageError("--output and --errors are the same file")
-    for target in (output, errors, html):
-        if target is not None and any(p.exists() and _same(p, target) for i in items for p in i.files):
-            raise UsageError("would overwrite an input", source=str(target))
+    read = [str(p) for i in items for p in i.files] + ([core.STDIN] if any(i.kind == "stdin" for i in items) else [])
+    check_targets(read, [("--output", output), ("--errors", errors), ("--html", html)])
     pack = load_pack(rules)
     by.check(n for n, _ in pack.segments)
     asked, by = bool(by), slices(by, html, pack.segments)
@@ -228,8 +232,15 @@ def batch(
         raise UsageError(
             "--flat is not for --resume runs", hint="write the flat export of the finished output: diagnose summarize OUTPUT --flat DIR"
         )
+    hasher = redactor(pack, redact, redact_key)
+    pins = core.pin_inputs(items)
 
     with ExitStack() as stack:
+        locks = {
+            option: stack.enter_context(OutputLock(target, option))
+            for option, target in (("--output", output), ("--errors", errors))
+            if target is not None and (target.is_file() or not target.exists())
+        }
         done_out = core.count_done(output) if resume else core.Done()
         done_err = core.count_done(errors) if resume and errors is not None else (core.Done() if errors is not None else None)
         earlier = core.tally_file(output, by) if summary and resume and output is not None and output.exists() else None
@@ -237,12 +248,10 @@ def batch(
         flat = _flat_writer(flat_dir, [n for n, _ in pack.segments] + list(by.echoed(pack.segments)), [p for i in items for p in i.files])
         if flat is not None:
             stack.callback(flat.close)
-        mode = "ab" if resume else "wb"
-        try:
-            out_fh: IO[bytes] = stack.enter_context(output.open(mode)) if output is not None else sys.stdout.buffer
-            err_fh = stack.enter_context(errors.open(mode)) if errors is not None else None
-        except OSError as exc:
-            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(exc.filename)) from None
+        out_fh: IO[bytes] = open_append(output, truncate=not resume) if output is not None else sys.stdout.buffer
+        if output is not None:
+            stack.enter_context(out_fh)
+        err_fh = stack.enter_context(open_append(errors, truncate=not resume)) if errors is not None else None
         sys.stdout.flush()
         n_workers = workers or core.default_workers()
         records: Iterator[core.Item]
@@ -256,9 +265,18 @@ def batch(
                 else core.iter_records(items, max_bytes=max_bytes)
             )
             resumed = core.Resumed()
+        now = core.input_records(items, pins)
+        lock = locks.get("--output")
+        if resume and lock is not None and (before := lock.recorded()) is not None and (why := same_inputs(before, now)):
+            raise UsageError(
+                f"--resume: {why}", hint="resume with the inputs of the interrupted run, unchanged; or run again without --resume"
+            )
+        if lock is not None:
+            lock.record(now)
         if resume:
             err(f"resuming after {resumed.skipped:,} records ({resumed.diagnosed:,} diagnosed, {resumed.rejected:,} rejected)")
-        sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render()))
+        names = (str(output) if output is not None else "<stdout>", str(errors))
+        sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render()), names=names)
         state = {"records": resumed.skipped}
         bar: _Progress | None = None
         if not quiet and sys.stderr.isatty():
@@ -284,6 +302,8 @@ def batch(
                 progress=progress,
                 by=by,
                 flat=flat.write if flat is not None else None,
+                pins=pins,
+                redact_key=hasher.key if hasher is not None else None,
             )
         except KeyboardInterrupt:
             where = f" to {output}" if output is not None else ""
@@ -344,17 +364,23 @@ def summarize(
     flat_dir: FlatOpt = None,
     lang: LangOpt = Lang.en,
     rules: RulesOpt = None,
+    redact: Annotated[
+        bool,
+        typer.Option("--redact", help="Show causes by rule id, not by their titles, which may quote the snapshot's values."),
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Portfolio summary of saved reports: accounts per family and cause, shares, top causes, verdicts, common pairs."""
     import orjson
 
     from diagnose import load_pack
+    from diagnose.outputs import check_targets
     from diagnose.portfolio.flat import add_dict as add_flat
     from diagnose.portfolio.flat import new_rows
     from diagnose.portfolio.summary import Tally, pack_labels
     from diagnose.portfolio.summary import summarize as make_summary
 
+    check_targets([*reports, *map(str, errors or [])], [("--html", html)])
     by = By.parse(by_text)
     pack = load_pack(rules)
     by.check(n for n, _ in pack.segments)
@@ -366,6 +392,8 @@ def summarize(
     for file, line, data in _report_lines(reports):
         try:
             parsed = orjson.loads(data)
+            if redact:
+                parsed = _untitled(parsed)
             tally.add_dict(parsed)
             if flat is not None:
                 add_flat(rows, parsed)
@@ -390,6 +418,15 @@ def summarize(
     reasons = _reasons(errors or [])
     made = make_summary(tally, rejected=sum(reasons.values()), pairs=pairs, reasons=reasons, labels=pack_labels(pack, lang.value))
     show_summary(made, fmt, html, to_stdout=True, lang=lang.value, inputs=reports, asked=asked)
+
+
+def _untitled(report: object) -> object:
+    """A report whose findings are named by rule id: a title is a template that may have written a value in."""
+    if isinstance(report, dict) and isinstance(report.get("findings"), list):
+        for finding in report["findings"]:
+            if isinstance(finding, dict) and "rule_id" in finding:
+                finding["title"] = finding["rule_id"]
+    return report
 
 
 @app.command(rich_help_panel=PANEL)
@@ -432,28 +469,29 @@ def generate(
     import gzip
 
     from diagnose import load_pack
+    from diagnose.outputs import atomic, check_targets, writing
     from diagnose.portfolio.generate import Generator, load_templates
 
     if labelled and corrupt_rate:
         raise UsageError("--labelled makes cases to measure a pack with: no --corrupt-rate", hint="docs/evaluate.md")
     pack = load_pack(rules)
     templates = load_templates(pack, examples)
+    if examples is not None and examples.is_dir():
+        check_targets([str(p) for p in examples.iterdir()], [("--output", output)])
     gen = Generator(pack, templates, seed=seed, healthy_share=healthy_share)
     if (label_rules is not None or label_noise) and not labelled:
         raise UsageError("--label-rules and --label-noise label cases: add --labelled")
     encode = _labeller(pack, templates, label_rules, seed, label_noise) if labelled else lambda line: line.text.encode()
     corrupted = 0
     with ExitStack() as stack:
-        try:
-            if output is None:
-                sys.stdout.flush()
-                out: IO[bytes] = sys.stdout.buffer
-            elif output.suffix == ".gz":
-                out = cast("IO[bytes]", stack.enter_context(gzip.open(output, "wb")))
-            else:
-                out = stack.enter_context(output.open("wb"))
-        except OSError as exc:
-            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(output)) from None
+        if output is None:
+            sys.stdout.flush()
+            out: IO[bytes] = sys.stdout.buffer
+        else:
+            out = stack.enter_context(atomic(output))
+            if output.suffix == ".gz":
+                out = cast("IO[bytes]", stack.enter_context(gzip.GzipFile(fileobj=out, mode="wb", mtime=0)))
+        stack.enter_context(writing(str(output) if output is not None else "<stdout>"))
         buf: list[bytes] = []
         for line in gen.lines(count, corrupt_rate=corrupt_rate):
             corrupted += line.corrupt is not None

@@ -6,9 +6,13 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from diagnose.api import CompiledPack
+    from diagnose.report.redact import Redactor
 
 app = typer.Typer(
     name="diagnose",
@@ -53,6 +57,30 @@ class Severity(str, Enum):
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Rule pack folder (default: the built-in pack).", show_default=False)]
 LangOpt = Annotated[Lang, typer.Option("--lang", envvar="DIAGNOSE_LANG", help="Language of texts: en or zh (or set DIAGNOSE_LANG).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")]
+RedactOpt = Annotated[
+    bool, typer.Option("--redact", help="Replace the account id and the facts the pack marks sensitive with a keyed hash.")
+]
+RedactKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--redact-key",
+        envvar="DIAGNOSE_REDACT_KEY",
+        help="Secret key of the --redact hash; prefer the environment variable (a flag shows in the process list).",
+        show_default=False,
+    ),
+]
+
+
+def redactor(pack: CompiledPack, redact: bool, key: str | None) -> Redactor | None:
+    """The --redact hasher of a pack (None without --redact); warns when the public default key is used."""
+    if not redact:
+        return None
+    from diagnose.report.redact import for_pack, resolve_key
+
+    secret, public = resolve_key(key)
+    if public:
+        err("warning: --redact without a key uses the public default key: anyone can confirm a guessed value; set DIAGNOSE_REDACT_KEY")
+    return for_pack(pack, secret)
 
 
 def color() -> bool:
@@ -68,13 +96,16 @@ def width() -> int:
 
 def out(text: str) -> None:
     """Write a result to standard output as UTF-8, whatever the locale says the stream's encoding is."""
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # a stream without bytes underneath (a test's capture): it takes text
-        sys.stdout.write(text)
-    else:
-        buffer.write(text.encode("utf-8", "backslashreplace"))
-        buffer.flush()
+    from diagnose.outputs import writing
+
+    with writing("<stdout>"):  # a full disk is an output error (exit 5); a closed pipe passes as BrokenPipeError
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a stream without bytes underneath (a test's capture): it takes text
+            sys.stdout.write(text)
+        else:
+            buffer.write(text.encode("utf-8", "backslashreplace"))
+            buffer.flush()
 
 
 def err(message: str) -> None:

@@ -64,17 +64,24 @@ def _floors(
     return floors
 
 
-def _emit(text: str, output: Path | None, inputs: list[str]) -> None:
+def _emit(text: str, output: Path | None) -> None:
+    from diagnose.outputs import write_text
+
     if output is None:
         out(text)
         return
-    if any(name != "-" and Path(name).exists() and Path(name).resolve() == output.resolve() for name in inputs):
-        raise UsageError("would overwrite an input", source=str(output))
-    try:
+    if output.parent != Path():
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(output)) from None
+    write_text(output, text)  # whole or not at all
+
+
+def _inputs(labelled: list[str], labels: Path | None) -> list[str]:
+    """Every file read: the JSON Lines (or the snapshots of a folder) and the CSV of labels."""
+    names = []
+    for name in labelled:
+        folder = Path(name)
+        names += [str(p) for p in folder.iterdir()] if name != "-" and folder.is_dir() else [name]
+    return names + ([str(labels)] if labels is not None else [])
 
 
 @app.command("eval", rich_help_panel=PANEL)
@@ -138,7 +145,9 @@ def eval_(
     from diagnose.evaluate import formats as F
     from diagnose.evaluate.labels import Problems, open_cases
     from diagnose.evaluate.run import evaluate, known_causes
+    from diagnose.outputs import check_targets
 
+    check_targets(_inputs(labelled, labels), [("--output", output), ("--changes", changes)])
     pack = load_pack(rules)
     old = None
     if baseline is not None:
@@ -187,7 +196,7 @@ def eval_(
     text = F.render_eval(
         fmt, metrics, floors, bt, lang=lang.value, color=output is None and color(), width=width(), fail_on_regression=fail_on_regression
     )
-    _emit(text, output, labelled)
+    _emit(text, output)
     failed = F.failures(metrics, floors, bt, fail_on_regression=fail_on_regression)
     if failed:
         raise CheckFailed(failed)

@@ -59,10 +59,9 @@ def show_summary(
     stream.write(render_segments(summary, fmt, lang=lang, color=tty and color_allowed(), width=width))
     stream.flush()
     if html is not None:
-        try:
-            html.write_text(render_page(page, lang=lang, inputs=inputs), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write the HTML page: {exc.strerror or exc}", source=str(html)) from None
+        from diagnose.outputs import write_text
+
+        write_text(html, render_page(page, lang=lang, inputs=inputs))
 
 
 def check_by(by: By, summary: bool) -> None:

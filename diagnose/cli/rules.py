@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -52,11 +53,27 @@ def _emit(text: str, output: Path | None) -> None:
         out(text)
         sys.stdout.flush()
         return
-    try:
+    from diagnose.outputs import write_text, writing
+
+    with writing(str(output)):
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_text(output, text)
+
+
+def _guard(output: Path | None, pack: Path | None, cases: Sequence[Path] = ()) -> None:
+    """Refuse an --output that is a file of the pack or a case file, before any work."""
+    if output is None:
+        return
+    from itertools import islice
+
+    from diagnose.outputs import check_targets
+    from diagnose.pack.files import resolve
+
+    root = resolve(pack)
+    read = [p for p in islice(root.rglob("*"), 5000) if p.is_file()] if root.is_dir() else []
+    for c in cases:
+        read += [p for p in islice(c.rglob("*"), 5000) if p.is_file()] if c.is_dir() else [c]
+    check_targets([str(p) for p in read], [("--output", output)])
 
 
 def _options(fmt: CIFormat, strict: bool = False, min_coverage: float | None = None, to_file: bool = False) -> Options:
@@ -82,6 +99,7 @@ def rules_lint(
     from diagnose.packci.ciformats import formatter
     from diagnose.packci.lint import lint
 
+    _guard(output, _pack(pack_path, rules))
     result = lint(_pack(pack_path, rules))
     options = _options(fmt, strict, to_file=output is not None)
     _emit(formatter(fmt).lint(result, options), output)
@@ -129,6 +147,7 @@ def rules_test(
         raise UsageError(
             f"no such case file or folder: {', '.join(missing)}", hint="PACK comes first; then golden case files (*.yaml) or folders"
         )
+    _guard(output, pack, cases)
     result = run(pack, cases, lang=lang.value)
     options = _options(fmt, min_coverage=min_coverage, to_file=output is not None)
     _emit(formatter(fmt).test(result, options), output)
@@ -199,4 +218,5 @@ def rules_doc(pack_path: PackArg = None, rules: RulesOpt = None, output: OutputO
     from diagnose.pack.loader import load
     from diagnose.packci.ruledoc import render
 
+    _guard(output, _pack(pack_path, rules))
     _emit(render(load(_pack(pack_path, rules))), output)

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from diagnose.cli.common import Audience, DebugOpt, Lang, LangOpt, RulesOpt, Severity, app, color, err, out, width
-from diagnose.errors import CheckFailed
+from diagnose.cli.common import (
+    Audience,
+    DebugOpt,
+    Lang,
+    LangOpt,
+    RedactKeyOpt,
+    RedactOpt,
+    RulesOpt,
+    Severity,
+    app,
+    color,
+    err,
+    out,
+    redactor,
+    width,
+)
+from diagnose.errors import CheckFailed, InvalidInput
 from diagnose.report.formats import ReportFormat
 
 
@@ -40,18 +55,8 @@ def run(
         ),
     ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Add near misses and what would decide the undetermined rules.")] = False,
-    redact: Annotated[
-        bool, typer.Option("--redact", help="Replace the account id and the facts the pack marks sensitive with a keyed hash.")
-    ] = False,
-    redact_key: Annotated[
-        str | None,
-        typer.Option(
-            "--redact-key",
-            envvar="DIAGNOSE_REDACT_KEY",
-            help="Secret key of the --redact hash; prefer the environment variable (a flag shows in the process list).",
-            show_default=False,
-        ),
-    ] = None,
+    redact: RedactOpt = False,
+    redact_key: RedactKeyOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""
@@ -60,19 +65,25 @@ def run(
     from diagnose.snapshot.reader import read_snapshot
 
     pack = load_pack(rules)
-    data, source = read_snapshot(snapshot, max_bytes=max_bytes)
-    reader = view_audience(fmt, audience)
-    timeline = fmt in (ReportFormat.rich, ReportFormat.markdown)
-    report = pack.diagnose(data, lang=lang.value, source=source, explain=explain, timeline=timeline, audience=reader, parsed=True)
+    hasher = redactor(pack, redact, redact_key)
+    data: Any = None
+    try:
+        data, source = read_snapshot(snapshot, max_bytes=max_bytes)
+        reader = view_audience(fmt, audience)
+        timeline = fmt in (ReportFormat.rich, ReportFormat.markdown)
+        report = pack.diagnose(data, lang=lang.value, source=source, explain=explain, timeline=timeline, audience=reader, parsed=True)
+    except InvalidInput as exc:
+        if hasher is None:
+            raise
+        from diagnose.report.redact import redact_problems
+
+        raise redact_problems(exc, hasher, data) from None
     if top is not None and fmt is ReportFormat.json:
         report = report.limited(top)
-    if redact:
-        from diagnose.report.redact import redact_for_pack, resolve_key
+    if hasher is not None:
+        from diagnose.report.redact import redact_for_pack
 
-        key, public = resolve_key(redact_key)
-        if public:
-            err("warning: --redact without a key uses the public default key: anyone can confirm a guessed value; set DIAGNOSE_REDACT_KEY")
-        report = redact_for_pack(report, pack, data, key=key)
+        report = redact_for_pack(report, pack, data, key=hasher.key)
     options = Options(lang=lang.value, color=color(), width=width(), top=top)
     out(renderer(fmt)(report, options))
     sys.stdout.flush()

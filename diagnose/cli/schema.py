@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from diagnose.cli.common import app, out
-from diagnose.errors import UsageError
 
 
 class SchemaName(str, Enum):
@@ -36,7 +35,6 @@ def schema(
     if output is None:
         out(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    from diagnose.outputs import write_text
+
+    write_text(output, text)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, out
-from diagnose.errors import UsageError
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, out, redactor
+from diagnose.errors import InvalidInput, UsageError
 
 
 class WhyFormat(str, Enum):
@@ -23,6 +23,8 @@ def why(
     fmt: Annotated[WhyFormat, typer.Option("--format", "-f", help="text or json.")] = WhyFormat.text,
     lang: LangOpt = Lang.en,
     rules: RulesOpt = None,
+    redact: RedactOpt = False,
+    redact_key: RedactKeyOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Why a rule did or did not fire: every condition with its result, the nearest miss, what would decide it."""
@@ -42,12 +44,26 @@ def why(
         raise UsageError(
             f"no rule {rule_id!r} in pack {pack.name}", hint=f"did you mean {near[0]}?" if near else "`diagnose rules list` shows the rules"
         )
-    data, source = read_snapshot(snapshot)
-    f = facts.derive(contract.validate(data, source=source))
+    hasher = redactor(pack, redact, redact_key)
+    data: Any = None
+    try:
+        data, source = read_snapshot(snapshot)
+        f = facts.derive(contract.validate(data, source=source))
+    except InvalidInput as exc:
+        if hasher is None:
+            raise
+        from diagnose.report.redact import redact_problems
+
+        raise redact_problems(exc, hasher, data) from None
     cr = pack.rule(rule_id)
     title = cr.render("title", f, pack.params, lang.value) or rule_id
     result = why_report(cr.rule, cr.node, f, lang.value, title, pack.clear_steps)
+    root = why_tree(cr.node, f)
+    if hasher is not None:
+        from diagnose.report.redact import redact_why
+
+        result, root = redact_why(result, root, hasher, f, lang.value)
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:
-        out(why_text(result, why_tree(cr.node, f), lang.value))
+        out(why_text(result, root, lang.value))

@@ -65,7 +65,10 @@ def timeline(s: Mapping[str, Any], lang: str, *, days: int = 45, limit: int = 24
 
     def at(value: Any) -> datetime | None:
         if isinstance(value, datetime):
-            return value.astimezone(tz)
+            try:
+                return value.astimezone(tz)
+            except OverflowError:  # in as_of's zone it would fall outside years 1-9999: shown in its own
+                return value
         if isinstance(value, date):
             return datetime.combine(value, time(0, 0), tzinfo=tz)
         return None

@@ -30,14 +30,56 @@ def rule_files(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*.yaml") if p.name != MANIFEST) + sorted(root.glob("*.yml"))
 
 
-def fingerprint(files: list[Path]) -> dict[str, str]:
-    """Size and modification time of each file, by absolute path: what a cached pack depends on.
+MAX_DATA_BYTES = 10 * 1024 * 1024
+"""The largest example or example_base a pack may name: the size bound of snapshots (inputs.MAX_BYTES)."""
 
-    A stat is enough to notice an edit and costs no read; the pack's content digest is computed
-    by the full loader when the cache is (re)built.
+
+class OutsidePack(ValueError):
+    """A file a pack names that may not be read: outside the pack, not a regular file, or too large."""
+
+
+def roots(folder: Path) -> tuple[Path, ...]:
+    """Where the files a pack folder names may lie: the folder itself, and the tool's own files that
+    ship with it (the built-in pack and the example snapshots beside it, which are public), so that
+    a pack may build on the built-in example base."""
+    builtin = default_pack_path().resolve()
+    return tuple(dict.fromkeys((folder.resolve(), builtin, builtin.parent / "examples")))
+
+
+def locate(folder: Path, name: str, allowed: tuple[Path, ...] | None = None) -> Path:
+    """The file ``name`` names, relative to ``folder``, resolved (symlinks followed) and inside the pack.
+
+    Raises OutsidePack for a path that leaves ``allowed`` (default: `roots(folder)`), by `..`, an
+    absolute path or a symlink, and FileNotFoundError when there is no such file.
     """
-    out: dict[str, str] = {}
-    for f in files:
-        st = f.stat()
-        out[str(f.resolve())] = f"{st.st_size}:{st.st_mtime_ns}"
-    return out
+    path = (folder / name).resolve()
+    within = allowed if allowed is not None else roots(folder)
+    if not any(path == r or r in path.parents for r in within):
+        raise OutsidePack(f"{name} is outside the pack: a pack reads only its own files")
+    if not path.exists():
+        import errno
+
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", name)
+    return path
+
+
+def read_inside(folder: Path, name: str, *, max_bytes: int = MAX_DATA_BYTES, allowed: tuple[Path, ...] | None = None) -> bytes:
+    """The bytes of a file a pack names: inside the pack (`locate`), a regular file, at most ``max_bytes``.
+
+    Opened without blocking, so a FIFO with no writer is refused rather than waited on.
+    """
+    import os
+    import stat
+
+    path = locate(folder, name, allowed)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OutsidePack(f"{name} is not a regular file")
+        if st.st_size > max_bytes:
+            raise OutsidePack(f"{name} is {st.st_size:,} bytes; at most {max_bytes:,} are read")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise OutsidePack(f"{name} is larger than {max_bytes:,} bytes")
+    return data

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from diagnose.errors import InvalidPack, PackProblem
-from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, default_pack_path, resolve, rule_files
+from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, OutsidePack, default_pack_path, read_inside, resolve, rule_files
 from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located, YamlError
 from diagnose.pack.yamlpos import load as load_yaml
@@ -345,7 +345,10 @@ def _read(path: Path, display: str, problems: list[PackProblem], budget: list[in
             )
             return None
         budget[0] -= size
-        raw = path.read_bytes()
+        raw = read_inside(path.parent, path.name, max_bytes=MAX_FILE_BYTES)
+    except OutsidePack as exc:
+        problems.append(PackProblem(display, str(exc), hint="a pack's files are regular files inside its folder", code="unreadable"))
+        return None
     except OSError as exc:
         problems.append(PackProblem(display, f"cannot read: {exc.strerror or exc}", code="unreadable"))
         return None

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from diagnose.errors import InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
-from diagnose.pack.files import MANIFEST, resolve, rule_files
+from diagnose.pack.files import MANIFEST, OutsidePack, locate, resolve, rule_files
 from diagnose.pack.loader import AllOf, Leaf, NotOf, Pack, Rule
 from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located, YamlError
@@ -134,6 +134,7 @@ def lint(path: str | Path | None = None) -> LintResult:
     found += check_conditions(pack)
     found += check_examples(pack)
     found += check_parameters(pack)
+    found += check_times(pack)
     problems = _sorted(_unique(found))
     places = tuple((r.id, pack.sources[r.id].file, pack.sources[r.id].line) for r in pack.rules if r.id in pack.sources)
     return LintResult(str(root), problems, tuple(str(f) for f in pack.files), len(pack.rules), True, _source_lines(problems), places)
@@ -563,6 +564,61 @@ def _constant_parts(pack: Pack, cond: Any, path: tuple[str | int, ...]) -> Itera
             )
 
 
+# --- times -------------------------------------------------------------------------------
+
+
+def _time_problem(value: Any) -> str | None:
+    """Why a literal can never be compared with a time fact (which always has an offset), or None when it can."""
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return None if value.tzinfo is not None else "a time without an offset (a YAML timestamp with no zone)"
+    if isinstance(value, date):
+        return "a date, not a time"
+    if not isinstance(value, str):
+        return None  # numbers and the like: the loader's type check reports them
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return "not a time"
+    if "T" not in value and " " not in value:
+        return "a date, not a time"
+    return None if parsed.tzinfo is not None else "a time without an offset"
+
+
+def check_times(pack: Pack) -> list[PackProblem]:
+    """A time fact compared with a value that is not a time with an offset (a naive timestamp, a date): never decided."""
+    out: list[PackProblem] = []
+    catalog = factlib.catalog()
+    for rule in pack.rules:
+        if not _own(pack, rule):
+            continue
+        for leaf, path in rulepack.iter_leaves(rule.when, ("when",)):
+            spec = catalog.get(leaf.fact)
+            if spec is None or spec.kind != "datetime" or leaf.ref is not None or leaf.op in ("exists", "missing"):
+                continue
+            operand = _operand(pack, leaf)
+            for value in operand if isinstance(operand, list) else [operand]:
+                why = _time_problem(value)
+                if why is None:
+                    continue
+                where = _at(pack, rule, (*path, "value" if leaf.value is not None else "param"))
+                if where is None:
+                    continue
+                out.append(
+                    PackProblem(
+                        where[0],
+                        f"{_show(leaf, pack)} compares the time `{leaf.fact}` with {_lit(value)}: {why}; the comparison is never decided",
+                        where[1],
+                        where[2],
+                        rule.id,
+                        'write the value as a quoted time with its offset, e.g. "2024-03-05T14:20:00+08:00"',
+                        "type-mismatch",
+                    )
+                )
+    return out
+
+
 # --- examples, files and parameters -----------------------------------------------------
 
 
@@ -594,13 +650,13 @@ def check_examples(pack: Pack) -> list[PackProblem]:
             for n, example in enumerate(getattr(rule.examples, kind)):
                 if example.patch is not None:
                     uses_patch = True
-                elif example.file is not None and not (Path(src.file).parent / example.file).is_file():
+                elif example.file is not None and (why := _unreadable(Path(src.file).parent, example.file)):
                     where = _at(pack, rule, ("examples", kind, n, "file"))
                     assert where is not None
                     out.append(
                         PackProblem(
                             where[0],
-                            f"example file {example.file} does not exist",
+                            f"example file {why}",
                             where[1],
                             where[2],
                             rule.id,
@@ -610,11 +666,9 @@ def check_examples(pack: Pack) -> list[PackProblem]:
                     )
     base = pack.manifest.example_base
     manifest = str(pack.root / MANIFEST)
-    if base is not None and not (pack.root / base).is_file():
+    if base is not None and (why := _unreadable(pack.root, base)):
         line, col = _located(pack.root / MANIFEST).where(("example_base",))
-        out.append(
-            PackProblem(manifest, f"example_base {base} does not exist", line, col, None, CHECKS["missing-file"].help, "missing-file")
-        )
+        out.append(PackProblem(manifest, f"example_base {why}", line, col, None, CHECKS["missing-file"].help, "missing-file"))
     elif base is None and uses_patch:
         out.append(
             PackProblem(
@@ -628,6 +682,17 @@ def check_examples(pack: Pack) -> list[PackProblem]:
             )
         )
     return out
+
+
+def _unreadable(folder: Path, name: str) -> str | None:
+    """Why a file a pack names cannot be read (it does not exist, or lies outside the pack), or None."""
+    try:
+        path = locate(folder, name)
+    except OutsidePack as exc:
+        return str(exc)
+    except OSError:
+        return f"{name} does not exist"
+    return None if path.is_file() else f"{name} is not a regular file"
 
 
 def check_parameters(pack: Pack) -> list[PackProblem]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,12 +17,13 @@ from diagnose.engine.compiled import CompiledRule
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, leaves, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
-from diagnose.pack.files import MANIFEST
+from diagnose.pack.files import MANIFEST, MAX_DATA_BYTES, OutsidePack, read_inside, roots
 from diagnose.pack.loader import Pack
 from diagnose.pack.yamlpos import YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
 from diagnose.snapshot.contract import validate
+from diagnose.snapshot.reader import load
 from diagnose.vocab import Verdict
 
 EXPECT = {"fires": True, "quiet": False, "undetermined": None}
@@ -247,35 +247,38 @@ def evidence_lines(tr: Trace) -> list[str]:
 
 
 def example_snapshot(pack: Pack, rule_file: str, example: Any) -> Any:
-    """The snapshot an example stands for: its patch merged onto its pack's base, or its own file."""
+    """The snapshot an example stands for: its patch merged onto its pack's base, or its own file (read from inside the pack)."""
     if example.file is not None:
-        path = (Path(rule_file).parent / example.file).resolve()
-        return json.loads(path.read_text(encoding="utf-8"))
-    base = _example_base(pack, Path(rule_file).parent)
-    return merge(_read_json(base), example.patch)
+        return _read_json(Path(rule_file).parent, example.file, "example file")
+    folder, name = _example_base(pack, Path(rule_file).parent)
+    return merge(_read_json(folder, name, "example_base"), example.patch)
 
 
-def _example_base(pack: Pack, folder: Path) -> Path:
-    """The example base of the pack a rule file belongs to: this pack's, or the base pack's for inherited rules."""
+def _example_base(pack: Pack, folder: Path) -> tuple[Path, str]:
+    """The example base of the pack a rule file belongs to (this pack's, or the base pack's for inherited rules), as its folder and name."""
     if folder.resolve() == pack.root.resolve():
         name, manifest = pack.manifest.example_base, pack.root / MANIFEST
     else:
         manifest = folder / MANIFEST
         try:
-            data = load_yaml(manifest.read_text(encoding="utf-8-sig")).data
-        except (OSError, UnicodeDecodeError, YamlError):
+            data = load_yaml(read_inside(folder, MANIFEST, max_bytes=MAX_CASE_BYTES).decode("utf-8-sig")).data
+        except (OSError, OutsidePack, UnicodeDecodeError, YamlError):
             data = None
         name = data.get("example_base") if isinstance(data, dict) else None
     if not isinstance(name, str):
         raise InvalidPack([PackProblem(str(manifest), "examples use `patch` but the manifest names no `example_base`", code="missing-key")])
-    return folder / name
+    return folder, name
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(folder: Path, name: str, what: str, allowed: tuple[Path, ...] | None = None) -> Any:
+    """A snapshot a pack names: read from inside the pack, within the size and nesting bounds of any snapshot."""
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise InvalidPack([PackProblem(str(path), f"cannot read example_base: {exc}", code="missing-file")]) from None
+        raw = read_inside(folder, name, allowed=allowed)
+    except OutsidePack as exc:
+        raise InvalidPack([PackProblem(name, f"cannot read this {what}: {exc}", code="missing-file")]) from None
+    except OSError as exc:
+        raise InvalidPack([PackProblem(name, exc.strerror or str(exc), code="missing-file")]) from None
+    return load(raw, str(folder / name), max_bytes=MAX_DATA_BYTES)
 
 
 def _overridden(pack: Pack) -> set[str]:
@@ -400,9 +403,10 @@ def _load_cases(path: Path) -> tuple[list[tuple[Case, int | None]], list[CaseRes
         ]
 
     try:
-        if path.stat().st_size > MAX_CASE_BYTES:
-            return broken(f"larger than {MAX_CASE_BYTES:,} bytes")
-        text = path.read_text(encoding="utf-8-sig")
+        real = path.resolve()  # a case file is named by the user: it may be a link; what it names is still bounded
+        text = read_inside(real.parent, real.name, max_bytes=MAX_CASE_BYTES, allowed=(real.parent,)).decode("utf-8-sig")
+    except OutsidePack as exc:
+        return broken(str(exc).replace(real.name, "the file", 1))
     except (OSError, UnicodeDecodeError) as exc:
         return broken(f"cannot read: {getattr(exc, 'strerror', None) or exc}")
     try:
@@ -444,6 +448,16 @@ def run_cases(compiled: CompiledPack, paths: list[Path], coverage: Coverage | No
     return TestRun(results, cov, compiled.name, root)
 
 
+def _case_roots(compiled: CompiledPack, path: Path) -> tuple[Path, ...]:
+    """Where a case file's snapshots may lie: a case file of the pack (its cases/) reads only what the pack
+    may read; one the user keeps elsewhere and names on the command line reads where it says."""
+    real = path.resolve()
+    allowed = roots(compiled.source.root) if compiled.source is not None else ()
+    if allowed and allowed[0] in real.parents:
+        return allowed
+    return (Path(real.anchor),)
+
+
 def _run_case(
     compiled: CompiledPack, path: Path, n: int, case: Case, line: int | None, cov: Coverage, indexes: dict[str, dict[int, int]], lang: str
 ) -> CaseResult:
@@ -457,12 +471,12 @@ def _run_case(
         return failed("invalid case", ["a case needs exactly one of `snapshot` (a JSON file, relative to the case file) or `patch`"])
     try:
         if case.snapshot is not None:
-            data = json.loads((path.parent / case.snapshot).read_text(encoding="utf-8-sig"))
+            data = _read_json(path.parent, case.snapshot, "snapshot", _case_roots(compiled, path))
         else:
             pack = compiled.source
             if pack is None:
                 return failed("invalid case", ["`patch` needs the full pack"])
-            data = merge(_read_json(_example_base(pack, pack.root)), case.patch)
+            data = merge(_read_json(*_example_base(pack, pack.root), "example_base"), case.patch)
         snap = validate(data, source=name)
     except InvalidInput as exc:
         return failed("invalid snapshot", [str(p) for p in exc.problems])

@@ -25,18 +25,19 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
 import orjson
 
 from diagnose.errors import DiagnoseError, ExitCode, InvalidInput, Problem, UsageError
+from diagnose.outputs import Pin, span_digest, writing
 from diagnose.portfolio.flat import FlatRows, new_rows
 from diagnose.portfolio.flat import add_report as add_flat
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Tally, reject_reason
-from diagnose.snapshot.reader import MAX_BYTES, load
+from diagnose.snapshot.reader import MAX_BYTES, load, not_regular
 
 if TYPE_CHECKING:
     from diagnose.api import CompiledPack
@@ -96,6 +97,8 @@ class Span(NamedTuple):
     offset: int
     length: int
     first_line: int
+    digest: bytes = b""
+    """Of the bytes the reader saw there: a worker that reads others (the file was replaced or written to) stops."""
 
     def records(self, max_bytes: int) -> Iterator[RawRecord]:
         """The records of these lines, exactly as reading the file line by line gives them."""
@@ -105,8 +108,12 @@ class Span(NamedTuple):
                 block = fh.read(self.length)
         except OSError as exc:
             raise InvalidInput([Problem("", f"cannot read line {self.first_line}: {exc.strerror or exc}")], source=self.file) from None
-        if len(block) != self.length:
-            raise InvalidInput([Problem("", f"the file changed while it was read (at line {self.first_line})")], source=self.file)
+        if len(block) != self.length or (self.digest and span_digest(block) != self.digest):
+            raise InvalidInput(
+                [Problem("", f"the file changed while the batch read it (at line {self.first_line})")],
+                source=self.file,
+                hint="the output holds the records read before the change; run the batch again (without --resume) on a file that is not being written",
+            )
         yield from _jsonl(io.BytesIO(block), self.file, max_bytes, first_line=self.first_line)
 
 
@@ -209,10 +216,34 @@ def check_inputs(names: Sequence[str]) -> list[Input]:
                 kind: Literal["json", "jsonl"] = "json" if path.suffix == ".json" else "jsonl"
                 size = None if kind == "jsonl" and _is_gzip(path) else path.stat().st_size
                 out.append(Input(name, kind, (path,), size))
+            elif path.exists():  # a pipe, a device, a socket: read only as standard input, which says what it is
+                raise not_regular(name, "diagnose batch - <")
             else:
                 raise UsageError("no such file or folder", source=name)
         except PermissionError:
             raise UsageError("permission denied", source=name) from None
+    return out
+
+
+def pin_inputs(inputs: Sequence[Input]) -> dict[str, Pin]:
+    """The identity of each input file given by name (JSON Lines and .json), by the name records carry."""
+    try:
+        return {i.name: Pin.of(i.name, i.files[0]) for i in inputs if i.kind in ("jsonl", "json")}
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror or exc}", source=str(exc.filename)) from None
+
+
+def input_records(inputs: Sequence[Input], pins: dict[str, Pin]) -> list[dict[str, Any]]:
+    """What a run records of its inputs for `--resume` to compare: each file's size, time and start; a folder's files."""
+    out: list[dict[str, Any]] = []
+    for inp in inputs:
+        if inp.name in pins:
+            out.append(pins[inp.name].record())
+        elif inp.kind == "folder":
+            stats = [p.stat() for p in inp.files]
+            out.append({"name": inp.name, "files": [[p.name, st.st_size, st.st_mtime_ns] for p, st in zip(inp.files, stats, strict=True)]})
+        else:
+            out.append({"name": inp.name})
     return out
 
 
@@ -228,31 +259,86 @@ def _open_lines(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+_WHITE = b" \t\r\n\x0b\x0c"
+"""What bytes.strip() strips: a line of these only is blank."""
+_WHITE_SET = frozenset(_WHITE)
+READ_BYTES = 1 << 20
+
+
+def _blank_end(buf: bytes, pos: int) -> int:
+    """Where the run of whitespace at ``pos`` ends: found by stripping windows that double in size, so that
+    a single blank line costs a few hundred bytes' work and a run of a million newlines a few copies."""
+    if pos >= len(buf) or buf[pos] not in _WHITE_SET:
+        return pos
+    end, step = pos, 256
+    while end < len(buf):
+        window = buf[end : end + step]
+        kept = window.lstrip(_WHITE)
+        if kept:
+            return end + len(window) - len(kept)
+        end, step = end + len(window), min(step * 2, READ_BYTES)
+    return end
+
+
 def _jsonl(fh: IO[bytes], name: str, max_bytes: int, *, first_line: int = 1) -> Iterator[RawRecord]:
-    """Non-blank lines of a JSON Lines stream; a line longer than max_bytes is kept short and read past in pieces."""
+    """Non-blank lines of a JSON Lines stream; a line longer than max_bytes is kept short and read past in pieces.
+
+    The stream is read in blocks; runs of blank lines (whitespace only, of any length) are skipped
+    without a step per line, so a file of newlines reads as fast as it streams.
+    """
     limit = max_bytes + 2  # room for the line's own \r\n
-    readline = fh.readline
-    lineno = first_line - 1
-    while True:
+    lineno = first_line - 1  # lines before `pos`
+    buf, pos, eof = b"", 0, False
+
+    def more() -> bool:
+        nonlocal buf, pos, eof
         try:
-            raw = readline(limit)
+            block = fh.read(READ_BYTES)
         except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
             raise InvalidInput([Problem("", f"cannot read line {lineno + 1}: {exc}")], source=name) from None
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) == limit and not raw.endswith(b"\n"):
-            size = len(raw)
-            while True:
-                more = readline(1 << 20)
-                size += len(more)
-                if not more or more.endswith(b"\n"):
-                    break
-            yield RawRecord(name, lineno, raw[: RAW_CHARS * 4], size)
+        if not block:
+            eof = True
+            return False
+        buf, pos = buf[pos:] + block, 0
+        return True
+
+    while True:
+        run = _blank_end(buf, pos)
+        if run > pos:
+            cut = buf.rfind(b"\n", pos, run)
+            if cut != -1:  # whole blank lines: counted, not visited
+                lineno += buf.count(b"\n", pos, cut + 1)
+                pos = cut + 1
+            if run == len(buf) and not eof and len(buf) - pos <= limit:
+                more()
+                continue
+        newline = buf.find(b"\n", pos)
+        if newline == -1 and not eof and len(buf) - pos < limit:
+            more()
             continue
-        data = raw.strip()
-        if data:
-            yield RawRecord(name, lineno, data, len(data))
+        if newline != -1 and newline + 1 - pos <= limit:  # a whole line
+            data = buf[pos : newline + 1].strip()
+            lineno, pos = lineno + 1, newline + 1
+            if data:
+                yield RawRecord(name, lineno, data, len(data))
+            continue
+        if newline == -1 and eof and len(buf) - pos < limit:  # the last line, without a newline
+            data = buf[pos:].strip()
+            if data:
+                yield RawRecord(name, lineno + 1, data, len(data))
+            return
+        # A line longer than the limit: keep its head, read past the rest, count its size.
+        head, size, blank = buf[pos : pos + min(limit, RAW_CHARS * 4)], 0, True
+        while True:
+            newline = buf.find(b"\n", pos)
+            piece_end = newline + 1 if newline != -1 else len(buf)
+            blank = blank and not buf[pos:piece_end].strip()
+            size, pos = size + piece_end - pos, piece_end
+            if newline != -1 or not more():
+                break
+        lineno += 1
+        if not blank:
+            yield RawRecord(name, lineno, head, size)
 
 
 def _whole_file(path: Path, max_bytes: int) -> RawRecord:
@@ -291,44 +377,61 @@ def _spans(path: Path, name: str, max_bytes: int, lines: int, workers: int) -> I
             if tail < 0:
                 tail = 2 * workers * lines * len(block) // max(1, block.count(b"\n"))
             buf, pos = buf[pos:] + block, 0
-            while True:  # cut every span that `buf` holds whole
+            while True:  # cut every span that `buf` holds whole (blank ones are passed over, not sent)
                 want = lines if size - start > tail else max(1, lines // 4)
-                end, n = _whole_lines(buf, pos, want)
-                if n < want and end - pos < SPAN_BYTES:
+                end, n, records = _whole_lines(buf, pos, want)
+                if records < want and end - pos < SPAN_BYTES:
                     break
-                yield Span(name, str(path), start, end - pos, first)
+                if not _is_blank(buf, pos, end):
+                    yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
                 start, first, pos = start + end - pos, first + n, end
             if not block:  # the end of the file: what is left, its last line without a newline
-                if pos < len(buf):
-                    yield Span(name, str(path), start, len(buf) - pos, first)
+                if not _is_blank(buf, pos, len(buf)):
+                    yield Span(name, str(path), start, len(buf) - pos, first, span_digest(buf[pos:]))
                 return
             if len(buf) - end > limit:  # the line after the whole ones is too long: hand those on, then read past it
                 if n:
-                    yield Span(name, str(path), start, end - pos, first)
+                    if not _is_blank(buf, pos, end):
+                        yield Span(name, str(path), start, end - pos, first, span_digest(buf[pos:end]))
                     start, first, pos = start + end - pos, first + n, end
                 head, size = buf[pos : pos + min(limit, RAW_CHARS * 4)], len(buf) - pos  # what _jsonl keeps of it
+                blank = _is_blank(buf, pos, len(buf))
                 buf, pos = b"", 0
                 while more := fh.read(SPAN_BYTES):
                     newline = more.find(b"\n")
                     if newline != -1:
                         size += newline + 1
+                        blank = blank and _is_blank(more, 0, newline + 1)
                         buf = more[newline + 1 :]
                         break
                     size += len(more)
-                yield RawRecord(name, first, head, size)
+                    blank = blank and _is_blank(more, 0, len(more))
+                if not blank:  # a line of whitespace only is blank, however long: skipped as _jsonl skips it
+                    yield RawRecord(name, first, head, size)
                 start, first = start + size, first + 1
 
 
-def _whole_lines(buf: bytes, pos: int, lines: int) -> tuple[int, int]:
-    """Where the first ``lines`` whole lines from ``pos`` end (fewer: those up to SPAN_BYTES, or all there are), and how many they are."""
+def _whole_lines(buf: bytes, pos: int, lines: int) -> tuple[int, int, int]:
+    """Where the first ``lines`` non-blank whole lines from ``pos`` end (fewer: those up to SPAN_BYTES, or all there are),
+    how many lines that is (blank ones too: they number the lines after them) and how many of them are not blank."""
     end = pos
-    n = 0
-    while n < lines and end - pos < SPAN_BYTES:
+    n = records = 0
+    while records < lines and end - pos < SPAN_BYTES:
+        run = _blank_end(buf, end)
+        if run > end:
+            cut = buf.rfind(b"\n", end, run)
+            if cut != -1:
+                n += buf.count(b"\n", end, cut + 1)
+                end = cut + 1
         newline = buf.find(b"\n", end)
         if newline == -1:
             break
-        end, n = newline + 1, n + 1
-    return end, n
+        end, n, records = newline + 1, n + 1, records + 1
+    return end, n, records
+
+
+def _is_blank(buf: bytes, start: int, end: int) -> bool:
+    return min(_blank_end(buf, start), end) == end
 
 
 def iter_records(inputs: Sequence[Input], *, max_bytes: int = MAX_BYTES, stdin: IO[bytes] | None = None) -> Iterator[RawRecord]:
@@ -384,7 +487,15 @@ class Diagnoser:
     """Parses, validates and diagnoses raw records with one compiled pack; turns each into a report line or a Rejected."""
 
     def __init__(
-        self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES, tally: bool = False, by: By = By(), flat: bool = False
+        self,
+        pack: CompiledPack,
+        *,
+        lang: str = "en",
+        max_bytes: int = MAX_BYTES,
+        tally: bool = False,
+        by: By = By(),
+        flat: bool = False,
+        redact_key: bytes | None = None,
     ) -> None:
         self.pack = pack
         self.lang = lang
@@ -394,6 +505,12 @@ class Diagnoser:
         self.flat = flat
         self.echo = by.echoed(pack.segments)
         """Fact paths of `--by` the pack does not echo: each report's segments get them too."""
+        self.redactor = None
+        """With a --redact key: reports, errors and the error report's raw text have their sensitive values hashed."""
+        if redact_key is not None:
+            from diagnose.report.redact import for_pack
+
+            self.redactor = for_pack(pack, redact_key)
         self._suffixes: dict[str, bytes] = {}
 
     def one(self, rec: RawRecord) -> Report | InvalidInput:
@@ -407,11 +524,31 @@ class Diagnoser:
                 source=where,
                 hint="raise the limit with --max-bytes if this is a real snapshot",
             )
+        data: Any = None
         try:
             data = load(rec.data, where, max_bytes=self.max_bytes)
-            return self.pack.diagnose(data, lang=self.lang, source=where, parsed=True, echo=self.echo)
+            report = self.pack.diagnose(data, lang=self.lang, source=where, parsed=True, echo=self.echo)
         except InvalidInput as exc:
+            if self.redactor is not None:
+                from diagnose.report.redact import redact_problems
+
+                return redact_problems(exc, self.redactor, data)
             return exc
+        if self.redactor is not None:
+            from diagnose.report.redact import redact_for_pack
+
+            report = redact_for_pack(report, self.pack, data, key=self.redactor.key)
+        return report
+
+    def rejected(self, rec: RawRecord, exc: InvalidInput) -> Rejected:
+        """The error record of a record with no report; under --redact its raw text is redacted too."""
+        bad = Rejected.from_error(rec, exc)
+        if self.redactor is None:
+            return bad
+        from diagnose.report.redact import redact_raw
+
+        raw = redact_raw(rec.data, self.redactor) if rec.size <= self.max_bytes else ""
+        return replace(bad, raw=raw[:RAW_CHARS], raw_truncated=bad.raw_truncated or len(raw) > RAW_CHARS or not raw)
 
     def line(self, rec: RawRecord, report: Report) -> bytes:
         """The report as one JSON Lines line: the report of `run --format json`, plus its source."""
@@ -434,7 +571,7 @@ class Diagnoser:
             try:
                 result = self.one(rec)
                 if isinstance(result, InvalidInput):
-                    bad = Rejected.from_error(rec, result)
+                    bad = self.rejected(rec, result)
                 else:
                     lines.append(self.line(rec, result))
                     if tally is not None:
@@ -444,9 +581,9 @@ class Diagnoser:
             except Exception as exc:  # a bug on one record must not lose the others: report it, go on
                 bad = Rejected(
                     Source(rec.file, rec.line),
-                    (Problem("", f"{type(exc).__name__}: {exc}"),),
+                    (Problem("", f"{type(exc).__name__}: {exc}" if self.redactor is None else type(exc).__name__),),
                     "this is a bug in diagnose; please report it with this record",
-                    *_raw_text(rec),
+                    *(_raw_text(rec) if self.redactor is None else ("", True)),
                     kind="internal_error",
                 )
                 internal += 1
@@ -474,7 +611,9 @@ def _records(items: Iterable[Item], max_bytes: int) -> Iterator[RawRecord]:
 _WORKER: list[Diagnoser] = []
 
 
-def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool, by: By, flat: bool) -> None:
+def _init_worker(
+    pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool, by: By, flat: bool, redact_key: bytes | None
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     # A worker reports through its results only; what it could print is the pool's own noise when
     # the parent was killed (a broken pipe), which must not reach the user.
@@ -491,7 +630,7 @@ def _init_worker(pack: CompiledPack | str | None, lang: str, max_bytes: int, tal
         from diagnose import load_pack
 
         pack = load_pack(pack)
-    _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally, by=by, flat=flat))
+    _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally, by=by, flat=flat, redact_key=redact_key))
 
 
 def _work(items: list[Item]) -> ChunkResult:
@@ -644,28 +783,41 @@ class Sinks:
     """Where lines go. Each run of lines is written and flushed before the next begins, so the
     records on disk are always a prefix of the input, whichever of the two files they are in."""
 
-    def __init__(self, output: IO[bytes], errors: IO[bytes] | None = None, on_rejected: Callable[[Rejected], None] | None = None) -> None:
+    def __init__(
+        self,
+        output: IO[bytes],
+        errors: IO[bytes] | None = None,
+        on_rejected: Callable[[Rejected], None] | None = None,
+        *,
+        names: tuple[str, str] = ("<stdout>", "--errors"),
+    ) -> None:
         self.output = output
         self.errors = errors
         self.on_rejected = on_rejected
         self.reasons: Counter[str] = Counter()
         """Rejected records per reason (`breakdown.reject_reason`), for the summary."""
+        self.names = names
+        """The outputs' names for an error while writing (the --output and --errors files)."""
 
     def write(self, result: ChunkResult) -> None:
         for run in result.runs:
             if isinstance(run, bytes):
-                self.output.write(run)
-                self.output.flush()
+                self._put(self.output, run, self.names[0])
             elif self.errors is not None:
                 self.reasons[reject_reason(run.to_dict())] += 1
-                self.errors.write(run.to_json())
-                self.errors.flush()
+                self._put(self.errors, run.to_json(), self.names[1])
                 if run.kind == "internal_error" and self.on_rejected is not None:
                     self.on_rejected(run)
             else:
                 self.reasons[reject_reason(run.to_dict())] += 1
                 if self.on_rejected is not None:
                     self.on_rejected(run)
+
+    @staticmethod
+    def _put(fh: IO[bytes], data: bytes, name: str) -> None:
+        with writing(name):
+            fh.write(data)
+            fh.flush()
 
 
 class _Chunks:
@@ -726,18 +878,26 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     by: By = By(),
     flat: Callable[[FlatRows], None] | None = None,
+    pins: dict[str, Pin] | None = None,
+    redact_key: bytes | None = None,
 ) -> Outcome:
     """Diagnose every record and write each chunk in input order; ``progress(records, bytes)`` after each chunk.
 
     ``workers`` > 1 runs that many processes with at most three chunks each in flight, so memory
     stays flat however long the input; one worker (or input of one chunk) runs in this process.
     ``by`` slices the summary's tally by segment; ``flat`` receives each chunk's rows for the flat export.
+    ``pins`` (from `pin_inputs`) are checked before each chunk of their file is written, and at
+    the end: a file that changed stops the run (InvalidInput) with the output a clean prefix.
     """
     done = resumed or Resumed()
     n = _Counter(done.skipped, done.diagnosed, done.rejected, 0, done.size)
     tally = Tally(by=by) if summary else None
 
     def handle(chunk: list[Item], result: ChunkResult) -> None:
+        if pins:
+            for name in {item.file for item in chunk}:
+                if name in pins:
+                    pins[name].check()
         sinks.write(result)
         n.read += result.diagnosed + result.rejected
         n.diagnosed += result.diagnosed
@@ -758,14 +918,14 @@ def run(
     stream = iter(reader)
     first = list(itertools.islice(stream, 2))
     if workers <= 1 or len(first) < 2:
-        local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary, by=by, flat=flat is not None)
+        local = Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=summary, by=by, flat=flat is not None, redact_key=redact_key)
         for chunk in itertools.chain(first, stream):
             handle(chunk, local.chunk(chunk))
-        return _finish(reader, outcome())
+        return _finish(reader, outcome(), pins)
     ctx = _context()
     source: CompiledPack | str | None = pack if ctx.get_start_method() == "fork" else pack_path
     executor = ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary, by, flat is not None)
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary, by, flat is not None, redact_key)
     )
     finished = False
     try:
@@ -786,12 +946,14 @@ def run(
         ) from None
     finally:
         executor.shutdown(wait=finished, cancel_futures=True)
-    return _finish(reader, outcome())
+    return _finish(reader, outcome(), pins)
 
 
-def _finish(reader: _Chunks, result: Outcome) -> Outcome:
+def _finish(reader: _Chunks, result: Outcome, pins: dict[str, Pin] | None) -> Outcome:
     if reader.error is not None:
         raise reader.error
+    for pin in (pins or {}).values():
+        pin.check()
     return result
 
 

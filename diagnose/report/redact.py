@@ -32,6 +32,7 @@ from diagnose.vocab import NUMBER_FILTERS, REVEALING_OPERATORS, TIME_FILTERS, se
 
 if TYPE_CHECKING:
     from diagnose.engine.compiled import CompiledRules
+    from diagnose.errors import InvalidInput
     from diagnose.records import Report
 
 ENV_KEY = "DIAGNOSE_REDACT_KEY"
@@ -296,3 +297,108 @@ def redact_for_pack(report: Report, pack: CompiledRules, snapshot: Mapping[str, 
 
     facts = derive(validate(snapshot))
     return redact(report, key=key, sensitive=pack.data.get("sensitive") or (), facts=facts)
+
+
+def for_pack(pack: CompiledRules, key: bytes) -> Redactor:
+    """The redactor of a pack: the account id and the paths its manifest marks sensitive."""
+    return Redactor(key, pack.data.get("sensitive") or ())
+
+
+_PATH_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+_GOT = re.compile(r"\(got .*?\)(?=;|$)")
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _lookup(data: Any, path: str) -> tuple[bool, Any]:
+    """The value at an error's path (`repayments[0].id`) in parsed JSON, and whether there is one."""
+    node = data
+    for index, key in _PATH_PART.findall(path):
+        if index and isinstance(node, list) and int(index) < len(node):
+            node = node[int(index)]
+        elif key and isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            return False, None
+    return True, node
+
+
+def redact_problems(exc: InvalidInput, redactor: Redactor, data: Any = None) -> InvalidInput:
+    """The error with every quoted value at a sensitive path replaced by its token (or, when the value
+    cannot be found in ``data``, by words that say one was there)."""
+    from diagnose.errors import InvalidInput
+    from diagnose.snapshot.scalars import show
+
+    problems = []
+    for p in exc.problems:
+        if p.path and redactor.covers(p.path):
+            found, value = _lookup(data, p.path)
+            message = p.message
+            if found:
+                token = redactor.token(value)
+                for form in sorted({show(value), repr(value), str(value)}, key=len, reverse=True):
+                    if form:
+                        message = message.replace(form, token)
+            else:
+                message = _QUOTED.sub("(a redacted value)", _GOT.sub("(got a redacted value)", message))
+            p = p._replace(message=message)
+        problems.append(p)
+    return InvalidInput(problems, source=exc.source, hint=exc.hint)
+
+
+def redact_data(data: Any, redactor: Redactor, path: str = "", depth: int = 0) -> Any:
+    """Parsed snapshot JSON with each value at a sensitive path replaced by its token (list indexes ignored)."""
+    if path and redactor.covers(path):
+        return redactor.token(data)
+    if depth > _MAX_DEPTH:
+        return data
+    if isinstance(data, dict):
+        return {k: redact_data(v, redactor, f"{path}.{k}" if path else str(k), depth + 1) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact_data(v, redactor, path, depth + 1) for v in data]
+    return data
+
+
+def redact_raw(raw: bytes, redactor: Redactor) -> str:
+    """A rejected record's text for the error report under --redact: the JSON with its sensitive values
+    replaced, or nothing when it is not JSON (its values could not be told apart from the rest)."""
+    import orjson
+
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return ""
+    return orjson.dumps(redact_data(data, redactor)).decode() if isinstance(data, dict) else ""
+
+
+def redact_why(data: dict[str, Any], root: Any, redactor: Redactor, facts: Mapping[str, Any], lang: str) -> tuple[dict[str, Any], Any]:
+    """`diagnose why`'s data and condition tree with sensitive values replaced: structurally in the tree's
+    leaves, and as rendered in its texts (the nearest miss, what would decide the rule)."""
+    scrub = _Scrubber({**redactor.forms(facts, lang), **_account_form(redactor, facts)})
+
+    def node(n: Any) -> Any:
+        if n.kind != "leaf":
+            return n._replace(children=tuple(node(c) for c in n.children))
+        covered = n.fact is not None and redactor.covers(n.fact)
+        actual = redactor.token(n.actual) if covered and n.actual is not None else n.actual
+        revealing = (n.ref is not None and redactor.covers(n.ref)) or (covered and n.op in REVEALING_OPERATORS)
+        expected = redactor.token(n.expected) if revealing and n.expected is not None else n.expected
+        return n._replace(actual=actual, expected=expected)
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, str):
+            return scrub(obj)
+        if isinstance(obj, dict):
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        return obj
+
+    tree = node(root)
+    out = walk({k: v for k, v in data.items() if k != "tree"})
+    out["tree"] = tree.to_dict(lang)
+    return dict(sorted(out.items(), key=lambda kv: list(data).index(kv[0]))), tree
+
+
+def _account_form(redactor: Redactor, facts: Mapping[str, Any]) -> dict[str, str]:
+    account = facts.get("account.id")
+    return {account: redactor.token(account)} if isinstance(account, str) and account else {}

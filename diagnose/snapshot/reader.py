@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -298,6 +300,29 @@ def _check_scalar(value: Any, where: Where, source: str) -> None:
 _SURROGATE_HINT = "the exporter split a character (an emoji, say) in two; re-export the snapshot as valid UTF-8"
 
 
+def open_regular(path: Path, command: str) -> IO[bytes]:
+    """A file opened for reading if it is a regular file; a pipe, a device or a socket is refused (UsageError) at once.
+
+    Opened without blocking, so that a FIFO with no writer is refused rather than waited on;
+    ``command`` is how the refusal's hint says to feed such a stream (`diagnose run - <`).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise not_regular(str(path), command)
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def not_regular(name: str, command: str) -> UsageError:
+    return UsageError(
+        "is not a regular file (a pipe, a device or a socket)",
+        source=name,
+        hint=f"feed a stream on standard input instead: `{command} {name}`",
+    )
+
+
 def read_snapshot(path: str, *, max_bytes: int = MAX_BYTES) -> tuple[Any, str]:
     """Read a snapshot file (or `-` for standard input) into parsed JSON, and the name to report it by."""
     source = "<stdin>" if path == "-" else path
@@ -308,7 +333,7 @@ def read_snapshot(path: str, *, max_bytes: int = MAX_BYTES) -> tuple[Any, str]:
             p = Path(path)
             if p.is_dir():
                 raise UsageError("is a folder, not a snapshot file", source=source, hint="for many snapshots use `diagnose batch FOLDER`")
-            with p.open("rb") as fh:
+            with open_regular(p, "diagnose run - <") as fh:
                 raw = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise UsageError("no such file", source=source) from None

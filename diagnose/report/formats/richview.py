@@ -50,10 +50,12 @@ def _bar(report: Report, width: int, lang: str) -> Text:
     # A redacted report may hold text in place of the amounts: then there is no bar to draw, only the legend.
     numeric = all(isinstance(v, (int, float)) for v in (line.total_limit, line.used, line.available, line.restore_gap))
     if numeric:
-        total = max(line.total_limit, line.used + line.available + line.restore_gap, 1e-9)
+        # Shares of the largest amount first: near the float's end (1e308) a sum or a product overflows.
+        scale = max(abs(line.total_limit), abs(line.used), abs(line.available), abs(line.restore_gap), 1e-9)
+        total = max(line.total_limit / scale, (line.used / scale) + (line.available / scale) + (line.restore_gap / scale), 1e-9)
         cells = max(width, 10)
-        used = round(cells * line.used / total)
-        avail = round(cells * line.available / total)
+        used = round(cells * (line.used / scale) / total)
+        avail = round(cells * (line.available / scale) / total)
         gap = max(0, cells - used - avail) if line.restore_gap > 0 else 0
         rest = max(0, cells - used - avail - gap)
         bar.append("█" * used, style="blue")
