@@ -134,6 +134,9 @@ class PackProblem(NamedTuple):
     hint: str | None = None
     code: str = "invalid"
     level: str = "error"
+    end_line: int | None = None
+    end_column: int | None = None
+    """Where the bad key or value ends (the column just after it), when known: what a caret spans."""
 
     def location(self) -> str:
         loc = self.file

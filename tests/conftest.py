@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("DIAGNOSE_SHARED") or ROOT.parent / "shared")
+"""The product contract and the SARIF schema: beside the repository, or where DIAGNOSE_SHARED points."""
 
 # Tests never touch the user's pack cache; set before the package reads it.
 os.environ.setdefault("DIAGNOSE_CACHE_DIR", tempfile.mkdtemp(prefix="diagnose-test-cache-"))

@@ -479,7 +479,7 @@ def test_packs_extend_a_folder_and_override_weights(tmp_path: Path) -> None:
             "name: a\nversion: '1'\nextends: default\noverrides:\n  weights: {LIQ-FUNDR-QUOTA: 0.3}\n",
             "weight override of unknown rule LIQ-FUNDR-QUOTA",
         ),
-        ("name: a\nversion: '1'\nextends: default\noverrides:\n  weights: {LIQ-FUNDER-QUOTA: 1.5}\n", "less than or equal to 1"),
+        ("name: a\nversion: '1'\nextends: default\noverrides:\n  weights: {LIQ-FUNDER-QUOTA: 1.5}\n", "must be at most 1"),
         ("name: a\nversion: '1'\nparameters:\n  x: {value: 20, tune: {min: 1, max: 10, step: 1}}\n", "outside `tune`"),
         ("name: a\nversion: '1'\nparameters:\n  x: {value: 2, tune: {min: 5, max: 1, step: 1}}\n", "is above `max`"),
     ],

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 import diagnose
 from diagnose.cli import main
@@ -61,14 +62,78 @@ def test_snapshot_schema_rejects_what_the_contract_rejects() -> None:
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_pack_files_follow_the_rules_schema(path: Path) -> None:
-    assert messages("rules", load_yaml(path.read_text(encoding="utf-8")).data) == []
+def test_pack_files_follow_their_schema(path: Path) -> None:
+    kind = "pack" if path.name == "pack.yaml" else "rules"
+    assert messages(kind, load_yaml(path.read_text(encoding="utf-8")).data) == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests" / "packs").glob("*/cases/*.yaml")), ids=lambda p: p.name)
+def test_golden_case_files_follow_the_case_schema(path: Path) -> None:
+    assert messages("case", load_yaml(path.read_text(encoding="utf-8")).data) == []
+
+
+def test_each_schema_has_its_own_id() -> None:
+    ids = [schemas.generate(name)["$id"] for name in schemas.NAMES]
+    assert ids == [f"urn:diagnose:schema:{name}" for name in schemas.NAMES]
+
+
+RULE = {
+    "id": "T-X",
+    "family": "liquidity",
+    "severity": "high",
+    "title": {"en": "t", "zh": "标题"},
+    "explanation": {"en": "e", "zh": "说明"},
+    "when": {"fact": "line.used", "op": ">", "value": 0},
+    "remedies": {a: [{"en": "r", "zh": "办法"}] for a in ("customer", "agent", "institution")},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "path", "message"),
+    [
+        ("rules", {"rules": [RULE | {"severity": "urgent"}]}, ["rules", 0, "severity"], "'urgent' is not one of"),
+        ("rules", {"rules": [RULE | {"severty": "high"}]}, ["rules", 0], "('severty' was unexpected)"),
+        (
+            "rules",
+            {"rules": [RULE | {"when": {"all": [{"fact": "line.used", "op": ">", "valu": 0}]}}]},
+            ["rules", 0, "when", "all", 0],
+            "('valu' was unexpected)",
+        ),
+        (
+            "rules",
+            {"rules": [RULE | {"when": {"not": {"fact": "line.used", "op": "=~", "value": 0}}}]},
+            ["rules", 0, "when", "not", "op"],
+            "'=~' is not one of",
+        ),
+        ("pack", {"name": "acme", "version": "1", "extend": "default"}, [], "('extend' was unexpected)"),
+        (
+            "pack",
+            {"name": "acme", "version": "1", "overrides": {"disable": [{"id": "T-X"}]}},
+            ["overrides", "disable", 0],
+            "'reason' is a required property",
+        ),
+        (
+            "case",
+            {"cases": [{"snapshot": "a.json", "expect": {"verdict": "fine"}}]},
+            ["cases", 0, "expect", "verdict"],
+            "'fine' is not one of",
+        ),
+        ("case", {"snapshot": "a.json", "expects": {}}, [], "('expects' was unexpected)"),
+    ],
+)
+def test_best_match_is_the_real_error(name: str, data: Any, path: list[Any], message: str) -> None:
+    """What check-jsonschema and editors show first (jsonschema's best match) names the bad key, not a branch of an anyOf."""
+    error = best_match(validator(name).iter_errors(data))
+    assert error is not None
+    assert (list(error.absolute_path), message in error.message) == (path, True), error.message
 
 
 @pytest.mark.parametrize("folder", ["unknown-key", "missing-key", "invalid-value", "missing-text", "missing-remedy"])
 def test_rules_schema_rejects_what_the_loader_rejects(folder: str) -> None:
     data = load_yaml((ROOT / "tests" / "broken_packs" / folder / "rules.yaml").read_text(encoding="utf-8")).data
     assert messages("rules", data)
+    error = best_match(validator("rules").iter_errors(data))
+    assert error is not None and list(error.absolute_path)[:2] == ["rules", 0]
 
 
 def test_reports_follow_the_report_schema() -> None:
@@ -91,8 +156,8 @@ def test_schema_command_prints_the_committed_file(name: str, capsys: pytest.Capt
 
 
 def test_unknown_schema_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schema", "pack"]) == 2
-    assert "'pack' is not one of" in capsys.readouterr().err
+    assert main(["schema", "packs"]) == 2
+    assert "'packs' is not one of" in capsys.readouterr().err
 
 
 def test_the_cli_imports_the_schema_generator_only_when_asked() -> None:

@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 
 from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out
-from diagnose.errors import CheckFailed, UsageError
+from diagnose.errors import ExitCode, UsageError
 from diagnose.pack.files import MANIFEST
-from diagnose.packci.ciformats import CIFormat, Options
+from diagnose.packci.ciformats import CIFormat, Options, lint_summary, percent
 
 rules_app = typer.Typer(help="Rule packs as code: lint, test, list, show and document rules.", no_args_is_help=True)
 
@@ -103,11 +103,10 @@ def rules_lint(
     result = lint(_pack(pack_path, rules))
     options = _options(fmt, strict, to_file=output is not None)
     _emit(formatter(fmt).lint(result, options), output)
-    summary = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
-    if fmt is not CIFormat.text or output is not None:
-        err(f"rules lint: {summary}")
+    if output is not None:  # on standard output, every format ends with this line itself
+        err(f"rules lint: {lint_summary(result, options)}")
     if result.failed(strict):
-        raise CheckFailed(f"lint found {summary}" + (" (--strict)" if strict and not result.errors else ""))
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))  # the summary said why, once
 
 
 @rules_app.command("test")
@@ -152,15 +151,13 @@ def rules_test(
     options = _options(fmt, min_coverage=min_coverage, to_file=output is not None)
     _emit(formatter(fmt).test(result, options), output)
     cov = result.coverage
-    summary = (
-        f"{len(result.passed)} passed, {len(result.failed)} failed, {len(result.skipped)} skipped; rule coverage {cov.rule_percent():g}%"
-    )
-    if fmt is not CIFormat.text or output is not None:
+    if output is not None:  # on standard output, every format ends with these counts itself
+        summary = f"{len(result.passed)} passed, {len(result.failed)} failed, {len(result.skipped)} skipped"
+        below = min_coverage is not None and not cov.meets(min_coverage)
+        summary += f"; rule coverage {percent(cov.rule_percent())}" + (f", below --min-coverage {min_coverage:g}%" if below else "")
         err(f"rules test: {summary}")
-    if result.failed:
-        raise CheckFailed(f"{len(result.failed)} rule test(s) failed")
-    if min_coverage is not None and not cov.meets(min_coverage):
-        raise CheckFailed(f"rule coverage {cov.rule_percent():g}% is below --min-coverage {min_coverage:g}%")
+    if result.failed or (min_coverage is not None and not cov.meets(min_coverage)):
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))  # the report said why, once
 
 
 @rules_app.command("list")
@@ -220,3 +217,42 @@ def rules_doc(pack_path: PackArg = None, rules: RulesOpt = None, output: OutputO
 
     _guard(output, _pack(pack_path, rules))
     _emit(render(load(_pack(pack_path, rules))), output)
+
+
+_INIT_DONE = {
+    "en": "Created the rule pack {name} in {folder} ({count} files; it extends the default pack):",
+    "zh": "已在 {folder} 创建规则包 {name}（{count} 个文件；继承默认规则包）：",
+}
+_INIT_NEXT = {
+    "en": [
+        "Next, in {folder}:",
+        "  diagnose rules lint . --strict",
+        "  diagnose rules test . --min-coverage 100",
+        "  git init && pre-commit install",
+    ],
+    "zh": [
+        "接下来，在 {folder} 中：",
+        "  diagnose rules lint . --strict",
+        "  diagnose rules test . --min-coverage 100",
+        "  git init && pre-commit install",
+    ],
+}
+
+
+@rules_app.command("init")
+def rules_init(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the new pack (created; must not hold its files yet).")],
+    name: Annotated[str | None, typer.Option("--name", help="The pack's name (default: from the folder's name).")] = None,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Start a new pack that extends the default: one example rule, a golden case, a CI workflow, pre-commit hooks, schemas.
+
+    What it writes passes `rules lint --strict` and `rules test --min-coverage 100` as it is.
+    """
+    from diagnose.packci.scaffold import init
+
+    made = init(folder, name)
+    lines = [_INIT_DONE[lang.value].format(name=made.name, folder=folder, count=len(made.files))]
+    lines += [f"  {f}" for f in made.files]
+    lines += [line.format(folder=folder) for line in _INIT_NEXT[lang.value]]
+    _emit("\n".join(lines) + "\n", None)

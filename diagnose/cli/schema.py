@@ -1,4 +1,4 @@
-"""`diagnose schema NAME`: the JSON Schema of each file the tool reads or writes (snapshot, rules, report, diff, history, portfolio-diff)."""
+"""`diagnose schema NAME`: the JSON Schema of each kind of file the tool reads or writes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from diagnose.cli.common import app, out
 
 class SchemaName(str, Enum):
     snapshot = "snapshot"
+    pack = "pack"
     rules = "rules"
+    case = "case"
     report = "report"
     diff = "diff"
     history = "history"
@@ -24,11 +26,14 @@ class SchemaName(str, Enum):
 def schema(
     name: Annotated[
         SchemaName,
-        typer.Argument(help="snapshot (input), rules (rule files and pack.yaml), report, diff, history or portfolio-diff (JSON outputs)."),
+        typer.Argument(
+            help="snapshot (input), pack (pack.yaml), rules (rule files), case (golden case files), "
+            "report, diff, history or portfolio-diff (JSON outputs)."
+        ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of snapshots, rule files, reports, diffs and histories, generated from the models."""
+    """Print the JSON Schema (draft 2020-12) of one kind of file, generated from the models; its `$id` is urn:diagnose:schema:NAME."""
     from diagnose.packci import schemas  # pydantic's schema generator is imported only here
 
     text = schemas.dumps(schemas.generate(name.value))

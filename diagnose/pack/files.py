@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 MANIFEST = "pack.yaml"
@@ -26,8 +27,16 @@ def resolve(path: str | Path | None) -> Path:
 
 
 def rule_files(root: Path) -> list[Path]:
-    """The rule files of a pack, in the order they are read: *.yaml then *.yml beside pack.yaml."""
-    return sorted(p for p in root.glob("*.yaml") if p.name != MANIFEST) + sorted(root.glob("*.yml"))
+    """The rule files of a pack, in the order they are read: *.yaml then *.yml beside pack.yaml.
+
+    Hidden files are not rule files: a pack at the top of its repository keeps tools' settings
+    there (.pre-commit-config.yaml, .gitlab-ci.yml).
+    """
+    return _visible(p for p in root.glob("*.yaml") if p.name != MANIFEST) + _visible(root.glob("*.yml"))
+
+
+def _visible(paths: Iterable[Path]) -> list[Path]:
+    return sorted(p for p in paths if not p.name.startswith("."))
 
 
 MAX_DATA_BYTES = 10 * 1024 * 1024

@@ -54,6 +54,8 @@ class Located:
 
     data: Any
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    ends: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    """Where each value ends (the line, and the column just after it): what a caret under it spans."""
 
     def where(self, path: Path) -> tuple[int | None, int | None]:
         """The position of the value at ``path``, or of its nearest ancestor that has one."""
@@ -65,10 +67,20 @@ class Located:
                 return (None, None)
             path = path[:-1]
 
+    def span(self, path: Path) -> tuple[int | None, int | None, int | None, int | None]:
+        """Start line and column, end line and column (just after) of the value at ``path`` or its nearest ancestor."""
+        path = tuple(path)
+        while path and path not in self.positions:
+            path = path[:-1]
+        line, col = self.positions.get(path, (None, None))
+        end_line, end_col = self.ends.get(path, (None, None))
+        return line, col, end_line, end_col
+
 
 class _Builder:
     def __init__(self) -> None:
         self.positions: dict[Path, tuple[int, int]] = {}
+        self.ends: dict[Path, tuple[int, int]] = {}
         self.count = 0
         self.scalars = yaml.SafeLoader("")
 
@@ -82,6 +94,7 @@ class _Builder:
                 "rule files need no deep alias chains; write the values out",
             )
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.ends[path] = (node.end_mark.line + 1, node.end_mark.column + 1)
         if node.tag not in _PLAIN_TAGS:
             raise YamlError(
                 f"tag {node.tag!r} is not allowed",
@@ -104,6 +117,7 @@ class _Builder:
                     )
                 key_path: Path = (*path, key, "__key__")
                 self.positions[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self.ends[key_path] = (key_node.end_mark.line + 1, key_node.end_mark.column + 1)
                 out[key] = self.build(value_node, (*path, key))
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -215,4 +229,4 @@ def load(text: str) -> Located:
         return Located(None)
     builder = _Builder()
     data = builder.build(node, ())
-    return Located(data, builder.positions)
+    return Located(data, builder.positions, builder.ends)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from diagnose.errors import InvalidPack, PackProblem
-from diagnose.pack import loader as rulepack
-from diagnose.pack.files import MANIFEST, OutsidePack, locate, resolve, rule_files
-from diagnose.pack.loader import AllOf, Leaf, NotOf, Pack, Rule
+from diagnose.errors import PackProblem
+from diagnose.pack.files import MANIFEST, OutsidePack, locate, rule_files
+from diagnose.pack.loader import Loaded, Pack, read
+from diagnose.pack.model import AllOf, Leaf, NotOf, Rule, iter_leaves, iter_texts
 from diagnose.pack.templates import template_fields
-from diagnose.pack.yamlpos import Located, YamlError
-from diagnose.pack.yamlpos import load as load_yaml
+from diagnose.pack.yamlpos import Located
 from diagnose.snapshot import facts as factlib
-from diagnose.vocab import AUDIENCES, LANGS
 
 ERROR = "error"
 WARNING = "warning"
@@ -106,7 +103,9 @@ class LintResult:
     lines: dict[tuple[str, int], str] = field(default_factory=dict)
     """The source line of each problem, for views that show it under the message."""
     rule_places: tuple[tuple[str, str, int | None], ...] = ()
-    """Each rule's id, file and line, for views that list every rule (a JUnit test per rule)."""
+    """Each own rule's id, file and line, for views that list every rule (a JUnit test per rule)."""
+    inherited: int = 0
+    """How many of the rules come from the pack this one extends (their files are not this pack's)."""
 
     @property
     def errors(self) -> list[PackProblem]:
@@ -122,47 +121,40 @@ class LintResult:
 
 
 def lint(path: str | Path | None = None) -> LintResult:
-    """Lint a pack folder (or the default pack). Never raises for a broken pack: its problems are the result."""
-    root = resolve(path)
-    try:
-        pack = rulepack.load(root)
-    except InvalidPack as exc:
-        problems = _sorted(_refine(p) for p in exc.problems)
-        files = [str(root / MANIFEST), *(str(f) for f in rule_files(root))] if root.is_dir() else []
-        return LintResult(str(root), problems, tuple(files), 0, False, _source_lines(problems))
-    found = [_refine(p) for p in rulepack.check(pack)]
-    found += check_conditions(pack)
-    found += check_examples(pack)
-    found += check_parameters(pack)
-    found += check_times(pack)
-    problems = _sorted(_unique(found))
-    places = tuple((r.id, pack.sources[r.id].file, pack.sources[r.id].line) for r in pack.rules if r.id in pack.sources)
-    return LintResult(str(root), problems, tuple(str(f) for f in pack.files), len(pack.rules), True, _source_lines(problems), places)
+    """Lint a pack folder (or the default pack). Never raises for a broken pack: its problems are the result.
+
+    Every file is read and parsed once (the loader's reading, positions included, is shared
+    with the checks here); the pack-wide checks run on whatever rules and parameters are valid.
+    """
+    loaded = read(path)
+    found = list(loaded.problems)
+    pack = loaded.pack
+    if pack is not None:
+        flawed = {p.rule_id for p in loaded.errors if p.rule_id}  # a rule with an error is judged once it is fixed
+        found += check_conditions(pack, flawed)
+        found += check_times(pack)
+        found += check_examples(pack, loaded)
+        if not pack.unparsed.any() and not loaded.errors:  # a rule with an error may be the one that uses it
+            found += check_parameters(pack, loaded)
+    problems = _sorted(_unique([_refine(p) for p in found]))
+    ok = pack is not None and not loaded.errors
+    own = [f for f in pack.files if not pack.inherited_file(str(f))] if pack is not None else []
+    files = [str(f) for f in own] if pack is not None else [str(loaded.root / MANIFEST), *(str(f) for f in rule_files(loaded.root))]
+    if pack is None and not loaded.root.is_dir():
+        files = []
+    places = tuple((r.id, pack.sources[r.id].file, pack.sources[r.id].line) for r in pack.rules if pack.own(r.id)) if pack else ()
+    rules = len(pack.rules) if pack is not None and ok else 0
+    inherited = sum(1 for r in pack.rules if pack.inherited(r.id)) if pack is not None and ok else 0
+    return LintResult(str(loaded.root), problems, tuple(files), rules, ok, _source_lines(problems, loaded), places, inherited)
 
 
-# --- refining the loader's problems -----------------------------------------------------
-
-_MISSING = re.compile(r"^missing required key `(\w+)`$")
-_EMPTY = re.compile(r"(^|\.)(title|explanation|rationale|remedies\.\w+\.\d+)\.(en|zh): String should have at least 1 character")
-_NO_REMEDY = re.compile(r"(^|\.)remedies\.(customer|agent|institution): List should have at least 1 item")
+# --- the loader's problems, with lint's help -------------------------------------------
 
 
 def _refine(p: PackProblem) -> PackProblem:
-    """A loader problem with the lint code a rule author looks for, and a hint when it had none."""
-    code = p.code
-    m = _MISSING.match(p.message) if code == "missing-key" else None
-    if m and m.group(1) in LANGS:
-        code = "missing-text"
-        p = p._replace(message=f"text without its `{m.group(1)}` version")
-    elif m and m.group(1) in AUDIENCES:
-        code = "missing-remedy"
-        p = p._replace(message=f"no remedy for the `{m.group(1)}` audience")
-    elif code == "invalid-value" and _EMPTY.search(p.message):
-        code = "missing-text"
-    elif code == "invalid-value" and _NO_REMEDY.search(p.message):
-        code = "missing-remedy"
-    hint = p.hint or (CHECKS[code].help if code in CHECKS else None)
-    return p._replace(code=code, hint=hint)
+    """A problem with the usual fix of its check when it brought no hint of its own."""
+    hint = p.hint or (CHECKS[p.code].help if p.code in CHECKS else None)
+    return p._replace(hint=hint)
 
 
 def _sorted(problems: Iterable[PackProblem]) -> tuple[PackProblem, ...]:
@@ -173,38 +165,41 @@ def _unique(problems: list[PackProblem]) -> list[PackProblem]:
     return list(dict.fromkeys(problems))
 
 
-def _source_lines(problems: Iterable[PackProblem]) -> dict[tuple[str, int], str]:
+def _source_lines(problems: Iterable[PackProblem], loaded: Loaded) -> dict[tuple[str, int], str]:
+    """The source line of each problem, from the text read once (a file that could not be parsed is read again)."""
     wanted: dict[str, set[int]] = {}
     for p in problems:
         if p.line:
             wanted.setdefault(p.file, set()).add(p.line)
     out: dict[tuple[str, int], str] = {}
     for file, lines in wanted.items():
-        try:
-            text = Path(file).read_text(encoding="utf-8-sig").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
+        text = loaded.texts.get(file)
+        if text is None:
+            try:
+                text = Path(file).read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+        rows = text.splitlines()
         for n in lines:
-            if 0 < n <= len(text):
-                out[(file, n)] = text[n - 1]
+            if 0 < n <= len(rows):
+                out[(file, n)] = rows[n - 1]
     return out
 
 
 # --- where a problem is -----------------------------------------------------------------
 
 
-def _at(pack: Pack, rule: Rule, path: tuple[str | int, ...]) -> tuple[str, int | None, int | None] | None:
+def _at(pack: Pack, rule: Rule, path: tuple[str | int, ...]) -> tuple[str, int | None, int | None, int | None, int | None] | None:
+    """The file, and the start and end of the value at ``path`` inside a rule."""
     src = pack.sources.get(rule.id)
     if src is None:
         return None
-    line, col = src.located.where(("rules", src.index, *path))
-    return src.file, line, col
+    return (src.file, *src.located.span(("rules", src.index, *path)))
 
 
 def _own(pack: Pack, rule: Rule) -> bool:
     """A rule this pack defines (not one inherited from the pack it extends): lint judges only those."""
-    src = pack.sources.get(rule.id)
-    return src is not None and Path(src.file).resolve().parent == pack.root.resolve()
+    return pack.own(rule.id)
 
 
 # --- conditions that can never be true, or are always true -----------------------------
@@ -465,7 +460,7 @@ def _range(spec: factlib.FactSpec) -> str:
     return f"`{spec.path}` can take any number"
 
 
-def check_conditions(pack: Pack) -> list[PackProblem]:
+def check_conditions(pack: Pack, skip: set[str] | None = None) -> list[PackProblem]:
     """Conditions that can never be true or are always true (whenever their facts are known).
 
     An error when the part decides the whole rule (the rule never fires, or fires on every
@@ -473,7 +468,7 @@ def check_conditions(pack: Pack) -> list[PackProblem]:
     """
     out: list[PackProblem] = []
     for rule in pack.rules:
-        if not _own(pack, rule):
+        if not _own(pack, rule) or rule.id in (skip or set()):
             continue
         whole = _static(pack, rule.when)
         causes = _causes(pack, rule.when, ("when",)) if whole is not None else set()
@@ -484,7 +479,8 @@ def check_conditions(pack: Pack) -> list[PackProblem]:
                 continue
             decisive = path in causes
             level = ERROR if decisive else WARNING
-            out.append(PackProblem(where[0], message + (tail if decisive else ""), where[1], where[2], rule.id, hint, code, level))
+            text = message + (tail if decisive else "")
+            out.append(PackProblem(where[0], text, where[1], where[2], rule.id, hint, code, level, where[3], where[4]))
     return out
 
 
@@ -593,7 +589,7 @@ def check_times(pack: Pack) -> list[PackProblem]:
     for rule in pack.rules:
         if not _own(pack, rule):
             continue
-        for leaf, path in rulepack.iter_leaves(rule.when, ("when",)):
+        for leaf, path in iter_leaves(rule.when, ("when",)):
             spec = catalog.get(leaf.fact)
             if spec is None or spec.kind != "datetime" or leaf.ref is not None or leaf.op in ("exists", "missing"):
                 continue
@@ -605,24 +601,16 @@ def check_times(pack: Pack) -> list[PackProblem]:
                 where = _at(pack, rule, (*path, "value" if leaf.value is not None else "param"))
                 if where is None:
                     continue
-                out.append(
-                    PackProblem(
-                        where[0],
-                        f"{_show(leaf, pack)} compares the time `{leaf.fact}` with {_lit(value)}: {why}; the comparison is never decided",
-                        where[1],
-                        where[2],
-                        rule.id,
-                        'write the value as a quoted time with its offset, e.g. "2024-03-05T14:20:00+08:00"',
-                        "type-mismatch",
-                    )
-                )
+                message = f"{_show(leaf, pack)} compares the time `{leaf.fact}` with {_lit(value)}: {why}; the comparison is never decided"
+                hint = 'write the value as a quoted time with its offset, e.g. "2024-03-05T14:20:00+08:00"'
+                out.append(PackProblem(where[0], message, where[1], where[2], rule.id, hint, "type-mismatch", ERROR, where[3], where[4]))
     return out
 
 
 # --- examples, files and parameters -----------------------------------------------------
 
 
-def check_examples(pack: Pack) -> list[PackProblem]:
+def check_examples(pack: Pack, loaded: Loaded) -> list[PackProblem]:
     """A rule with no firing or no quiet example (warning); an example or example base file that does not exist (error)."""
     out: list[PackProblem] = []
     uses_patch = False
@@ -650,26 +638,21 @@ def check_examples(pack: Pack) -> list[PackProblem]:
             for n, example in enumerate(getattr(rule.examples, kind)):
                 if example.patch is not None:
                     uses_patch = True
-                elif example.file is not None and (why := _unreadable(Path(src.file).parent, example.file)):
+                elif example.file is not None and (why := _unreadable(pack.file_folder(Path(src.file).parent, example.file), example.file)):
                     where = _at(pack, rule, ("examples", kind, n, "file"))
                     assert where is not None
+                    message = f"example file {why}"
+                    help_ = CHECKS["missing-file"].help
                     out.append(
-                        PackProblem(
-                            where[0],
-                            f"example file {why}",
-                            where[1],
-                            where[2],
-                            rule.id,
-                            CHECKS["missing-file"].help,
-                            "missing-file",
-                        )
+                        PackProblem(where[0], message, where[1], where[2], rule.id, help_, "missing-file", ERROR, where[3], where[4])
                     )
     base = pack.manifest.example_base
     manifest = str(pack.root / MANIFEST)
     if base is not None and (why := _unreadable(pack.root, base)):
-        line, col = _located(pack.root / MANIFEST).where(("example_base",))
-        out.append(PackProblem(manifest, f"example_base {why}", line, col, None, CHECKS["missing-file"].help, "missing-file"))
-    elif base is None and uses_patch:
+        line, col, end_line, end_col = pack.manifest_at.span(("example_base",))
+        message = f"example_base {why}"
+        out.append(PackProblem(manifest, message, line, col, None, CHECKS["missing-file"].help, "missing-file", ERROR, end_line, end_col))
+    elif pack.example_base() is None and uses_patch:
         out.append(
             PackProblem(
                 manifest,
@@ -695,21 +678,21 @@ def _unreadable(folder: Path, name: str) -> str | None:
     return None if path.is_file() else f"{name} is not a regular file"
 
 
-def check_parameters(pack: Pack) -> list[PackProblem]:
+def check_parameters(pack: Pack, loaded: Loaded) -> list[PackProblem]:
     """A parameter declared in this pack that no condition or template uses (warning)."""
     used: set[str] = set()
     for rule in pack.rules:
-        for leaf, _ in rulepack.iter_leaves(rule.when):
+        for leaf, _ in iter_leaves(rule.when):
             if leaf.param is not None:
                 used.update(leaf.param if isinstance(leaf.param, list) else [leaf.param])
-        for _, text in rulepack.iter_texts(rule):
+        for _, text in iter_texts(rule):
             for fld in template_fields(text):
                 if isinstance(fld, tuple) and fld[0].startswith("params."):
                     used.add(fld[0][7:])
     out: list[PackProblem] = []
     for file in [pack.root / MANIFEST, *rule_files(pack.root)]:
-        declared = _declared_params(file)
-        for name, (line, col) in declared.items():
+        declared = _declared_params(loaded.parsed.get(str(file), Located(None)))
+        for name, (line, col, end_line, end_col) in declared.items():
             if name not in used:
                 out.append(
                     PackProblem(
@@ -721,22 +704,15 @@ def check_parameters(pack: Pack) -> list[PackProblem]:
                         CHECKS["unused-param"].help,
                         "unused-param",
                         WARNING,
+                        end_line,
+                        end_col,
                     )
                 )
     return out
 
 
-def _located(file: Path) -> Located:
-    """A pack file read again for positions; the loader has already reported any problem in it."""
-    try:
-        return load_yaml(file.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, YamlError):
-        return Located(None)
-
-
-def _declared_params(file: Path) -> dict[str, tuple[int | None, int | None]]:
-    located = _located(file)
+def _declared_params(located: Located) -> dict[str, tuple[int | None, int | None, int | None, int | None]]:
     params = located.data.get("parameters") if isinstance(located.data, dict) else None
     if not isinstance(params, dict):
         return {}
-    return {name: located.where(("parameters", name, "__key__")) for name in params}
+    return {name: located.span(("parameters", name, "__key__")) for name in params}

@@ -17,8 +17,10 @@ from diagnose.engine.compiled import CompiledRule
 from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Trace, leaves, trace
 from diagnose.errors import InvalidInput, InvalidPack, PackProblem
 from diagnose.pack import loader as rulepack
-from diagnose.pack.files import MANIFEST, MAX_DATA_BYTES, OutsidePack, read_inside, roots
+from diagnose.pack.files import MAX_DATA_BYTES, OutsidePack, read_inside, roots
 from diagnose.pack.loader import Pack
+from diagnose.pack.model import iter_leaves
+from diagnose.pack.problems import schema_problems
 from diagnose.pack.yamlpos import YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
@@ -202,13 +204,27 @@ def _register(cov: Coverage, compiled: CompiledPack) -> dict[str, dict[int, int]
             continue
         cov.rules.append(rid)
         src = pack.sources.get(rid) if pack is not None else None
-        cov.where[rid] = (src.file, src.line) if src else ("", None)
-        paths = [p for _, p in rulepack.iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
+        inherited = pack is not None and pack.inherited(rid)
+        cov.where[rid] = _place(pack, rid) if pack is not None else ("", None)
+        paths = [p for _, p in iter_leaves(pack.rule(rid).when, ("when",))] if pack is not None else []
         for i, leaf in enumerate(leaves(cr.node)):  # the order _leaf_index numbers them in
             cov.all_leaves.add((rid, i))
-            line = src.located.where(("rules", src.index, *paths[i]))[0] if src is not None and i < len(paths) else None
-            cov.conditions[(rid, i)] = Condition(rid, i, describe(leaf), src.file if src else "", line)
+            if inherited or src is None or i >= len(paths):  # an inherited rule's conditions are where the pack brings it in
+                file, line = cov.where[rid]
+            else:
+                file, line = src.file, src.located.where(("rules", src.index, *paths[i]))[0]
+            cov.conditions[(rid, i)] = Condition(rid, i, describe(leaf), file, line)
     return indexes
+
+
+def _place(pack: Pack, rule_id: str) -> tuple[str, int | None]:
+    """Where a report points for a rule: its own file and line, or, for an inherited rule, the author's manifest
+    (the override it reads, or `extends`): a base pack's files are not in the author's repository."""
+    if pack.inherited(rule_id):
+        file, line, _ = pack.inherited_place(rule_id)
+        return file, line
+    src = pack.sources.get(rule_id)
+    return (src.file, src.line) if src else (str(pack.manifest_path), None)
 
 
 def describe(leaf: CLeaf) -> str:
@@ -247,27 +263,25 @@ def evidence_lines(tr: Trace) -> list[str]:
 
 
 def example_snapshot(pack: Pack, rule_file: str, example: Any) -> Any:
-    """The snapshot an example stands for: its patch merged onto its pack's base, or its own file (read from inside the pack)."""
+    """The snapshot an example stands for: its patch merged onto its pack's base, or its own file (read from inside the pack).
+
+    An inherited rule's example uses the base pack's example base and files; a pack's own rule
+    uses its own, or the base pack's when it names none (an extending pack need not copy them).
+    """
+    folder = Path(rule_file).parent
+    owner = pack.base if pack.base is not None and pack.inherited_file(rule_file) else pack
     if example.file is not None:
-        return _read_json(Path(rule_file).parent, example.file, "example file")
-    folder, name = _example_base(pack, Path(rule_file).parent)
-    return merge(_read_json(folder, name, "example_base"), example.patch)
+        return _read_json(owner.file_folder(folder, example.file), example.file, "example file")
+    return merge(_read_json(*_example_base(owner), "example_base"), example.patch)
 
 
-def _example_base(pack: Pack, folder: Path) -> tuple[Path, str]:
-    """The example base of the pack a rule file belongs to (this pack's, or the base pack's for inherited rules), as its folder and name."""
-    if folder.resolve() == pack.root.resolve():
-        name, manifest = pack.manifest.example_base, pack.root / MANIFEST
-    else:
-        manifest = folder / MANIFEST
-        try:
-            data = load_yaml(read_inside(folder, MANIFEST, max_bytes=MAX_CASE_BYTES).decode("utf-8-sig")).data
-        except (OSError, OutsidePack, UnicodeDecodeError, YamlError):
-            data = None
-        name = data.get("example_base") if isinstance(data, dict) else None
-    if not isinstance(name, str):
-        raise InvalidPack([PackProblem(str(manifest), "examples use `patch` but the manifest names no `example_base`", code="missing-key")])
-    return folder, name
+def _example_base(pack: Pack) -> tuple[Path, str]:
+    """The snapshot `patch` examples and cases apply to (the pack's `example_base`, or its base pack's), as folder and name."""
+    source = pack.example_base_source()
+    if source is None:
+        message = "examples use `patch` but the manifest names no `example_base`"
+        raise InvalidPack([PackProblem(str(pack.manifest_path), message, code="missing-key")])
+    return source
 
 
 def _read_json(folder: Path, name: str, what: str, allowed: tuple[Path, ...] | None = None) -> Any:
@@ -281,23 +295,6 @@ def _read_json(folder: Path, name: str, what: str, allowed: tuple[Path, ...] | N
     return load(raw, str(folder / name), max_bytes=MAX_DATA_BYTES)
 
 
-def _overridden(pack: Pack) -> set[str]:
-    overrides = pack.manifest.overrides
-    return set(overrides.parameters) if pack.manifest.extends and overrides is not None else set()
-
-
-def _inherited_reading(pack: Pack, rule: rulepack.Rule, params: set[str]) -> list[str]:
-    """For a rule of the base pack: the overridden parameters it reads (its examples assume the base values)."""
-    src = pack.sources.get(rule.id)
-    if not params or src is None or Path(src.file).resolve().parent == pack.root.resolve():
-        return []
-    used = set()
-    for leaf, _ in rulepack.iter_leaves(rule.when):
-        if leaf.param is not None:
-            used.update(leaf.param if isinstance(leaf.param, list) else [leaf.param])
-    return sorted(used & params)
-
-
 def run_examples(compiled: CompiledPack, coverage: Coverage | None = None) -> TestRun:
     """Evaluate every rule on each of its own examples: fires must be true, quiet false, undetermined unknown.
 
@@ -309,39 +306,48 @@ def run_examples(compiled: CompiledPack, coverage: Coverage | None = None) -> Te
         raise ValueError("rule tests need the full pack: CompiledPack.from_pack(rulepack.load(path))")
     cov = coverage or Coverage()
     indexes = _register(cov, compiled)
-    overridden = _overridden(pack)
     results: list[CaseResult] = []
     for cr in compiled.rules:
         rule = pack.rule(cr.rule.id)
         index = indexes[rule.id]
         src = pack.sources.get(rule.id)
-        file = src.file if src else str(pack.root)
-        changed = _inherited_reading(pack, rule, overridden)
+        rule_file = src.file if src else str(pack.root)
+        inherited = pack.inherited(rule.id)
+        changed = pack.overrides_read(rule.id)
         for kind in ("fires", "quiet", "undetermined"):
             for n, example in enumerate(getattr(rule.examples, kind)):
                 line = src.located.where(("rules", src.index, "examples", kind, n))[0] if src else None
                 name = f"{rule.id} {kind}: {example.name}"
+                file = rule_file
+                origin: list[str] = []
+                if inherited:  # reported at the author's manifest, with where the example is in the base pack
+                    origin = [f"the example is in {pack.base_place(rule_file, line)}"]
+                    file, line = _place(pack, rule.id)
                 if changed:
                     why = f"this pack overrides {', '.join(changed)}; the example was written for the base pack's value"
+                    why += "".join(f" ({o})" for o in origin)
                     results.append(CaseResult(name, rule.id, file, line, False, kind, "skipped", [], "example", why))
                     continue
                 try:
-                    snap = validate(example_snapshot(pack, file, example), source=name)
+                    snap = validate(example_snapshot(pack, rule_file, example), source=name)
                 except InvalidInput as exc:
-                    results.append(CaseResult(name, rule.id, file, line, False, kind, "invalid snapshot", [str(p) for p in exc.problems]))
+                    details = [*(str(p) for p in exc.problems), *origin]
+                    results.append(CaseResult(name, rule.id, file, line, False, kind, "invalid snapshot", details))
                     continue
                 except InvalidPack as exc:
                     results.append(
-                        CaseResult(name, rule.id, file, line, False, kind, "unreadable example", [p.render() for p in exc.problems])
+                        CaseResult(
+                            name, rule.id, file, line, False, kind, "unreadable example", [*(p.render() for p in exc.problems), *origin]
+                        )
                     )
                     continue
                 except (OSError, ValueError) as exc:
-                    results.append(CaseResult(name, rule.id, file, line, False, kind, "unreadable example", [str(exc)]))
+                    results.append(CaseResult(name, rule.id, file, line, False, kind, "unreadable example", [str(exc), *origin]))
                     continue
                 f = factlib.derive(snap)
                 result = _cover(cov, cr, index, f)
                 want = EXPECT[kind]
-                details = [] if result is want else evidence_lines(trace(cr.node, f))
+                details = [] if result is want else [*evidence_lines(trace(cr.node, f)), *origin]
                 results.append(CaseResult(name, rule.id, file, line, result is want, kind, WORD[result], details))
     return TestRun(results, cov, compiled.name, str(pack.root))
 
@@ -415,23 +421,23 @@ def _load_cases(path: Path) -> tuple[list[tuple[Case, int | None]], list[CaseRes
         return broken(exc.message, exc.line)
     data = located.data
     single = isinstance(data, dict) and "cases" not in data
+    model: type[Case] | type[CaseFile] = Case if single else CaseFile
     try:
-        parsed = CaseFile.model_validate({"cases": [data]} if single else data)
+        parsed = CaseFile(cases=[Case.model_validate(data)]) if single else CaseFile.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        first_line = None
-        for e in exc.errors(include_url=False):
-            loc = tuple(e["loc"][2:] if single else e["loc"])
-            line = located.where(loc if e["type"] != "extra_forbidden" else (*loc, "__key__"))[0]
-            first_line = first_line or line
-            where = ".".join(str(p) for p in loc) or "(top level)"
-            problems.append(f"line {line}: {where}: {e['msg']}" if line else f"{where}: {e['msg']}")
-        return broken("invalid case file", first_line, [*problems, "a case needs `snapshot` (or `patch`) and `expect`; see docs/ci.md"])
+        found = schema_problems(exc, located, shown, root=model)
+        lines = [text for p in found for text in [f"line {p.line}: {p.message}" if p.line else p.message, *_help(p.hint)]]
+        first_line = next((p.line for p in found if p.line), None)
+        return broken("invalid case file", first_line, [*lines, "a case needs `snapshot` (or `patch`) and `expect`; see docs/ci.md"])
     out: list[tuple[Case, int | None]] = []
     for i, case in enumerate(parsed.cases):
         line = located.where(() if single else ("cases", i))[0] or 1
         out.append((case, line))
     return out, []
+
+
+def _help(hint: str | None) -> list[str]:
+    return [f"  help: {hint}"] if hint else []
 
 
 def run_cases(compiled: CompiledPack, paths: list[Path], coverage: Coverage | None = None, *, lang: str = "en") -> TestRun:
@@ -471,12 +477,14 @@ def _run_case(
         return failed("invalid case", ["a case needs exactly one of `snapshot` (a JSON file, relative to the case file) or `patch`"])
     try:
         if case.snapshot is not None:
-            data = _read_json(path.parent, case.snapshot, "snapshot", _case_roots(compiled, path))
+            source = compiled.source
+            folder = source.file_folder(path.parent, case.snapshot) if source is not None else path.parent
+            data = _read_json(folder, case.snapshot, "snapshot", _case_roots(compiled, path))
         else:
             pack = compiled.source
             if pack is None:
                 return failed("invalid case", ["`patch` needs the full pack"])
-            data = merge(_read_json(*_example_base(pack, pack.root), "example_base"), case.patch)
+            data = merge(_read_json(*_example_base(pack), "example_base"), case.patch)
         snap = validate(data, source=name)
     except InvalidInput as exc:
         return failed("invalid snapshot", [str(p) for p in exc.problems])

@@ -66,6 +66,35 @@ def shown_path(path: str) -> str:
         return p.as_posix()
 
 
+def lint_summary(result: LintResult, options: Options) -> str:
+    """The one line that sums up a lint run: `2 errors, 1 warning`, and why it fails when only warnings do."""
+    verdict = f"{plural(len(result.errors), 'error')}, {plural(len(result.warnings), 'warning')}"
+    if options.strict and result.warnings and not result.errors:
+        verdict += " (--strict: warnings fail)"
+    return verdict
+
+
+def repository(pack_root: str) -> Path:
+    """The repository a pack is kept in: the nearest folder at or above it with `.git`, else the working folder
+    when the pack is inside it, else the pack's own folder. CI views name files relative to it."""
+    start = Path(pack_root or ".").resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    cwd = Path.cwd().resolve()
+    return cwd if start == cwd or cwd in start.parents else start
+
+
+def repository_path(path: str, root: Path) -> str | None:
+    """A path relative to the repository, with slashes; None for a file outside it (a CI view cannot place one)."""
+    if not path:
+        return None
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

@@ -19,6 +19,7 @@ def lint(result: LintResult, options: Options) -> str:
         "pack": shown_path(result.root),
         "loaded": result.loaded,
         "rules": result.rules,
+        "inherited_rules": result.inherited,
         "files": [shown_path(f) for f in result.files],
         "summary": {
             "errors": len(result.errors),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
 
 from diagnose.errors import PackProblem
-from diagnose.packci.ciformats import Options, percent, shown_path
+from diagnose.packci.ciformats import Options, percent, repository, repository_path, shown_path
 from diagnose.packci.lint import LintResult
 from diagnose.packci.ruletest import CaseResult, TestRun
 
@@ -41,16 +43,17 @@ def _render(p: PackProblem) -> str:
 
 
 def lint(result: LintResult, options: Options) -> str:
+    where = _places(result.root)
     root = ET.Element("testsuites", name="diagnose rules lint")
     by_case: dict[tuple[str, str], list[PackProblem]] = {}
     lines: dict[tuple[str, str], int] = {}
     # every rule is a test, so a clean pack shows as passing tests rather than as none
     for rule, file, line in result.rule_places:
-        by_case[(shown_path(file), rule)] = []
+        by_case[(where(file), rule)] = []
         if line:
-            lines[(shown_path(file), rule)] = line
+            lines[(where(file), rule)] = line
     for p in result.problems:
-        key = (shown_path(p.file), p.rule_id or "(file)")
+        key = (where(p.file), p.rule_id or "(file)")
         by_case.setdefault(key, []).append(p)
         if p.line and key not in lines:
             lines[key] = p.line
@@ -68,13 +71,26 @@ def lint(result: LintResult, options: Options) -> str:
         if quiet:
             ET.SubElement(case, "system-out").text = _x("\n\n".join(_render(p) for p in quiet))
         cases.append(case)
-    suite = _suite(root, f"lint {shown_path(result.root)}", cases)
+    suite = _suite(root, f"lint {where(result.root)}", cases)
     suite.extend(cases)
     return _finish(root)
 
 
-def _testcase(r: CaseResult) -> ET.Element:
-    file = shown_path(r.file)
+def _places(pack_root: str) -> Callable[[str], str]:
+    """Paths relative to the pack's repository (`.` for the repository itself); a file outside it (a case file named
+    on the command line) as it was given."""
+    root = repository(pack_root)
+
+    def where(path: str) -> str:
+        if path and Path(path).resolve() == root:
+            return "."
+        return repository_path(path, root) or shown_path(path)
+
+    return where
+
+
+def _testcase(r: CaseResult, where: Callable[[str], str]) -> ET.Element:
+    file = where(r.file)
     case = ET.Element("testcase", classname=_x(r.rule_id or file), name=_x(r.name), file=_x(file))
     if r.line:
         case.set("line", str(r.line))
@@ -87,10 +103,11 @@ def _testcase(r: CaseResult) -> ET.Element:
 
 
 def test(run: TestRun, options: Options) -> str:
+    where = _places(run.root)
     root = ET.Element("testsuites", name="diagnose rules test")
     groups: dict[str, list[ET.Element]] = {}
     for r in run.results:
-        groups.setdefault(shown_path(r.file), []).append(_testcase(r))
+        groups.setdefault(where(r.file), []).append(_testcase(r, where))
     for file, cases in groups.items():
         suite = _suite(root, file, cases)
         suite.extend(cases)

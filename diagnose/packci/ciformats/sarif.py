@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from diagnose.packci.ciformats import Options, percent, shown_path
+from diagnose.packci.ciformats import Options, percent, repository, repository_path
 from diagnose.packci.lint import CHECKS, LintResult
 from diagnose.packci.ruletest import TestRun
 
@@ -14,21 +15,29 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning"}
 
 
-def _uri(path: str) -> str:
-    shown = shown_path(path)
-    return Path(shown).as_uri() if Path(shown).is_absolute() else shown
+SRCROOT = "%SRCROOT%"
+"""The base every artifact URI is relative to: the root of the pack's repository (GitHub code scanning's convention)."""
 
 
-def _location(file: str, line: int | None, column: int | None = None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(file)}}
+def _location(
+    root: Path, file: str, line: int | None, column: int | None = None, end: tuple[int | None, int | None] = (None, None)
+) -> list[dict[str, Any]]:
+    """A result's locations: one relative to the repository, or none for a file outside it (no absolute path is written)."""
+    uri = repository_path(file, root)
+    if uri is None:
+        return []
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(uri), "uriBaseId": SRCROOT}}
     if line:
         physical["region"] = {"startLine": line} | ({"startColumn": column} if column else {})
-    return {"physicalLocation": physical}
+        if column and end[0] == line and end[1]:
+            physical["region"]["endColumn"] = end[1]  # SARIF's end column, like the parser's, is just after the value
+    return [{"physicalLocation": physical}]
 
 
 def _log(name: str, rules: list[dict[str, Any]], results: list[dict[str, Any]], options: Options, properties: dict[str, Any]) -> str:
     run = {
         "tool": {"driver": {"name": name, "version": options.tool_version or "0", "rules": rules}},
+        "originalUriBaseIds": {SRCROOT: {"description": {"text": "The root of the repository the rule pack is kept in."}}},
         "results": results,
         "properties": properties,
     }
@@ -36,6 +45,7 @@ def _log(name: str, rules: list[dict[str, Any]], results: list[dict[str, Any]], 
 
 
 def lint(result: LintResult, options: Options) -> str:
+    root = repository(result.root)
     codes = sorted({p.code for p in result.problems} | set(CHECKS))
     rules = []
     for code in codes:
@@ -57,13 +67,14 @@ def lint(result: LintResult, options: Options) -> str:
             "ruleIndex": index[p.code],
             "level": level,
             "message": {"text": p.message + (f" (help: {p.hint})" if p.hint else "")},
-            "locations": [_location(p.file, p.line, p.column)],
+            "locations": _location(root, p.file, p.line, p.column, (p.end_line, p.end_column)),
         }
         if p.rule_id:
-            item["locations"][0]["logicalLocations"] = [{"name": p.rule_id, "kind": "rule"}]
+            if item["locations"]:
+                item["locations"][0]["logicalLocations"] = [{"name": p.rule_id, "kind": "rule"}]
             item["properties"] = {"rule": p.rule_id}
         results.append(item)
-    props = {"pack": shown_path(result.root), "loaded": result.loaded, "rules": result.rules}
+    props = {"pack": repository_path(result.root, root) or ".", "loaded": result.loaded, "rules": result.rules}
     return _log("diagnose rules lint", rules, results, options, props)
 
 
@@ -77,6 +88,7 @@ _TEST_RULES = [
 
 
 def test(run: TestRun, options: Options) -> str:
+    root = repository(run.root)
     results: list[dict[str, Any]] = []
     for r in run.results:
         if r.skipped is not None:
@@ -85,13 +97,13 @@ def test(run: TestRun, options: Options) -> str:
                     "ruleId": "rule-test-skipped",
                     "level": "note",
                     "message": {"text": f"{r.name}: {r.skipped}"},
-                    "locations": [_location(r.file, r.line)],
+                    "locations": _location(root, r.file, r.line),
                 }
             )
         elif not r.passed:
             text = "\n".join([f"{r.name}: expected {r.expected}, got {r.actual}", *r.details])
             results.append(
-                {"ruleId": "rule-test-failed", "level": "error", "message": {"text": text}, "locations": [_location(r.file, r.line)]}
+                {"ruleId": "rule-test-failed", "level": "error", "message": {"text": text}, "locations": _location(root, r.file, r.line)}
             )
     cov = run.coverage
     for code, ids, what in (("rule-never-fired", cov.never_fired(), "fired"), ("rule-never-quiet", cov.never_quiet(), "stayed quiet")):
@@ -103,10 +115,14 @@ def test(run: TestRun, options: Options) -> str:
                 "message": {"text": f"{rid} never {what} in any example or golden case"},
             }
             if file:
-                item["locations"] = [_location(file, line)]
+                item["locations"] = _location(root, file, line)
             results.append(item)
     if options.min_coverage is not None and not cov.meets(options.min_coverage):
         text = f"rule coverage {percent(cov.rule_percent())} is below --min-coverage {options.min_coverage:g}%"
         results.append({"ruleId": "coverage-below-minimum", "level": "error", "message": {"text": text}})
-    props = {"pack": shown_path(run.root), "rule_coverage": cov.rule_percent(), "condition_coverage": cov.condition_percent()}
+    props = {
+        "pack": repository_path(run.root, root) or ".",
+        "rule_coverage": cov.rule_percent(),
+        "condition_coverage": cov.condition_percent(),
+    }
     return _log("diagnose rules test", _TEST_RULES, results, options, props)

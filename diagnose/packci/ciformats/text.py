@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from diagnose.errors import PackProblem
-from diagnose.packci.ciformats import Options, percent, plural, shown_path
+from diagnose.packci.ciformats import Options, lint_summary, percent, plural, shown_path
 from diagnose.packci.lint import LintResult
 from diagnose.packci.ruletest import TestRun
 from diagnose.report.formats import clean
@@ -31,6 +31,15 @@ def _where(file: str, line: int | None, column: int | None = None) -> str:
     return out
 
 
+def _end(p: PackProblem, shown: str) -> int:
+    """Where the caret line stops: the end of the bad key or value, or of the line when the value goes on below it."""
+    if p.end_line is None or p.end_column is None:
+        return p.column or 0  # a position only: one caret
+    if p.end_line == p.line:
+        return p.end_column - 1
+    return len(shown.rstrip())
+
+
 def _problem(p: PackProblem, result: LintResult, options: Options) -> list[str]:
     level = _paint(p.level, "error" if p.level == "error" else "warning", options)
     rule = f"  [{p.rule_id}]" if p.rule_id else ""
@@ -42,7 +51,8 @@ def _problem(p: PackProblem, result: LintResult, options: Options) -> list[str]:
         shown = clean(source.expandtabs(4))
         out += [f"{pad} |", f"{number} | {shown}"]
         if p.column:
-            out.append(f"{pad} | {' ' * _width(shown[: p.column - 1])}^")
+            start = p.column - 1
+            out.append(f"{pad} | {' ' * _width(shown[:start])}{'^' * max(1, _width(shown[start : _end(p, shown)]))}")
     if p.hint:
         out.append(f"  help: {clean(p.hint)}")
     return out
@@ -56,15 +66,16 @@ def lint(result: LintResult, options: Options) -> str:
     errors, warnings = len(result.errors), len(result.warnings)
     where = shown_path(result.root) or "the default pack"
     read = (
-        f" ({plural(result.rules, 'rule')} in {plural(len(result.files), 'file')})" if result.loaded else " (the pack could not be loaded)"
+        f" ({plural(result.rules, 'rule')} in {plural(len(result.files), 'file')}"
+        + (f", {result.inherited} of them from the default pack" if result.inherited else "")
+        + ")"
+        if result.loaded
+        else " (the pack could not be loaded)"
     )
     if not errors and not warnings:
         lines.append(_paint(f"{where}: no problems", "ok", options) + read)
     else:
-        verdict = f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
-        if options.strict and warnings and not errors:
-            verdict += " (--strict: warnings fail)"
-        lines.append(f"{where}: {verdict}{read}")
+        lines.append(f"{where}: {lint_summary(result, options)}{read}")
     return "\n".join(lines) + "\n"
 
 
