@@ -145,6 +145,17 @@ class InvalidInput(DiagnoseError):
         return "\n".join(lines)
 
 
+class InvalidLabels(InvalidInput):
+    """Labelled cases with bad labels or snapshots (exit 4): each problem names its file and line."""
+
+    label = "invalid labelled cases"
+
+    def render(self) -> str:
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        head = f"{self.label}: {len(self.problems)} {noun}"
+        return "\n".join([head, *(f"  {p}" for p in self.problems[:SHOWN])] + ([f"  help: {self.hint}"] if self.hint else []))
+
+
 class InvalidPack(DiagnoseError):
     """A rule pack that cannot be loaded (exit 3). Problems name file, line and rule."""
 

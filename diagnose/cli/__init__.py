@@ -18,7 +18,7 @@ from diagnose.cli.common import COLOR, WRITTEN, ColorChoice, err, out
 from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, PipeClosed
 
 __all__ = ["app", "entry", "full_app", "main"]
-_MODULES = ("run", "why", "rules", "batch", "schema", "diff", "completion", "docs")
+_MODULES = ("run", "why", "rules", "batch", "schema", "diff", "evaluate", "completion", "docs")
 _FAST = {"run": "run", "facts": "run", "why": "why", "diff": "diff", "history": "diff"}
 """Commands whose module alone registers everything they need."""
 

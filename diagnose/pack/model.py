@@ -6,7 +6,7 @@ import contextlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -165,11 +165,28 @@ class Rule(_Strict):
 ParamValue = bool | int | float | str | list[bool | int | float | str]
 
 
+class Tune(_Strict):
+    """The range `diagnose calibrate --thresholds` may move a numeric parameter in, and its step."""
+
+    min: float
+    max: float
+    step: Annotated[float, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tune:
+        if not (_finite(self.min) and _finite(self.max) and _finite(self.step)):
+            raise ValueError("`min`, `max` and `step` must be finite numbers")
+        if self.min > self.max:
+            raise ValueError(f"`min` ({self.min}) is above `max` ({self.max})")
+        return self
+
+
 class Parameter(_Strict):
     value: ParamValue
     unit: str | None = None
     description: str | None = None
     source: str | None = None
+    tune: Tune | None = None
 
     @field_validator("value")
     @classmethod
@@ -177,6 +194,16 @@ class Parameter(_Strict):
         if not _finite(v):
             raise ValueError("must be a finite number")
         return v
+
+    @model_validator(mode="after")
+    def _tunable(self) -> Parameter:
+        if self.tune is None:
+            return self
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise ValueError("`tune` applies to a numeric parameter only")
+        if not self.tune.min <= self.value <= self.tune.max:
+            raise ValueError(f"the value {self.value} lies outside `tune` [{self.tune.min}, {self.tune.max}]")
+        return self
 
 
 class Disable(_Strict):
@@ -186,6 +213,8 @@ class Disable(_Strict):
 
 class Overrides(_Strict):
     parameters: dict[str, ParamValue] = Field(default_factory=dict)
+    weights: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    """New weights of rules of the base pack, by rule id (what `diagnose calibrate` proposes)."""
     disable: list[Disable] = Field(default_factory=list)
 
     @field_validator("parameters")
@@ -201,7 +230,8 @@ class Manifest(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     version: Annotated[str, Field(min_length=1, max_length=50)]
     description: str | None = None
-    extends: Literal["default"] | None = None
+    extends: Annotated[str, Field(min_length=1, max_length=1_000)] | None = None
+    """`default` (the built-in pack) or the folder of another pack, relative to this one's."""
     example_base: str | None = None
     families: dict[str, Text] = Field(default_factory=dict)
     clear_steps: dict[str, Text] = Field(default_factory=dict)
