@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
+
+ErrorKind = Literal["check_failed", "usage", "invalid_pack", "invalid_input", "internal"]
 
 
 class ExitCode(IntEnum):
-    """Exit codes documented in REPORT.md; every command uses these."""
+    """Exit codes documented in docs/report.md; every command uses these."""
 
     OK = 0
     CHECK_FAILED = 1
@@ -36,10 +39,43 @@ class Problem(NamedTuple):
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class ErrorProblem:
+    """One problem of a failure, where it is: a snapshot field path or a rule file, and a line when known."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    rule_id: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    exit_code: int
+    kind: ErrorKind
+    message: str
+    source: str | None = None
+    hint: str | None = None
+    problems: list[ErrorProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ErrorObject:
+    """What `--format json` writes on standard output when a command fails (docs/report.md, `diagnose schema error`)."""
+
+    error: ErrorDetail
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class DiagnoseError(Exception):
     """Base of every error the tool reports on purpose; ``exit_code`` is what the CLI exits with."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
+    kind: ErrorKind = "internal"
     label = "error"
 
     def __init__(self, message: str, *, source: str | None = None, hint: str | None = None) -> None:
@@ -53,9 +89,17 @@ class DiagnoseError(Exception):
         head = f"{self.label}: {self.source}: {self.message}" if self.source else f"{self.label}: {self.message}"
         return head + (f"\n  help: {self.hint}" if self.hint else "")
 
+    def problem_list(self) -> list[ErrorProblem]:
+        return []
+
+    def error_object(self) -> ErrorObject:
+        """The error as data, for scripts (every problem, not only those printed)."""
+        return ErrorObject(ErrorDetail(int(self.exit_code), self.kind, self.message, self.source, self.hint, self.problem_list()))
+
 
 class UsageError(DiagnoseError):
     exit_code = ExitCode.USAGE
+    kind = "usage"
     label = "usage error"
 
 
@@ -67,7 +111,11 @@ class InvalidInput(DiagnoseError):
     """A snapshot that does not follow the contract (exit 4). Carries every problem found."""
 
     exit_code = ExitCode.INVALID_INPUT
+    kind = "invalid_input"
     label = "invalid snapshot"
+
+    def problem_list(self) -> list[ErrorProblem]:
+        return [ErrorProblem(p.path, p.message, p.line, p.column) for p in self.problems]
 
     def __init__(
         self,
@@ -97,11 +145,26 @@ class InvalidInput(DiagnoseError):
         return "\n".join(lines)
 
 
+class InvalidLabels(InvalidInput):
+    """Labelled cases with bad labels or snapshots (exit 4): each problem names its file and line."""
+
+    label = "invalid labelled cases"
+
+    def render(self) -> str:
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        head = f"{self.label}: {len(self.problems)} {noun}"
+        return "\n".join([head, *(f"  {p}" for p in self.problems[:SHOWN])] + ([f"  help: {self.hint}"] if self.hint else []))
+
+
 class InvalidPack(DiagnoseError):
     """A rule pack that cannot be loaded (exit 3). Problems name file, line and rule."""
 
     exit_code = ExitCode.INVALID_PACK
+    kind = "invalid_pack"
     label = "invalid rule pack"
+
+    def problem_list(self) -> list[ErrorProblem]:
+        return [ErrorProblem(p.file, p.message, p.line, p.column, p.rule_id, p.hint) for p in self.problems]
 
     def __init__(self, problems: list[PackProblem], *, source: str | None = None) -> None:
         self.problems = list(problems)
@@ -161,4 +224,5 @@ class CheckFailed(DiagnoseError):
     """A check failed on purpose: --fail-on met, a rule test failed, lint found errors (exit 1)."""
 
     exit_code = ExitCode.CHECK_FAILED
+    kind = "check_failed"
     label = "check failed"

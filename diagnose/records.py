@@ -1,4 +1,4 @@
-"""The records a diagnosis produces, from one piece of evidence to the whole report (REPORT.md, schema version 1).
+"""The records a diagnosis produces, from one piece of evidence to the whole report (docs/report.md, schema version 1).
 
 Plain data that every stage fills (the engine its evidence, explain its steps, report.build the
 report) and every format renders; with the one deterministic JSON encoding of them.
@@ -250,7 +250,7 @@ class Disabled(_Data):
 
 @dataclass(slots=True)
 class Report(_Data):
-    """One diagnosis. Field order is the JSON order; scripts rely on the REPORT.md fields."""
+    """One diagnosis. Field order is the JSON order; scripts rely on the docs/report.md fields."""
 
     schema_version: str
     snapshot: SnapshotRef

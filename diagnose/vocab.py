@@ -83,6 +83,11 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
 }  # fmt: skip
 
 
+def bracket(text: str, lang: str) -> str:
+    """A remark in brackets after a word: full-width （） in Chinese text, " (...)" in English."""
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
 def word(kind: str, value: str, lang: str) -> str:
     """A value's word in ``lang`` (a family, severity, verdict or audience); a value a pack added stays as written."""
     table = WORDS[kind]

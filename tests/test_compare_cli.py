@@ -57,8 +57,8 @@ def test_diff_views(capsys: pytest.CaptureFixture[str], pair: tuple[Path, Path])
     assert "request.error_code: unknown → QUOTA_UNAVAILABLE" in out
     code, out, _ = cli(capsys, "diff", *pair, "--format", "markdown")
     assert "## new: `LIQ-FUNDER-QUOTA`, The funding partner's quota for this period is used up" in out
-    assert "| `funding.funder_quota_remaining_pct` | 45% | 2\\.3% | \\<= 5% \\(funder\\_quota\\_low\\_pct\\): ✘ → ✔ |" in out
-    assert "<details><summary>Also changed, decided nothing \\(10\\)</summary>" in out
+    assert "| `funding.funder_quota_remaining_pct` | 45% | 2.3% | <= 5% (funder_quota_low_pct): ✘ → ✔ |" in out
+    assert "<details><summary>Also changed, decided nothing (10)</summary>" in out
     code, out, _ = cli(capsys, "diff", *pair, "--format", "message", "--lang", "zh")
     assert out.startswith("您好，感谢您的耐心等待。\n我们对比了您的额度在 2024-05-07 与现在（2024-05-14）的情况。\n")
     assert "目前有新的原因影响您的额度：" in out
@@ -106,7 +106,7 @@ def test_history_of_a_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     lines = tmp_path / "all.jsonl"
     lines.write_text(json.dumps(before) + "\n" + json.dumps(after) + "\n", encoding="utf-8")
     code, out, _ = cli(capsys, "history", lines, "--format", "markdown")
-    assert code == 0 and "| 1 | 2024\\-06\\-18 09:45 | blocked |" in out
+    assert code == 0 and "| 1 | 2024-06-18 09:45 | blocked |" in out
     code, _, err = cli(capsys, "history", EXAMPLES / "healthy.json", EXAMPLES / "liq-funder-quota.json")
     assert code == 4 and "a history follows one account" in err
 
@@ -134,7 +134,7 @@ def test_portfolio_diff_formats(capsys: pytest.CaptureFixture[str], pack: Any, t
     code, out, _ = cli(capsys, "diff", "--reports", day1, day2, "--format", "html", "--lang", "zh")
     assert out.startswith("<!doctype html>") and '<html lang="zh">' in out and "每个账户恰好归入一类" in out
     code, out, _ = cli(capsys, "diff", "--reports", day1, day2, "--format", "markdown")
-    assert "| healthy | restricted | 1 | a\\-1 |" in out
+    assert "| healthy | restricted | 1 | a-1 |" in out
     assert cli(capsys, "diff", "--reports", day1, day2, "--format", "message")[0] == 2
     assert cli(capsys, "diff", "--reports", day1, day2, "--accounts", day1)[0] == 2  # never overwrite an input
     assert day1.read_bytes().count(b"\n") == 2

@@ -83,7 +83,10 @@ def _check(case: dict[str, Any], code: int, out: str, err: str) -> None:
         assert words in out, f"{words!r} not in standard output:\n{out[:3000]}"
     for words in case.get("never", []):
         assert words not in out and words not in err, f"{words!r} was written"
-    if code != 0:
+    if code != 0 and case.get("format", "json") == "json":
+        error = json.loads(out)["error"]  # one error object, nothing else
+        assert (error["exit_code"], error["kind"]) == (code, {2: "usage", 3: "invalid_pack", 4: "invalid_input"}[code]), out
+    elif code != 0:
         assert out == "", "an error writes nothing on standard output"
         assert err.count("\n") >= 1 and len(err.splitlines()[0]) < 1_000
 
@@ -204,7 +207,7 @@ def test_every_format_writes_hostile_text_literally(hostile_report: Any, fmt: Re
         assert json.loads(text)["snapshot"]["account_id"] == HOSTILE_TEXT  # JSON keeps the exact text, escaped
     elif fmt is ReportFormat.markdown:
         assert "<script>" not in text and "[red]" not in text
-        assert r"\<script\>alert\(1\)\</script\>" in text and r"\[red\]x\[/red\]" in text
+        assert r"\<script\>alert(1)\</script\>" in text and r"\[red\]x\[/red\]" in text
         assert "\nline2" not in text  # a value cannot start a Markdown line of its own
     else:
         assert "[red]x[/red]" in text  # markup is shown, not obeyed
@@ -221,8 +224,12 @@ def test_clean_makes_controls_visible_and_keeps_text() -> None:
 
 def test_markdown_escapes_markup_and_code_spans_stay_literal() -> None:
     assert md("[x](javascript:alert(1)) <img src=x onerror=y> *a* _b_ # c") == (
-        r"\[x\]\(javascript:alert\(1\)\) \<img src=x onerror=y\> \*a\* \_b\_ \# c"
+        r"\[x\](javascript:alert(1)) \<img src=x onerror=y\> \*a\* \_b\_ # c"
     )
+    # only where CommonMark needs it: dates, amounts, snake_case and "<=" read as plain text
+    assert md("2024-03-05 3,200.00 funder_quota_low_pct <= 5% (x) a & b") == "2024-03-05 3,200.00 funder_quota_low_pct <= 5% (x) a & b"
+    assert md("# not a heading") == r"\# not a heading" and md("1. not a list") == r"1\. not a list"
+    assert md("- x") == r"\- x" and md("&amp; ~~s~~ a\\*b") == r"\&amp; \~~s\~~ a\\\*b"
     assert code("LIQ-FUNDER-QUOTA") == "`LIQ-FUNDER-QUOTA`"  # no backslashes inside a code span
     assert code("a`b") == "``a`b``"
     assert code("`x`") == "`` `x` ``"

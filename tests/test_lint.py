@@ -140,10 +140,10 @@ def test_warnings_fail_only_with_strict(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 1 and out.count("(--strict: warnings fail)") == 1 and err == ""
 
 
-def test_a_missing_folder_is_a_lint_error_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_folder_is_a_usage_error_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "rules", "lint", str(tmp_path / "nope"))
-    assert code == 1
-    assert "no such rule pack folder" in out and "help: --rules takes a folder with a pack.yaml" in out
+    assert code == 2
+    assert "no such rule pack folder" in err and "help: --rules takes a folder with a pack.yaml" in err
     assert "Traceback" not in out + err
 
 

@@ -233,7 +233,9 @@ def _assert_cli(code: int, out: str, err: str) -> None:
     if code == 0:
         assert json.loads(out)["schema_version"] == "1"
     else:
-        assert out == "" and err.startswith("invalid snapshot: <stdin>:"), err
+        assert err.startswith("invalid snapshot: <stdin>:"), err
+        error = json.loads(out)["error"]  # with --format json, one error object and nothing else
+        assert (error["exit_code"], error["kind"], error["source"]) == (4, "invalid_input", "<stdin>") and error["problems"]
 
 
 # --- properties -------------------------------------------------------------------------

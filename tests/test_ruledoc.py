@@ -29,5 +29,7 @@ def test_reference_lists_every_rule_with_its_thresholds_and_remedies() -> None:
 
 def test_show_renders_one_rule_in_chinese() -> None:
     text = ruledoc.show(load(), "LIQ-FUNDER-QUOTA", "zh")
-    assert text.startswith("LIQ-FUNDER-QUOTA: 合作资金方本期放款额度已基本用完")
-    assert "触发条件: all of (`funding.funder_quota_remaining_pct` <= `funder_quota_low_pct` (5); `line.limit_short` == true)" in text
+    assert text.startswith("LIQ-FUNDER-QUOTA：")
+    assert "类别：资金流动性" in text and "严重程度：高" in text
+    flat = text.replace("\n  ", "")
+    assert "触发条件：全部满足（`funding.funder_quota_remaining_pct` <= `funder_quota_low_pct` (5)；`line.limit_short` == true）" in flat

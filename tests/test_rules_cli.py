@@ -18,15 +18,15 @@ def test_list_is_a_table_of_every_rule(capsys: pytest.CaptureFixture[str]) -> No
     code, out, err = cli(capsys, "rules", "list")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].split() == ["ID", "FAMILY", "SEVERITY", "TITLE"]
-    assert [r.split()[0] for r in lines[1:]] == [cr.rule.id for cr in pack.rules]
+    assert lines[0].split() == ["ID", "Family", "Severity", "Title"]
+    assert [r.split()[0] for r in lines[2:]] == [cr.rule.id for cr in pack.rules]
     quota = next(r for r in lines if r.startswith("LIQ-FUNDER-QUOTA "))
     assert quota.split()[1:3] == ["liquidity", "high"] and quota.endswith(pack.rule("LIQ-FUNDER-QUOTA").rule.title.en)
 
 
 def test_list_in_chinese_and_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "rules", "list", "--lang", "zh")
-    assert code == 0 and "合作资金方本期放款额度已基本用完" in out
+    assert code == 0 and "规则" in out.splitlines()[0] and "资金流动性" in out
     code, out, _ = cli(capsys, "rules", "list", "--format", "json")
     rows = json.loads(out)
     assert code == 0 and rows[0].keys() == {"id", "family", "severity", "title"}
@@ -46,7 +46,7 @@ def test_show_renders_the_whole_rule(capsys: pytest.CaptureFixture[str]) -> None
     assert lines[0] == "LIQ-FUNDER-QUOTA: The funding partner's quota for this period is used up"
     assert "fires when: all of (`funding.funder_quota_remaining_pct` <= `funder_quota_low_pct` (5); `line.limit_short` == true)" in lines
     assert "  threshold funder_quota_low_pct = 5 pct (heuristic)" in lines
-    for heading in ("for the customer:", "for the support agent:", "for the institution:", "examples:"):
+    for heading in ("For the customer:", "For the support agent:", "For the institution:", "examples:"):
         assert heading in lines
     assert "  fires: quota at 1.5% and a refused request" in lines
 
@@ -54,8 +54,8 @@ def test_show_renders_the_whole_rule(capsys: pytest.CaptureFixture[str]) -> None
 def test_show_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "rules", "show", "liq-funder-quota", "--lang", "zh")
     assert code == 0
-    assert out.splitlines()[0] == "LIQ-FUNDER-QUOTA: 合作资金方本期放款额度已基本用完"
-    assert "触发条件: " in out and "给客户的建议:" in out
+    assert out.splitlines()[0].startswith("LIQ-FUNDER-QUOTA：")
+    assert "触发条件：全部满足（" in out and "给客户的建议：" in out and "类别：资金流动性" in out
 
 
 def test_show_as_json_and_from_an_extending_pack(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 
 import typer
 
-from diagnose.cli.common import err
-from diagnose.errors import DiagnoseError, ExitCode, PipeClosed
+from diagnose.cli.common import COLOR, WRITTEN, ColorChoice, err, out
+from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, PipeClosed
 
 __all__ = ["app", "entry", "full_app", "main"]
-_MODULES = ("run", "why", "rules", "batch", "schema", "diff")
+_MODULES = ("run", "why", "rules", "batch", "schema", "diff", "evaluate", "completion", "docs")
 _FAST = {"run": "run", "facts": "run", "why": "why", "diff": "diff", "history": "diff"}
 """Commands whose module alone registers everything they need."""
 
@@ -62,6 +62,31 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("DIAGNOSE_DEBUG") == "1"
 
 
+def _wants_json(argv: list[str]) -> bool:
+    """Whether the command was asked for JSON output (`--format json`, `-f json`, `--format=json`)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return False
+        if arg in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+        if arg in ("--format=json", "-fjson"):
+            return True
+    return False
+
+
+def _json_error(args: list[str], obj: ErrorObject) -> None:
+    """With --format json, the error as one JSON object on standard output, so that a script reads the failure where
+    it reads results; not after a result (a report, then --fail-on), which stays the one JSON text there."""
+    import json
+
+    if _wants_json(args) and not WRITTEN.result:
+        out(json.dumps(obj.to_dict(), ensure_ascii=False) + "\n")
+
+
+def _plain_error(code: ExitCode, kind: ErrorKind, message: str) -> ErrorObject:
+    return ErrorObject(ErrorDetail(int(code), kind, message))
+
+
 def _silence_stdout() -> None:
     """Point standard output at /dev/null, so that the interpreter's last flush does not fail again on the closed pipe."""
     try:
@@ -77,8 +102,13 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every error becomes one message on standard error and its documented exit code."""
+    """Run the CLI; every error becomes one message on standard error and its documented exit code.
+
+    With `--format json`, standard output also gets the error as one JSON object (docs/report.md).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    WRITTEN.result = False
+    COLOR.choice = ColorChoice.auto
     import warnings
 
     warnings.showwarning = _show_warning
@@ -89,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except DiagnoseError as exc:
         err(exc.render())
+        _json_error(args, exc.error_object())
         return int(exc.exit_code)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -101,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             show(file=sys.stderr)
         else:
             err(f"usage error: {exc.format_message()}")
+        _json_error(args, _plain_error(ExitCode.USAGE, "usage", exc.format_message()))
         return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         err("interrupted")
@@ -111,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error: one line, unless --debug
         if _debug_requested(args):
             raise
-        err(
-            f"internal error: {type(exc).__name__}: {_short(exc)}. This is a bug in diagnose; please report it (run with --debug for the traceback)."
-        )
+        message = f"internal error: {type(exc).__name__}: {_short(exc)}. This is a bug in diagnose; please report it (run with --debug for the traceback)."
+        err(message)
+        _json_error(args, _plain_error(ExitCode.INTERNAL, "internal", message))
         return int(ExitCode.INTERNAL)
     return result if isinstance(result, int) else 0
 

@@ -11,18 +11,19 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, err, redactor
+from diagnose.cli.common import ColorOpt, DebugOpt, Engine, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, err, redactor
 from diagnose.cli.output import check_by, closing_checks, closing_counts, show_summary, slices
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import SummaryFormat
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
+    from diagnose.api import CompiledPack
     from diagnose.portfolio.flat import FlatWriter
+    from diagnose.portfolio.generate import Line, Template
     from diagnose.portfolio.summary import Tally
-
 
 PANEL = "Many snapshots"
 FormatOpt = Annotated[
@@ -189,6 +190,7 @@ def batch(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     redact: RedactOpt = False,
     redact_key: RedactKeyOpt = None,
+    color_choice: ColorOpt = None,
     debug: DebugOpt = False,
     engine: Annotated[
         Engine,
@@ -362,6 +364,7 @@ def summarize(
     by_text: ByOpt = None,
     flat_dir: FlatOpt = None,
     lang: LangOpt = Lang.en,
+    color_choice: ColorOpt = None,
     rules: RulesOpt = None,
     redact: Annotated[
         bool,
@@ -445,6 +448,23 @@ def generate(
         typer.Option("--examples", help="Folder of example snapshots to vary (default: the repository's examples/).", show_default=False),
     ] = None,
     rules: RulesOpt = None,
+    labelled: Annotated[
+        bool, typer.Option("--labelled", help="Labelled cases for `diagnose eval`: each snapshot with the causes of its example.")
+    ] = False,
+    label_rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--label-rules",
+            help="With --labelled: label each case with what this pack finds, its first cause as the main one (a pack of known weights).",
+            show_default=False,
+        ),
+    ] = None,
+    label_noise: Annotated[
+        float,
+        typer.Option(
+            "--label-noise", min=0.0, max=1.0, help="With --labelled: share of tickets that confirm another cause, as real tickets do."
+        ),
+    ] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No note on standard error.")] = False,
 ) -> None:
     """Synthetic snapshots as JSON Lines for tests and benchmarks: healthy accounts and every cause, seeded."""
@@ -454,11 +474,16 @@ def generate(
     from diagnose.outputs import atomic, check_targets, writing
     from diagnose.portfolio.generate import Generator, load_templates
 
+    if labelled and corrupt_rate:
+        raise UsageError("--labelled makes cases to measure a pack with: no --corrupt-rate", hint="docs/evaluate.md")
     pack = load_pack(rules)
     templates = load_templates(pack, examples)
     if examples is not None and examples.is_dir():
         check_targets([str(p) for p in examples.iterdir()], [("--output", output)])
     gen = Generator(pack, templates, seed=seed, healthy_share=healthy_share)
+    if (label_rules is not None or label_noise) and not labelled:
+        raise UsageError("--label-rules and --label-noise label cases: add --labelled")
+    encode = _labeller(pack, templates, label_rules, seed, label_noise) if labelled else lambda line: line.text.encode()
     corrupted = 0
     with ExitStack() as stack:
         if output is None:
@@ -472,7 +497,7 @@ def generate(
         buf: list[bytes] = []
         for line in gen.lines(count, corrupt_rate=corrupt_rate):
             corrupted += line.corrupt is not None
-            buf.append(line.text.encode())
+            buf.append(encode(line))
             if len(buf) >= 1024:
                 out.write(b"\n".join(buf) + b"\n")
                 buf = []
@@ -480,4 +505,21 @@ def generate(
             out.write(b"\n".join(buf) + b"\n")
         out.flush()
     if not quiet:
-        err(f"generated {count:,} snapshots ({corrupted:,} corrupted, seed {seed})" + (f" in {output}" if output else ""))
+        what = "labelled cases" if labelled else "snapshots"
+        err(f"generated {count:,} {what} ({corrupted:,} corrupted, seed {seed})" + (f" in {output}" if output else ""))
+
+
+def _labeller(pack: CompiledPack, templates: list[Template], label_rules: Path | None, seed: int, noise: float) -> Callable[[Line], bytes]:
+    """A generated line as a labelled case: its example's causes, the one its file is named after as the main one;
+    or, with ``label_rules``, what that pack finds on the snapshot itself; a share ``noise`` of them relabelled."""
+    from diagnose import load_pack
+    from diagnose.evaluate.labels import Relabel, label_by, labelled_line, template_label
+    from diagnose.evaluate.run import known_causes
+
+    known = known_causes(pack)
+    relabel = Relabel(known, seed, noise)
+    if label_rules is not None:
+        truth = load_pack(label_rules)
+        return lambda line: labelled_line(line.text, relabel(label_by(truth, line.text)))
+    labels = {t.name: template_label(t.name, t.causes, known) for t in templates}
+    return lambda line: labelled_line(line.text, relabel(labels[line.template]))

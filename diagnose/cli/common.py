@@ -6,7 +6,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,14 +17,57 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="diagnose",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+class ColorChoice(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class _Color:
+    """The --color choice of this command (a module-level setting: the views ask for it where they render)."""
+
+    choice = ColorChoice.auto
+
+
+COLOR = _Color()
+
+
+def _set_color(value: ColorChoice | None) -> ColorChoice | None:
+    if value is not None:
+        COLOR.choice = value
+    return value
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from diagnose._version import __version__
+
+        out(f"diagnose {__version__}\n")
+        raise typer.Exit()
+
+
+ColorOpt = Annotated[
+    ColorChoice | None,
+    typer.Option(
+        "--color",
+        help="Colour: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always or never.",
+        callback=_set_color,
+        show_default=False,
+    ),
+]
+
+
 @app.callback()
-def _diagnose() -> None:
+def _diagnose(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_show_version, is_eager=True)] = False,
+    color: ColorOpt = None,
+) -> None:
     """Why a revolving credit line does not come back after repayment: diagnose account snapshots with a YAML rule pack."""
     # A callback keeps `diagnose COMMAND` a group even when one command module is loaded (see cli.main).
 
@@ -83,8 +126,16 @@ def redactor(pack: CompiledPack, redact: bool, key: str | None) -> Redactor | No
     return for_pack(pack, secret)
 
 
-def color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+def color(stream: IO[str] | None = None) -> bool:
+    """Whether to write colour to ``stream`` (standard output by default): --color, then NO_COLOR, FORCE_COLOR, a terminal."""
+    if COLOR.choice is not ColorChoice.auto:
+        return COLOR.choice is ColorChoice.always
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    target = sys.stdout if stream is None else stream
+    return target.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def width() -> int:
@@ -94,8 +145,23 @@ def width() -> int:
         return 100
 
 
+def text_width() -> int:
+    """The width to wrap plain text to: the terminal's, or no limit when the output goes to a file or a pipe."""
+    return width() if sys.stdout.isatty() else 10_000
+
+
+class _Written:
+    """Whether this command has written its result: a failure after that adds no error object (one JSON text on stdout)."""
+
+    result = False
+
+
+WRITTEN = _Written()
+
+
 def out(text: str) -> None:
     """Write a result to standard output as UTF-8, whatever the locale says the stream's encoding is."""
+    WRITTEN.result = True
     from diagnose.outputs import writing
 
     with writing("<stdout>"):  # a full disk is an output error (exit 5); a closed pipe passes as BrokenPipeError

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from diagnose.cli.common import err
+from diagnose.cli.common import color, err
 from diagnose.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:
@@ -16,10 +16,6 @@ if TYPE_CHECKING:
 
     from diagnose.portfolio.segments import By
     from diagnose.portfolio.summary import Summary, SummaryFormat
-
-
-def color_allowed() -> bool:
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def stream_width(stream: IO[str]) -> int:
@@ -53,10 +49,9 @@ def show_summary(
     if not asked:
         summary = replace(summary, segments=None)
     stream = sys.stdout if to_stdout else sys.stderr
-    tty = stream.isatty()
     width = stream_width(stream)
-    stream.write(render(summary, fmt, color=tty and color_allowed(), width=width))
-    stream.write(render_segments(summary, fmt, lang=lang, color=tty and color_allowed(), width=width))
+    stream.write(render(summary, fmt, color=color(stream), width=width, lang=lang))
+    stream.write(render_segments(summary, fmt, lang=lang, color=color(stream), width=width))
     stream.flush()
     if html is not None:
         from diagnose.outputs import write_text

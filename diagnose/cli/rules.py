@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import Lang, LangOpt, RulesOpt, color, err, out
+from diagnose.cli.common import ColorOpt, Lang, LangOpt, RulesOpt, color, err, out, text_width
 from diagnose.errors import ExitCode, UsageError
 from diagnose.pack.files import MANIFEST
 from diagnose.packci.ciformats import CIFormat, Options, lint_summary, percent
@@ -91,6 +91,7 @@ def rules_lint(
     fmt: FormatOpt = CIFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     output: OutputOpt = None,
+    color_choice: ColorOpt = None,
 ) -> None:
     """Check a pack without running it: every problem at file:line:column, with its rule, a message and a hint.
 
@@ -129,6 +130,7 @@ def rules_test(
     ] = None,
     lang: LangOpt = Lang.en,
     output: OutputOpt = None,
+    color_choice: ColorOpt = None,
 ) -> None:
     """Run every rule's own examples and the golden case files; report each case and the coverage reached."""
     from diagnose.packci.ciformats import formatter
@@ -173,7 +175,7 @@ def rules_list(pack_path: PackArg = None, rules: RulesOpt = None, lang: LangOpt 
 
         _emit(json.dumps(rows(pack, lang.value), ensure_ascii=False, indent=2) + "\n", None)
     else:
-        _emit(clean(table(pack, lang.value)), None)
+        _emit(clean(table(pack, lang.value, text_width())), None)
 
 
 @rules_app.command("show")
@@ -206,7 +208,7 @@ def rules_show(
 
         _emit(json.dumps(show_data(pack, wanted), ensure_ascii=False, indent=2) + "\n", None)
     else:
-        _emit(clean(show(pack, wanted, lang.value)), None)
+        _emit(clean(show(pack, wanted, lang.value, text_width())), None)
 
 
 @rules_app.command("doc")

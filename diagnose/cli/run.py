@@ -10,6 +10,7 @@ import typer
 
 from diagnose.cli.common import (
     Audience,
+    ColorOpt,
     DebugOpt,
     Lang,
     LangOpt,
@@ -67,6 +68,7 @@ def run(
             show_default=False,
         ),
     ] = None,
+    color_choice: ColorOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Diagnose one account snapshot and print the ranked explanation."""

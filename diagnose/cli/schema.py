@@ -20,6 +20,7 @@ class SchemaName(str, Enum):
     diff = "diff"
     history = "history"
     portfolio_diff = "portfolio-diff"
+    error = "error"
 
 
 @app.command()
@@ -28,7 +29,7 @@ def schema(
         SchemaName,
         typer.Argument(
             help="snapshot (input), pack (pack.yaml), rules (rule files), case (golden case files), "
-            "report, diff, history or portfolio-diff (JSON outputs)."
+            "report, diff, history or portfolio-diff (JSON outputs), or error (the JSON output of a failure)."
         ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)] = None,

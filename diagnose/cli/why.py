@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, out, redactor
+from diagnose.cli.common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, out, redactor, text_width
 from diagnose.errors import InvalidInput, UsageError
 
 
@@ -66,4 +66,4 @@ def why(
     if fmt is WhyFormat.json:
         out(dumps(result) + "\n")
     else:
-        out(why_text(result, root, lang.value))
+        out(why_text(result, root, lang.value, text_width()))

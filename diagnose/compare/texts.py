@@ -1,4 +1,4 @@
-"""Every text of diffs, histories and portfolio diffs, in English and Chinese (terms as GLOSSARY.md)."""
+"""Every text of diffs, histories and portfolio diffs, in English and Chinese (terms as docs/glossary.md)."""
 
 from __future__ import annotations
 

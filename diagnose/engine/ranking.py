@@ -43,8 +43,13 @@ def strength(evidence: Iterable[Evidence]) -> float:
     return sum(margins) / len(margins) if margins else 1.0
 
 
+def score(severity: str, weight: float, strength_: float) -> float:
+    """The score before `explains` caps, from a strength already measured (calibration tries many weights on one)."""
+    return 100.0 * SEVERITY[severity] * weight * (0.7 + 0.3 * strength_)
+
+
 def base_score(severity: str, weight: float, evidence: Sequence[Evidence]) -> float:
-    return 100.0 * SEVERITY[severity] * weight * (0.7 + 0.3 * strength(evidence))
+    return score(severity, weight, strength(evidence))
 
 
 @dataclass

@@ -17,7 +17,7 @@ def _internal_terms(f: Mapping[str, Any]) -> list[str]:
 
 def _scrub(text: str, terms: list[str], lang: str) -> str:
     for term in terms:
-        text = text.replace(term, "合作机构" if lang == "zh" else "our partner")
+        text = text.replace(term, "资金方" if lang == "zh" else "our partner")
     return text
 
 

@@ -121,6 +121,16 @@ def plain_step(step: _Change, needed: str, f: Mapping[str, Any], lang: str, word
     if said is None:
         said = f"{step.fact} {needed}"
     if step.eta is not None:
-        when = step.eta.strftime("%Y-%m-%d %H:%M") if isinstance(step.eta, datetime) else step.eta.isoformat()
-        said += f"（预计 {when}）" if zh else f" (expected by {when})"
+        as_of = f.get("as_of")
+        if isinstance(step.eta, datetime) and isinstance(as_of, datetime):
+            when = textlib.relative_time(step.eta, as_of, lang)
+            passed = step.eta < as_of
+        else:
+            when = step.eta.strftime("%Y-%m-%d %H:%M") if isinstance(step.eta, datetime) else step.eta.isoformat()
+            passed = isinstance(as_of, datetime) and not isinstance(step.eta, datetime) and step.eta < as_of.date()
+        # a time already gone at as_of is overdue, never a promise
+        if passed:
+            said += f"（本应在 {when} 前完成，我们正在加急跟进）" if zh else f" (it was due by {when}; we are escalating it)"
+        else:
+            said += f"（预计 {when}）" if zh else f" (expected by {when})"
     return said

@@ -9,6 +9,7 @@ from typing import Any
 from diagnose.pack import templates as textlib
 from diagnose.records import Event
 from diagnose.snapshot.facts import fields, shift
+from diagnose.vocab import bracket
 
 # --- the timeline -------------------------------------------------------------------------
 
@@ -93,7 +94,7 @@ def timeline(s: Mapping[str, Any], lang: str, *, days: int = 45, limit: int = 24
         "request",
         "request",
         amount=money(req.get("amount")),
-        outcome=_word(req.get("outcome"), lang) + (f" ({req['error_code']})" if req.get("error_code") else ""),
+        outcome=_word(req.get("outcome"), lang) + (bracket(str(req["error_code"]), lang) if req.get("error_code") else ""),
     )
     line = s["line"]
     if line.get("previous_total_limit") is not None and line.get("previous_total_limit") != line["total_limit"]:

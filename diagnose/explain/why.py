@@ -10,6 +10,7 @@ from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Tri
 from diagnose.pack import templates as textlib
 from diagnose.records import NearMiss, Unmet
 from diagnose.snapshot.facts import catalog
+from diagnose.vocab import bracket
 
 SYMPTOMS = {"line.limit_short", "line.restore_gap", "line.available", "request.outcome", "repayments.count"}
 """Facts that show the limit is short rather than why: clearing a cause never means hiding these."""
@@ -55,7 +56,7 @@ def condition(op: str, expected: Any, fact: str, lang: str, param: str | None = 
         shown = _say(lang, op, lo=show(lo, fact, lang), hi=show(hi, fact, lang))
     else:
         shown = f"{op} {show(expected, fact, lang)}"
-    return shown + (f" ({param})" if param else "")
+    return shown + (bracket(param, lang) if param else "")
 
 
 # --- the tree of one rule -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from diagnose.errors import InvalidPack, PackProblem
+from diagnose.errors import InvalidPack, PackProblem, UsageError
 from diagnose.pack.checks import check, did_you_mean
 from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, OutsidePack, default_pack_path, read_inside, resolve, rule_files
 from diagnose.pack.model import (
@@ -63,7 +63,18 @@ __all__ = [  # the models are re-exported: `from diagnose.pack.loader import loa
 MAX_FILE_BYTES = 2_000_000
 MAX_PACK_BYTES = 10_000_000
 """All the files of one pack together (a base pack's not counted)."""
-_MANIFEST_ITEMS = {"parameters", "families", "clear_steps", "overrides.parameters", "overrides.disable", "sensitive", "segments"}
+_MANIFEST_ITEMS = {
+    "parameters",
+    "families",
+    "clear_steps",
+    "overrides.parameters",
+    "overrides.weights",
+    "overrides.disable",
+    "sensitive",
+    "segments",
+}
+MAX_EXTENDS = 8
+"""Packs in one `extends` chain at the most."""
 """Collections of the manifest whose items stand alone: a bad one is reported and the others kept."""
 
 
@@ -84,30 +95,34 @@ class Loaded:
         return [p for p in self.problems if p.level == "error"]
 
 
-def load(path: str | Path | None = None) -> Pack:
+def load(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> Pack:
     """Load and validate a pack folder (or the default pack); raise InvalidPack listing every problem."""
-    loaded = read(path)
+    loaded = read(path, _chain=_chain)
     if loaded.errors or loaded.pack is None:
         raise InvalidPack(loaded.errors or [PackProblem(str(loaded.root), "invalid rule pack")], source=str(loaded.root))
     return loaded.pack
 
 
-def read(path: str | Path | None = None) -> Loaded:
+def read(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> Loaded:
     """Read every file of a pack and check it; never raises for a broken pack: its problems are in the result."""
     root = resolve(path)
+    if not root.exists():  # a mistyped path is the caller's mistake (usage), not a broken pack
+        raise UsageError("no such rule pack folder", source=str(root), hint="--rules takes a folder with a pack.yaml")
     if not root.is_dir():
-        return Loaded(root, None, [PackProblem(str(root), "no such rule pack folder", hint="--rules takes a folder with a pack.yaml")])
+        return Loaded(root, None, [PackProblem(str(root), "not a folder", hint="--rules takes a folder with a pack.yaml")])
     if not (root / MANIFEST).is_file():
         problem = PackProblem(str(root / MANIFEST), "the pack has no manifest", hint="add pack.yaml with name, version and parameters")
         return Loaded(root, None, [problem])
-    return _Reader(root).run()
+    return _Reader(root, _chain).run()
 
 
 class _Reader:
     """One reading of one pack: the steps of `read`, sharing the problems found and what was parsed."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, chain: tuple[Path, ...] = ()) -> None:
         self.root = root
+        self.chain = chain
+        """The packs that extend this one, nearest last: a cycle of `extends` is refused."""
         self.problems: list[PackProblem] = []
         self.parsed: dict[str, Located] = {}
         self.texts: dict[str, str] = {}
@@ -252,13 +267,25 @@ class _Reader:
         if manifest.extends is None:
             return None
         line, col = located.where(("extends",))
-        if self.root.resolve() == default_pack_path().resolve():
+        shown = str(self.root / MANIFEST)
+        extends = manifest.extends
+        target = default_pack_path() if extends == BASE_NAME else self.root / extends
+        seen = (*self.chain, self.root.resolve())
+        if target.resolve() in seen:
+            what = "the default pack cannot extend itself" if extends == BASE_NAME else f"`extends: {extends}` forms a cycle"
+            self.problems.append(PackProblem(shown, what, line, col, code="invalid-value"))
+            return None
+        if len(seen) >= MAX_EXTENDS:
+            self.problems.append(PackProblem(shown, f"more than {MAX_EXTENDS} packs extend one another", line, col, code="too-large"))
+            return None
+        if not (target / MANIFEST).is_file():
+            hint = "`extends` takes `default` or the folder of a pack (with a pack.yaml), relative to this pack"
             self.problems.append(
-                PackProblem(str(self.root / MANIFEST), "the default pack cannot extend itself", line, col, code="invalid-value")
+                PackProblem(shown, f"`extends: {extends}` names no pack folder", line, col, hint=hint, code="invalid-value")
             )
             return None
         try:
-            base = load(default_pack_path())
+            base = load(target, _chain=seen)
         except InvalidPack as exc:
             for p in exc.problems:
                 where = f"{p.file}:{p.line}" if p.line else p.file
@@ -414,6 +441,25 @@ class _Reader:
                 )
                 continue
             parameters[name] = parameters[name].model_copy(update={"value": value})
+        for rid, weight in manifest.overrides.weights.items():
+            if rid not in rules:
+                line, col, end_line, end_col = located.span(("overrides", "weights", rid, "__key__"))
+                hint = did_you_mean(rid, sorted(rules)) or "`overrides.weights` changes rules the pack (or its base) defines"
+                self.problems.append(
+                    PackProblem(
+                        shown,
+                        f"weight override of unknown rule {rid}",
+                        line,
+                        col,
+                        rid,
+                        hint,
+                        code="unknown-rule",
+                        end_line=end_line,
+                        end_column=end_col,
+                    )
+                )
+                continue
+            rules[rid] = rules[rid].model_copy(update={"weight": weight})
         for n, item in enumerate(manifest.overrides.disable):
             if item.id not in rules:
                 line, col, end_line, end_col = located.span(("overrides", "disable", n, "id"))

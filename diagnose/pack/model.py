@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -202,12 +202,29 @@ class DatedValue(_Strict):
     value: ParamValue
 
 
+class Tune(_Strict):
+    """The range `diagnose calibrate --thresholds` may move a numeric parameter in, and its step."""
+
+    min: float
+    max: float
+    step: Annotated[float, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tune:
+        if not (_finite(self.min) and _finite(self.max) and _finite(self.step)):
+            raise ValueError("`min`, `max` and `step` must be finite numbers")
+        if self.min > self.max:
+            raise ValueError(f"`min` ({self.min}) is above `max` ({self.max})")
+        return self
+
+
 class Parameter(_Strict):
     value: ParamValue
     dated: list[DatedValue] = Field(default_factory=list)
     unit: str | None = None
     description: str | None = None
     source: str | None = None
+    tune: Tune | None = None
 
     @field_validator("value")
     @classmethod
@@ -215,6 +232,16 @@ class Parameter(_Strict):
         if not _finite(v):
             raise ValueError("must be a finite number")
         return v
+
+    @model_validator(mode="after")
+    def _tunable(self) -> Parameter:
+        if self.tune is None:
+            return self
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise ValueError("`tune` applies to a numeric parameter only")
+        if not self.tune.min <= self.value <= self.tune.max:
+            raise ValueError(f"the value {self.value} lies outside `tune` [{self.tune.min}, {self.tune.max}]")
+        return self
 
 
 class Disable(_Strict):
@@ -224,6 +251,8 @@ class Disable(_Strict):
 
 class Overrides(_Strict):
     parameters: dict[str, ParamValue] = Field(default_factory=dict)
+    weights: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    """New weights of rules of the base pack, by rule id (what `diagnose calibrate` proposes)."""
     disable: list[Disable] = Field(default_factory=list)
 
     @field_validator("parameters")
@@ -239,7 +268,8 @@ class Manifest(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     version: Annotated[str, Field(min_length=1, max_length=50)]
     description: str | None = None
-    extends: Literal["default"] | None = None
+    extends: Annotated[str, Field(min_length=1, max_length=1_000)] | None = None
+    """`default` (the built-in pack) or the folder of another pack, relative to this one's."""
     example_base: str | None = None
     families: dict[str, Text] = Field(default_factory=dict)
     clear_steps: dict[str, Text] = Field(default_factory=dict)

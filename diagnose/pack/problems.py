@@ -12,6 +12,7 @@ from diagnose.pack.checks import closest
 from diagnose.pack.model import AllOf, AnyOf, Leaf, Manifest, NotOf, RuleFile, condition_kind
 from diagnose.pack.yamlpos import Located
 from diagnose.snapshot import facts as factlib
+from diagnose.userdocs import see
 from diagnose.vocab import AUDIENCES, LANGS
 
 Path = tuple[str | int, ...]
@@ -98,7 +99,7 @@ def _words(errs: list[dict[str, Any]], name: str, where: str) -> str:
     if kind == "too_long":
         return f"`{where}` takes at most {ctx.get('max_length')} items"
     if kind == "string_pattern_mismatch":
-        form = _FORMS.get(name, "the form docs/rule-format.md gives")
+        form = _FORMS.get(name, f"the form {see('rules')} gives")
         return f"`{where}` must be {form}{shown}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most", "less_than": "less than"}

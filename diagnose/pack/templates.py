@@ -160,6 +160,20 @@ def format_value(value: Any, filt: str | None, spec: factlib.FactSpec | None, la
     return text if len(text) <= MAX_RENDERED else text[: MAX_RENDERED - 1] + "…"
 
 
+_DAY_WORDS = {"en": {-1: "{t} yesterday", 0: "{t} today", 1: "{t} tomorrow"}, "zh": {-1: "昨天 {t}", 0: "今天 {t}", 1: "明天 {t}"}}
+
+
+def relative_time(value: datetime, as_of: datetime, lang: str) -> str:
+    """A time as a reader at ``as_of`` says it: "15:30 yesterday" / "昨天 15:30" within a day of it, else date and time."""
+    try:
+        local = value.astimezone(as_of.tzinfo) if value.tzinfo is not None and as_of.tzinfo is not None else value
+    except (OverflowError, ValueError):  # a time at the calendar's edge has no neighbour in another zone: as written
+        local = value
+    days = (local.date() - as_of.date()).days
+    words = _DAY_WORDS.get(lang, _DAY_WORDS["en"])
+    return words[days].format(t=local.strftime("%H:%M")) if days in words else local.strftime("%Y-%m-%d %H:%M")
+
+
 def _plain(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
@@ -201,7 +215,11 @@ def render(
             bounded = _bounded(facts, name, filt, spec, lang)
             out.append(bounded or UNKNOWN.get(lang, "unknown"))
             continue
-        out.append(format_value(value, filt, spec, lang))
+        as_of = facts.get("as_of")
+        if isinstance(value, datetime) and filt in (None, "datetime") and isinstance(as_of, datetime):
+            out.append(relative_time(value, as_of, lang))  # "should have posted by 15:30 yesterday", said as the reader would
+        else:
+            out.append(format_value(value, filt, spec, lang))
     return "".join(out)
 
 

@@ -15,6 +15,7 @@ from diagnose.pack.model import AllOf, Leaf, NotOf, Rule, iter_leaves, iter_text
 from diagnose.pack.templates import template_fields
 from diagnose.pack.yamlpos import Located
 from diagnose.snapshot import facts as factlib
+from diagnose.userdocs import see
 
 ERROR = "error"
 WARNING = "warning"
@@ -36,8 +37,8 @@ CHECKS: dict[str, Check] = {
             "yaml", ERROR, "YAML syntax error", "check the indentation and quoting on this line; tags and duplicate keys are not allowed"
         ),
         Check("unknown-key", ERROR, "Unknown key", "remove the key or fix its spelling; only `metadata` and example patches are free-form"),
-        Check("missing-key", ERROR, "Missing required key", "add the key; docs/rule-format.md lists the required keys"),
-        Check("invalid-value", ERROR, "Invalid value", "see docs/rule-format.md for the allowed values"),
+        Check("missing-key", ERROR, "Missing required key", f"add the key; {see('rules')} lists the required keys"),
+        Check("invalid-value", ERROR, "Invalid value", f"see {see('rules')} for the allowed values"),
         Check(
             "missing-text", ERROR, "Text missing in a language", "every title, explanation, rationale and remedy needs both `en` and `zh`"
         ),
@@ -84,7 +85,7 @@ CHECKS: dict[str, Check] = {
         Check("too-large", ERROR, "File or pack too large", "split the pack or shorten the file"),
         Check("unreadable", ERROR, "File cannot be read", "check that the file exists and is readable"),
         Check("encoding", ERROR, "File is not UTF-8", "save rule files as UTF-8"),
-        Check("invalid", ERROR, "Invalid rule pack", "see docs/rule-format.md"),
+        Check("invalid", ERROR, "Invalid rule pack", f"see {see('rules')}"),
     )
 }
 """Every check, by code. A test keeps one broken pack under tests/broken_packs/ per check of the lint brief."""

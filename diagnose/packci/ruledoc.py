@@ -11,14 +11,21 @@ from diagnose.vocab import AUDIENCES, WORDS
 FAMILY_TITLES = WORDS["family_title"]["en"]
 
 
-def condition_text(cond: Any, pack: Pack) -> str:
+_COMBINE = {
+    "en": {"all": "all of ({})", "any": "any of ({})", "not": "not ({})", "sep": "; ", "and": " and "},
+    "zh": {"all": "全部满足（{}）", "any": "任一满足（{}）", "not": "不满足（{}）", "sep": "；", "and": "和"},
+}
+
+
+def condition_text(cond: Any, pack: Pack, lang: str = "en") -> str:
     """A condition tree in one line: `all(...)`, `any(...)`, `not ...`, leaves with their thresholds."""
+    words = _COMBINE.get(lang, _COMBINE["en"])
     if isinstance(cond, AllOf):
-        return "all of (" + "; ".join(condition_text(c, pack) for c in cond.all) + ")"
+        return words["all"].format(words["sep"].join(condition_text(c, pack, lang) for c in cond.all))
     if isinstance(cond, AnyOf):
-        return "any of (" + "; ".join(condition_text(c, pack) for c in cond.any) + ")"
+        return words["any"].format(words["sep"].join(condition_text(c, pack, lang) for c in cond.any))
     if isinstance(cond, NotOf):
-        return "not (" + condition_text(cond.not_, pack) + ")"
+        return words["not"].format(condition_text(cond.not_, pack, lang))
     assert isinstance(cond, Leaf)
     fact = f"`{cond.fact}`"
     if cond.op in ("exists", "missing"):
@@ -27,7 +34,7 @@ def condition_text(cond: Any, pack: Pack) -> str:
         return f"{fact} {cond.op} `{cond.ref}`"
     if cond.param is not None:
         names = cond.param if isinstance(cond.param, list) else [cond.param]
-        shown = " and ".join(f"`{n}` ({_lit(pack.param(n))})" for n in names)
+        shown = words["and"].join(f"`{n}` ({_lit(pack.param(n))})" for n in names)
         return f"{fact} {cond.op} {shown}"
     return f"{fact} {cond.op} {_lit(cond.value)}"
 
@@ -115,19 +122,29 @@ def rows(pack: Any, lang: str = "en") -> list[dict[str, Any]]:
     ]
 
 
-def table(pack: Any, lang: str = "en") -> str:
-    """The rows as an aligned text table."""
+def table(pack: Any, lang: str = "en", width: int = 100) -> str:
+    """The rows as a text table that fits ``width`` (stacked where it cannot), in ``lang``."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.text import Text
+
+    from diagnose.report.formats import clean
+    from diagnose.report.formats.labels import family, label, severity
+    from diagnose.report.formats.wrap import rows_or_stack
+
     data = rows(pack, lang)
     if not data:
-        return "(no rules)\n"
-    heads = ("id", "family", "severity", "title")
-    widths = [max(len(h), *(len(str(r[h])) for r in data)) for h in heads[:3]]
-    lines = ["  ".join(h.upper().ljust(w) for h, w in zip(heads[:3], widths, strict=True)) + "  TITLE"]
-    for r in data:
-        lines.append(
-            "  ".join(str(r[h]).ljust(w) for h, w in zip(heads[:3], widths, strict=True)) + "  " + " ".join(str(r["title"]).split())
-        )
-    return "\n".join(lines) + "\n"
+        return f"({label(lang, 'no_rules')})\n"
+    heads = [label(lang, k) for k in ("rule_id", "family", "severity", "rule_title")]
+    cells: list[list[Text | str]] = [
+        [Text(clean(r["id"])), family(lang, r["family"]), severity(lang, r["severity"]), " ".join(clean(r["title"]).split())] for r in data
+    ]
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, no_color=True, color_system=None, highlight=False, emoji=False, markup=False)
+    console.print(rows_or_stack(heads, cells, colon=label(lang, "colon"), box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 def show_data(pack: Pack, rule_id: str) -> dict[str, Any]:
@@ -150,50 +167,52 @@ def _in_force_text(in_force: Any, zh: bool) -> str:
     return in_force.said()  # type: ignore[no-any-return]
 
 
-def show(pack: Pack, rule_id: str, lang: str = "en") -> str:
-    """The whole rule, rendered for a reader in ``lang``: texts, condition, thresholds, remedies, examples."""
-    rule = pack.rule(rule_id)
+def show(pack: Pack, rule_id: str, lang: str = "en", width: int = 100) -> str:
+    """The whole rule, rendered for a reader in ``lang`` and wrapped to ``width``: texts, condition, thresholds, remedies, examples."""
+    from diagnose.report.formats.labels import family, label, severity
+    from diagnose.report.formats.wrap import fill
+
     zh = lang == "zh"
+    rule = pack.rule(rule_id)
     src = pack.sources.get(rule_id)
-    words = {
-        "family": "类别" if zh else "family",
-        "severity": "严重程度" if zh else "severity",
-        "weight": "权重" if zh else "weight",
-        "when": "触发条件" if zh else "fires when",
-        "threshold": "阈值" if zh else "threshold",
-        "says": "说明" if zh else "explanation",
-        "why": "依据" if zh else "rationale",
-        "customer": "给客户的建议" if zh else "for the customer",
-        "agent": "客服下一步" if zh else "for the support agent",
-        "institution": "给机构的改进建议" if zh else "for the institution",
-        "examples": "示例" if zh else "examples",
-        "at": "定义于" if zh else "defined at",
-    }
-    out = [f"{rule.id}: {rule.title.get(lang)}", ""]
-    out.append(f"{words['family']}: {rule.family}    {words['severity']}: {rule.severity}    {words['weight']}: {rule.weight}")
+    colon = label(lang, "colon")
+
+    def said(key: str, text: str) -> str:
+        return f"{label(lang, key)}{colon}{' '.join(text.split())}"
+
+    out = [f"{rule.id}{colon}{rule.title.get(lang)}", ""]
+    out.append(
+        f"{said('family', family(lang, rule.family))}    {said('severity', severity(lang, rule.severity))}    {said('weight', str(rule.weight))}"
+    )
     if rule.contributing:
-        out.append("contributing cause only" if not zh else "仅为次要原因")
+        out.append(label(lang, "contributing_only"))
     if rule.explains:
-        out.append(("explains: " if not zh else "导致了：") + ", ".join(rule.explains))
+        out.append(said("explains", ", ".join(rule.explains)))
     if src is not None:
-        out.append(f"{words['at']}: {src.file}:{src.line}")
-    out += ["", f"{words['when']}: {condition_text(rule.when, pack)}"]
+        out.append(said("defined_at", f"{src.file}:{src.line}"))
+    out += ["", said("fires_when", condition_text(rule.when, pack, lang))]
     for name in dict.fromkeys(_params_of(rule.when)):
         p = pack.parameters[name]
-        out.append(f"  {words['threshold']} {name} = {_lit(p.value)}{(' ' + p.unit) if p.unit else ''} ({p.source or 'heuristic'})")
+        unit = f" {p.unit}" if p.unit else ""
+        out.append(f"  {label(lang, 'threshold')} {name} = {_lit(p.value)}{unit} ({p.source or label(lang, 'heuristic')})")
         out += [f"    {_lit(dv.value)} {_in_force_text(dv.in_force, zh)}" for dv in p.dated]
     variants = [r for r in pack.rules if r.id == rule.id and r.in_force is not None]
     if variants:
         out += ["", "按日期生效的版本：" if zh else "dated variants:"]
         for v in variants:
-            out.append(f"  {_in_force_text(v.in_force, zh)}: {condition_text(v.when, pack)}")
-    out += ["", f"{words['says']}: {' '.join(rule.explanation.get(lang).split())}"]
+            out.append(f"  {_in_force_text(v.in_force, zh)}{colon}{condition_text(v.when, pack, lang)}")
+    out += ["", said("explanation", rule.explanation.get(lang))]
     if rule.rationale is not None:
-        out += ["", f"{words['why']}: {' '.join(rule.rationale.get(lang).split())}"]
+        out += ["", said("rationale", rule.rationale.get(lang))]
     for aud in AUDIENCES:
-        out += ["", f"{words[aud]}:"] + [f"  - {' '.join(t.get(lang).split())}" for t in getattr(rule.remedies, aud)]
+        out += ["", f"{label(lang, aud)}{colon}"] + [f"  - {' '.join(t.get(lang).split())}" for t in getattr(rule.remedies, aud)]
     ex = rule.examples
-    out += ["", f"{words['examples']}:"]
-    out += [f"  fires: {e.name}" for e in ex.fires] + [f"  quiet: {e.name}" for e in ex.quiet]
-    out += [f"  undetermined: {e.name}" for e in ex.undetermined]
-    return "\n".join(out) + "\n"
+    out += ["", f"{label(lang, 'examples')}{colon}"]
+    out += [f"  {label(lang, 'ex_fires')}{colon}{e.name}" for e in ex.fires] + [
+        f"  {label(lang, 'ex_quiet')}{colon}{e.name}" for e in ex.quiet
+    ]
+    out += [f"  {label(lang, 'ex_undetermined')}{colon}{e.name}" for e in ex.undetermined]
+    lines: list[str] = []
+    for line in out:
+        lines += fill(line, width, " " * (len(line) - len(line.lstrip(" ")) + 2))
+    return "\n".join(lines) + "\n"

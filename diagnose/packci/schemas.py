@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-NAMES = ("snapshot", "pack", "rules", "case", "report", "diff", "history", "portfolio-diff")
+NAMES = ("snapshot", "pack", "rules", "case", "report", "diff", "history", "portfolio-diff", "error")
 BASE_ID = "urn:diagnose:schema:"
 """Each schema's `$id` is this and its name (`urn:diagnose:schema:rules`): stable names an editor's settings map to a file."""
 FOLDER = Path(__file__).resolve().parents[2] / "schemas"
@@ -22,14 +22,14 @@ def _head(title: str, description: str, name: str) -> dict[str, Any]:
 
 
 def snapshot() -> dict[str, Any]:
-    """An account snapshot (SNAPSHOT.md, schema version 1), from `snapshot.Snapshot`."""
+    """An account snapshot (docs/snapshot.md, schema version 1), from `snapshot.Snapshot`."""
     from diagnose.snapshot.model import Snapshot
 
     body = Snapshot.model_json_schema(mode="validation")
     body.pop("title", None)
     body.pop("description", None)
     title = "diagnose account snapshot"
-    return _head(title, "One account snapshot as `diagnose run` reads it (SNAPSHOT.md, schema version 1).", "snapshot") | body
+    return _head(title, "One account snapshot as `diagnose run` reads it (docs/snapshot.md, schema version 1).", "snapshot") | body
 
 
 def _model(model: type[BaseModel], schema_id: str, title: str, description: str) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def pack() -> dict[str, Any]:
         Manifest,
         "pack",
         "diagnose rule pack manifest (pack.yaml)",
-        "The manifest of a diagnose rule pack: name, version, the pack it extends, parameters, overrides. See docs/rule-format.md.",
+        "The manifest of a diagnose rule pack: name, version, the pack it extends, parameters, overrides. See docs/rule-format.md (diagnose docs rules).",
     )
 
 
@@ -60,7 +60,7 @@ def rules() -> dict[str, Any]:
         RuleFile,
         "rules",
         "diagnose rule file",
-        "A rule file of a diagnose rule pack (every *.yaml beside pack.yaml): rules and parameters. See docs/rule-format.md.",
+        "A rule file of a diagnose rule pack (every *.yaml beside pack.yaml): rules and parameters. See docs/rule-format.md (diagnose docs rules).",
     )
     body["$defs"]["Condition"] = _condition()
     return _one_condition(body)  # type: ignore[no-any-return]
@@ -111,11 +111,11 @@ def case() -> dict[str, Any]:
 
 
 def report() -> dict[str, Any]:
-    """The JSON report of `diagnose run --format json` (REPORT.md), from the `report.Report` dataclasses."""
+    """The JSON report of `diagnose run --format json` (docs/report.md), from the `report.Report` dataclasses."""
     from diagnose.records import Report
 
     return _dataclass(
-        Report, "report", "diagnose report", "One diagnosis as `diagnose run --format json` writes it (REPORT.md, schema version 1)."
+        Report, "report", "diagnose report", "One diagnosis as `diagnose run --format json` writes it (docs/report.md, schema version 1)."
     )
 
 
@@ -159,6 +159,15 @@ def portfolio_diff() -> dict[str, Any]:
     )
 
 
+def error() -> dict[str, Any]:
+    """The error object that `--format json` writes on standard output when a command fails, from `errors.ErrorObject`."""
+    from diagnose.errors import ErrorObject
+
+    return _dataclass(
+        ErrorObject, "error", "diagnose error", "What a failed command writes on standard output with --format json (docs/report.md)."
+    )
+
+
 def generate(name: str) -> dict[str, Any]:
     """The schema called ``name``: one of NAMES."""
     makers = {
@@ -170,6 +179,7 @@ def generate(name: str) -> dict[str, Any]:
         "diff": diff,
         "history": history,
         "portfolio-diff": portfolio_diff,
+        "error": error,
     }
     return makers[name]()
 

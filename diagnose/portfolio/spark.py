@@ -34,6 +34,7 @@ from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, 
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Summary, Tally, summarize
 from diagnose.snapshot.reader import MAX_BYTES
+from diagnose.userdocs import see
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -399,7 +400,7 @@ def snapshot_kind(df: DataFrame, column: str) -> str:
         return "struct"
     raise UsageError(
         f"the column {column!r} is {dtype.simpleString()}",
-        hint="a snapshot column holds JSON text (string or binary) or a struct that follows SNAPSHOT.md",
+        hint=f"a snapshot column holds JSON text (string or binary) or a struct that follows {see('snapshot')}",
     )
 
 
@@ -511,6 +512,18 @@ def display_names(files: Iterable[str], paths: Sequence[str]) -> list[tuple[str,
     return [(local, shown) for _, shown, local in sorted(named)]
 
 
+def first_lines(frame: DataFrame, file: str, block: str) -> dict[str, dict[int, int]]:
+    """The number of the first line of every block of every file (by normalised path): one JVM-only count of lines per block."""
+    first: dict[str, dict[int, int]] = {}
+    for uri, start, n in frame.groupBy(file, block).count().collect():
+        first.setdefault(normal_path(uri), {})[start] = n
+    for starts in first.values():  # counts to first line numbers, block by block in file order
+        line = 1
+        for start in sorted(starts):
+            starts[start], line = line, line + starts[start]
+    return first
+
+
 @dataclass(frozen=True)
 class FileResults:
     """The results of files: the DataFrame, and the name of every input file in input order."""
@@ -576,16 +589,8 @@ def diagnose_files(
             F.col("_metadata.file_block_start").alias(_BLOCK),
         )
         kind = "lines"
-        counts = frame.groupBy(_FILE, _BLOCK).count().collect()
-        first: dict[str, dict[int, int]] = {}
-        for uri, block, n in counts:
-            first.setdefault(normal_path(uri), {})[block] = n
-        for starts in first.values():  # counts to first line numbers, block by block in file order
-            line = 1
-            for block in sorted(starts):
-                starts[block], line = line, line + starts[block]
         names = display_names(raw.inputFiles(), paths)
-        files = {"names": dict(names), "first_lines": first}
+        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK)}
     plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files)
     return FileResults(frame.mapInArrow(arrow_task(plan), _output_schema(sources=True)), [shown for _, shown in names])
 

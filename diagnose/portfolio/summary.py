@@ -270,12 +270,16 @@ def render_json(summary: Summary) -> str:
     return orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def _counts_line(c: Counts) -> str:
+def _counts_line(c: Counts, lang: str = "en") -> str:
+    from diagnose.report.formats.labels import label
+
     sign = "=" if c.reconciled else "≠"
-    return f"read {c.read:,} {sign} diagnosed {c.diagnosed:,} + rejected {c.rejected:,}"
+    read, diagnosed, rejected = (label(lang, k) for k in ("sum_read", "sum_diagnosed", "sum_rejected"))
+    return f"{read} {c.read:,} {sign} {diagnosed} {c.diagnosed:,} + {rejected} {c.rejected:,}"
 
 
-def render_markdown(summary: Summary) -> str:
+def render_markdown(summary: Summary, lang: str = "en") -> str:
+    from diagnose.report.formats.labels import family, label, verdict
     from diagnose.report.formats.markdown import md
 
     def table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -283,32 +287,40 @@ def render_markdown(summary: Summary) -> str:
         out += ["| " + " | ".join(r) + " |" for r in rows]
         return [*out, ""]
 
+    accounts, share, top, top_share = (label(lang, k) for k in ("sum_accounts", "sum_share", "sum_top_cause", "sum_top_share"))
     c = summary.counts
-    out = ["# Portfolio summary", "", f"**{_counts_line(c)}**", ""]
+    out = [f"# {label(lang, 'sum_title')}", "", f"**{_counts_line(c, lang)}**", ""]
     biggest = _largest(summary.verdicts)
-    out += ["## Verdicts", ""]
+    out += [f"## {label(lang, 'sum_verdicts')}", ""]
     out += table(
-        ["Verdict", "Accounts", "Share", ""],
-        [[md(r.name), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest)] for r in summary.verdicts],
+        [label(lang, "verdict"), accounts, share, ""],
+        [[md(verdict(lang, r.name), cell=True), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest)] for r in summary.verdicts],
     )
-    out += ["## Families", ""]
+    out += [f"## {label(lang, 'sum_families')}", ""]
     biggest = _largest(summary.families)
     out += table(
-        ["Family", "Accounts", "Share", "", "Top cause", "Top share"],
+        [label(lang, "family"), accounts, share, "", top, top_share],
         [
-            [md(r.name), f"{r.accounts:,}", _pct(r.share), bar(r.accounts, biggest), f"{r.top:,}", _pct(r.top_share)]
+            [
+                md(family(lang, r.name), cell=True),
+                f"{r.accounts:,}",
+                _pct(r.share),
+                bar(r.accounts, biggest),
+                f"{r.top:,}",
+                _pct(r.top_share),
+            ]
             for r in summary.families
         ],
     )
-    out += ["## Causes", ""]
+    out += [f"## {label(lang, 'sum_causes')}", ""]
     biggest = _largest(summary.causes)
     out += table(
-        ["Cause", "Family", "Title", "Accounts", "Share", "", "Top cause", "Top share"],
+        [label(lang, "cause"), label(lang, "family"), label(lang, "title"), accounts, share, "", top, top_share],
         [
             [
-                md(r.name),
-                md(r.family),
-                md(r.title),
+                md(r.name, cell=True),
+                md(family(lang, r.family), cell=True),
+                md(r.title, cell=True),
                 f"{r.accounts:,}",
                 _pct(r.share),
                 bar(r.accounts, biggest),
@@ -318,27 +330,31 @@ def render_markdown(summary: Summary) -> str:
             for r in summary.causes
         ],
     )
-    out.append(f"Accounts with no cause: {summary.no_cause:,}")
+    out.append(f"{label(lang, 'sum_no_cause')}{label(lang, 'colon')}{summary.no_cause:,}")
     out.append("")
-    out += ["## Most common pairs of causes", ""]
+    out += [f"## {label(lang, 'sum_pairs')}", ""]
     if summary.pairs:
         out += table(
-            ["Causes", "Accounts", "Share"],
-            [[f"{md(p.first)} \\+ {md(p.second)}", f"{p.accounts:,}", _pct(p.share)] for p in summary.pairs],
+            [label(lang, "sum_pair"), accounts, share],
+            [[f"{md(p.first, cell=True)} + {md(p.second, cell=True)}", f"{p.accounts:,}", _pct(p.share)] for p in summary.pairs],
         )
     else:
-        out += ["No account has more than one cause.", ""]
+        out += [label(lang, "sum_no_pairs"), ""]
     return "\n".join(out)
 
 
-def render_rich(summary: Summary, *, color: bool = False, width: int = 100) -> str:
-    """Tables with inline bars for the terminal; every text from the reports is shown literally."""
+def render_rich(summary: Summary, *, color: bool = False, width: int = 100, lang: str = "en") -> str:
+    """Tables with inline bars for the terminal; every text from the reports is shown literally.
+
+    Where a table does not fit, its bars go first, then its rows stack: a number is never cropped.
+    """
     from rich import box
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console, RenderableType
     from rich.text import Text
 
     from diagnose.report.formats import clean
+    from diagnose.report.formats.labels import family, label, verdict
+    from diagnose.report.formats.wrap import Either, Wrapped, rows_or_stack
 
     buffer = io.StringIO()
     console = Console(
@@ -352,75 +368,91 @@ def render_rich(summary: Summary, *, color: bool = False, width: int = 100) -> s
         markup=False,
     )
     c = summary.counts
-    console.print(Text(_counts_line(c), style="bold" if c.reconciled else "bold red"))
+    console.print(Wrapped(Text(_counts_line(c, lang), style="bold" if c.reconciled else "bold red")))
+    colon = label(lang, "colon")
 
-    def table(title: str, heads: list[str], caption: str | None = None) -> Table:
-        t = Table(box=box.SIMPLE, title=title, title_justify="left", title_style="bold", caption=caption, caption_justify="left")
-        for h in heads:
-            numeric = h in ("Accounts", "Share", "Top", "Top share")
-            t.add_column(h, justify="right" if numeric else "left", no_wrap=h != "Title", overflow="fold")
-        return t
+    def view(title: str, heads: list[str], rows: list[list[Text | str]], bar_at: int, numbers: int, lead: int = 1) -> RenderableType:
+        """With bars where they fit; without bars (decoration) next; stacked last."""
+        right = tuple(range(len(heads) - numbers, len(heads)))
 
+        def stack(heads: list[str], rows: list[list[Text | str]], right: Sequence[int]) -> RenderableType:
+            return rows_or_stack(heads, rows, title=title, colon=colon, last_min=1, inline=True, lead=lead, right=right, box=box.SIMPLE)
+
+        barred = stack(heads, rows, right)
+        bare = stack(
+            [h for i, h in enumerate(heads) if i != bar_at],
+            [[v for i, v in enumerate(r) if i != bar_at] for r in rows],
+            [i - 1 for i in right],
+        )
+        assert isinstance(barred, Either) and isinstance(bare, Either)
+        return Either(barred.wide, bare)
+
+    share, accounts, top, top_share = (label(lang, k) for k in ("sum_share", "sum_accounts", "sum_top", "sum_top_share"))
     verdict_style = {"blocked": "red", "restricted": "yellow", "healthy": "green"}
-    t = table("Verdicts", ["Verdict", "Accounts", "Share", ""])
     biggest = _largest(summary.verdicts)
+    rows: list[list[Text | str]] = []
     for r in summary.verdicts:
         style = verdict_style.get(r.name, "cyan")
-        t.add_row(Text(clean(r.name), style=style), f"{r.accounts:,}", _pct(r.share), Text(bar(r.accounts, biggest), style=style))
-    console.print(t)
+        name = verdict(lang, clean(r.name))
+        rows.append([Text(name, style=style), Text(bar(r.accounts, biggest), style=style), f"{r.accounts:,}", _pct(r.share)])
+    heads = [label(lang, "verdict"), "", accounts, share]
+    console.print(view(label(lang, "sum_verdicts"), heads, rows, 1, 2))
 
-    top_note = "Top: accounts where it is the most likely cause. Bars are scaled to the largest row."
-    t = table("Families", ["Family", "Accounts", "Share", "", "Top", "Top share"])
     biggest = _largest(summary.families)
-    for r in summary.families:
-        t.add_row(
-            Text(clean(r.name)),
+    rows = [
+        [
+            Text(family(lang, clean(r.name))),
+            Text(bar(r.accounts, biggest), style="cyan"),
             f"{r.accounts:,}",
             _pct(r.share),
-            Text(bar(r.accounts, biggest), style="cyan"),
             f"{r.top:,}",
             _pct(r.top_share),
-        )
-    console.print(t)
+        ]
+        for r in summary.families
+    ]
+    console.print(view(label(lang, "sum_families"), [label(lang, "family"), "", accounts, share, top, top_share], rows, 1, 4))
 
     titled = width >= 140  # the titles need room; the cause ids alone fit a 100-column terminal
-    heads = ["Cause", "Family", *(["Title"] if titled else []), "Accounts", "Share", "", "Top", "Top share"]
-    t = table("Causes", heads, top_note)
     biggest = _largest(summary.causes)
-    for r in summary.causes:
-        t.add_row(
+    rows = [
+        [
             Text(clean(r.name)),
-            Text(clean(r.family)),
+            Text(family(lang, clean(r.family))),
             *([Text(clean(r.title))] if titled else []),
+            Text(bar(r.accounts, biggest, 12), style="cyan"),
             f"{r.accounts:,}",
             _pct(r.share),
-            Text(bar(r.accounts, biggest, 12), style="cyan"),
             f"{r.top:,}",
             _pct(r.top_share),
-        )
-    console.print(t)
-    console.print(Text(f"Accounts with no cause: {summary.no_cause:,}"))
+        ]
+        for r in summary.causes
+    ]
+    heads = [label(lang, "cause"), label(lang, "family"), *([label(lang, "title")] if titled else []), "", accounts, share, top, top_share]
+    console.print(view(label(lang, "sum_causes"), heads, rows, 3 if titled else 2, 4, lead=2))
+    console.print(Wrapped(Text(label(lang, "sum_top_note"), style="dim")))
+    console.print(Wrapped(f"{label(lang, 'sum_no_cause')}{colon}{summary.no_cause:,}"))
 
     if summary.pairs:
-        t = table("Most common pairs of causes", ["Causes", "Accounts", "Share", ""])
         biggest = _largest(summary.pairs)
-        for p in summary.pairs:
-            t.add_row(
+        rows = [
+            [
                 Text(f"{clean(p.first)} + {clean(p.second)}"),
+                Text(bar(p.accounts, biggest), style="magenta"),
                 f"{p.accounts:,}",
                 _pct(p.share),
-                Text(bar(p.accounts, biggest), style="magenta"),
-            )
-        console.print(t)
+            ]
+            for p in summary.pairs
+        ]
+        console.print(view(label(lang, "sum_pairs"), [label(lang, "sum_pair"), "", accounts, share], rows, 1, 2))
     return buffer.getvalue()
 
 
-def render(summary: Summary, fmt: SummaryFormat, *, color: bool = False, width: int = 100) -> str:
+def render(summary: Summary, fmt: SummaryFormat, *, color: bool = False, width: int = 100, lang: str = "en") -> str:
     if fmt is SummaryFormat.json:
         return render_json(summary)
     if fmt is SummaryFormat.markdown:
-        return render_markdown(summary)
-    return render_rich(summary, color=color, width=width)
+        return render_markdown(summary, lang)
+    return render_rich(summary, color=color, width=width, lang=lang)
 
 
 # --- per segment (`--by`), per day, per pack; rejections by reason ---------------------------

@@ -231,7 +231,7 @@ VERDICT_FACTS = ("line.available", "line.status", "line.restore_gap", "line.limi
 
 
 def verdict(snapshot: Mapping[str, Any], f: Mapping[str, Any], has_causes: bool) -> Verdict:
-    """REPORT.md: blocked when nothing can be drawn; restricted when less than the terms allow; else healthy.
+    """docs/report.md: blocked when nothing can be drawn; restricted when less than the terms allow; else healthy.
 
     A cause on a line that is otherwise unrestricted also makes it `restricted`: the contract calls
     a line healthy only when no finding other than an explanation holds (`has_causes` counts the

@@ -88,7 +88,7 @@ DERIVED: tuple[Derived, ...] = (
 FIELD_CLEAR: dict[str, tuple[str, str]] = {
     "credit.other_products_overdue_days": ("clear the overdue on the lender's other products", "还清在本机构其他产品上的逾期"),
     "credit.days_since_cure": ("the cooling-off period after the cured overdue ends", "逾期结清后的观察期结束"),
-    "funding.funder_quota_remaining_pct": ("the funding partner's quota is replenished", "合作资金方补充放款额度"),
+    "funding.funder_quota_remaining_pct": ("the funding partner's quota is replenished", "资金方补充放款额度"),
     "funding.regional_pool_utilization": ("the regional funding pool frees up", "地区资金池释放额度"),
     "funding.funder_paused": (
         "the funder resumes lending or the line is routed to another funder",

@@ -1,4 +1,4 @@
-"""Facts: every snapshot field by dotted path, plus the derived facts of CAUSES.md, against as_of."""
+"""Facts: every snapshot field by dotted path, plus the derived facts of docs/causes.md, against as_of."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The account snapshot contract (SNAPSHOT.md, schema version 1) as strict pydantic models."""
+"""The account snapshot contract (docs/snapshot.md, schema version 1) as strict pydantic models."""
 
 from __future__ import annotations
 

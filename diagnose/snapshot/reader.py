@@ -14,6 +14,7 @@ import orjson
 
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.snapshot.scalars import MAX_INT, MAX_ITEMS
+from diagnose.userdocs import see
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
@@ -106,7 +107,7 @@ def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
     if len(text) > max_bytes:
         raise InvalidInput([Problem("", f"the snapshot is {len(text):,} characters; at most {max_bytes:,} are accepted")], source=source)
     if not text.strip():
-        raise InvalidInput([Problem("", "the file is empty")], source=source, hint="a snapshot is one JSON object; see SNAPSHOT.md")
+        raise InvalidInput([Problem("", "the file is empty")], source=source, hint=f"a snapshot is one JSON object; see {see('snapshot')}")
     try:
         data = _fast(text.encode(), source)
     except UnicodeEncodeError:  # a lone surrogate: the careful parser reads it, check_shape says where it is

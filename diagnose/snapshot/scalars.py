@@ -15,7 +15,7 @@ MAX_INT = 2**53 - 1
 MAX_ITEMS = 10_000
 """The longest list or object accepted anywhere in a snapshot."""
 
-# The shapes of SNAPSHOT.md's scalars. The compiled contract checks the same patterns natively.
+# The shapes of docs/snapshot.md's scalars. The compiled contract checks the same patterns natively.
 DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"

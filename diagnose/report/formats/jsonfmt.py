@@ -1,4 +1,4 @@
-"""The JSON report of REPORT.md: one object, deterministic (control and bidi characters escaped by `report.dumps`)."""
+"""The JSON report of docs/report.md: one object, deterministic (control and bidi characters escaped by `report.dumps`)."""
 
 from __future__ import annotations
 

@@ -8,17 +8,45 @@ from typing import TYPE_CHECKING
 from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
 from diagnose.report.formats.richview import expected_text, show_value
-from diagnose.vocab import AUDIENCES
+from diagnose.vocab import AUDIENCES, bracket
 
 if TYPE_CHECKING:
     from diagnose.records import Report
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+# Only what CommonMark (and GFM's tables and strikethrough) would read as markup where it stands: a backslash
+# before punctuation, emphasis and code marks, link brackets, a tag or an entity, a table's pipe, `~~`, and
+# whatever would open a block at the start. "2024-03-05" and "3,200.00" and snake_case stay as they are.
+_INLINE = re.compile(
+    r"\\(?=[!-/:-@\[-`{-~])"  # a backslash that would escape what follows
+    r"|[`*\[\]|]"  # code, emphasis, links, table cells
+    r"|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"  # an underscore that can open or close emphasis (not inside snake_case)
+    r"|<(?=[A-Za-z/!?])|(?<=<[A-Za-z/!?])[^<>]*>"  # an HTML tag, comment or autolink: both its brackets
+    r"|&(?=#?[A-Za-z0-9]+;)"  # an entity
+    r"|~(?=~)"  # strikethrough
+)
+_BLOCK_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=\s|$)|>|\d{1,9}(?=[.)](?:\s|$)))(?=(.?))")
 
 
-def md(value: object) -> str:
-    """Literal text in Markdown: markup characters escaped, HTML inert, newlines folded."""
-    return _SPECIAL.sub(r"\\\1", clean(value)).replace("\n", " ")
+def md(value: object, *, cell: bool = False) -> str:
+    """Literal text in Markdown that reads as plain text too: escaped only where CommonMark would see markup, newlines folded.
+
+    A table ``cell`` opens no block, so a leading `>`, `#` or `1.` stays as it is there.
+    """
+    text = _INLINE.sub(_escaped, clean(value)).replace("\n", " ")
+    return text if cell else _BLOCK_START.sub(_block, text, count=1)
+
+
+def _escaped(m: re.Match[str]) -> str:
+    found = m.group(0)
+    return found[:-1] + "\\>" if found.endswith(">") and len(found) > 1 else "\\" + found
+
+
+def _block(m: re.Match[str]) -> str:
+    """A list number is escaped at its dot ("1\\."), a block mark before itself ("\\#")."""
+    lead, mark, after = m.group(1), m.group(2), m.group(3)
+    if mark.isdigit():
+        return lead + mark + ("\\" if after in (".", ")") else "")
+    return lead + "\\" + mark
 
 
 def code(value: object, *, cell: bool = True) -> str:
@@ -37,15 +65,16 @@ def code(value: object, *, cell: bool = True) -> str:
 def render(report: Report, options: Options) -> str:
     lang = options.lang
     snap, line = report.snapshot, report.line
+    sep = "，" if lang == "zh" else ", "
     out = [
         f"# {label(lang, 'account')} {md(snap.account_id)}",
         "",
-        f"- {label(lang, 'product')}: {md(snap.product)}",
-        f"- {label(lang, 'as_of')}: {md(snap.as_of)}",
-        f"- **{label(lang, 'verdict')}: {md(label(lang, report.verdict))}**",
-        f"- {label(lang, 'line')}: {label(lang, 'limit')} {show_value(line.total_limit, 'line.total_limit', lang)}, "
-        f"{label(lang, 'used')} {show_value(line.used, 'line.used', lang)}, "
-        f"{label(lang, 'available')} {show_value(line.available, 'line.available', lang)}, "
+        f"- {label(lang, 'product')}{label(lang, 'colon')}{md(snap.product)}",
+        f"- {label(lang, 'as_of')}{label(lang, 'colon')}{md(snap.as_of)}",
+        f"- **{label(lang, 'verdict')}{label(lang, 'colon')}{md(label(lang, report.verdict))}**",
+        f"- {label(lang, 'line')}{label(lang, 'colon')}{label(lang, 'limit')} {show_value(line.total_limit, 'line.total_limit', lang)}{sep}"
+        f"{label(lang, 'used')} {show_value(line.used, 'line.used', lang)}{sep}"
+        f"{label(lang, 'available')} {show_value(line.available, 'line.available', lang)}{sep}"
         f"{label(lang, 'gap')} {show_value(line.restore_gap, 'line.restore_gap', lang)} {md(line.currency)}",
         "",
     ]
@@ -78,19 +107,19 @@ def render(report: Report, options: Options) -> str:
         out += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for f in findings:
             out.append(
-                f"| {f.rank} | {code(f.rule_id)} | {family(lang, f.family)} | {severity(lang, f.severity)} | {f.score:.2f} | {md(f.title)} |"
+                f"| {f.rank} | {code(f.rule_id)} | {family(lang, f.family)} | {severity(lang, f.severity)} | {f.score:.2f} | {md(f.title, cell=True)} |"
             )
         out.append("")
     for f in findings:
-        out += [f"### {f.rank}. {md(f.rule_id)}: {md(f.title)}", "", md(f.explanation), ""]
+        out += [f"### {f.rank}. {md(f.rule_id)}{label(lang, 'colon')}{md(f.title)}", "", md(f.explanation), ""]
         if f.explanatory:
             out += [f"_{md(label(lang, 'explanatory'))}_", ""]
         if f.explains or f.explained_by:
             links = []
             if f.explains:
-                links.append(f"{label(lang, 'explains')}: {', '.join(md(x) for x in f.explains)}")
+                links.append(f"{label(lang, 'explains')}{label(lang, 'colon')}{', '.join(md(x) for x in f.explains)}")
             if f.explained_by:
-                links.append(f"{label(lang, 'explained_by')}: {', '.join(md(x) for x in f.explained_by)}")
+                links.append(f"{label(lang, 'explained_by')}{label(lang, 'colon')}{', '.join(md(x) for x in f.explained_by)}")
             out += ["_" + "; ".join(links) + "_", ""]
         out += [
             f"**{label(lang, 'evidence')}**",
@@ -100,7 +129,9 @@ def render(report: Report, options: Options) -> str:
         ]
         for e in f.evidence:
             holds = {True: label(lang, "yes"), False: label(lang, "no"), None: label(lang, "unknown")}[e.result]
-            out.append(f"| {code(e.fact)} | {md(expected_text(e, lang))} | {md(show_value(e.actual, e.fact, lang))} | {holds} |")
+            out.append(
+                f"| {code(e.fact)} | {md(expected_text(e, lang), cell=True)} | {md(show_value(e.actual, e.fact, lang), cell=True)} | {holds} |"
+            )
         out.append("")
         for aud in AUDIENCES:
             items = getattr(f.remedies, aud)
@@ -113,7 +144,7 @@ def render(report: Report, options: Options) -> str:
         out += [md(label(lang, "coverage").format(decided=cov.decided, applicable=cov.applicable)), ""]
         if report.questions:
             out += [f"**{label(lang, 'ask_next')}**", ""]
-            out += [f"- {code(q.fact, cell=False)} ({', '.join(md(r) for r in q.rules)})" for q in report.questions[:5]] + [""]
+            out += [f"- {code(q.fact, cell=False)}{bracket(', '.join(md(r) for r in q.rules), lang)}" for q in report.questions[:5]] + [""]
     opened = [u for u in report.undetermined if u.status == "open"]
     if opened:
         out += [
@@ -123,14 +154,21 @@ def render(report: Report, options: Options) -> str:
             "|---|---|---|",
         ]
         for u in opened:
-            out.append(f"| {code(u.rule_id)} | {md(u.title)} | {', '.join(code(m) for m in u.missing)} |")
+            out.append(f"| {code(u.rule_id)} | {md(u.title, cell=True)} | {', '.join(code(m) for m in u.missing)} |")
         out.append("")
     rest = [u.rule_id for u in report.undetermined if u.status != "open"]
     if rest:
         out += [md(label(lang, "not_assessed").format(n=len(rest))), ""]
     if report.disabled:
-        out += [f"## {label(lang, 'disabled')}", ""] + [f"- {code(d.rule_id, cell=False)}: {md(d.reason)}" for d in report.disabled] + [""]
+        out += (
+            [f"## {label(lang, 'disabled')}", ""]
+            + [f"- {code(d.rule_id, cell=False)}{label(lang, 'colon')}{md(d.reason)}" for d in report.disabled]
+            + [""]
+        )
     if report.warnings:
         out += [f"## {label(lang, 'warnings')}", ""] + [f"- {md(w)}" for w in report.warnings] + [""]
-    out.append(f"_{label(lang, 'ruleset')}: {md(report.ruleset.name)} {md(report.ruleset.version)} ({md(report.ruleset.digest)})_")
+    out.append(
+        f"_{label(lang, 'ruleset')}{label(lang, 'colon')}{md(report.ruleset.name)} {md(report.ruleset.version)}"
+        f"{bracket(md(report.ruleset.digest), lang)}_"
+    )
     return "\n".join(out) + "\n"

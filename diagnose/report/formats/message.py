@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from diagnose.report.formats import Options, clean
@@ -35,6 +36,42 @@ _WORDS = {
 }
 
 
+# What a remedy asks for first, by the words of its first sentence: two causes that both say "try again later" or
+# "there is no need to repay" say it once in the message.
+_INTENTS = {
+    "retry": re.compile(r"\b(try again|retry)\b|再试", re.I),
+    "no_double_payment": re.compile(r"\b(re)?pay (twice|again)\b|重复还款|再次还款", re.I),
+    "limit_kept": re.compile(
+        r"limit (of \S+ )?has not been (cancelled|reduced)|limit and your existing loans are not affected|并未取消|没有被降低", re.I
+    ),
+}
+_FIRST_SENTENCE = re.compile(r"(?:[^.;:。；：]|[.:](?=\d))*")  # 50,000.00 and 07:00 do not end a sentence
+
+
+def intent(remedy: str) -> str | None:
+    """The one thing a remedy asks for first, when it is one of the common ones; else None."""
+    first = _FIRST_SENTENCE.match(remedy)
+    head = first.group(0) if first else remedy
+    return next((name for name, words in _INTENTS.items() if words.search(head)), None)
+
+
+def merged(remedies_by_cause: list[list[str]]) -> list[str]:
+    """Each cause's remedies in order, without a later cause's remedy that asks for what an earlier one already did."""
+    out: list[str] = []
+    said: set[str] = set()
+    for remedies in remedies_by_cause:
+        mine: set[str] = set()
+        for r in remedies:
+            kind = intent(r)
+            if r in out or (kind is not None and kind in said):
+                continue
+            out.append(r)
+            if kind is not None:
+                mine.add(kind)
+        said |= mine
+    return out
+
+
 def render(report: Report, options: Options) -> str:
     words = _WORDS.get(options.lang, _WORDS["en"])
     primary = [f for f in report.findings if not f.contributing][:2]
@@ -45,7 +82,7 @@ def render(report: Report, options: Options) -> str:
         if len(primary) > 1:
             gap = "" if options.lang == "zh" else " "
             lines += ["", f"{words['also']}{gap}{clean(primary[1].explanation)}"]
-        remedies = list(dict.fromkeys(r for f in primary for r in f.remedies.customer))[:4]
+        remedies = merged([f.remedies.customer for f in primary])[:4]
         if remedies:
             lines += ["", words["todo"]] + [f"{i}. {clean(r)}" for i, r in enumerate(remedies, start=1)]
         changes = list(dict.fromkeys(c.text for f in primary for c in f.clears_when if c.eta))[:2]

@@ -1,0 +1,204 @@
+"""Line breaking for the terminal views: UAX #14 break opportunities, numbers kept with their units, nothing cut."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from rich.cells import cell_len
+from rich.console import Group
+from rich.measure import Measurement
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+
+# Two Han ideographs side by side always allow a break between them (UAX #14, LB31; no rule applies to ID ID), so
+# a text is cut there into short pieces that the library breaks one by one: the same few pieces recur and are
+# cached, and uniseg, which is exact but slow, sees a small part of the text.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_PAIR = re.compile(f"(?<=[{_HAN}])(?=[{_HAN}])")
+# Scripts written without spaces between words; text without them breaks after its spaces, as UAX #14 gives for
+# prose of spaced scripts (with a middle dot or a box mark in it), without loading the library's tables.
+_EAST_ASIAN = re.compile("[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_NUMBER_END = re.compile(r"[0-9%][ \u00a0]*$")
+# What follows a number as its unit: a Chinese character (元, 天, 小时, 笔...) or a short word (CNY, hours, days).
+_UNIT_START = re.compile(f"[{_HAN}]|[A-Za-z]{{1,7}}(?![A-Za-z])")
+
+
+@lru_cache(maxsize=4096)
+def _uax14(piece: str) -> tuple[int, ...]:
+    """Offsets inside ``piece`` where a line may start, by the Unicode line breaking algorithm."""
+    if not _EAST_ASIAN.search(piece):
+        # Prose of spaced scripts breaks after its spaces; identifiers and fact paths (a.b_c, OPS-X-Y) stay whole,
+        # which is what a reader of a rule id or a data path wants, and what the library would do bar hyphens.
+        return tuple(m.end() for m in re.finditer(r" +(?=\S)", piece))
+    from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
+
+    return tuple(b for b in line_break_boundaries(piece) if 0 < b < len(piece))
+
+
+def breaks(text: str) -> list[int]:
+    """Offsets in one paragraph (no newline) where a line may start; never between a number and its unit."""
+    out: list[int] = []
+    start = 0
+    for cut in [m.start() for m in _HAN_PAIR.finditer(text)] + [len(text)]:
+        if cut <= start:
+            continue
+        out.extend(start + b for b in _uax14(text[start:cut]))
+        if cut < len(text):
+            out.append(cut)
+        start = cut
+    return [b for b in out if not (_NUMBER_END.search(text, 0, b) and _UNIT_START.match(text, b))]
+
+
+def wrap_lines(text: str, width: int, only: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each line of ``text`` wrapped to ``width`` cells, trailing spaces left out.
+
+    ``only`` gives the break opportunities of a one-paragraph text instead of the Unicode ones. A piece wider
+    than the width (a long path, a long number) is folded by characters, never cut.
+    """
+    width = max(width, 1)
+    lines: list[tuple[int, int]] = []
+    offset = 0
+    for para in text.split("\n"):
+
+        def line(a: int, b: int, para: str = para, offset: int = offset) -> tuple[int, int]:
+            return offset + a, offset + a + len(para[a:b].rstrip(" "))
+
+        start = fit = 0
+        for point in [*(breaks(para) if only is None else only), len(para)]:
+            if cell_len(para[start:point].rstrip(" ")) > width:
+                if fit > start:
+                    lines.append(line(start, fit))
+                    start = fit
+                while cell_len(para[start:point].rstrip(" ")) > width:
+                    end = start + 1
+                    while end < point and cell_len(para[start : end + 1]) <= width:
+                        end += 1
+                    lines.append(line(start, end))
+                    start = end
+            fit = point
+        lines.append(line(start, len(para)))
+        offset += len(para) + 1
+    return lines
+
+
+class Wrapped:
+    """A text that wraps at UAX #14 break opportunities and never ellipses; ``whole`` asks a table for its full width."""
+
+    def __init__(self, text: Text | str, *, whole: bool = False, style: str = "", only: Sequence[int] | None = None) -> None:
+        self.text = text if isinstance(text, Text) else Text(text, style=style)
+        self.whole = whole
+        self.only = only
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        plain = self.text.plain
+        widest = max((cell_len(p.rstrip(" ")) for p in plain.split("\n")), default=0)
+        if self.whole:
+            return Measurement(widest, widest).with_maximum(options.max_width)
+        least = 0
+        for para in plain.split("\n"):
+            points = [0, *(breaks(para) if self.only is None else self.only), len(para)]
+            for a, b in pairwise(points):
+                least = max(least, cell_len(para[a:b].rstrip(" ")))
+        return Measurement(min(least, widest), widest).with_maximum(options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        plain = self.text.plain
+        if not plain:
+            yield Text("", end="\n")
+            return
+        for start, end in wrap_lines(plain, options.max_width, self.only):
+            line = self.text[start:end] if end > start else Text("")
+            line.end = "\n"
+            line.no_wrap = True
+            line.overflow = "fold"
+            line.justify = self.text.justify
+            yield line
+
+
+def rows_or_stack(
+    heads: Sequence[str],
+    rows: Iterable[Sequence[Text | str]],
+    *,
+    title: str | None = None,
+    title_style: str = "bold",
+    last_min: int = 16,
+    right: Sequence[int] = (),
+    lead: int = 1,
+    colon: str = ": ",
+    inline: bool = False,
+    **table_kw: object,
+) -> RenderableType:
+    """A table whose columns all show whole but the last, which wraps; where that does not fit, the rows stack.
+
+    Stacked, each row is its first ``lead`` cells on one line, then one indented line per other cell, headed by
+    its column name (with ``inline``, all on one wrapped line).
+    """
+    rows = [list(r) for r in rows]
+    table = Table(title=title, title_justify="left", title_style=title_style, **table_kw)  # type: ignore[arg-type]
+    for i, head in enumerate(heads):
+        last = i == len(heads) - 1
+        # not wrapping the whole columns keeps rich from squeezing them when the last one is wide
+        table.add_column(head, justify="right" if i in right else "left", min_width=last_min if last else None, no_wrap=not last)
+    for row in rows:
+        table.add_row(*(Wrapped(c, whole=i < len(heads) - 1) for i, c in enumerate(row)))
+    parts: list[RenderableType] = [Text(title, style=title_style)] if title else []
+    for row in rows:
+        first = Text("  ").join(c if isinstance(c, Text) else Text(c, style="bold") for c in row[:lead])
+        parts.append(Wrapped(first))
+        rest: list[Text] = []
+        for head, cell in zip(heads[lead:], row[lead:], strict=False):
+            shown = Text(f"{head}{colon}", style="dim") if head else Text()
+            shown.append_text(cell if isinstance(cell, Text) else Text(cell))
+            if shown.plain.strip():
+                rest.append(shown)
+        if inline and rest:
+            # one line of "name: value" pairs that breaks only between pairs
+            line, points = Text(), []
+            for shown in rest:
+                if line.plain:
+                    line.append("   ")
+                    points.append(len(line.plain))
+                line.append_text(shown)
+            parts.append(Padding(Wrapped(line, only=points), (0, 0, 0, 2)))
+        else:
+            parts.extend(Padding(Wrapped(shown), (0, 0, 0, 2)) for shown in rest)
+    return Either(table, Group(*parts))
+
+
+class Either:
+    """The first renderable where it fits the width whole, else the second (a stacked form of the same data)."""
+
+    def __init__(self, wide: RenderableType, narrow: RenderableType) -> None:
+        self.wide = wide
+        self.narrow = narrow
+
+    def _pick(self, console: Console, options: ConsoleOptions) -> RenderableType:
+        need = Measurement.get(console, options.update(width=10_000), self.wide).minimum
+        return self.wide if need <= options.max_width else self.narrow
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._pick(console, options))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._pick(console, options)
+
+
+def fill(line: str, width: int, indent: str = "") -> list[str]:
+    """One line of plain text wrapped to ``width``; the lines after the first start with ``indent``."""
+    out: list[str] = []
+    rest, room = line, width
+    while True:
+        start, end = wrap_lines(rest, room)[0]
+        out.append(("" if not out else indent) + rest[start:end])
+        rest = rest[end:].lstrip(" ")
+        if not rest:
+            return out
+        room = max(width - cell_len(indent), 10)
