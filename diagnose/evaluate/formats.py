@@ -7,7 +7,6 @@ own data, junit one test per gate (and per newly wrong case of a backtest).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -364,23 +363,13 @@ class YamlTexts:
 
 def render_rich(sections: list[Section], *, color: bool = False, width: int = 100) -> str:
     from rich import box
-    from rich.console import Console
     from rich.table import Table as RichTable
     from rich.text import Text
 
     from diagnose.report.formats import clean
+    from diagnose.report.formats.richview import buffer_console
 
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    console, buffer = buffer_console(width, color)
     first = True
     for s in sections:
         if isinstance(s, str):

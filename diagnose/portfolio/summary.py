@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -349,24 +348,15 @@ def render_rich(summary: Summary, *, color: bool = False, width: int = 100, lang
     Where a table does not fit, its bars go first, then its rows stack: a number is never cropped.
     """
     from rich import box
-    from rich.console import Console, RenderableType
+    from rich.console import RenderableType
     from rich.text import Text
 
     from diagnose.report.formats import clean
     from diagnose.report.formats.labels import family, label, verdict
+    from diagnose.report.formats.richview import buffer_console
     from diagnose.report.formats.wrap import Either, Wrapped, rows_or_stack
 
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    console, buffer = buffer_console(width, color)
     c = summary.counts
     console.print(Wrapped(Text(_counts_line(c, lang), style="bold" if c.reconciled else "bold red")))
     colon = label(lang, "colon")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 from diagnose.portfolio.summary import SummaryFormat
@@ -232,24 +231,15 @@ def _markdown(b: Breakdown, lang: str) -> str:
 
 def _rich(b: Breakdown, lang: str, color: bool, width: int) -> str:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from diagnose.report.formats import clean
 
     w = words(lang)
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    from diagnose.report.formats.richview import buffer_console
+
+    console, buffer = buffer_console(width, color)
 
     def table(title: str, heads: list[str], rows: list[list[str]], numeric_from: int) -> Table:
         t = Table(box=box.SIMPLE, title=title, title_justify="left", title_style="bold")

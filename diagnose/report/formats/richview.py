@@ -294,15 +294,20 @@ def build(report: Report, options: Options) -> list[RenderableType]:
 
 
 def console(options: Options) -> tuple[Console, io.StringIO]:
-    """A console writing to a buffer at the options' width and colour; markup, emoji and highlighting off (texts are literal)."""
+    """A console writing to a buffer at the options' width and colour (see `buffer_console`)."""
+    return buffer_console(options.width, options.color)
+
+
+def buffer_console(width: int, color: bool) -> tuple[Console, io.StringIO]:
+    """A console writing to a buffer at ``width``, coloured or not; markup, emoji and highlighting off (texts are literal)."""
     buffer = io.StringIO()
     return (
         Console(
             file=buffer,
-            width=options.width,
-            force_terminal=options.color,
-            no_color=not options.color,
-            color_system="standard" if options.color else None,
+            width=width,
+            force_terminal=color,
+            no_color=not color,
+            color_system="standard" if color else None,
             highlight=False,
             emoji=False,
             markup=False,
