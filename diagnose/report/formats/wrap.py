@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -26,7 +26,6 @@ _HAN_PAIR = re.compile(f"(?<=[{_HAN}])(?=[{_HAN}])")
 # Scripts written without spaces between words; text without them breaks after its spaces, as UAX #14 gives for
 # prose of spaced scripts (with a middle dot or a box mark in it), without loading the library's tables.
 _EAST_ASIAN = re.compile("[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-_NUMBER_END = re.compile(r"[0-9%][ \u00a0]*$")
 # What follows a number as its unit: a Chinese character (元, 天, 小时, 笔...) or a short word (CNY, hours, days).
 _UNIT_START = re.compile(f"[{_HAN}]|[A-Za-z]{{1,7}}(?![A-Za-z])")
 
@@ -34,6 +33,8 @@ _UNIT_START = re.compile(f"[{_HAN}]|[A-Za-z]{{1,7}}(?![A-Za-z])")
 @lru_cache(maxsize=4096)
 def _uax14(piece: str) -> tuple[int, ...]:
     """Offsets inside ``piece`` where a line may start, by the Unicode line breaking algorithm."""
+    if len(piece) < 2:  # most pieces of Chinese text are one ideograph: nothing inside to break
+        return ()
     if not _EAST_ASIAN.search(piece):
         # Prose of spaced scripts breaks after its spaces; identifiers and fact paths (a.b_c, OPS-X-Y) stay whole,
         # which is what a reader of a rule id or a data path wants, and what the library would do bar hyphens.
@@ -43,18 +44,56 @@ def _uax14(piece: str) -> tuple[int, ...]:
     return tuple(b for b in line_break_boundaries(piece) if 0 < b < len(piece))
 
 
+def _pieces(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the pieces of a paragraph between the breaks that two Han ideographs side by side make."""
+    start = 0
+    for m in _HAN_PAIR.finditer(text):
+        if m.start() > start:
+            yield start, m.start()
+            start = m.start()
+    if len(text) > start:
+        yield start, len(text)
+
+
+def _kept(text: str, b: int) -> bool:
+    """Whether a line may start at ``b``: not between a number and its unit (a digit or % and spaces, then a unit)."""
+    if not _UNIT_START.match(text, b):
+        return True
+    i = b - 1
+    while i >= 0 and text[i] in " \u00a0":  # looking back from b, not searching the text before it: linear
+        i -= 1
+    return not (i >= 0 and text[i] in "0123456789%")
+
+
+def _piece_breaks(text: str, start: int, end: int) -> Iterator[int]:
+    """The break opportunities inside one piece and at its end (unless that is the end of the text)."""
+    for b in _uax14(text[start:end]):
+        if _kept(text, start + b):
+            yield start + b
+    if end < len(text):  # between two ideographs: never after a number, so always kept
+        yield end
+
+
 def breaks(text: str) -> list[int]:
     """Offsets in one paragraph (no newline) where a line may start; never between a number and its unit."""
-    out: list[int] = []
-    start = 0
-    for cut in [m.start() for m in _HAN_PAIR.finditer(text)] + [len(text)]:
-        if cut <= start:
-            continue
-        out.extend(start + b for b in _uax14(text[start:cut]))
-        if cut < len(text):
-            out.append(cut)
-        start = cut
-    return [b for b in out if not (_NUMBER_END.search(text, 0, b) and _UNIT_START.match(text, b))]
+    return [b for start, end in _pieces(text) for b in _piece_breaks(text, start, end)]
+
+
+def narrowest(text: str) -> int:
+    """The width of the widest piece of one paragraph that no break opportunity splits: the least width it needs.
+
+    The same as the widest span between ``breaks``, without asking the line breaker about pieces that cannot be the
+    widest: a piece's spans are no wider than the piece, so the pieces are taken widest first.
+    """
+    least = 0
+    for width, start, end in sorted(((cell_len(text[a:b].rstrip(" ")), a, b) for a, b in _pieces(text)), reverse=True):
+        if width <= least:
+            break
+        prev = start
+        for point in [*_piece_breaks(text, start, end), end]:
+            least = max(least, cell_len(text[prev:point].rstrip(" ")))
+            prev = point
+    return least
 
 
 def wrap_lines(text: str, width: int, only: Sequence[int] | None = None) -> list[tuple[int, int]]:
@@ -72,18 +111,24 @@ def wrap_lines(text: str, width: int, only: Sequence[int] | None = None) -> list
             return offset + a, offset + a + len(para[a:b].rstrip(" "))
 
         start = fit = 0
-        for point in [*(breaks(para) if only is None else only), len(para)]:
-            if cell_len(para[start:point].rstrip(" ")) > width:
-                if fit > start:
-                    lines.append(line(start, fit))
-                    start = fit
-                while cell_len(para[start:point].rstrip(" ")) > width:
-                    end = start + 1
-                    while end < point and cell_len(para[start : end + 1]) <= width:
-                        end += 1
-                    lines.append(line(start, end))
-                    start = end
-            fit = point
+        # Break opportunities are found as the lines go, and only until the rest of the paragraph fits: from there
+        # on no point could start a line (the line breaker is slow, and most texts fit the width whole).
+        points = only if only is not None else (b for a, z in _pieces(para) for b in _piece_breaks(para, a, z))
+        if cell_len(para.rstrip(" ")) > width:
+            for point in chain(points, (len(para),)):
+                if cell_len(para[start:point].rstrip(" ")) > width:
+                    if fit > start:
+                        lines.append(line(start, fit))
+                        start = fit
+                    while cell_len(para[start:point].rstrip(" ")) > width:
+                        end = start + 1
+                        while end < point and cell_len(para[start : end + 1]) <= width:
+                            end += 1
+                        lines.append(line(start, end))
+                        start = end
+                    if only is None and cell_len(para[start:].rstrip(" ")) <= width:
+                        break
+                fit = point
         lines.append(line(start, len(para)))
         offset += len(para) + 1
     return lines
@@ -104,8 +149,10 @@ class Wrapped:
             return Measurement(widest, widest).with_maximum(options.max_width)
         least = 0
         for para in plain.split("\n"):
-            points = [0, *(breaks(para) if self.only is None else self.only), len(para)]
-            for a, b in pairwise(points):
+            if self.only is None:
+                least = max(least, narrowest(para))
+                continue
+            for a, b in pairwise([0, *self.only, len(para)]):
                 least = max(least, cell_len(para[a:b].rstrip(" ")))
         return Measurement(min(least, widest), widest).with_maximum(options.max_width)
 
