@@ -21,13 +21,19 @@ if TYPE_CHECKING:
 # Two Han ideographs side by side always allow a break between them (UAX #14, LB31; no rule applies to ID ID), so
 # a text is cut there into short pieces that the library breaks one by one: the same few pieces recur and are
 # cached, and uniseg, which is exact but slow, sees a small part of the text.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_PAIR = re.compile(f"(?<=[{_HAN}])(?=[{_HAN}])")
+# The character ranges are tested by code point, not by regular expressions: compiling a class of tens of
+# thousands of code points costs milliseconds, more than a cold run spends on wrapping English.
+_HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 # Scripts written without spaces between words; text without them breaks after its spaces, as UAX #14 gives for
 # prose of spaced scripts (with a middle dot or a box mark in it), without loading the library's tables.
-_EAST_ASIAN = re.compile("[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_EAST_ASIAN = ((0x1100, 0x11FF), (0x2E80, 0xA4CF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 # What follows a number as its unit: a Chinese character (元, 天, 小时, 笔...) or a short word (CNY, hours, days).
-_UNIT_START = re.compile(f"[{_HAN}]|[A-Za-z]{{1,7}}(?![A-Za-z])")
+_LATIN_UNIT = re.compile(r"[A-Za-z]{1,7}(?![A-Za-z])")
+
+
+def _within(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    code = ord(ch)
+    return any(low <= code <= high for low, high in ranges)
 
 
 @lru_cache(maxsize=4096)
@@ -35,7 +41,7 @@ def _uax14(piece: str) -> tuple[int, ...]:
     """Offsets inside ``piece`` where a line may start, by the Unicode line breaking algorithm."""
     if len(piece) < 2:  # most pieces of Chinese text are one ideograph: nothing inside to break
         return ()
-    if not _EAST_ASIAN.search(piece):
+    if max(piece) < "\u1100" or not any(_within(ch, _EAST_ASIAN) for ch in piece):
         # Prose of spaced scripts breaks after its spaces; identifiers and fact paths (a.b_c, OPS-X-Y) stay whole,
         # which is what a reader of a rule id or a data path wants, and what the library would do bar hyphens.
         return tuple(m.end() for m in re.finditer(r" +(?=\S)", piece))
@@ -47,17 +53,19 @@ def _uax14(piece: str) -> tuple[int, ...]:
 def _pieces(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of the pieces of a paragraph between the breaks that two Han ideographs side by side make."""
     start = 0
-    for m in _HAN_PAIR.finditer(text):
-        if m.start() > start:
-            yield start, m.start()
-            start = m.start()
+    if text and max(text) >= "\u3400":  # else no ideograph: one piece
+        han = [_within(ch, _HAN) for ch in text]
+        for cut in range(1, len(text)):
+            if han[cut - 1] and han[cut]:
+                yield start, cut
+                start = cut
     if len(text) > start:
         yield start, len(text)
 
 
 def _kept(text: str, b: int) -> bool:
     """Whether a line may start at ``b``: not between a number and its unit (a digit or % and spaces, then a unit)."""
-    if not _UNIT_START.match(text, b):
+    if not (b < len(text) and _within(text[b], _HAN)) and not _LATIN_UNIT.match(text, b):
         return True
     i = b - 1
     while i >= 0 and text[i] in " \u00a0":  # looking back from b, not searching the text before it: linear
