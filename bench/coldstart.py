@@ -12,7 +12,8 @@ command fills it first, and writes the bytecode of the checkout. `--cold-cache` 
 each run a new, empty cache folder (the first run after an install or a pack edit).
 
 It imports nothing from diagnose: PYTHONPATH picks the checkout under test, so that
-`PYTHONPATH=/path/to/other/checkout python bench/coldstart.py` times another version.
+`PYTHONPATH=/path/to/other/checkout python bench/coldstart.py` times another version. The runs start in
+an empty folder, since `python -m` puts the current folder first on the path, ahead of PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+def _time(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
     """CPU seconds (user + system) and wall seconds of one run of ``cmd``."""
     cpu, wall = _cpu(), time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     return _cpu() - cpu, time.perf_counter() - wall
 
 
@@ -74,14 +75,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / "warm"))
         for name in names:  # fill the pack cache and write bytecode, as a user's earlier run would
-            _time(commands[name], env)
+            _time(commands[name], env, tmp)
         cpu: dict[str, list[float]] = {n: [] for n in names}
         wall: dict[str, list[float]] = {n: [] for n in names}
         for i in range(args.runs):
             if args.cold_cache:
                 env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / f"cold-{i}"))
             for name in names:
-                c, w = _time(commands[name], env)
+                c, w = _time(commands[name], env, tmp)
                 cpu[name].append(c)
                 wall[name].append(w)
     source = os.environ.get("PYTHONPATH") or "the installed package"

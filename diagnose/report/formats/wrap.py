@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain, pairwise
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 from rich.cells import cell_len
 from rich.console import Group
 from rich.measure import Measurement
@@ -45,9 +51,106 @@ def _uax14(piece: str) -> tuple[int, ...]:
         # Prose of spaced scripts breaks after its spaces; identifiers and fact paths (a.b_c, OPS-X-Y) stay whole,
         # which is what a reader of a rule id or a data path wants, and what the library would do bar hyphens.
         return tuple(m.end() for m in re.finditer(r" +(?=\S)", piece))
-    from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
+    return _KNOWN.breaks(piece)
 
-    return tuple(b for b in line_break_boundaries(piece) if 0 < b < len(piece))
+
+class _KnownBreaks:
+    """The line breaker's answers for pieces met before, kept between runs in the cache folder (DIAGNOSE_CACHE_DIR).
+
+    Importing uniseg and breaking a Chinese report's pieces costs more than the rest of a cold run draws;
+    the pieces are mostly the pack's texts, the same from one run to the next. A piece is stored by a
+    keyed digest, not as text (pieces hold snapshot values), under the versions of this tool and of the
+    breaker; a file another user could have written, or of another shape, is not read.
+    """
+
+    LIMIT = 20_000
+    """Past this many pieces, the file keeps only those of the last run (pieces of old snapshots drop out)."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, list[int]] | None = None
+        self.used: dict[str, list[int]] = {}
+        self.new = False
+
+    @staticmethod
+    def path() -> Path | None:
+        import importlib.util
+
+        from diagnose._version import __version__
+        from diagnose.pack.cache import cache_dir
+
+        if os.environ.get("DIAGNOSE_NO_CACHE") == "1":
+            return None
+        spec = importlib.util.find_spec("uniseg")  # finds the package without importing it
+        places = list(spec.submodule_search_locations or []) if spec is not None else []
+        if not places:
+            return None
+        try:  # the breaker's code and tables, by size and time: a new version of it is a new file
+            marks = [(Path(places[0]) / f).stat() for f in ("linebreak.py", "db_lookups.py")]
+        except OSError:
+            return None
+        stamp = zlib.crc32(repr([(m.st_size, m.st_mtime_ns) for m in marks]).encode())
+        return cache_dir() / f"breaks-{__version__}-{stamp:08x}.json"
+
+    def _load(self) -> dict[str, list[int]]:
+        from diagnose.pack.cache import trusted
+
+        path = self.path()
+        try:
+            if path is None or not path.is_file() or not trusted(path):
+                return {}
+            data = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        if not isinstance(data, dict) or not all(isinstance(v, list) and all(type(b) is int for b in v) for v in data.values()):
+            return {}  # not a file of this shape: it is written anew
+        return data
+
+    @staticmethod
+    def key(piece: str) -> str:
+        return hashlib.blake2b(piece.encode("utf-8", "surrogatepass"), digest_size=12, key=b"diagnose-breaks").hexdigest()
+
+    def breaks(self, piece: str) -> tuple[int, ...]:
+        if self.known is None:
+            self.known = self._load()
+        key = self.key(piece)
+        hit = self.known.get(key)
+        if hit is not None and all(0 < b < len(piece) for b in hit) and hit == sorted(set(hit)):
+            self.used[key] = hit
+            return tuple(hit)
+        from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
+
+        found = [b for b in line_break_boundaries(piece) if 0 < b < len(piece)]
+        self.known[key] = self.used[key] = found
+        self.new = True
+        return tuple(found)
+
+    def save(self) -> None:
+        """Write the pieces met so far, when some were new; a cache that cannot be written is left as it is."""
+        if not self.new or self.known is None:
+            return
+        path = self.path()
+        if path is None:
+            return
+        keep = self.known if len(self.known) <= self.LIMIT else self.used
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps(keep))
+            os.replace(tmp, path)
+            self.new = False
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+_KNOWN = _KnownBreaks()
+
+
+def keep_breaks() -> None:
+    """Keep the line breaker's answers of this run for the next (the views call it once they are drawn)."""
+    _KNOWN.save()
 
 
 def _pieces(text: str) -> Iterator[tuple[int, int]]:
