@@ -168,7 +168,8 @@ def _pieces(text: str) -> Iterator[tuple[int, int]]:
 
 def _kept(text: str, b: int) -> bool:
     """Whether a line may start at ``b``: not between a number and its unit (a digit or % and spaces, then a unit)."""
-    if not (b < len(text) and _within(text[b], _HAN)) and not _LATIN_UNIT.match(text, b):
+    at = text[b : b + 1]
+    if not (at >= "\u3400" and _within(at, _HAN)) and not _LATIN_UNIT.match(text, b):
         return True
     i = b - 1
     while i >= 0 and text[i] in " \u00a0":  # looking back from b, not searching the text before it: linear
