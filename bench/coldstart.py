@@ -79,9 +79,9 @@ def main() -> None:
         cpu: dict[str, list[float]] = {n: [] for n in names}
         wall: dict[str, list[float]] = {n: [] for n in names}
         for i in range(args.runs):
-            if args.cold_cache:
-                env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / f"cold-{i}"))
             for name in names:
+                if args.cold_cache:  # every run its own empty folder: none fills the cache for the next
+                    env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / f"cold-{i}-{name.replace(' ', '-')}"))
                 c, w = _time(commands[name], env, tmp)
                 cpu[name].append(c)
                 wall[name].append(w)
