@@ -21,7 +21,6 @@ import hashlib
 import os
 import stat
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -135,6 +134,8 @@ def atomic(path: Path) -> Iterator[IO[bytes]]:
         with writing(str(path)), target.open("wb") as direct:
             yield direct
         return
+    import tempfile  # writing a file only: a report on standard output does not load it
+
     with writing(str(path)):
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:

@@ -81,7 +81,7 @@ def _entry_path(root: Path) -> Path:
     return cache_dir() / f"{_prefix(root)}{_content(own)[:24]}-{__version__}.json"
 
 
-def _trusted(path: Path) -> bool:
+def trusted(path: Path) -> bool:
     """An entry only this user could have written: owned by them, not writable by others."""
     if not hasattr(os, "getuid"):
         return True
@@ -117,7 +117,7 @@ def _cached(root: Path) -> dict[str, Any] | None:
     try:
         if not path.is_file():
             return None
-        if not _trusted(path):
+        if not trusted(path):
             warnings.warn(f"ignored the pack cache entry {path}: another user could have written it", PackCacheWarning, stacklevel=3)
             return None
         raw = path.read_bytes()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -177,6 +176,8 @@ def _parse_exactly(text: str, source: str) -> Any:
 
 def _loads(text: str, source: str, read_int: Any) -> Any:
     """json.loads with the hooks; every error of the text becomes InvalidInput (_TooLarge passes through)."""
+    import json  # the careful parser only: most snapshots take orjson's path
+
     try:
         return json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_int=read_int)
     except json.JSONDecodeError as exc:

@@ -16,7 +16,7 @@ from diagnose.explain import why
 from diagnose.pack import templates as textlib
 from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
-from diagnose.report.formats.wrap import Wrapped, rows_or_stack
+from diagnose.report.formats.wrap import Wrapped, keep_breaks, rows_or_stack
 from diagnose.snapshot import facts as factlib
 from diagnose.vocab import AUDIENCES, bracket
 
@@ -320,4 +320,5 @@ def render(report: Report, options: Options) -> str:
     out, buffer = console(options)
     for part in build(report, options):
         out.print(part)
+    keep_breaks()
     return buffer.getvalue()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 from rich.cells import cell_len
 from rich.console import Group
 from rich.measure import Measurement
@@ -21,40 +27,185 @@ if TYPE_CHECKING:
 # Two Han ideographs side by side always allow a break between them (UAX #14, LB31; no rule applies to ID ID), so
 # a text is cut there into short pieces that the library breaks one by one: the same few pieces recur and are
 # cached, and uniseg, which is exact but slow, sees a small part of the text.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_PAIR = re.compile(f"(?<=[{_HAN}])(?=[{_HAN}])")
+# The character ranges are tested by code point, not by regular expressions: compiling a class of tens of
+# thousands of code points costs milliseconds, more than a cold run spends on wrapping English.
+_HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 # Scripts written without spaces between words; text without them breaks after its spaces, as UAX #14 gives for
 # prose of spaced scripts (with a middle dot or a box mark in it), without loading the library's tables.
-_EAST_ASIAN = re.compile("[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-_NUMBER_END = re.compile(r"[0-9%][ \u00a0]*$")
+_EAST_ASIAN = ((0x1100, 0x11FF), (0x2E80, 0xA4CF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 # What follows a number as its unit: a Chinese character (元, 天, 小时, 笔...) or a short word (CNY, hours, days).
-_UNIT_START = re.compile(f"[{_HAN}]|[A-Za-z]{{1,7}}(?![A-Za-z])")
+_LATIN_UNIT = re.compile(r"[A-Za-z]{1,7}(?![A-Za-z])")
+
+
+def _within(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    code = ord(ch)
+    return any(low <= code <= high for low, high in ranges)
 
 
 @lru_cache(maxsize=4096)
 def _uax14(piece: str) -> tuple[int, ...]:
     """Offsets inside ``piece`` where a line may start, by the Unicode line breaking algorithm."""
-    if not _EAST_ASIAN.search(piece):
+    if len(piece) < 2:  # most pieces of Chinese text are one ideograph: nothing inside to break
+        return ()
+    if max(piece) < "\u1100" or not any(_within(ch, _EAST_ASIAN) for ch in piece):
         # Prose of spaced scripts breaks after its spaces; identifiers and fact paths (a.b_c, OPS-X-Y) stay whole,
         # which is what a reader of a rule id or a data path wants, and what the library would do bar hyphens.
         return tuple(m.end() for m in re.finditer(r" +(?=\S)", piece))
-    from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
+    return _KNOWN.breaks(piece)
 
-    return tuple(b for b in line_break_boundaries(piece) if 0 < b < len(piece))
+
+class _KnownBreaks:
+    """The line breaker's answers for pieces met before, kept between runs in the cache folder (DIAGNOSE_CACHE_DIR).
+
+    Importing uniseg and breaking a Chinese report's pieces costs more than the rest of a cold run draws;
+    the pieces are mostly the pack's texts, the same from one run to the next. A piece is stored by a
+    keyed digest, not as text (pieces hold snapshot values), under the versions of this tool and of the
+    breaker; a file another user could have written, or of another shape, is not read.
+    """
+
+    LIMIT = 20_000
+    """Past this many pieces, the file keeps only those of the last run (pieces of old snapshots drop out)."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, list[int]] | None = None
+        self.used: dict[str, list[int]] = {}
+        self.new = False
+
+    @staticmethod
+    def path() -> Path | None:
+        import importlib.util
+
+        from diagnose._version import __version__
+        from diagnose.pack.cache import cache_dir
+
+        if os.environ.get("DIAGNOSE_NO_CACHE") == "1":
+            return None
+        spec = importlib.util.find_spec("uniseg")  # finds the package without importing it
+        places = list(spec.submodule_search_locations or []) if spec is not None else []
+        if not places:
+            return None
+        try:  # the breaker's code and tables, by size and time: a new version of it is a new file
+            marks = [(Path(places[0]) / f).stat() for f in ("linebreak.py", "db_lookups.py")]
+        except OSError:
+            return None
+        stamp = zlib.crc32(repr([(m.st_size, m.st_mtime_ns) for m in marks]).encode())
+        return cache_dir() / f"breaks-{__version__}-{stamp:08x}.json"
+
+    def _load(self) -> dict[str, list[int]]:
+        from diagnose.pack.cache import trusted
+
+        path = self.path()
+        try:
+            if path is None or not path.is_file() or not trusted(path):
+                return {}
+            data = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        if not isinstance(data, dict) or not all(isinstance(v, list) and all(type(b) is int for b in v) for v in data.values()):
+            return {}  # not a file of this shape: it is written anew
+        return data
+
+    @staticmethod
+    def key(piece: str) -> str:
+        return hashlib.blake2b(piece.encode("utf-8", "surrogatepass"), digest_size=12, key=b"diagnose-breaks").hexdigest()
+
+    def breaks(self, piece: str) -> tuple[int, ...]:
+        if self.known is None:
+            self.known = self._load()
+        key = self.key(piece)
+        hit = self.known.get(key)
+        if hit is not None and all(0 < b < len(piece) for b in hit) and hit == sorted(set(hit)):
+            self.used[key] = hit
+            return tuple(hit)
+        from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
+
+        found = [b for b in line_break_boundaries(piece) if 0 < b < len(piece)]
+        self.known[key] = self.used[key] = found
+        self.new = True
+        return tuple(found)
+
+    def save(self) -> None:
+        """Write the pieces met so far, when some were new; a cache that cannot be written is left as it is."""
+        if not self.new or self.known is None:
+            return
+        path = self.path()
+        if path is None:
+            return
+        keep = self.known if len(self.known) <= self.LIMIT else self.used
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps(keep))
+            os.replace(tmp, path)
+            self.new = False
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+_KNOWN = _KnownBreaks()
+
+
+def keep_breaks() -> None:
+    """Keep the line breaker's answers of this run for the next (the views call it once they are drawn)."""
+    _KNOWN.save()
+
+
+def _pieces(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the pieces of a paragraph between the breaks that two Han ideographs side by side make."""
+    start = 0
+    if text and max(text) >= "\u3400":  # else no ideograph: one piece
+        han = [_within(ch, _HAN) for ch in text]
+        for cut in range(1, len(text)):
+            if han[cut - 1] and han[cut]:
+                yield start, cut
+                start = cut
+    if len(text) > start:
+        yield start, len(text)
+
+
+def _kept(text: str, b: int) -> bool:
+    """Whether a line may start at ``b``: not between a number and its unit (a digit or % and spaces, then a unit)."""
+    at = text[b : b + 1]
+    if not (at >= "\u3400" and _within(at, _HAN)) and not _LATIN_UNIT.match(text, b):
+        return True
+    i = b - 1
+    while i >= 0 and text[i] in " \u00a0":  # looking back from b, not searching the text before it: linear
+        i -= 1
+    return not (i >= 0 and text[i] in "0123456789%")
+
+
+def _piece_breaks(text: str, start: int, end: int) -> Iterator[int]:
+    """The break opportunities inside one piece and at its end (unless that is the end of the text)."""
+    for b in _uax14(text[start:end]):
+        if _kept(text, start + b):
+            yield start + b
+    if end < len(text):  # between two ideographs: never after a number, so always kept
+        yield end
 
 
 def breaks(text: str) -> list[int]:
     """Offsets in one paragraph (no newline) where a line may start; never between a number and its unit."""
-    out: list[int] = []
-    start = 0
-    for cut in [m.start() for m in _HAN_PAIR.finditer(text)] + [len(text)]:
-        if cut <= start:
-            continue
-        out.extend(start + b for b in _uax14(text[start:cut]))
-        if cut < len(text):
-            out.append(cut)
-        start = cut
-    return [b for b in out if not (_NUMBER_END.search(text, 0, b) and _UNIT_START.match(text, b))]
+    return [b for start, end in _pieces(text) for b in _piece_breaks(text, start, end)]
+
+
+def narrowest(text: str) -> int:
+    """The width of the widest piece of one paragraph that no break opportunity splits: the least width it needs.
+
+    The same as the widest span between ``breaks``, without asking the line breaker about pieces that cannot be the
+    widest: a piece's spans are no wider than the piece, so the pieces are taken widest first.
+    """
+    least = 0
+    for width, start, end in sorted(((cell_len(text[a:b].rstrip(" ")), a, b) for a, b in _pieces(text)), reverse=True):
+        if width <= least:
+            break
+        prev = start
+        for point in [*_piece_breaks(text, start, end), end]:
+            least = max(least, cell_len(text[prev:point].rstrip(" ")))
+            prev = point
+    return least
 
 
 def wrap_lines(text: str, width: int, only: Sequence[int] | None = None) -> list[tuple[int, int]]:
@@ -72,18 +223,24 @@ def wrap_lines(text: str, width: int, only: Sequence[int] | None = None) -> list
             return offset + a, offset + a + len(para[a:b].rstrip(" "))
 
         start = fit = 0
-        for point in [*(breaks(para) if only is None else only), len(para)]:
-            if cell_len(para[start:point].rstrip(" ")) > width:
-                if fit > start:
-                    lines.append(line(start, fit))
-                    start = fit
-                while cell_len(para[start:point].rstrip(" ")) > width:
-                    end = start + 1
-                    while end < point and cell_len(para[start : end + 1]) <= width:
-                        end += 1
-                    lines.append(line(start, end))
-                    start = end
-            fit = point
+        # Break opportunities are found as the lines go, and only until the rest of the paragraph fits: from there
+        # on no point could start a line (the line breaker is slow, and most texts fit the width whole).
+        points = only if only is not None else (b for a, z in _pieces(para) for b in _piece_breaks(para, a, z))
+        if cell_len(para.rstrip(" ")) > width:
+            for point in chain(points, (len(para),)):
+                if cell_len(para[start:point].rstrip(" ")) > width:
+                    if fit > start:
+                        lines.append(line(start, fit))
+                        start = fit
+                    while cell_len(para[start:point].rstrip(" ")) > width:
+                        end = start + 1
+                        while end < point and cell_len(para[start : end + 1]) <= width:
+                            end += 1
+                        lines.append(line(start, end))
+                        start = end
+                    if only is None and cell_len(para[start:].rstrip(" ")) <= width:
+                        break
+                fit = point
         lines.append(line(start, len(para)))
         offset += len(para) + 1
     return lines
@@ -104,8 +261,10 @@ class Wrapped:
             return Measurement(widest, widest).with_maximum(options.max_width)
         least = 0
         for para in plain.split("\n"):
-            points = [0, *(breaks(para) if self.only is None else self.only), len(para)]
-            for a, b in pairwise(points):
+            if self.only is None:
+                least = max(least, narrowest(para))
+                continue
+            for a, b in pairwise([0, *self.only, len(para)]):
                 least = max(least, cell_len(para[a:b].rstrip(" ")))
         return Measurement(min(least, widest), widest).with_maximum(options.max_width)
 

@@ -1,0 +1,61 @@
+"""A cold `diagnose run` loads only what its output needs: JSON draws nothing, a view met before breaks no line anew."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, ROOT
+
+# Runs the command line as `python -m diagnose` does, then writes the names of the modules it loaded.
+_WRAPPER = """
+import runpy, sys
+out, sys.argv = sys.argv[1], ["diagnose", *sys.argv[2:]]
+try:
+    runpy.run_module("diagnose", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    code = exc.code
+with open(out, "w") as fh:
+    fh.write("\\n".join(sorted(sys.modules)))
+sys.exit(code)
+"""
+
+# What the JSON path never needs once the pack cache is warm: the terminal views and their line breaker,
+# the pack's YAML loader and models, the schema validator, temporary files.
+NOT_FOR_JSON = ("rich", "uniseg", "yaml", "pydantic", "jsonschema", "diagnose.pack.loader", "diagnose.pack.model", "tempfile")
+
+
+def _loaded(tmp_path: Path, *args: str) -> tuple[set[str], str]:
+    env = {**os.environ, "DIAGNOSE_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("DIAGNOSE_NO_CACHE", None)
+    modules = tmp_path / "modules.txt"
+    argv = [sys.executable, "-c", _WRAPPER, str(modules), "run", str(EXAMPLES / "contract-example.json"), *args]
+    first = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)  # fills the caches
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == first.stdout, "what the caches hold changes nothing of the output"
+    return set(modules.read_text().split("\n")), proc.stdout
+
+
+def _under(modules: set[str], name: str) -> list[str]:
+    return sorted(m for m in modules if m == name or m.startswith(name + "."))
+
+
+def test_the_json_path_loads_no_view_no_yaml_and_no_pack_models(tmp_path: Path) -> None:
+    modules, stdout = _loaded(tmp_path, "--format", "json")
+    assert json.loads(stdout)["findings"], "the run gave a report"
+    assert "diagnose.report.formats.jsonfmt" in modules  # the wrapper saw the run's modules
+    assert {name: _under(modules, name) for name in NOT_FOR_JSON if _under(modules, name)} == {}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_rich_view_loads_no_yaml_and_no_line_breaker_for_texts_it_broke_before(tmp_path: Path, lang: str) -> None:
+    modules, stdout = _loaded(tmp_path, "--format", "rich", "--lang", lang)
+    assert ("资金方" in stdout) is (lang == "zh"), "the run drew the view in its language"
+    assert "rich.console" in modules
+    assert {name: _under(modules, name) for name in ("yaml", "pydantic", "uniseg", "jsonschema") if _under(modules, name)} == {}

@@ -1,0 +1,114 @@
+"""The terminal views' line breaking: its shortcuts give what the plain definition gives; its store between runs."""
+
+from __future__ import annotations
+
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
+
+from diagnose.report.formats import wrap
+from diagnose.report.formats.wrap import breaks, narrowest, wrap_lines
+
+# Text of the kinds the views hold: Chinese with full-width punctuation, numbers with units, ids, English words.
+_ALPHABET = st.sampled_from([*"资金方额度可用，。；：（）、 元天% 0123456789.,-_abcXYZ", "\u00a0", "CNY", "days", "rp-2024-01"])
+_TEXT = st.lists(_ALPHABET, max_size=40).map("".join)
+
+
+def _plain_wrap(para: str, width: int) -> list[tuple[int, int]]:
+    """Greedy wrapping over every break opportunity, found up front: the definition the views' wrapping keeps."""
+    lines: list[tuple[int, int]] = []
+    start = fit = 0
+    for point in [*breaks(para), len(para)]:
+        if cell_len(para[start:point].rstrip(" ")) > width:
+            if fit > start:
+                lines.append((start, start + len(para[start:fit].rstrip(" "))))
+                start = fit
+            while cell_len(para[start:point].rstrip(" ")) > width:
+                end = start + 1
+                while end < point and cell_len(para[start : end + 1]) <= width:
+                    end += 1
+                lines.append((start, start + len(para[start:end].rstrip(" "))))
+                start = end
+        fit = point
+    lines.append((start, start + len(para[start:].rstrip(" "))))
+    return lines
+
+
+@given(_TEXT)
+def test_narrowest_is_the_widest_span_between_breaks(text: str) -> None:
+    spans = pairwise([0, *breaks(text), len(text)])
+    assert narrowest(text) == max((cell_len(text[a:b].rstrip(" ")) for a, b in spans), default=0)
+
+
+@given(_TEXT, st.integers(min_value=1, max_value=30))
+def test_wrapping_stops_looking_for_breaks_only_where_it_may(text: str, width: int) -> None:
+    assert wrap_lines(text, width) == _plain_wrap(text, width)
+
+
+def test_a_number_keeps_its_unit_and_ideographs_break_between_them() -> None:
+    text = "可用额度 5,000 元，请于 3 天内还款"
+    points = breaks(text)
+    assert text.index("元") not in points and text.index("天") not in points
+    assert text.index("用") in points  # 可|用: two ideographs
+    assert wrap_lines("资金方额度", 4) == [(0, 2), (2, 4), (4, 5)]
+
+
+def _fresh(monkeypatch: pytest.MonkeyPatch, cache: Path) -> wrap._KnownBreaks:
+    """A new run's store of the line breaker's answers, in ``cache``."""
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(cache))
+    monkeypatch.setattr(wrap, "_KNOWN", wrap._KnownBreaks())
+    wrap._uax14.cache_clear()
+    return wrap._KNOWN
+
+
+PIECE = "度，请"  # the library breaks it after the comma only
+
+
+def test_the_breakers_answers_are_kept_between_runs_by_digest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    store = _fresh(monkeypatch, tmp_path)
+    assert breaks(PIECE) == [2]
+    wrap.keep_breaks()
+    path = store.path()
+    assert path is not None and path.is_file() and PIECE not in path.read_text()  # digests, not the text of snapshots
+    assert orjson.loads(path.read_bytes()) == {store.key(PIECE): [2]}
+    _fresh(monkeypatch, tmp_path)
+    monkeypatch.setitem(sys.modules, "uniseg.linebreak", None)  # the next run does not ask the library
+    assert breaks(PIECE) == [2]
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o666])
+def test_a_store_is_read_only_when_no_other_user_could_have_written_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: int) -> None:
+    store = _fresh(monkeypatch, tmp_path)
+    path = store.path()
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps({store.key(PIECE): [1]}))  # a planted answer, unlike the library's
+    path.chmod(mode)
+    assert breaks(PIECE) == ([1] if mode == 0o600 else [2])
+
+
+@pytest.mark.parametrize("text", [b"not json", b"[1, 2]", b'{"k": [1.5]}', b'{"k": "2"}'])
+def test_a_store_of_another_shape_is_ignored_and_written_anew(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: bytes) -> None:
+    store = _fresh(monkeypatch, tmp_path)
+    path = store.path()
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text)
+    path.chmod(0o600)
+    assert breaks(PIECE) == [2]
+    wrap.keep_breaks()
+    assert orjson.loads(path.read_bytes()) == {store.key(PIECE): [2]}
+
+
+def test_no_store_without_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _fresh(monkeypatch, tmp_path)
+    monkeypatch.setenv("DIAGNOSE_NO_CACHE", "1")
+    assert breaks(PIECE) == [2]
+    wrap.keep_breaks()
+    assert list(tmp_path.iterdir()) == []
