@@ -158,13 +158,21 @@ def why(node: CNode, f: Mapping[str, Any]) -> WhyNode:
         r = None if kid.result is None else not kid.result
         return WhyNode("not", r, (kid,), distance=None if r is None else 0.0 if r else 1.0)
     kids = tuple(why(c, f) for c in node.children)
-    r = node.test(f)
+    r = _kleene([k.result for k in kids], isinstance(node, CAll))
     known = [k.distance for k in kids if k.distance is not None]
     if isinstance(node, CAll):
         dist = None if r is None else sum(known)
         return WhyNode("all", r, kids, distance=min(dist, 1.0) if dist is not None else None)
     dist = None if r is None else min(known) if known else 1.0
     return WhyNode("any", r, kids, distance=dist)
+
+
+def _kleene(results: list[Tri], every: bool) -> Tri:
+    """`all` (``every``) or `any` of the children's results, as the junction's closure computes it from them."""
+    decisive = not every
+    if any(r is decisive for r in results):
+        return decisive
+    return None if any(r is None for r in results) else every
 
 
 def leaves(node: WhyNode) -> list[WhyNode]:

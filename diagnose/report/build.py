@@ -10,6 +10,7 @@ import orjson
 
 from diagnose._version import __version__
 from diagnose.engine import ranking
+from diagnose.engine.codegen import NotApplicable
 from diagnose.engine.compiled import CompiledRule, CompiledRules, RuleSpec
 from diagnose.engine.conditions import Trace, trace
 from diagnose.explain import audience as audiences
@@ -55,15 +56,14 @@ class ReportBuilder:
         misses: list[tuple[str, str, Any]] = []
         not_applicable: list[str] = []
         quiet: list[CompiledRule] = []
-        for cr, test in pack.tests:
-            if cr.applies is not None and not cr.applicable(f):
-                not_applicable.append(cr.rule.id)
-                continue
-            r = test(f)
+        for cr, r in zip(pack.rules, pack.results(f), strict=True):
             if r is False:
                 quiet.append(cr)
                 continue
-            tr = trace(cr.node, f)
+            if isinstance(r, NotApplicable):
+                not_applicable.append(cr.rule.id)
+                continue
+            tr = trace(cr.node, f, r)  # the leaves its result implies are not evaluated again
             if r is True:
                 fired.append((cr, tr))
             else:
@@ -144,7 +144,7 @@ class ReportBuilder:
                     remedies=self._remedies(cr, f, lang, params),
                     explains=sorted(t for t in rule.explains if t in present),
                     explained_by=explained_by.get(rule.id, []),
-                    clears_when=clearing.clears_when(cr.node, f, lang, self.rules.clear_steps),
+                    clears_when=clearing.clears_when(cr.node, f, lang, self.rules.clear_steps, True),
                     explanatory=line_fine and rule.explanatory,
                 )
             )
