@@ -44,23 +44,23 @@ class _Emitter:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.constants: list[Any] = []
-        self._strings: dict[str, str] = {}
+        self._shared: dict[tuple[type, Any] | None, str] = {}
         self._facts: dict[str, str] = {}
         self._scopes: list[set[str]] = [set()]
         self._temps = 0
-        self.bounds = "B"
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
 
     def const(self, value: Any) -> str:
-        """The name of ``value`` in the table; equal strings (fact paths) share one entry."""
-        if type(value) is str and value in self._strings:
-            return self._strings[value]
+        """The name of ``value`` in the table; equal strings (fact paths), whole numbers and truth values share one entry."""
+        key = (type(value), value) if type(value) in (str, int, bool) else None
+        if key in self._shared:
+            return self._shared[key]
         name = f"k{len(self.constants)}"
         self.constants.append(value)
-        if type(value) is str:
-            self._strings[value] = name
+        if key is not None:
+            self._shared[key] = name
         return name
 
     def fact(self, path: str, depth: int) -> str:
@@ -93,15 +93,13 @@ def _leaf(e: _Emitter, node: CLeaf, out: str, d: int) -> None:
     a = e.fact(node.fact, d)
     if node.ref is not None or op in _COMPARE:
         cmp = _COMPARE[op]
-        if node.ref is not None:
-            b = e.fact(node.ref, d)
-            unknown, partly = f"{a} is None or {b} is None", f"dp(f, {e.const(node.fact)}, {e.const(op)}, None, {e.const(node.ref)})"
+        b = e.fact(node.ref, d) if node.ref is not None else e.const(node.expected)
+        e.emit(d, f"if {a} is None or {b} is None:" if node.ref is not None else f"if {a} is None:")
+        if op in _ORDERED:  # an ordered comparison with an unknown side may still be decided by the bounds of its facts
+            known = ("None", e.const(node.ref)) if node.ref is not None else (b, "None")
+            e.emit(d + 1, f"{out} = dp(f, {e.const(node.fact)}, {e.const(op)}, {known[0]}, {known[1]}) if B else None")
         else:
-            b = e.const(node.expected)
-            unknown, partly = f"{a} is None", f"dp(f, {e.const(node.fact)}, {e.const(op)}, {b}, None)"
-        e.emit(d, f"if {unknown}:")
-        # an ordered comparison with an unknown side may still be decided by the bounds of its facts
-        e.emit(d + 1, f"{out} = {partly} if {e.bounds} else None" if op in _ORDERED else f"{out} = None")
+            e.emit(d + 1, f"{out} = None")
         if op in _ORDERED:
             _guarded(e, f"{out} = {a} {cmp} {b}", out, d)
         else:  # equality of the values facts hold (JSON's, dates, times) never raises
@@ -188,8 +186,7 @@ def generate(rules: Sequence[tuple[CNode, CNode | None]]) -> tuple[str, tuple[An
         e.emit(d, "else:")
         with e.block():
             _node(e, when, f"r{i}", d + 1)
-    results = "".join(f"r{i}, " for i in range(len(rules)))
-    e.emit(d, f"return ({results})")
+    e.emit(d, "return (" + "".join(f"r{i}, " for i in range(len(rules))).rstrip(" ") + ")")
     head = ["def make(K, dp, NA):"] + [f"    k{i} = K[{i}]" for i in range(len(e.constants))]
     head += ["    def run(f, gate):", "        g = f.get"]
     return "\n".join(head + e.lines + ["    return run", ""]), tuple(e.constants)
