@@ -79,50 +79,72 @@ def hand_written(params: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], tup
     interbank_hours = params["repayment_posting_interbank_hours"]
     cooling_days = params["cooling_off_days"]
 
-    def both(a: Tri, b: Tri) -> Tri:
-        return False if a is False or b is False else None if a is None or b is None else True
-
-    def either(a: Tri, b: Tri) -> Tri:
-        return True if a is True or b is True else None if a is None or b is None else False
-
     def rules(f: Mapping[str, Any]) -> tuple[Tri, ...]:
+        # Each leaf is None when a fact it needs is unknown; `all` is false on a false leaf, else
+        # unknown on an unknown one, else true; `any` the other way round (Kleene logic, inline).
         g = f.get
         local, region, home = g("funding.funder_local_only"), g("funding.funder_region"), g("account.region")
-        cross_region = both(
-            None if local is None else local == True,  # noqa: E712 (the pack compares with ==)
-            None if region is None or home is None else region != home,
-        )
+        a = None if local is None else local == True  # noqa: E712 (the pack compares with ==: 1 is true too)
+        b = None if region is None or home is None else region != home
+        cross_region = False if a is False or b is False else None if a is None or b is None else True
+
         paused, rate = g("funding.funder_paused"), g("funding.funder_delinquency_rate")
-        funder_paused = either(None if paused is None else paused == True, None if rate is None else rate >= pause_rate)  # noqa: E712
+        a = None if paused is None else paused == True  # noqa: E712
+        b = None if rate is None else rate >= pause_rate
+        funder_paused = True if a is True or b is True else None if a is None or b is None else False
+
         to_end, quota = g("calendar.days_to_quarter_end"), g("funding.funder_quota_remaining_pct")
-        period_end = both(None if to_end is None else to_end <= window_days, None if quota is None else quota <= quota_pct)
+        a = None if to_end is None else to_end <= window_days
+        b = None if quota is None else quota <= quota_pct
+        period_end = False if a is False or b is False else None if a is None or b is None else True
+
         age, lo, hi = g("account.age_years"), g("policy.min_age"), g("policy.max_age")
-        age_range = either(None if age is None or lo is None else age < lo, None if age is None or hi is None else age > hi)
+        a = None if age is None or lo is None else age < lo
+        b = None if age is None or hi is None else age > hi
+        age_range = True if a is True or b is True else None if a is None or b is None else False
+
         direction, since, share = g("policy.direction"), g("policy.days_since_change"), g("policy.segment_cut_share")
-        tightening = both(
-            both(None if direction is None else direction == "tightening", None if since is None else since <= recent_days),
-            None if share is None else share >= cut_share,
-        )
+        a = None if direction is None else direction == "tightening"
+        b = None if since is None else since <= recent_days
+        c = None if share is None else share >= cut_share
+        tightening = False if a is False or b is False or c is False else None if a is None or b is None or c is None else True
+
         owed, cap = g("credit.total_online_outstanding"), g("policy.regulatory_cap")
         regulatory_cap = None if owed is None or cap is None else owed >= cap
+
         cut, idle, payoffs = g("line.limit_cut_pct"), g("line.days_since_last_draw"), g("line.early_payoffs_12m")
-        low_usage = both(
-            None if cut is None else cut > 0,
-            either(None if idle is None else idle >= idle_days, None if payoffs is None else payoffs >= early_payoffs),
-        )
+        b = None if idle is None else idle >= idle_days
+        c = None if payoffs is None else payoffs >= early_payoffs
+        b = True if b is True or c is True else None if b is None or c is None else False
+        a = None if cut is None else cut > 0
+        low_usage = False if a is False or b is False else None if a is None or b is None else True
+
         due, today = g("line.first_draw_due_on"), g("calendar.date")
-        no_first_draw = both("line.first_draw_on" not in f, None if due is None or today is None else due < today)
+        a = "line.first_draw_on" not in f
+        b = None if due is None or today is None else due < today
+        no_first_draw = False if a is False or b is False else None if b is None else True
+
         down, unscoped = g("system.open_incident_components"), g("system.open_incidents_unscoped")
-        incident = either(None if down is None else not components.isdisjoint(down), None if unscoped is None else unscoped >= 1)
+        a = None if down is None else not components.isdisjoint(down)
+        b = None if unscoped is None else unscoped >= 1
+        incident = True if a is True or b is True else None if a is None or b is None else False
+
         instant, interbank = g("repayments.unposted_hours_instant"), g("repayments.unposted_hours_interbank")
-        unposted = either(None if instant is None else instant > instant_hours, None if interbank is None else interbank > interbank_hours)
+        a = None if instant is None else instant > instant_hours
+        b = None if interbank is None else interbank > interbank_hours
+        unposted = True if a is True or b is True else None if a is None or b is None else False
+
         kyc, days_left, phone = g("account.kyc.status"), g("account.id_days_left"), g("account.kyc.phone_status")
-        kyc_invalid = either(
-            either(None if kyc is None else kyc != "verified", None if days_left is None else days_left <= 0),
-            None if phone is None else phone != "active",
-        )
+        a = None if kyc is None else kyc != "verified"
+        b = None if days_left is None else days_left <= 0
+        c = None if phone is None else phone != "active"
+        kyc_invalid = True if a is True or b is True or c is True else None if a is None or b is None or c is None else False
+
         cure, overdue = g("credit.days_since_cure"), g("credit.max_overdue_days_12m")
-        cooling = both(None if cure is None else cure <= cooling_days, None if overdue is None else overdue >= 1)
+        a = None if cure is None else cure <= cooling_days
+        b = None if overdue is None else overdue >= 1
+        cooling = False if a is False or b is False else None if a is None or b is None else True
+
         return (
             cross_region, funder_paused, period_end, age_range, tightening, regulatory_cap,
             low_usage, no_first_draw, incident, unposted, kyc_invalid, cooling,

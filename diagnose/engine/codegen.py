@@ -85,53 +85,98 @@ class _Emitter:
             self._scopes.pop()
 
 
-def _leaf(e: _Emitter, node: CLeaf, out: str, d: int) -> None:
+class _LeafCode(NamedTuple):
+    """A leaf as pieces of code: when it is unknown, what may decide it anyway, and what it is when known."""
+
+    unknown: str | None
+    """The test that its values are unknown (None: never unknown, as `exists` and `missing`)."""
+    partly: str | None
+    """For an ordered comparison: the call that decides it by the bounds of its facts when a side is unknown."""
+    holds: str
+    """Its truth value once its values are known."""
+    guarded: bool
+    """Whether values that do not compare (a text against a number) may raise TypeError, which leaves it unknown."""
+
+
+def _leaf(e: _Emitter, node: CLeaf, d: int) -> _LeafCode:
+    """The pieces of a leaf's code; the facts it reads are looked up here, at depth ``d``, unless looked up already."""
     op = node.op
     if op in ("exists", "missing"):
-        e.emit(d, f"{out} = {e.const(node.fact)} {'in' if op == 'exists' else 'not in'} f")
-        return
+        return _LeafCode(None, None, f"{e.const(node.fact)} {'in' if op == 'exists' else 'not in'} f", False)
     a = e.fact(node.fact, d)
     if node.ref is not None or op in _COMPARE:
-        cmp = _COMPARE[op]
         b = e.fact(node.ref, d) if node.ref is not None else e.const(node.expected)
-        e.emit(d, f"if {a} is None or {b} is None:" if node.ref is not None else f"if {a} is None:")
-        if op in _ORDERED:  # an ordered comparison with an unknown side may still be decided by the bounds of its facts
-            known = ("None", e.const(node.ref)) if node.ref is not None else (b, "None")
-            e.emit(d + 1, f"{out} = dp(f, {e.const(node.fact)}, {e.const(op)}, {known[0]}, {known[1]}) if B else None")
-        else:
-            e.emit(d + 1, f"{out} = None")
-        if op in _ORDERED:
-            _guarded(e, f"{out} = {a} {cmp} {b}", out, d)
-        else:  # equality of the values facts hold (JSON's, dates, times) never raises
-            e.emit(d, "else:")
-            e.emit(d + 1, f"{out} = {a} {cmp} {b}")
-        return
+        unknown = f"{a} is None or {b} is None" if node.ref is not None else f"{a} is None"
+        if op not in _ORDERED:  # equality of the values facts hold (JSON's, dates, times) never raises
+            return _LeafCode(unknown, None, f"{a} {_COMPARE[op]} {b}", False)
+        known = ("None", e.const(node.ref)) if node.ref is not None else (b, "None")
+        partly = f"dp(f, {e.const(node.fact)}, {e.const(op)}, {known[0]}, {known[1]})"
+        return _LeafCode(unknown, partly, f"{a} {_COMPARE[op]} {b}", True)
     if op == "intersects":
-        e.emit(d, f"{out} = None if {a} is None else not {e.const(frozenset(node.expected))}.isdisjoint({a})")
-    elif op in ("in", "not in"):
-        e.emit(d, f"{out} = None if {a} is None else {a} {'in' if op == 'in' else 'not in'} {e.const(tuple(node.expected))}")
-    elif op == "between":
+        return _LeafCode(f"{a} is None", None, f"not {e.const(frozenset(node.expected))}.isdisjoint({a})", False)
+    if op in ("in", "not in"):
+        return _LeafCode(f"{a} is None", None, f"{a} {op} {e.const(tuple(node.expected))}", False)
+    if op == "between":
         lo, hi = node.expected
-        e.emit(d, f"if {a} is None:")
-        e.emit(d + 1, f"{out} = None")
-        _guarded(e, f"{out} = bool({e.const(lo)} <= {a} <= {e.const(hi)})", out, d)
-    else:
-        raise ValueError(f"no code for the operator {op!r}")
+        return _LeafCode(f"{a} is None", None, f"bool({e.const(lo)} <= {a} <= {e.const(hi)})", True)
+    raise ValueError(f"no code for the operator {op!r}")
 
 
-def _guarded(e: _Emitter, statement: str, out: str, d: int) -> None:
-    """The `else` of a leaf whose values are known: values that do not compare leave it unknown."""
+def _leaf_value(e: _Emitter, node: CLeaf, out: str, d: int) -> None:
+    """Code that leaves the leaf's result in ``out``."""
+    code = _leaf(e, node, d)
+    if code.unknown is None:
+        e.emit(d, f"{out} = {code.holds}")
+        return
+    e.emit(d, f"if {code.unknown}:")
+    e.emit(d + 1, f"{out} = {code.partly} if B else None" if code.partly else f"{out} = None")
     e.emit(d, "else:")
-    e.emit(d + 1, "try:")
-    e.emit(d + 2, statement)
-    e.emit(d + 1, "except TypeError:")
-    e.emit(d + 2, f"{out} = None")
+    _known(e, code, f"{out} = {code.holds}", out, d + 1)
+
+
+def _leaf_into(e: _Emitter, node: CLeaf, acc: str, decisive: bool, d: int) -> None:
+    """Code that folds the leaf's result into the junction's ``acc`` straight away, without keeping it."""
+    code = _leaf(e, node, d)
+    test = code.holds if decisive else f"not ({code.holds})"
+    if code.unknown is None:
+        e.emit(d, f"if {test}:")
+        e.emit(d + 1, f"{acc} = {decisive}")
+        return
+    e.emit(d, f"if {code.unknown}:")
+    if code.partly:
+        kid = e.temp()
+        e.emit(d + 1, f"{kid} = {code.partly} if B else None")
+        _fold(e, kid, acc, decisive, d + 1)
+    else:
+        e.emit(d + 1, f"{acc} = None")
+    e.emit(d, "else:")
+    _known(e, code, f"if {test}:\n{acc} = {decisive}", acc, d + 1)
+
+
+def _known(e: _Emitter, code: _LeafCode, statement: str, out: str, d: int) -> None:
+    """``statement`` (lines apart by newlines, each nested one deeper) for known values; unknown when they do not compare."""
+    if code.guarded:
+        e.emit(d, "try:")
+        d += 1
+    for depth, line in enumerate(statement.split("\n")):
+        e.emit(d + depth, line)
+    if code.guarded:
+        e.emit(d - 1, "except TypeError:")
+        e.emit(d, f"{out} = None")
+
+
+def _fold(e: _Emitter, kid: str, acc: str, decisive: bool, d: int) -> None:
+    """A child's result in ``kid`` folded into the junction's ``acc`` (Kleene logic)."""
+    e.emit(d, f"if {kid} is {decisive}:")
+    e.emit(d + 1, f"{acc} = {decisive}")
+    e.emit(d, f"elif {kid} is None:")
+    e.emit(d + 1, f"{acc} = None")
 
 
 def _node(e: _Emitter, node: CNode, out: str, d: int) -> None:
     """Code that leaves ``node``'s three-valued result in ``out``, evaluating children in order until one decides."""
     if isinstance(node, CLeaf):
-        _leaf(e, node, out, d)
+        _leaf_value(e, node, out, d)
         return
     if isinstance(node, CNot):
         kid = e.temp()
@@ -144,17 +189,17 @@ def _node(e: _Emitter, node: CNode, out: str, d: int) -> None:
     decisive = isinstance(node, CAny)  # an `any` is decided by a true child, an `all` by a false one
     e.emit(d, f"{out} = {not decisive}")
     for i, child in enumerate(node.children):
-        kid = e.temp()
         inner = d
         if i:
             e.emit(d, f"if {out} is not {decisive}:")
             inner = d + 1
         with e.block() if i else _same():
-            _node(e, child, kid, inner)
-            e.emit(inner, f"if {kid} is {decisive}:")
-            e.emit(inner + 1, f"{out} = {decisive}")
-            e.emit(inner, f"elif {kid} is None:")
-            e.emit(inner + 1, f"{out} = None")
+            if isinstance(child, CLeaf):
+                _leaf_into(e, child, out, decisive, inner)
+            else:
+                kid = e.temp()
+                _node(e, child, kid, inner)
+                _fold(e, kid, out, decisive, inner)
 
 
 @contextmanager

@@ -179,7 +179,7 @@ class CompiledRules:
 
     def evaluate(self, f: Mapping[str, Any]) -> list[tuple[CompiledRule, Tri]]:
         """The truth value of every rule's condition on one set of facts (the fast path; `applies_when` aside)."""
-        return list(zip(self.rules, self._run(f, False), strict=True))
+        return list(zip(self.rules, self._run(f, False), strict=False))  # one result per rule, by construction
 
     def results(self, f: Mapping[str, Any]) -> tuple[Tri | codegen.NotApplicable, ...]:
         """Every rule's truth value in order, NOT_APPLICABLE for a rule whose `applies_when` is false (its condition is not evaluated)."""
