@@ -13,7 +13,8 @@ generated function where the engine has one: `program()` is feature-detected, so
 script measures an older tree: `PYTHONPATH=/path/to/old python bench/engine.py`). The tree-walking
 baseline interprets each rule's data on every snapshot. All three must give the same fired and
 undetermined rules on every document: the examples, generated snapshots, and both again with
-facts dropped at random (seeded).
+facts dropped at random (seeded). For scale: the whole pack's evaluation, its report stage
+(`ReportBuilder.build` on validated facts) and the whole `pack.diagnose`, per snapshot.
 
 Timing is CPU time of this process, in interleaved rounds; each line gives the median of the
 rounds and their spread (lowest-highest). The ratio compiled/hand-written is the rate of the
@@ -296,12 +297,20 @@ def main() -> None:
         for s in snapshots:
             pack.diagnose(s)
 
-    contenders = {"hand": run_hand, "compiled": run_compiled, "walk": run_walk, "pack": run_pack, "diagnose": run_diagnose}
+    prepared = [pack.prepare(s) for s in snapshots]
+
+    def run_report() -> None:
+        for data, f, warnings in prepared:
+            pack.builder.build(data, f, warnings=warnings)
+
+    contenders = {
+        "hand": run_hand, "compiled": run_compiled, "walk": run_walk, "pack": run_pack, "report": run_report, "diagnose": run_diagnose,
+    }  # fmt: skip
     times: dict[str, list[float]] = {k: [] for k in contenders}
     order = list(contenders)
     for i in range(args.rounds):
         for name in order[i % len(order) :] + order[: i % len(order)]:  # each contender in turn goes first
-            per = len(snapshots) if name == "diagnose" else len(fact_sets)
+            per = len(snapshots) if name in ("diagnose", "report") else len(fact_sets)
             times[name].append(cpu(contenders[name], args.seconds) / per * 1e6)
     ratio = [h / c for h, c in zip(times["hand"], times["compiled"], strict=True)]
     walked = [h / w for h, w in zip(times["hand"], times["walk"], strict=True)]
@@ -317,6 +326,7 @@ def main() -> None:
     print(f"ratio compiled/hand-written:      {spread(ratio, '.2f')}x  (target >= 0.6x)")
     print(f"ratio tree-walking/hand-written:  {spread(walked, '.2f')}x")
     print(f"whole pack ({len(pack.rules)} rules) evaluate: {spread(times['pack'], '.2f')} us per document")
+    print(f"report stage of the whole pack (evaluate, rank, word, explain): {spread(times['report'], '.1f')} us per snapshot")
     per_second = [1e6 / t for t in times["diagnose"]]
     print(
         f"whole pack.diagnose (validate, facts, evaluate, report): {spread(times['diagnose'], '.1f')} us per snapshot, {spread(per_second, ',.0f')} snapshots/s"
