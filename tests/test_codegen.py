@@ -399,3 +399,13 @@ def test_traces_and_clearing_given_the_result_are_those_worked_out_alone(pack: A
                 assert trace(cr.node, f, r) == trace(cr.node, f)
                 if r is True:
                     assert clears_when(cr.node, f, "en", None, True) == clears_when(cr.node, f, "en")
+
+
+def test_why_given_the_result_is_why_worked_out_alone(pack: Any) -> None:
+    from diagnose.explain.why import why
+
+    for path in sorted(EXAMPLES.glob("*.json")):
+        whole = facts.derive(contract.validate(load_json(path)))
+        for f in (whole, {k: v for k, v in whole.items() if hash(k) % 3}):
+            for cr, r in pack.evaluate(f):
+                assert why(cr.node, f, r) == why(cr.node, f)

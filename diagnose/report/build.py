@@ -68,7 +68,7 @@ class ReportBuilder:
                 fired.append((cr, tr))
             else:
                 title = cr.render("title", f, params, lang) or cr.rule.id
-                unmet = why.would_fire_if(why.why(cr.node, f), lang) if explain else []
+                unmet = why.would_fire_if(why.why(cr.node, f, None), lang) if explain else []
                 u = Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing), unmet)
                 if any(e.result is True and e.op not in ("exists", "missing") for e in tr.evidence):  # absence alone is no sign
                     u.status = "open"
@@ -90,7 +90,7 @@ class ReportBuilder:
         said = verdict(snapshot, f, any(not x.explanatory for x in findings))
         lost = said != "healthy" and not findings
         if explain or lost:  # the near misses are worked out only when someone reads them
-            misses = [(cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f)) for cr in quiet]
+            misses = [(cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f, False)) for cr in quiet]
         report = Report(
             schema_version="1",
             snapshot=SnapshotRef(account["id"], snapshot["as_of"].isoformat(), account["product"]),
