@@ -395,7 +395,7 @@ def test_trace_clearing_and_why_given_the_result_are_those_worked_out_alone(pack
 
     for path in sorted(EXAMPLES.glob("*.json")):
         whole = facts.derive(contract.validate(load_json(path)))
-        for f in (whole, {k: v for k, v in whole.items() if hash(k) % 3}):
+        for f in (whole, {k: v for i, (k, v) in enumerate(whole.items()) if i % 3}):
             for cr, r in pack.evaluate(f):
                 assert trace(cr.node, f, r) == trace(cr.node, f)
                 assert why(cr.node, f, r) == why(cr.node, f)
