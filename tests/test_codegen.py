@@ -401,3 +401,16 @@ def test_trace_clearing_and_why_given_the_result_are_those_worked_out_alone(pack
                 assert why(cr.node, f, r) == why(cr.node, f)
                 if r is True:
                     assert clears_when(cr.node, f, "en", None, True) == clears_when(cr.node, f, "en")
+
+
+def test_a_condition_too_deep_for_python_keeps_its_closure() -> None:
+    deep: dict[str, Any] = {"fact": "line.limit_cut_pct", "op": ">", "value": 0}
+    for i in range(120):  # far deeper than a rule file may nest; only data built by hand gets here
+        deep = {("all", "any")[i % 2]: [{"fact": "account.age_years", "op": "<", "value": 3}, deep]}
+    shallow = compile_condition({"fact": "account.age_years", "op": "<", "value": 3}, {})
+    node = compile_condition(deep, {})
+    program = codegen.build([(node, None), (shallow, node)])
+    assert node.test in program.constants and shallow.test not in program.constants
+    for f in ({}, {"line.limit_cut_pct": 1, "account.age_years": 5}, {"line.limit_cut_pct": 0, "account.age_years": 5}):
+        want = node.test(f)
+        assert program.run(f, True) == (want, NOT_APPLICABLE if want is False else shallow.test(f))

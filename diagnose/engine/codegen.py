@@ -207,6 +207,28 @@ def _same() -> Iterator[None]:
     yield
 
 
+_MAX_NESTING: Final = 80
+"""Python refuses a source nested 100 blocks deep; a condition that would nest deeper keeps its closures (no pack the loader takes comes near)."""
+
+
+def _nesting(node: CNode) -> int:
+    """How many blocks deep the code of ``node`` goes: every child of a junction after its first is one block in."""
+    if isinstance(node, CLeaf):
+        return 3
+    if isinstance(node, CNot):
+        return _nesting(node.child)
+    first, *rest = node.children
+    return max([_nesting(first), *(1 + _nesting(c) for c in rest)])
+
+
+def _condition(e: _Emitter, node: CNode, out: str, d: int) -> None:
+    """A rule's condition or applicability: generated, or a call of its closure (from the table) when too deep for Python."""
+    if d + _nesting(node) > _MAX_NESTING:
+        e.emit(d, f"{out} = {e.const(node.test)}(f)")
+    else:
+        _node(e, node, out, d)
+
+
 def _ordered_anywhere(nodes: Sequence[CNode | None]) -> bool:
     return any(leaf.op in _ORDERED for n in nodes if n is not None for leaf in leaves(n))
 
@@ -220,17 +242,17 @@ def generate(rules: Sequence[tuple[CNode, CNode | None]]) -> tuple[str, tuple[An
     for i, (when, applies) in enumerate(rules):
         e.emit(d, f"# rule {i}")
         if applies is None:
-            _node(e, when, f"r{i}", d)
+            _condition(e, when, f"r{i}", d)
             continue
         e.emit(d, f"a{i} = True")
         e.emit(d, "if gate:")
         with e.block():
-            _node(e, applies, f"a{i}", d + 1)
+            _condition(e, applies, f"a{i}", d + 1)
         e.emit(d, f"if a{i} is False:")
         e.emit(d + 1, f"r{i} = NA")
         e.emit(d, "else:")
         with e.block():
-            _node(e, when, f"r{i}", d + 1)
+            _condition(e, when, f"r{i}", d + 1)
     e.emit(d, "return (" + "".join(f"r{i}, " for i in range(len(rules))).rstrip(" ") + ")")
     head = ["def make(K, dp, NA):"] + [f"    k{i} = K[{i}]" for i in range(len(e.constants))]
     head += ["    def run(f, gate):", "        g = f.get"]
