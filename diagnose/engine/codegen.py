@@ -27,8 +27,8 @@ class NotApplicable:
 
 NOT_APPLICABLE: Final = NotApplicable()
 
-Run = Callable[[Mapping[str, Any], bool], tuple[Any, ...]]
-"""`run(facts, gate)`: every rule's truth value in the pack's order; with ``gate``, NOT_APPLICABLE
+Run = Callable[[Mapping[str, Any], bool], list[tuple[Any, Any]]]
+"""`run(facts, gate)`: each rule's label with its truth value, in order; with ``gate``, NOT_APPLICABLE
 for a rule whose `applies_when` is false (its condition then is not evaluated)."""
 
 
@@ -38,6 +38,8 @@ class Program(NamedTuple):
     source: str
     constants: tuple[Any, ...]
     run: Run
+    labels: tuple[int, ...]
+    """Where in the table each rule's label is."""
 
 
 class _Emitter:
@@ -233,8 +235,11 @@ def _ordered_anywhere(nodes: Sequence[CNode | None]) -> bool:
     return any(leaf.op in _ORDERED for n in nodes if n is not None for leaf in leaves(n))
 
 
-def generate(rules: Sequence[tuple[CNode, CNode | None]]) -> tuple[str, tuple[Any, ...]]:
-    """The source and constant table of `run(f, gate)` for rules given as (condition, applies_when or None)."""
+def generate(rules: Sequence[tuple[CNode, CNode | None]], labels: Sequence[Any]) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
+    """The source, constant table and labels' places of `run(f, gate)` for rules given as (condition, applies_when or None).
+
+    `run` returns the pairs (label, result) itself: what a caller wants, built without a second pass.
+    """
     e = _Emitter()
     d = 2
     if _ordered_anywhere([n for pair in rules for n in pair]):
@@ -253,18 +258,24 @@ def generate(rules: Sequence[tuple[CNode, CNode | None]]) -> tuple[str, tuple[An
         e.emit(d, "else:")
         with e.block():
             _condition(e, when, f"r{i}", d + 1)
-    e.emit(d, "return (" + "".join(f"r{i}, " for i in range(len(rules))).rstrip(" ") + ")")
+    if len(labels) != len(rules):
+        raise ValueError(f"{len(labels)} labels for {len(rules)} rules")
+    places = []
+    for label in labels:
+        places.append(len(e.constants))
+        e.constants.append(label)
+    e.emit(d, "return [" + ", ".join(f"(k{k}, r{i})" for i, k in enumerate(places)) + "]")
     head = ["def make(K, dp, NA):"] + [f"    k{i} = K[{i}]" for i in range(len(e.constants))]
     head += ["    def run(f, gate):", "        g = f.get"]
-    return "\n".join(head + e.lines + ["    return run", ""]), tuple(e.constants)
+    return "\n".join(head + e.lines + ["    return run", ""]), tuple(e.constants), tuple(places)
 
 
-def build(rules: Sequence[tuple[CNode, CNode | None]]) -> Program:
-    """Generate, compile and bind the evaluator of ``rules``."""
-    source, constants = generate(rules)
+def build(rules: Sequence[tuple[CNode, CNode | None]], labels: Sequence[Any]) -> Program:
+    """Generate, compile and bind the evaluator of ``rules``; ``labels`` (one per rule) come back paired with the results."""
+    source, constants, places = generate(rules, labels)
     namespace: dict[str, Any] = {"__builtins__": {"bool": bool, "TypeError": TypeError}}
     exec(compile(source, "<diagnose rules>", "exec"), namespace)  # the source holds no rule text: see the top of this module
-    return Program(source, constants, namespace["make"](constants, decide_partly, NOT_APPLICABLE))
+    return Program(source, constants, namespace["make"](constants, decide_partly, NOT_APPLICABLE), places)
 
 
 def describe(value: Any) -> str:
@@ -272,10 +283,10 @@ def describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def listing(program: Program, names: Mapping[int, str] | None = None) -> str:
-    """The generated source, then the constant table, then which rule each `# rule N` is."""
+def listing(program: Program, names: Sequence[str]) -> str:
+    """The generated source, then the constant table (each rule's label by the rule's name), then which rule each `# rule N` is."""
+    label = {k: names[i] for i, k in enumerate(program.labels)}
     lines = [program.source.rstrip("\n"), "", "# constants (K)"]
-    lines += [f"# K[{i}] = {describe(v)}" for i, v in enumerate(program.constants)]
-    if names:
-        lines += ["", "# rules"] + [f"# rule {i} = {rid!r}" for i, rid in names.items()]
+    lines += [f"# K[{i}] = {f'the rule {label[i]!r}' if i in label else describe(v)}" for i, v in enumerate(program.constants)]
+    lines += ["", "# rules"] + [f"# rule {i} = {name!r}" for i, name in enumerate(names)]
     return "\n".join(lines) + "\n"

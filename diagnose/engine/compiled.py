@@ -179,16 +179,16 @@ class CompiledRules:
 
     def evaluate(self, f: Mapping[str, Any]) -> list[tuple[CompiledRule, Tri]]:
         """The truth value of every rule's condition on one set of facts (the fast path; `applies_when` aside)."""
-        return list(zip(self.rules, self._run(f, False), strict=False))  # one result per rule, by construction
+        return self._run(f, False)
 
-    def results(self, f: Mapping[str, Any]) -> tuple[Tri | codegen.NotApplicable, ...]:
-        """Every rule's truth value in order, NOT_APPLICABLE for a rule whose `applies_when` is false (its condition is not evaluated)."""
+    def outcomes(self, f: Mapping[str, Any]) -> list[tuple[CompiledRule, Tri | codegen.NotApplicable]]:
+        """Every rule with its truth value, NOT_APPLICABLE for a rule whose `applies_when` is false (its condition is not evaluated)."""
         return self._run(f, True)
 
     def program(self) -> codegen.Program:
         """The generated evaluator of these rules (`diagnose rules compiled` shows it), built on first use."""
         if self._program is None:
-            self._program = codegen.build([(cr.node, cr.applies) for cr in self.rules])
+            self._program = codegen.build([(cr.node, cr.applies) for cr in self.rules], self.rules)
             self._run = self._program.run
         return self._program
 
@@ -204,16 +204,16 @@ class CompiledRules:
         for lo, hi, era in eras:
             when = f" in force on {day.isoformat()}" if day is not None else _span(lo, hi)
             out.append(f"# pack {self.name} {self.version}: {len(era.rules)} rule{'s' * (len(era.rules) != 1)}{when}\n")
-            out.append(codegen.listing(era.program(), {i: cr.rule.id for i, cr in enumerate(era.rules)}))
+            out.append(codegen.listing(era.program(), [cr.rule.id for cr in era.rules]))
         return "\n".join(out)
 
-    def _by_closures(self, f: Mapping[str, Any], gate: bool) -> tuple[Tri | codegen.NotApplicable, ...]:
+    def _by_closures(self, f: Mapping[str, Any], gate: bool) -> list[tuple[CompiledRule, Tri | codegen.NotApplicable]]:
         """What the generated function computes, by the closures: for the first evaluations, which would not repay compiling."""
         self._calls += 1
         if self._calls >= GENERATE_AFTER:
             self.program()
         na = codegen.NOT_APPLICABLE
-        return tuple(na if gate and cr.applies is not None and cr.applies.test(f) is False else test(f) for cr, test in self.tests)
+        return [(cr, na if gate and cr.applies is not None and cr.applies.test(f) is False else test(f)) for cr, test in self.tests]
 
 
 def _span(lo: date | None, hi: date | None) -> str:

@@ -56,7 +56,7 @@ class ReportBuilder:
         misses: list[tuple[str, str, Any]] = []
         not_applicable: list[str] = []
         quiet: list[CompiledRule] = []
-        for cr, r in zip(pack.rules, pack.results(f), strict=True):
+        for cr, r in pack.outcomes(f):
             if r is False:
                 quiet.append(cr)
                 continue
