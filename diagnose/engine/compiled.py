@@ -119,6 +119,8 @@ class CompiledRule(NamedTuple):
 class CompiledRules:
     """A pack's rules ready to evaluate: conditions compiled to closures, parameters resolved, once.
 
+    `evaluate` and `outcomes` run all the rules in one generated function (engine/codegen.py) once
+    GENERATE_AFTER evaluations would repay compiling it; the closures stay for explanations.
     Built from the pack's plain data (`Pack.to_data()`, or the pack cache), so that evaluating
     needs neither YAML nor pydantic models. `source` is the full Pack when it was loaded here.
     The API's `CompiledPack` adds what turns an evaluation into a report.
