@@ -1,4 +1,4 @@
-"""`diagnose rules ...`: lint, test, list, show and document the rules of a pack."""
+"""`diagnose rules ...`: lint, test, list, show and document the rules of a pack, and show what they compile to."""
 
 from __future__ import annotations
 
@@ -219,6 +219,34 @@ def rules_doc(pack_path: PackArg = None, rules: RulesOpt = None, output: OutputO
 
     _guard(output, _pack(pack_path, rules))
     _emit(render(load(_pack(pack_path, rules))), output)
+
+
+@rules_app.command("compiled")
+def rules_compiled(
+    pack_path: PackArg = None,
+    rules: RulesOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="Only the rules in force on this day, YYYY-MM-DD (default: every era of dated rules)."
+        ),
+    ] = None,
+) -> None:
+    """The Python function the pack's conditions are generated into, with its table of constants (for a reviewer).
+
+    The source holds only names the compiler made up and indexes into the table; every fact path, value and parameter of the rules is in the table, shown after the source.
+    """
+    from datetime import date
+
+    from diagnose import load_pack
+
+    day = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise UsageError(f"--as-of {as_of}: not a day", hint="write the day as YYYY-MM-DD, e.g. --as-of 2025-10-01") from None
+    _emit(load_pack(_pack(pack_path, rules)).review(day), None)
 
 
 _INIT_DONE = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
+from types import EllipsisType
 from typing import Any, NamedTuple
 
 from diagnose.records import Evidence
@@ -290,18 +291,40 @@ def _leaf_evidence(node: CLeaf, f: Mapping[str, Any], result: Tri) -> Evidence:
     return Evidence(node.fact, node.op, expected, actual, result, shown, "; ".join(notes))
 
 
-def trace(node: CNode, f: Mapping[str, Any]) -> Trace:
-    """Evaluate with bookkeeping: which leaves decided a true result, which facts an unknown one lacks."""
+def implied(node: CNode, result: Tri | EllipsisType) -> Tri | EllipsisType:
+    """What a node's known result says of each of its children: a true `all` has only true
+    children, a false `any` only false ones, a `not` the opposite of its own, a lone child its
+    parent's; else nothing (`...`)."""
+    if result is ... or isinstance(node, CLeaf):
+        return ...
+    if isinstance(node, CNot):
+        return None if result is None else not result
+    if len(node.children) == 1:
+        return result
+    if isinstance(node, CAll) and result is True:
+        return True
+    if isinstance(node, CAny) and result is False:
+        return False
+    return ...
+
+
+def trace(node: CNode, f: Mapping[str, Any], known: Tri | EllipsisType = ...) -> Trace:
+    """Evaluate with bookkeeping: which leaves decided a true result, which facts an unknown one lacks.
+
+    ``known``: the node's result when the caller has it already (from `CompiledRules.results`);
+    the leaves it implies are not evaluated again.
+    """
     if isinstance(node, CLeaf):
-        r = node.test(f)
+        r = node.test(f) if known is ... else known
         missing: tuple[str, ...] = ()
         if r is None:
             missing = tuple(m for p in (node.fact, node.ref) if p is not None and f.get(p) is None for m in factlib.to_collect(p, f))
         return Trace(r, (_leaf_evidence(node, f, r),), missing)
     if isinstance(node, CNot):
-        inner = trace(node.child, f)
+        inner = trace(node.child, f, implied(node, known))
         return Trace(None if inner.result is None else not inner.result, inner.evidence, inner.missing)
-    kids = [trace(c, f) for c in node.children]
+    each = implied(node, known)
+    kids = [trace(c, f, each) for c in node.children]
     deciding = isinstance(node, CAny)  # one false child decides an `all`, one true child an `any`
     decided = [k for k in kids if k.result is deciding]
     if decided:

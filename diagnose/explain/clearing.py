@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from types import EllipsisType
 from typing import Any, NamedTuple
 
-from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot
+from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Tri, implied
 from diagnose.explain.why import SYMPTOMS, condition
 from diagnose.pack import templates as textlib
 from diagnose.records import ClearStep
@@ -58,9 +59,9 @@ class _Change(NamedTuple):
     eta: datetime | date | None
 
 
-def _clear(node: CNode, f: Mapping[str, Any], want: bool) -> list[_Change] | None:
-    """The smallest set of changes that makes ``node`` evaluate to ``want`` (None if the snapshot cannot say)."""
-    current = node.test(f)
+def _clear(node: CNode, f: Mapping[str, Any], want: bool, known: Tri | EllipsisType = ...) -> list[_Change] | None:
+    """The smallest set of changes that makes ``node`` evaluate to ``want`` (None if the snapshot cannot say); ``known``: its result, if already had."""
+    current = node.test(f) if known is ... else known
     if current is want:
         return []
     if isinstance(node, CLeaf):
@@ -73,10 +74,11 @@ def _clear(node: CNode, f: Mapping[str, Any], want: bool) -> list[_Change] | Non
             op, shown = "==", not expected
         return [_Change(node.fact, op, shown, node.param or node.ref, _eta(node.fact, node.op, expected, f) if not want else None)]
     if isinstance(node, CNot):
-        return _clear(node.child, f, not want)
+        return _clear(node.child, f, not want, implied(node, current))
     kids = node.children
     need_every = isinstance(node, CAll) == want  # all->true and any->false need every child changed
-    options = [_clear(k, f, want) for k in kids]
+    each = implied(node, current)
+    options = [_clear(k, f, want, each) for k in kids]
     if need_every:
         steps: list[_Change] = []
         for opt in options:
@@ -96,10 +98,12 @@ def _cost(steps: list[_Change]) -> tuple[int, int, int]:
     return (symptom, no_eta, len(steps))
 
 
-def clears_when(node: CNode, f: Mapping[str, Any], lang: str, words: Mapping[str, tuple[str, str]] | None = None) -> list[ClearStep]:
-    """What would clear a finding: the fewest fact changes, preferring causes with a known time."""
+def clears_when(
+    node: CNode, f: Mapping[str, Any], lang: str, words: Mapping[str, tuple[str, str]] | None = None, known: Tri | EllipsisType = ...
+) -> list[ClearStep]:
+    """What would clear a finding: the fewest fact changes, preferring causes with a known time (``known``: the rule's result, if already had)."""
     out = []
-    for step in _clear(node, f, False) or ():
+    for step in _clear(node, f, False, known) or ():
         needed = condition(step.op, step.expected, step.fact, lang, step.label)
         out.append(ClearStep(step.fact, needed, _iso(step.eta), plain_step(step, needed, f, lang, words)))
     return out

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from types import EllipsisType
 from typing import Any, NamedTuple
 
-from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Tri
+from diagnose.engine.conditions import CAll, CLeaf, CNode, CNot, Tri, implied
 from diagnose.pack import templates as textlib
 from diagnose.records import NearMiss, Unmet
 from diagnose.snapshot.facts import catalog
@@ -135,10 +136,10 @@ def leaf_distance(fact: str, op: str, expected: Any, actual: Any, result: Tri) -
     return 1.0
 
 
-def why(node: CNode, f: Mapping[str, Any]) -> WhyNode:
-    """The whole tree with every node's result and every leaf's actual value."""
+def why(node: CNode, f: Mapping[str, Any], known: Tri | EllipsisType = ...) -> WhyNode:
+    """The whole tree with every node's result and every leaf's actual value (``known``: the node's result, if already had)."""
     if isinstance(node, CLeaf):
-        r = node.test(f)
+        r = node.test(f) if known is ... else known
         expected = f.get(node.ref) if node.ref is not None else node.expected
         actual = f.get(node.fact)
         return WhyNode(
@@ -154,17 +155,26 @@ def why(node: CNode, f: Mapping[str, Any]) -> WhyNode:
             leaf_distance(node.fact, node.op, expected, actual, r),
         )
     if isinstance(node, CNot):
-        kid = why(node.child, f)
+        kid = why(node.child, f, implied(node, known))
         r = None if kid.result is None else not kid.result
         return WhyNode("not", r, (kid,), distance=None if r is None else 0.0 if r else 1.0)
-    kids = tuple(why(c, f) for c in node.children)
-    r = node.test(f)
-    known = [k.distance for k in kids if k.distance is not None]
+    each = implied(node, known)
+    kids = tuple(why(c, f, each) for c in node.children)
+    r = _kleene([k.result for k in kids], isinstance(node, CAll))
+    distances = [k.distance for k in kids if k.distance is not None]
     if isinstance(node, CAll):
-        dist = None if r is None else sum(known)
+        dist = None if r is None else sum(distances)
         return WhyNode("all", r, kids, distance=min(dist, 1.0) if dist is not None else None)
-    dist = None if r is None else min(known) if known else 1.0
+    dist = None if r is None else min(distances) if distances else 1.0
     return WhyNode("any", r, kids, distance=dist)
+
+
+def _kleene(results: list[Tri], every: bool) -> Tri:
+    """`all` (``every``) or `any` of the children's results, as the junction's closure computes it from them."""
+    decisive = not every
+    if any(r is decisive for r in results):
+        return decisive
+    return None if any(r is None for r in results) else every
 
 
 def leaves(node: WhyNode) -> list[WhyNode]:

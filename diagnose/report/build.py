@@ -10,6 +10,7 @@ import orjson
 
 from diagnose._version import __version__
 from diagnose.engine import ranking
+from diagnose.engine.codegen import NotApplicable
 from diagnose.engine.compiled import CompiledRule, CompiledRules, RuleSpec
 from diagnose.engine.conditions import Trace, trace
 from diagnose.explain import audience as audiences
@@ -55,20 +56,19 @@ class ReportBuilder:
         misses: list[tuple[str, str, Any]] = []
         not_applicable: list[str] = []
         quiet: list[CompiledRule] = []
-        for cr, test in pack.tests:
-            if cr.applies is not None and not cr.applicable(f):
-                not_applicable.append(cr.rule.id)
-                continue
-            r = test(f)
+        for cr, r in pack.outcomes(f):
             if r is False:
                 quiet.append(cr)
                 continue
-            tr = trace(cr.node, f)
+            if isinstance(r, NotApplicable):
+                not_applicable.append(cr.rule.id)
+                continue
+            tr = trace(cr.node, f, r)  # the leaves its result implies are not evaluated again
             if r is True:
                 fired.append((cr, tr))
             else:
                 title = cr.render("title", f, params, lang) or cr.rule.id
-                unmet = why.would_fire_if(why.why(cr.node, f), lang) if explain else []
+                unmet = why.would_fire_if(why.why(cr.node, f, None), lang) if explain else []
                 u = Undetermined(cr.rule.id, cr.rule.family, title, list(tr.missing), unmet)
                 if any(e.result is True and e.op not in ("exists", "missing") for e in tr.evidence):  # absence alone is no sign
                     u.status = "open"
@@ -90,7 +90,7 @@ class ReportBuilder:
         said = verdict(snapshot, f, any(not x.explanatory for x in findings))
         lost = said != "healthy" and not findings
         if explain or lost:  # the near misses are worked out only when someone reads them
-            misses = [(cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f)) for cr in quiet]
+            misses = [(cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f, False)) for cr in quiet]
         report = Report(
             schema_version="1",
             snapshot=SnapshotRef(account["id"], snapshot["as_of"].isoformat(), account["product"]),
@@ -144,7 +144,7 @@ class ReportBuilder:
                     remedies=self._remedies(cr, f, lang, params),
                     explains=sorted(t for t in rule.explains if t in present),
                     explained_by=explained_by.get(rule.id, []),
-                    clears_when=clearing.clears_when(cr.node, f, lang, self.rules.clear_steps),
+                    clears_when=clearing.clears_when(cr.node, f, lang, self.rules.clear_steps, True),
                     explanatory=line_fine and rule.explanatory,
                 )
             )
