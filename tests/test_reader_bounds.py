@@ -94,3 +94,13 @@ def test_batch_run_restores_the_collector(pack: CompiledPack) -> None:
     assert result.diagnosed == 1 and out.getvalue().count(b"\n") == 1
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == 0
+
+
+def test_compact_text_takes_the_fast_path_and_duplicates_do_not() -> None:
+    compact = orjson.dumps(HEALTHY)
+    assert reader._fast(compact, "s.json") == HEALTHY
+    duplicated = compact.replace(b'"as_of":', b'"as_of":"2024-01-01T00:00:00Z","as_of":', 1)
+    assert reader._fast(duplicated, "s.json") is reader._SLOW
+    with pytest.raises(InvalidInput) as info:
+        reader.load(duplicated, "s.json")
+    assert "duplicate key 'as_of' in one object" in str(info.value)
