@@ -71,6 +71,9 @@ def _child(inp: str, workers: int, chunk: int, out_dir: str, summary: str = "non
     pack = diagnose.load_pack()
     load_s = time.perf_counter() - t0
     out_path, err_path = Path(out_dir) / f"out-{workers}.jsonl", Path(out_dir) / f"err-{workers}.jsonl"
+    # The floor of the 1-worker run, in its process just before and after it: on a shared machine
+    # a busy spell then weighs on both sides of the ratio alike.
+    floor = _orjson_pass(inp, out_dir) if workers == 1 else 0.0
     with out_path.open("wb") as out, err_path.open("wb") as err:
         cpu0 = _cpu(resource.RUSAGE_SELF)
         start = time.perf_counter()
@@ -82,6 +85,7 @@ def _child(inp: str, workers: int, chunk: int, out_dir: str, summary: str = "non
         seconds = time.perf_counter() - start
         cpu_main = _cpu(resource.RUSAGE_SELF) - cpu0
         cpu_workers = _cpu(resource.RUSAGE_CHILDREN)  # the workers have exited and been waited for
+    floor = (floor + _orjson_pass(inp, out_dir)) / 2 if workers == 1 else 0.0
     # peaks first: the checks below must not count towards them
     me = _own_peak_kb()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -94,6 +98,7 @@ def _child(inp: str, workers: int, chunk: int, out_dir: str, summary: str = "non
             "seconds": seconds,
             "cpu_main": cpu_main,
             "cpu_workers": cpu_workers,
+            "floor_cpu": floor,
             "load_seconds": load_s,
             "read": result.read,
             "diagnosed": result.diagnosed,
@@ -107,12 +112,11 @@ def _child(inp: str, workers: int, chunk: int, out_dir: str, summary: str = "non
     )
 
 
-def _orjson_child(inp: str, out_dir: str) -> None:
-    """The floor, in a fresh process as the batch runs: every line of the file through orjson loads and dumps, written out."""
+def _orjson_pass(inp: str, out_dir: str) -> float:
+    """The floor: every line of the file through orjson loads and dumps, written out; its CPU time."""
     import orjson
 
-    out_path = Path(out_dir) / "out-orjson.jsonl"
-    with open(inp, "rb") as fh, out_path.open("wb") as out:
+    with open(inp, "rb") as fh, (Path(out_dir) / "out-orjson.jsonl").open("wb") as out:
         cpu0 = _cpu(resource.RUSAGE_SELF)
         for line in fh:
             try:
@@ -120,8 +124,7 @@ def _orjson_child(inp: str, out_dir: str) -> None:
             except orjson.JSONDecodeError:  # the corrupted lines: the batch rejects them too
                 continue
             out.write(orjson.dumps(data) + b"\n")
-        cpu = _cpu(resource.RUSAGE_SELF) - cpu0
-    json.dump({"cpu": cpu}, sys.stdout)
+        return _cpu(resource.RUSAGE_SELF) - cpu0
 
 
 def _cpu(who: int) -> float:
@@ -147,12 +150,6 @@ def _run(inp: Path, workers: int, chunk: int, out_dir: Path, summary: str = "non
     cmd = [sys.executable, __file__, "--child", str(inp), str(workers), str(chunk), str(out_dir), summary]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-
-def _orjson_run(inp: Path, out_dir: Path) -> float:
-    cmd = [sys.executable, __file__, "--orjson-child", str(inp), str(out_dir)]
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-    return float(json.loads(done.stdout)["cpu"])
 
 
 def _median(values: list[float]) -> float:
@@ -218,11 +215,7 @@ def main() -> None:
     parser.add_argument("--summary", action="store_true", help="run the batch with its portfolio summary")
     parser.add_argument("--by", default=None, help="with --summary: break it down by these segments (as `--by`)")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
-    parser.add_argument("--orjson-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.orjson_child:
-        _orjson_child(*args.orjson_child)
-        return
     if args.child:
         inp, workers, chunk, out_dir, summary = args.child
         _child(inp, int(workers), int(chunk), out_dir, summary)
@@ -251,11 +244,9 @@ def main() -> None:
             print(f"baseline, engine alone on {min(n, 5_000):,} lines in memory: {engine:,.0f} snapshots/s (best of {args.repeat})")
             print(header)
             runs: dict[int, list[dict[str, Any]]] = {w: [] for w in dict.fromkeys([1, cpus])}
-            floor: list[float] = []
             for _ in range(args.repeat):  # interleaved, so that a busy spell on the machine hits both
                 for workers in runs:
                     runs[workers].append(_run(inp, workers, args.chunk_size, tmpdir, summary))
-                floor.append(_orjson_run(inp, tmpdir))
             for workers, tries in runs.items():
                 r = min(tries, key=lambda t: t["seconds"])
                 r["rss_main_kb"] = max(t["rss_main_kb"] for t in tries)
@@ -285,8 +276,9 @@ def main() -> None:
             print(f"CPU per snapshot, 1 worker: {1e6 * cpu_one / n:,.0f} us = {n / cpu_one:,.0f} snapshots per CPU-second")
             # The issue's two rows, from the runs of this one invocation: CPU per record of one worker
             # (median and spread), and its ratio to an orjson loads+dumps pass over the same file,
-            # each run against the floor run next to it.
+            # each run against the floor timed in its process.
             cpus_one = [t["cpu_main"] + t["cpu_workers"] for t in runs[1]]
+            floor = [t["floor_cpu"] for t in runs[1]]
             per = [1e6 * c / n for c in cpus_one]
             ratios = [c / f for c, f in zip(cpus_one, floor, strict=True)]
             print(
