@@ -608,18 +608,19 @@ def _records(items: Iterable[Item], max_bytes: int) -> Iterator[RawRecord]:
             yield item
 
 
-GC_THRESHOLD = 50_000
+GC_THRESHOLD = 10_000
 """Allocations between young-generation collections while diagnosing (Python's default is 700)."""
 
 
 def tune_gc() -> None:
     """Garbage collection for diagnosing records: what exists now (the pack) leaves the collector's view, and it runs less often.
 
-    Speed (bench/scaling.py, bench/batch.py): the compiled pack is long-lived and acyclic in use, yet
-    every full collection walked it again, so the collector's share of a record grew with the pack
-    (102 us a record at 390 rules, 1,227 at 3,900: 6% and 10% of the record) and made the cost
-    super-linear in the rules. Frozen and with a larger young generation it is 0 and 27 us. A
-    record's own garbage is freed by reference counting; the few cycles wait a little longer.
+    Speed (bench/scaling.py, bench/batch.py): the compiled pack is long-lived, yet every full
+    collection walked it again, so the collector's share of a record grew with the pack (CPU in
+    the collector, a record: 102 us at 390 rules, 1,227 at 3,900, 6% and 10% of the record) and
+    made the cost grow faster than the rules. Frozen, with a young generation of 10,000, it is about
+    10 and 90 us (50,000 gains another 60 us at 3,900 rules, for 4 MB more at the peak). A
+    record's own garbage is freed by reference counting; its few cycles wait a little longer.
     """
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
