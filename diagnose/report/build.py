@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
-
-import orjson
 
 from diagnose._version import __version__
 from diagnose.engine import ranking
@@ -21,6 +18,7 @@ from diagnose.pack import templates as text
 from diagnose.records import Coverage, Decision, Finding, LineSummary, Question, Remedies, Report, SnapshotRef, Undetermined
 from diagnose.report.segments import segment_fields
 from diagnose.report.segments import values as segment_values
+from diagnose.snapshot import canonical
 from diagnose.snapshot.facts import fields
 from diagnose.vocab import AUDIENCES, Verdict
 
@@ -104,7 +102,7 @@ class ReportBuilder:
             not_applicable=not_applicable,
             coverage=coverage,
             questions=questions,
-            decision=Decision(__version__, pack.ruleset.digest, input_digest(snapshot), lang, audience, explain, timeline),
+            decision=Decision(__version__, pack.ruleset.digest, canonical.digest(snapshot), lang, audience, explain, timeline),
             unexplained=unexplained_of(said, why.near_misses(misses, lang, threshold=0.99), undetermined, lang) if lost else None,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
@@ -178,26 +176,6 @@ class ReportBuilder:
         templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in AUDIENCES)
         self._remedy_templates[(rule.id, rule.in_force, lang)] = templates
         return templates
-
-
-def input_digest(snapshot: Mapping[str, Any]) -> str:
-    """sha256 of the validated snapshot as canonical JSON: sorted keys, no spaces, times as RFC 3339 text.
-
-    Null (not known) and an empty object are the same as absent, and a whole number the same written 3 or 3.0: the same
-    snapshot read from a file or from a data lake's columns has one digest.
-    """
-    return "sha256:" + hashlib.sha256(orjson.dumps(_canonical(snapshot), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if type(value) is dict:  # an object with nothing known in it is as good as absent
-        out = {k: _canonical(v) for k, v in value.items() if v is not None}
-        return {k: v for k, v in out.items() if v != {}}
-    if type(value) is list:
-        return [_canonical(v) for v in value]
-    if type(value) is float and value.is_integer() and abs(value) <= 2**53:  # beyond, a float is no exact whole number
-        return int(value)
-    return value
 
 
 LOW_COVERAGE = 0.5

@@ -292,14 +292,20 @@ def _derive_repayments(s: dict[str, Any], now: datetime, f: Facts) -> None:
     if reps is None:
         return
     f["repayments.count"] = len(reps)
-    if any(r.get("status") is None for r in reps):
-        return  # an unknown status may hide a pending repayment: the aggregates stay unknown
-    pending = [r for r in reps if r["status"] == "pending"]
+    pending: list[dict[str, Any]] = []
+    posted: list[dict[str, Any]] = []
+    for r in reps:  # one loop, not one pass a question: most accounts have a repayment or two
+        status = r.get("status")
+        if status is None:
+            return  # an unknown status may hide a pending repayment: the aggregates stay unknown
+        if status == "pending":
+            pending.append(r)
+        elif status == "posted" and (r.get("posted_at") or r.get("submitted_at")) is not None:
+            posted.append(r)
     if not pending:  # most accounts: nothing waits to post
         f.update(_NOTHING_PENDING)
     else:
         _derive_pending(pending, now, f)
-    posted = [r for r in reps if r["status"] == "posted" and (r.get("posted_at") or r.get("submitted_at")) is not None]
     if posted:
         last = max(posted, key=lambda r: (r.get("posted_at") or r["submitted_at"], r.get("id") or ""))
         f["repayments.last_posted"] = last
@@ -423,15 +429,33 @@ def _local(now: datetime, zone: ZoneInfo) -> datetime | None:
         return None
 
 
+_LENDING_SCOPES = ("lending", "limit", "all")
+"""The maintenance scopes that stop a draw."""
+
+
+def _no_open_incident() -> dict[str, Any]:
+    return {"system.open_incidents": 0, "system.open_incident_components": [], "system.open_incidents_unscoped": 0}
+
+
 def _derive_system(s: dict[str, Any], now: datetime, local: datetime | None, f: Facts) -> None:
     sysm = s.get("system")
     if sysm is None:
         return
     windows = sysm.get("maintenance")
     if windows is not None:
-        relevant = [w for w in windows if w.get("scope") in ("lending", "limit", "all")]
-        active = [w for w in relevant if w.get("start") and w.get("end") and w["start"] <= now < w["end"]]
-        decidable = all(w.get("scope") is not None for w in windows) and all(w.get("start") and w.get("end") for w in relevant)
+        active = []
+        decidable = True  # every window has a scope, and every one that matters its start and end
+        for w in windows:
+            scope = w.get("scope")
+            if scope is None:
+                decidable = False
+            elif scope in _LENDING_SCOPES:
+                start, end = w.get("start"), w.get("end")
+                if start and end:
+                    if start <= now < end:
+                        active.append(w)
+                else:
+                    decidable = False
         if active:
             window = max(active, key=lambda w: w["end"])
             f["system.maintenance_active"] = True
@@ -450,7 +474,9 @@ def _derive_system(s: dict[str, Any], now: datetime, local: datetime | None, f: 
             if later is not None:
                 f["system.batch_ends_at"] = later
     incidents = sysm.get("incidents")
-    if incidents is not None:
+    if incidents is not None and not any(i.get("resolved_at") is None for i in incidents):
+        f.update(_no_open_incident())  # most accounts: the incidents they list are resolved
+    elif incidents is not None:
         open_ = [i for i in incidents if i.get("resolved_at") is None]
         f["system.open_incidents"] = len(open_)
         f["system.open_incident_components"] = sorted({c for i in open_ for c in i.get("components") or ()})

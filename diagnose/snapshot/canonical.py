@@ -1,0 +1,57 @@
+"""The input digest of a validated snapshot: sha256 of its canonical JSON, in one pass that calls no function for a scalar."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+_EXACT = 2**53
+"""Beyond it a float is no exact whole number."""
+
+
+def digest(snapshot: Mapping[str, Any]) -> str:
+    """sha256 of the validated snapshot as canonical JSON: sorted keys, no spaces, times as RFC 3339 text.
+
+    Null (not known) and an empty object are the same as absent, and a whole number the same written 3 or 3.0: the same
+    snapshot read from a file or from a data lake's columns has one digest. One pass that calls no function for a scalar and
+    builds each object once: half the time of the plain recursive definition, which a test compares it with.
+    """
+    return "sha256:" + hashlib.sha256(orjson.dumps(canonical(snapshot), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
+
+
+def canonical(node: Mapping[str, Any]) -> dict[str, Any]:
+    """An object without its unknown (null) values and empty objects, its whole floats as integers; its objects and lists likewise."""
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        kind = type(value)
+        if kind is dict:
+            value = canonical(value)
+            if not value:
+                continue
+        elif kind is list:
+            value = _items(value)
+        elif kind is float:
+            if value.is_integer() and abs(value) <= _EXACT:
+                value = int(value)
+        elif value is None:
+            continue
+        out[key] = value
+    return out
+
+
+def _items(values: list[Any]) -> list[Any]:
+    # In a list an empty object stays (it is an item); an unknown value stays null.
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is dict:
+            value = canonical(value)
+        elif kind is list:
+            value = _items(value)
+        elif kind is float and value.is_integer() and abs(value) <= _EXACT:
+            value = int(value)
+        out.append(value)
+    return out

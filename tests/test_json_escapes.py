@@ -1,0 +1,25 @@
+"""The report's JSON escapes the characters a terminal would obey, in Chinese text too, and leaves the rest as it is."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from diagnose.records import dump_bytes
+
+
+@pytest.mark.parametrize("char", ["\x85", "\x9b", "\u061c", "\u200e", "\u200f", "\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069"])
+def test_each_unsafe_character_is_escaped_among_chinese_text(char: str) -> None:
+    out = dump_bytes({"t": f"资金方（额度）：{char}已暂停。"}, indent=False)
+    assert char.encode() not in out
+    assert f"\\u{ord(char):04x}".encode() in out
+    assert orjson.loads(out) == {"t": f"资金方（额度）：{char}已暂停。"}  # the same data
+
+
+def test_delete_is_escaped_in_text_that_is_not_ascii() -> None:
+    assert dump_bytes({"t": "资金方\x7f"}, indent=False) == b'{"t":"\xe8\xb5\x84\xe9\x87\x91\xe6\x96\xb9\\u007f"}'
+
+
+@pytest.mark.parametrize("text", ["资金方（额度）：已暂停；请稍后。", "…“引号”", "café"])
+def test_safe_text_is_written_as_it_is(text: str) -> None:
+    assert dump_bytes({"t": text}, indent=False) == orjson.dumps({"t": text})
