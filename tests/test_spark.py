@@ -217,6 +217,35 @@ def test_by_segments_from_spark_equal_the_local_ones_and_add_up(results: ds.File
     assert dict(per) == whole
 
 
+def test_counts_of_the_tasks_give_the_local_summary_without_an_aggregation(
+    spark: SparkSession, pack: CompiledPack, files: dict[str, Any]
+) -> None:
+    # each task tallies its blocks as a local worker tallies its chunks; the blocks merge in input order
+    by = By.parse("region,as_of:month")
+    local = Local(pack, files["inputs"], by)
+    found = ds.diagnose_files(spark, files["spark"], pack=pack, max_bytes=MAX_BYTES, count=by).persist()
+    try:
+        counted = found.counts()
+        assert counted is not None and len(counted) > 3  # several blocks, in several tasks
+        assert found.frame.columns == [*ds.SOURCE_COLUMNS, *ds.RESULT_COLUMNS]  # the counts' rows stay apart
+        assert found.frame.count() == local.outcome.read
+        totals = ds.tally_results(found, by=by)
+        assert (totals.read, totals.diagnosed, totals.rejected, totals.internal) == (
+            local.outcome.read,
+            local.outcome.diagnosed,
+            local.outcome.rejected,
+            0,
+        )
+        assert totals.summary(labels=local.labels) == local.summary  # the rejection reasons and the segments too
+        assert render_json(totals.summary(labels=local.labels)) == render_json(local.summary)
+        # sliced otherwise than the tasks counted: the aggregation over the reports, with the same result
+        assert ds.tally_results(found).summary(labels=local.labels) == Local(pack, files["inputs"]).summary
+        lines = [r[0] for r in found.frame.orderBy(found.order()).where("report_json is not null").select(ds.report_lines(found)).collect()]
+        assert lines == local.lines
+    finally:
+        found.unpersist()
+
+
 def test_flat_export_from_spark_reads_back_with_the_documented_columns_and_types(
     results: ds.FileResults, pack: CompiledPack, tmp_path: Path
 ) -> None:
