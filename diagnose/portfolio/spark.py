@@ -285,7 +285,8 @@ class _Sources:
 
     def __init__(self, files: dict[str, Any] | None) -> None:
         self.names: dict[str, str] = files["names"] if files else {}
-        self.first: dict[str, dict[int, int]] = files["first_lines"] if files else {}
+        self.first: dict[str, dict[int, int]] | None = files["first_lines"] if files else {}
+        """None: lines are numbered from 0 within their block, and the driver adds the block's first line later."""
         self.seen: dict[str, str] = {}
         self.next_line: dict[tuple[str, int], int] = {}
 
@@ -302,7 +303,7 @@ class _Sources:
         n = self.next_line.get(key)
         if n is None:
             try:
-                n = self.first[normal_path(uri)][block]
+                n = 0 if self.first is None else self.first[normal_path(uri)][block]
             except KeyError:
                 raise RuntimeError(
                     f"diagnose: {uri} (block at byte {block}) was not in the line count; did the input change during the job?"
@@ -349,9 +350,12 @@ class _Counts:
     """What one block of input gave, counted in the task as a local batch worker counts its chunk, so that the
     summary needs no second look at the reports: records, rejections and their reasons, the tally of the reports."""
 
-    def __init__(self, file: str, first: int, by: By) -> None:
+    def __init__(self, file: str, at: int, by: By) -> None:
         self.file = file
-        self.first = first
+        self.at = at
+        """Where the block is in its file: its first byte (JSON Lines), or its first row's number (Parquet)."""
+        self.lines = 0
+        """Lines of the block, blank ones included (JSON Lines numbered within their blocks)."""
         self.read = self.rejected = self.internal = 0
         self.tally = Tally(by=by)
         self.reasons: Counter[str] = Counter()
@@ -366,7 +370,8 @@ class _Counts:
         self.reasons[reject_reason(record or {})] += 1
 
     def dump(self) -> bytes:
-        return pickle.dumps((self.read, self.rejected, self.internal, self.tally, self.reasons), protocol=pickle.HIGHEST_PROTOCOL)
+        data = (self.read, self.rejected, self.internal, self.tally, self.reasons, self.lines)
+        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _Task:
@@ -378,12 +383,12 @@ class _Task:
         self.sources = _Sources(plan.files.value if plan.files is not None else None)
         self.counts: dict[tuple[str, int], _Counts] = {}
 
-    def counter(self, uri: str, block: int, source: Source) -> _Counts | None:
+    def counter(self, uri: str, block: int, at: int) -> _Counts | None:
         if self.plan.count is None:
             return None
         found = self.counts.get((uri, block))
         if found is None:
-            found = self.counts[(uri, block)] = _Counts(source.file, source.line, self.plan.count)
+            found = self.counts[(uri, block)] = _Counts(self.sources.name(uri), at, self.plan.count)
         return found
 
     def text(self) -> pa.DataType:
@@ -397,6 +402,7 @@ class _Task:
 
         names: list[str] = []
         numbers: list[int] = []
+        blocks: list[int] = []
         out = _Columns()
         outcome, sources, max_bytes = self.rows.outcome, self.sources, self.plan.max_bytes
         key: tuple[str, int] | None = None
@@ -410,14 +416,15 @@ class _Task:
             source = Source(sources.name(uri), number)
             names.append(source.file)
             numbers.append(number)
+            blocks.append(block)
             result = outcome(rec[0], source, rec[1])
             record = out.add(result)
             if key != (uri, block):
-                key, counts = (uri, block), self.counter(uri, block, source)
+                key, counts = (uri, block), self.counter(uri, block, block)
             if counts is not None:
                 counts.add(result, record)
         head = [pa.array(names, type=self.text()), pa.array(numbers, type=pa.int64())]
-        return self._batch([*head, *out.arrays(self.plan.large)], [*SOURCE_COLUMNS, *RESULT_COLUMNS])
+        return self._batch([*head, *out.arrays(self.plan.large)], [*SOURCE_COLUMNS, *RESULT_COLUMNS], blocks)
 
     def rows_of(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Rows of a DataFrame (or a Parquet file): one snapshot each, as JSON or a struct; kept columns pass through as they are."""
@@ -437,7 +444,7 @@ class _Task:
                 source = Source(name, line)
                 result = self.rows.outcome(d, source)
                 record = out.add(result)
-                counts = self.counter(uri, 0, source)
+                counts = self.counter(uri, 0, line)
                 if counts is not None:
                     counts.add(result, record)
             head = [pa.array(names, type=self.text()), pa.array(lines, type=pa.int64())]
@@ -448,26 +455,35 @@ class _Task:
         keep = [batch.column(name) for name in self.plan.keep]
         return self._batch([*head, *keep, *out.arrays(self.plan.large)], out_names)
 
-    def _batch(self, arrays: list[pa.Array], names: list[str]) -> pa.RecordBatch:
+    def _batch(self, arrays: list[pa.Array], names: list[str], blocks: list[int] | None = None) -> pa.RecordBatch:
         import pyarrow as pa
 
         if self.plan.count is not None:
-            arrays, names = [*arrays, pa.nulls(len(arrays[0]), pa.binary())], [*names, COUNTS]
+            n = len(arrays[0])
+            block = pa.nulls(n, pa.int64()) if blocks is None else pa.array(blocks, type=pa.int64())
+            arrays, names = [*arrays, pa.nulls(n, pa.binary()), block], [*names, COUNTS, _BLOCK]
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
-    def counted(self) -> pa.RecordBatch:
-        """One row per block of input the task read: its file and first line, no result, and its counts."""
+    def counted(self) -> pa.RecordBatch | None:
+        """One row per block of input the task read: its file and where it starts, no result, and its counts."""
         import pyarrow as pa
 
+        if self.plan.count is None:
+            return None
+        for (uri, block), end in self.sources.next_line.items():  # blocks of blank lines too: their lines count
+            counts = self.counter(uri, block, block)
+            if counts is not None:
+                counts.lines = end
         blocks = list(self.counts.values())
         text = self.text()
         arrays = [
             pa.array([c.file for c in blocks], type=text),
-            pa.array([c.first for c in blocks], type=pa.int64()),
+            pa.array([c.at for c in blocks], type=pa.int64()),
             *[pa.nulls(len(blocks), pa.list_(text) if name == "rule_ids" else text) for name in RESULT_COLUMNS],
             pa.array([c.dump() for c in blocks], type=pa.binary()),
+            pa.array([c.at for c in blocks], type=pa.int64()),
         ]
-        return pa.RecordBatch.from_arrays(arrays, names=[*SOURCE_COLUMNS, *RESULT_COLUMNS, COUNTS])
+        return pa.RecordBatch.from_arrays(arrays, names=[*SOURCE_COLUMNS, *RESULT_COLUMNS, COUNTS, _BLOCK])
 
 
 def arrow_task(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
@@ -482,8 +498,9 @@ def arrow_task(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.R
         convert = task.lines if plan.kind == "lines" else task.rows_of
         for batch in batches:
             yield convert(batch)
-        if task.counts:
-            yield task.counted()
+        counted = task.counted()
+        if counted is not None and counted.num_rows:
+            yield counted
 
     return run
 
@@ -505,7 +522,7 @@ def _output_schema(*, sources: bool = False, keep: StructType | None = None, cou
 
     head = [StructField("source_file", StringType()), StructField("source_line", LongType())] if sources else []
     tail = [StructField(name, ArrayType(StringType()) if name == "rule_ids" else StringType()) for name in RESULT_COLUMNS]
-    extra = [StructField(COUNTS, BinaryType())] if counts else []
+    extra = [StructField(COUNTS, BinaryType()), StructField(_BLOCK, LongType())] if counts else []
     return StructType([*head, *(keep.fields if keep is not None else []), *tail, *extra])
 
 
@@ -667,12 +684,14 @@ class FileResults:
     `frame` and `counts()` are parts of it, so persist this one (`persist()`) to diagnose once."""
     by: By | None = None
     """What the tasks' tallies are sliced by."""
+    counted: list[tuple[str, int, bytes]] | None = None
 
     def persist(self) -> FileResults:
         """Keep the results once computed, for the writes and the counts that follow (`unpersist()` after)."""
         if self.whole is None:
             return replace(self, frame=self.frame.persist())
-        self.whole.persist()
+        if not self.whole.is_cached:
+            self.whole.persist()
         return self
 
     def unpersist(self) -> None:
@@ -680,8 +699,8 @@ class FileResults:
 
     def counts(self) -> list[tuple[str, int, bytes]] | None:
         """The tasks' counts, block by block in input order: (file, first line, counts), or None when they did not count."""
-        if self.whole is None:
-            return None
+        if self.whole is None or self.counted is not None:
+            return self.counted
         from pyspark.sql import functions as F
 
         rows = self.whole.where(F.col(COUNTS).isNotNull()).select("source_file", "source_line", COUNTS).collect()
@@ -707,16 +726,18 @@ def diagnose_files(
     max_bytes: int = MAX_BYTES,
     fmt: str | None = None,
     column: str | None = None,
-    count: By | None = By(),
+    count: By | None = None,
 ) -> FileResults:
     """Diagnose JSON Lines or Parquet files (any paths Spark reads: folders, globs, s3a://, .gz): `source_file`, `source_line`, RESULT_COLUMNS.
 
-    ``count`` (a `By`, or None not to count): each task also counts what the local batch's
-    workers count (records, rejections, the tally of its reports sliced by ``count``), so that
-    `tally_results` needs no pass over the reports; persist with `FileResults.persist()`.
+    With ``count`` (a `By`), each task also counts what the local batch's workers count
+    (records, rejections, the tally of its reports sliced by ``count``), so that `tally_results`
+    needs no pass over the reports, and numbers its lines within their blocks, so that the input
+    is read once; the records are then diagnosed at once and the results kept (`unpersist()`
+    them when done). Without it, nothing runs until an action, which diagnoses afresh.
 
-    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (a
-    first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
+    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (without
+    ``count``, a first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
     is the column ``column`` (default: `snapshot`), or, when there is no such column and the
     file has the contract's top-level fields (`schema_version`...), the whole row; its line
     is the row's number in its file, from 1.
@@ -753,13 +774,43 @@ def diagnose_files(
         )
         kind = "lines"
         names = display_names(raw.inputFiles(), paths)
-        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK)}
+        # counting tasks number lines within their blocks, so the input is read once (see _numbered)
+        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK) if count is None else None}
     plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files, count=count)
     shown = [name for _, name in names]
     if count is None:
         return FileResults(frame.mapInArrow(arrow_task(plan), _output_schema(sources=True)), shown)
     whole = frame.mapInArrow(arrow_task(plan), _output_schema(sources=True, counts=True))
-    return FileResults(whole.where(F.col(COUNTS).isNull()).drop(COUNTS), shown, whole, count)
+    return _numbered(FileResults(whole.where(F.col(COUNTS).isNull()).drop(COUNTS, _BLOCK), shown, whole, count), lines=kind == "lines")
+
+
+def _numbered(found: FileResults, *, lines: bool) -> FileResults:
+    """Diagnose now, keeping the results, and number JSON Lines records as the local batch does.
+
+    The tasks numbered each line within its block and counted the lines of every block; the
+    first line of a block is one more than the lines of the blocks before it in its file.
+    """
+    from pyspark.sql import functions as F
+
+    assert found.whole is not None
+    whole = found.whole.persist()
+    counted = replace(found, counted=found.counts())
+    if not lines:
+        return counted
+    assert counted.counted is not None
+    starts: dict[str, list[tuple[int, int]]] = {}
+    for name, block, data in counted.counted:
+        starts.setdefault(name, []).append((block, pickle.loads(data)[5]))  # written by arrow_task, never by a user
+    firsts = []
+    for name, blocks in starts.items():
+        line, pairs = 1, []
+        for block, n in sorted(blocks):
+            pairs += [F.lit(block), F.lit(line)]
+            line += n
+        firsts += [F.lit(name), F.create_map(*pairs)]
+    first = F.element_at(F.element_at(F.create_map(*firsts), F.col("source_file")), F.col(_BLOCK)) if firsts else F.lit(1)
+    frame = whole.where(F.col(COUNTS).isNull()).withColumn("source_line", F.col("source_line") + first).drop(COUNTS, _BLOCK)
+    return replace(counted, frame=frame)
 
 
 # --- the summary, by Spark aggregations --------------------------------------------------
@@ -908,7 +959,7 @@ def _counted(blocks: Iterable[tuple[str, int, bytes]], by: By) -> Totals:
     reasons: Counter[str] = Counter()
     read = rejected = internal = 0
     for _, _, data in blocks:
-        n, bad, bugs, part, why = pickle.loads(data)  # written by this module's tasks (arrow_task), never by a user
+        n, bad, bugs, part, why, _ = pickle.loads(data)  # written by this module's tasks (arrow_task), never by a user
         read, rejected, internal = read + n, rejected + bad, internal + bugs
         tally.merge(part)
         reasons.update(why)
