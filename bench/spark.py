@@ -38,8 +38,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-if not os.environ.get("PYTHONPATH"):  # a checkout named on PYTHONPATH is the one measured
+if not os.environ.get("PYTHONPATH"):  # a checkout named on PYTHONPATH is the one measured; else this one, in Spark's workers too
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -77,6 +78,22 @@ def _descendants_cpu() -> float:
         total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])  # utime stime cutime cstime
         todo.extend(children.get(pid, []))
     return total / _TICK
+
+
+def _python_workers_rss() -> list[int]:
+    """Resident memory (bytes) of each of Spark's Python processes (its daemon and workers) now."""
+    sizes = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        if b"pyspark.daemon" in cmd or b"pyspark.worker" in cmd:
+            sizes += [int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")]
+    return sizes
 
 
 def _cpu() -> float:
@@ -176,12 +193,16 @@ def main() -> None:
         path = out_dir / "snapshots.jsonl"
         _generate(path, n, args.seed)
         print(
-            f"diagnose from {Path(diagnose.__file__).parent.parent}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs;"
+            f"diagnose from {Path(diagnose.__file__).resolve().parent.parent}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs;"
             f" {n:,} snapshots ({path.stat().st_size / 1e6:.0f} MB, 1% corrupted), {args.rounds} rounds, medians (min-max)"
         )
+        # Spark's Python workers put their working folder first on the import path: not a checkout's
+        os.chdir(out_dir)
         t0 = time.perf_counter()
         spark, _ = session("local[2]", progress=False)
         print(f"Spark {spark.version} local[2] session started in {time.perf_counter() - t0:.1f} s (not counted)")
+        workers = spark.sparkContext.parallelize([0], 1).map(lambda _: str(Path(__import__("diagnose").__file__).resolve().parent.parent))
+        print(f"Spark's Python workers run diagnose from {workers.collect()[0]}")
         try:
             seconds, cpu, _ = _timed(lambda: _spark(path, out_dir / "spark-cold"))
             print(f"Spark end to end, cold (Python workers start, the pack compiles): wall {seconds:.2f} s, cpu {cpu:.2f} s (not counted)")
@@ -207,6 +228,9 @@ def main() -> None:
                 for name, build in alone.items():
                     wall, cpu, _ = _timed(lambda build=build: build(df).write.format("noop").mode("overwrite").save())  # type: ignore[misc]
                     add(name, wall, cpu)
+            rss = _python_workers_rss()
+            if rss:
+                print(f"Spark's Python processes: {len(rss)}, resident memory {min(rss) / 2**20:.0f}-{max(rss) / 2**20:.0f} MB each")
             base = measures["local batch, 2 workers (baseline)"]
             for name, (walls, cpus) in measures.items():
                 print(_line(name, n, walls, cpus, None if name.startswith("local") else base))

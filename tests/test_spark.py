@@ -388,6 +388,21 @@ def test_the_pack_travels_as_content_not_as_a_path(spark: SparkSession, tmp_path
     assert [r["report_json"] for r in rows] == [pack.diagnose(json.loads(t), lang="zh").to_json(indent=False) for t in files["clean"][:5]]
 
 
+def test_sources_are_escaped_as_the_local_batch_escapes_them(spark: SparkSession) -> None:
+    names = [
+        "day.jsonl",
+        'quo"te.jsonl',
+        "back\\slash.jsonl",
+        "café \u2028 日.jsonl",
+        "tab\there.jsonl",
+        "nl\nx\x01.jsonl",
+        "del\x7f.jsonl",
+    ]
+    df = spark.createDataFrame([(n, i + 1) for i, n in enumerate(names)], "source_file string, source_line long")
+    got = [r[0] for r in df.orderBy("source_line").select(ds._source_json(names)).collect()]
+    assert got == [orjson.dumps({"file": n, "line": i + 1}).decode() for i, n in enumerate(names)]
+
+
 def test_display_names_follow_the_local_batch() -> None:
     files = ["file:///data/b.jsonl", "file:/data/more/x%20y.jsonl", "s3a://bucket/k.jsonl", "file:/data/more/a.jsonl"]
     assert ds.display_names(files, []) == [

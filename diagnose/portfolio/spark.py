@@ -798,19 +798,17 @@ def _numbered(found: FileResults, *, lines: bool) -> FileResults:
     if not lines:
         return counted
     assert counted.counted is not None
-    starts: dict[str, list[tuple[int, int]]] = {}
-    for name, block, data in counted.counted:
-        starts.setdefault(name, []).append((block, pickle.loads(data)[5]))  # written by arrow_task, never by a user
-    firsts = []
-    for name, blocks in starts.items():
-        line, pairs = 1, []
-        for block, n in sorted(blocks):
-            pairs += [F.lit(block), F.lit(line)]
-            line += n
-        firsts += [F.lit(name), F.create_map(*pairs)]
-    first = F.element_at(F.element_at(F.create_map(*firsts), F.col("source_file")), F.col(_BLOCK)) if firsts else F.lit(1)
-    frame = whole.where(F.col(COUNTS).isNull()).withColumn("source_line", F.col("source_line") + first).drop(COUNTS, _BLOCK)
-    return replace(counted, frame=frame)
+    firsts: list[tuple[str, int, int]] = []
+    line, last = 1, None
+    for name, block, data in counted.counted:  # in input order: block by block, file by file
+        line = 1 if name != last else line
+        firsts.append((name, block, line))
+        line, last = line + pickle.loads(data)[5], name  # written by arrow_task, never by a user
+    starts = whole.sparkSession.createDataFrame(firsts, f"source_file string, {_BLOCK} long, __diagnose_first long")
+    # a broadcast join: one hash lookup a row, however many files and blocks
+    records = whole.where(F.col(COUNTS).isNull()).join(F.broadcast(starts), ["source_file", _BLOCK])
+    line_of = (F.col("source_line") + F.col("__diagnose_first")).alias("source_line")
+    return replace(counted, frame=records.select("source_file", line_of, *RESULT_COLUMNS))
 
 
 # --- the summary, by Spark aggregations --------------------------------------------------
@@ -978,11 +976,15 @@ def _source_json(files: Sequence[str]) -> Column:
     """`{"file":...,"line":N}` of a row, with the file name escaped exactly as the local batch's orjson does."""
     from pyspark.sql import functions as F
 
-    # a file not in the list (not expected) is escaped by Spark, which differs from orjson only for control characters
-    name = F.regexp_extract(F.to_json(F.struct(F.col("source_file").alias("f"))), r'^\{"f":(.*)\}$', 1)
-    if files:
-        escaped = F.create_map(*[F.lit(x) for file in files for x in (file, orjson.dumps(file).decode())])
-        name = F.coalesce(F.element_at(escaped, F.col("source_file")), name)
+    # Most names need no escaping: quoted as they are. Others Spark's JSON escapes, as orjson does but for
+    # control characters: names with those (rarely any) are looked up in a map, which Spark searches key by key.
+    file = F.col("source_file")
+    escaped = F.regexp_extract(F.to_json(F.struct(file.alias("f"))), r'^\{"f":(.*)\}$', 1)
+    odd = [name for name in files if any(ch < " " for ch in name)]
+    if odd:
+        known = F.create_map(*[F.lit(x) for name in odd for x in (name, orjson.dumps(name).decode())])
+        escaped = F.coalesce(F.element_at(known, file), escaped)
+    name = F.when(file.rlike(r'["\\\x00-\x1f]'), escaped).otherwise(F.concat(F.lit('"'), file, F.lit('"')))
     return F.concat(F.lit('{"file":'), name, F.lit(',"line":'), F.col("source_line").cast("string"), F.lit("}"))
 
 
