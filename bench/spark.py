@@ -56,8 +56,8 @@ def _generate(path: Path, n: int, seed: int) -> None:
             fh.write(line.text.encode() + b"\n")
 
 
-def _descendants_cpu() -> float:
-    """CPU seconds of every live descendant of this process (the JVM, its Python workers), with their reaped children."""
+def _descendants() -> dict[tuple[int, str], float]:
+    """CPU seconds so far of every live descendant of this process (the JVM, its Python workers), by (pid, start time)."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
@@ -68,16 +68,15 @@ def _descendants_cpu() -> float:
         except OSError:
             continue
         fields = text[text.rindex(")") + 2 :].split()
-        pid = int(entry)
-        stats[pid] = fields
-        children.setdefault(int(fields[1]), []).append(pid)
-    total, todo = 0, list(children.get(os.getpid(), []))
+        stats[int(entry)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = {}, list(children.get(os.getpid(), []))
     while todo:
         pid = todo.pop()
         f = stats[pid]
-        total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])  # utime stime cutime cstime
+        found[(pid, f[19])] = (int(f[11]) + int(f[12])) / _TICK  # utime, stime; start time tells a reused pid apart
         todo.extend(children.get(pid, []))
-    return total / _TICK
+    return found
 
 
 def _python_workers_rss() -> list[int]:
@@ -96,16 +95,19 @@ def _python_workers_rss() -> list[int]:
     return sizes
 
 
-def _cpu() -> float:
-    """CPU seconds so far of this process, its reaped children (the local batch's workers) and its live descendants."""
+def _own() -> float:
+    """CPU seconds so far of this process and of its reaped children (the local batch's workers)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime + _descendants_cpu()
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
-    wall, cpu = time.perf_counter(), _cpu()
+    """Wall and CPU seconds of ``run``: this process, its reaped children, and what each live descendant spent meanwhile."""
+    wall, cpu, before = time.perf_counter(), _own(), _descendants()
     out = run()
-    return time.perf_counter() - wall, _cpu() - cpu, out
+    after = _descendants()
+    spent = sum(t - before.get(key, 0.0) for key, t in after.items())  # a Spark worker that exits meanwhile is not counted
+    return time.perf_counter() - wall, _own() - cpu + spent, out
 
 
 def _cli(*args: str) -> str:
