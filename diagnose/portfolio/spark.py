@@ -3,7 +3,9 @@
 The diagnosis itself is the local batch's (`batch.Diagnoser`: the same parsing, validation,
 engine and report JSON), run per partition with `mapInArrow` in the executors' Python workers.
 The pack travels as its content (the plain JSON of `CompiledPack.data`, broadcast once) and is
-compiled once per Python worker, which Spark reuses for task after task. Nothing depends on the
+compiled once per Python worker, which Spark reuses for task after task. For files, each task
+can also count its records as a local worker counts its chunk (`diagnose_files(count=...)`),
+so that the summary needs no pass over the reports. Nothing depends on the
 wall clock, hash seeds, partitioning or the order tasks run in: a record's row is a function of
 the record and the pack alone.
 
@@ -101,7 +103,7 @@ class RowDiagnoser:
         rec = RawRecord(source.file, source.line, data, len(data) if size is None else size)
         try:
             out = self.diagnoser.one(rec)
-        except Exception as exc:  # as in the local batch
+        except Exception as exc:  # a bug on one record must not lose the others (as in the local batch)
             bug = InvalidInput([Problem("", f"{type(exc).__name__}: {exc}")], hint=INTERNAL_HINT)
             return replace(Rejected.from_error(rec, bug), kind="internal_error")
         if isinstance(out, InvalidInput):
