@@ -80,11 +80,9 @@ def _descendants() -> dict[tuple[int, str], float]:
 
 
 def _python_workers_rss() -> list[int]:
-    """Resident memory (bytes) of each of Spark's Python processes (its daemon and workers) now."""
+    """Resident memory (bytes) of each of this run's Spark Python processes (its daemon and workers) now."""
     sizes = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
+    for entry in (str(pid) for pid, _ in _descendants()):
         try:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
             status = Path(f"/proc/{entry}/status").read_text()
