@@ -162,7 +162,7 @@ def batch_on_spark(
                 from diagnose.portfolio.spark_portfolio import write_flat
 
                 accounts, findings = write_flat(frame, flat_out, [n for n, _ in pack.segments], results.order())
-            if totals.rejected:
+            if totals.internal if errs is not None else totals.rejected:  # a job only for lines there are
                 for line in _rejections(results, internal_only=errs is not None):
                     err(line)
         except PySparkException as exc:
