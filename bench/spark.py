@@ -225,6 +225,11 @@ def main() -> None:
                 add("Spark local[2] end to end, warm", wall, cpu)
                 if shown != want:
                     print(f"  round {r + 1}: THE SPARK SUMMARY DIFFERS FROM THE LOCAL ONE")
+                if r == 0:  # the same lines, reports and error report, in Spark's part files as in the local files
+                    for local, spark_out in ((f"local-{r}.jsonl", f"spark-{r}"), (f"local-{r}.jsonl-err", f"spark-{r}-err")):
+                        mine = sorted((out_dir / local).read_bytes().splitlines())
+                        theirs = sorted(line for part in (out_dir / spark_out).glob("part-*") for line in part.read_bytes().splitlines())
+                        print(f"  {spark_out}: {len(theirs):,} lines, {'the same as' if mine == theirs else 'DIFFERENT FROM'} {local}'s")
                 for name, build in alone.items():
                     wall, cpu, _ = _timed(lambda build=build: build(df).write.format("noop").mode("overwrite").save())  # type: ignore[misc]
                     add(name, wall, cpu)
