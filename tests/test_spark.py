@@ -217,6 +217,35 @@ def test_by_segments_from_spark_equal_the_local_ones_and_add_up(results: ds.File
     assert dict(per) == whole
 
 
+def test_counts_of_the_tasks_give_the_local_summary_without_an_aggregation(
+    spark: SparkSession, pack: CompiledPack, files: dict[str, Any]
+) -> None:
+    # each task tallies its blocks as a local worker tallies its chunks; the blocks merge in input order
+    by = By.parse("region,as_of:month")
+    local = Local(pack, files["inputs"], by)
+    found = ds.diagnose_files(spark, files["spark"], pack=pack, max_bytes=MAX_BYTES, count=by).persist()
+    try:
+        counted = found.counts()
+        assert counted is not None and len(counted) > 3  # several blocks, in several tasks
+        assert found.frame.columns == [*ds.SOURCE_COLUMNS, *ds.RESULT_COLUMNS]  # the counts' rows stay apart
+        assert found.frame.count() == local.outcome.read
+        totals = ds.tally_results(found, by=by)
+        assert (totals.read, totals.diagnosed, totals.rejected, totals.internal) == (
+            local.outcome.read,
+            local.outcome.diagnosed,
+            local.outcome.rejected,
+            0,
+        )
+        assert totals.summary(labels=local.labels) == local.summary  # the rejection reasons and the segments too
+        assert render_json(totals.summary(labels=local.labels)) == render_json(local.summary)
+        # sliced otherwise than the tasks counted: the aggregation over the reports, with the same result
+        assert ds.tally_results(found).summary(labels=local.labels) == Local(pack, files["inputs"]).summary
+        lines = [r[0] for r in found.frame.orderBy(found.order()).where("report_json is not null").select(ds.report_lines(found)).collect()]
+        assert lines == local.lines
+    finally:
+        found.unpersist()
+
+
 def test_flat_export_from_spark_reads_back_with_the_documented_columns_and_types(
     results: ds.FileResults, pack: CompiledPack, tmp_path: Path
 ) -> None:
@@ -357,6 +386,21 @@ def test_the_pack_travels_as_content_not_as_a_path(spark: SparkSession, tmp_path
     rows = ds.diagnose_dataframe(df, pack=pack, lang="zh").collect()
     assert [json.loads(r["report_json"])["ruleset"]["digest"] for r in rows] == [pack.data["digest"]] * 5
     assert [r["report_json"] for r in rows] == [pack.diagnose(json.loads(t), lang="zh").to_json(indent=False) for t in files["clean"][:5]]
+
+
+def test_sources_are_escaped_as_the_local_batch_escapes_them(spark: SparkSession) -> None:
+    names = [
+        "day.jsonl",
+        'quo"te.jsonl',
+        "back\\slash.jsonl",
+        "café \u2028 日.jsonl",
+        "tab\there.jsonl",
+        "nl\nx\x01.jsonl",
+        "del\x7f.jsonl",
+    ]
+    df = spark.createDataFrame([(n, i + 1) for i, n in enumerate(names)], "source_file string, source_line long")
+    got = [r[0] for r in df.orderBy("source_line").select(ds._source_json(names)).collect()]
+    assert got == [orjson.dumps({"file": n, "line": i + 1}).decode() for i, n in enumerate(names)]
 
 
 def test_display_names_follow_the_local_batch() -> None:

@@ -140,17 +140,17 @@ def batch_on_spark(
         )
     asked, by = bool(by), slices(by, html, pack.segments)
     spark, created = session(master, progress=not quiet and sys.stderr.isatty())
-    frame: Any = None
+    found: Any = None
     try:
         from pyspark.errors import PySparkException
         from pyspark.sql import functions as F
 
-        from diagnose.portfolio.spark import FileResults, diagnose_files, error_lines, report_lines, tally_results
+        from diagnose.portfolio.spark import diagnose_files, error_lines, report_lines, tally_results
 
         try:
-            found = diagnose_files(spark, inputs, pack=pack, lang=lang, max_bytes=max_bytes)
-            frame = found.frame.persist()  # written, counted and summarised: diagnosed once
-            results = FileResults(frame, found.files)
+            # each task counts the summary as a local worker does; persisted: written and counted, diagnosed once
+            results = found = diagnose_files(spark, inputs, pack=pack, lang=lang, max_bytes=max_bytes, count=by).persist()
+            frame = results.frame
             if out.endswith(".parquet"):
                 frame.write.parquet(out)
             else:
@@ -162,14 +162,14 @@ def batch_on_spark(
                 from diagnose.portfolio.spark_portfolio import write_flat
 
                 accounts, findings = write_flat(frame, flat_out, [n for n, _ in pack.segments], results.order())
-            if totals.rejected:
+            if totals.internal if errs is not None else totals.rejected:  # a job only for lines there are
                 for line in _rejections(results, internal_only=errs is not None):
                     err(line)
         except PySparkException as exc:
             raise _spark_error(exc) from None
     finally:
-        if frame is not None:
-            frame.unpersist()
+        if found is not None:
+            found.unpersist()
         if created:
             spark.stop()
 

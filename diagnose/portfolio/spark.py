@@ -3,7 +3,9 @@
 The diagnosis itself is the local batch's (`batch.Diagnoser`: the same parsing, validation,
 engine and report JSON), run per partition with `mapInArrow` in the executors' Python workers.
 The pack travels as its content (the plain JSON of `CompiledPack.data`, broadcast once) and is
-compiled once per Python worker, which Spark reuses for task after task. Nothing depends on the
+compiled once per Python worker, which Spark reuses for task after task. For files, each task
+can also count its records as a local worker counts its chunk (`diagnose_files(count=...)`),
+so that the summary needs no pass over the reports. Nothing depends on the
 wall clock, hash seeds, partitioning or the order tasks run in: a record's row is a function of
 the record and the pack alone.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,7 +35,7 @@ import orjson
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source
 from diagnose.portfolio.segments import By
-from diagnose.portfolio.summary import Summary, Tally, summarize
+from diagnose.portfolio.summary import Summary, Tally, reject_reason, summarize
 from diagnose.snapshot.reader import MAX_BYTES
 from diagnose.userdocs import see
 
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
     from diagnose.api import CompiledPack
+    from diagnose.records import Report
 
 RESULT_COLUMNS = ("account_id", "verdict", "top_rule_id", "top_family", "rule_ids", "report_json", "error", "error_json")
 SOURCE_COLUMNS = ("source_file", "source_line")
@@ -50,6 +54,8 @@ SNAPSHOT = "snapshot"
 INTERNAL_HINT = "this is a bug in diagnose; please report it with this record"
 
 _FILE, _BLOCK, _ROW, _VALUE = "__diagnose_file", "__diagnose_block", "__diagnose_row", "__diagnose_snapshot"
+COUNTS = "__diagnose_counts"
+"""The column of the rows that carry a task's counts (`FileResults.counts`); null on the rows of records."""
 
 
 class Result(NamedTuple):
@@ -70,13 +76,16 @@ class Result(NamedTuple):
 
 def rejection(rejected: Rejected) -> Result:
     """The row of a record that gave no report: its one-line message and its error record without `source`."""
+    return _rejection(rejected, rejected.to_dict())
+
+
+def _rejection(rejected: Rejected, record: dict[str, Any]) -> Result:
     if rejected.kind == "internal_error":
         message = "internal error: " + (rejected.problems[0].message if rejected.problems else "unknown")
     else:
         shown = "; ".join(str(p) for p in rejected.problems[:3]) or "invalid record"
         more = len(rejected.problems) - 3
         message = shown + (f" (and {more} more)" if more > 0 else "")
-    record = rejected.to_dict()
     del record["source"]
     return Result(None, None, None, None, None, None, message, orjson.dumps(record).decode())
 
@@ -87,17 +96,24 @@ class RowDiagnoser:
     def __init__(self, pack: CompiledPack, *, lang: str = "en", max_bytes: int = MAX_BYTES) -> None:
         self.diagnoser = Diagnoser(pack, lang=lang, max_bytes=max_bytes)
 
-    def result(self, data: bytes | None, source: Source, size: int | None = None) -> Result:
+    def outcome(self, data: bytes | None, source: Source, size: int | None = None) -> Report | Rejected:
+        """The record's report, or why there is none (a bug in diagnose included: it must not lose the other records)."""
         if data is None:
-            return rejection(Rejected(source, (Problem("", "no snapshot: the value is null"),)))
+            return Rejected(source, (Problem("", "no snapshot: the value is null"),))
         rec = RawRecord(source.file, source.line, data, len(data) if size is None else size)
         try:
             out = self.diagnoser.one(rec)
         except Exception as exc:  # a bug on one record must not lose the others (as in the local batch)
             bug = InvalidInput([Problem("", f"{type(exc).__name__}: {exc}")], hint=INTERNAL_HINT)
-            return rejection(replace(Rejected.from_error(rec, bug), kind="internal_error"))
+            return replace(Rejected.from_error(rec, bug), kind="internal_error")
         if isinstance(out, InvalidInput):
-            return rejection(Rejected.from_error(rec, out))
+            return Rejected.from_error(rec, out)
+        return out
+
+    def result(self, data: bytes | None, source: Source, size: int | None = None) -> Result:
+        out = self.outcome(data, source, size)
+        if isinstance(out, Rejected):
+            return rejection(out)
         top = out.findings[0] if out.findings else None
         return Result(
             out.snapshot.account_id,
@@ -215,6 +231,8 @@ class Plan:
     """Source file names by normalised path, and for `lines`, the first line number of each (file, block start)."""
     large: bool = False
     """Spark sends strings as large_string (spark.sql.execution.arrow.useLargeVarTypes)."""
+    count: By | None = None
+    """Count the summary in the tasks, sliced by this (files only): rows of COUNTS after the results."""
 
     @classmethod
     def make(
@@ -227,6 +245,7 @@ class Plan:
         max_bytes: int = MAX_BYTES,
         keep: Sequence[str] = (),
         files: Any = None,
+        count: By | None = None,
     ) -> Plan:
         """A plan whose pack content (and file names) are broadcast by ``session``."""
         return cls(
@@ -238,6 +257,7 @@ class Plan:
             tuple(keep),
             _Shipped(session, files) if files is not None else None,
             _large(session),
+            count,
         )
 
     def compiled(self) -> RowDiagnoser:
@@ -267,7 +287,8 @@ class _Sources:
 
     def __init__(self, files: dict[str, Any] | None) -> None:
         self.names: dict[str, str] = files["names"] if files else {}
-        self.first: dict[str, dict[int, int]] = files["first_lines"] if files else {}
+        self.first: dict[str, dict[int, int]] | None = files["first_lines"] if files else {}
+        """None: lines are numbered from 0 within their block, and the driver adds the block's first line later."""
         self.seen: dict[str, str] = {}
         self.next_line: dict[tuple[str, int], int] = {}
 
@@ -284,7 +305,7 @@ class _Sources:
         n = self.next_line.get(key)
         if n is None:
             try:
-                n = self.first[normal_path(uri)][block]
+                n = 0 if self.first is None else self.first[normal_path(uri)][block]
             except KeyError:
                 raise RuntimeError(
                     f"diagnose: {uri} (block at byte {block}) was not in the line count; did the input change during the job?"
@@ -293,66 +314,195 @@ class _Sources:
         return n
 
 
-def _arrays(results: list[Result], large: bool) -> list[pa.Array]:
-    import pyarrow as pa
+class _Columns:
+    """The result columns of one Arrow batch, filled record by record: a report's JSON stays the bytes the engine wrote."""
 
-    text = pa.large_string() if large else pa.string()
-    types = [text, text, text, text, pa.list_(text), text, text, text]
-    columns: Sequence[Sequence[Any]] = list(zip(*results, strict=True)) if results else [[] for _ in RESULT_COLUMNS]
-    return [pa.array(col, type=t) for col, t in zip(columns, types, strict=True)]
+    def __init__(self) -> None:
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in RESULT_COLUMNS)
+
+    def add(self, out: Report | Rejected) -> dict[str, Any] | None:
+        """Add a record's row; for a rejected one, return its error record (without `source`), for its reason."""
+        account, verdict, top_rule, top_family, rule_ids, report, error, error_json = self.columns
+        if isinstance(out, Rejected):
+            record = out.to_dict()
+            row = _rejection(out, record)
+            for column, value in zip(self.columns, row, strict=True):
+                column.append(value)
+            return record
+        findings = out.findings
+        account.append(out.snapshot.account_id)
+        verdict.append(out.verdict)
+        top_rule.append(findings[0].rule_id if findings else None)
+        top_family.append(findings[0].family if findings else None)
+        rule_ids.append([f.rule_id for f in findings])
+        report.append(out.to_json_bytes())
+        error.append(None)
+        error_json.append(None)
+        return None
+
+    def arrays(self, large: bool) -> list[pa.Array]:
+        import pyarrow as pa
+
+        text = pa.large_string() if large else pa.string()
+        types = [text, text, text, text, pa.list_(text), text, text, text]
+        return [pa.array(col, type=t) for col, t in zip(self.columns, types, strict=True)]
 
 
-def _lines_batch(batch: pa.RecordBatch, plan: Plan, rows: RowDiagnoser, sources: _Sources) -> pa.RecordBatch:
-    """Lines of JSON Lines files: numbered, blank ones skipped, each diagnosed as the local batch reads it."""
-    import pyarrow as pa
+class _Counts:
+    """What one block of input gave, counted in the task as a local batch worker counts its chunk, so that the
+    summary needs no second look at the reports: records, rejections and their reasons, the tally of the reports."""
 
-    names: list[str] = []
-    lines: list[int] = []
-    results: list[Result] = []
-    columns = (batch.column(_VALUE).to_pylist(), batch.column(_FILE).to_pylist(), batch.column(_BLOCK).to_pylist())
-    for raw, uri, block in zip(*columns, strict=True):
-        number = sources.line(uri, block)
-        rec = line_record(raw, plan.max_bytes)
-        if rec is None:  # a blank line: counted, not a record
-            continue
-        source = Source(sources.name(uri), number)
-        names.append(source.file)
-        lines.append(number)
-        results.append(rows.result(rec[0], source, rec[1]))
-    head = [pa.array(names, type=pa.large_string() if plan.large else pa.string()), pa.array(lines, type=pa.int64())]
-    return pa.RecordBatch.from_arrays([*head, *_arrays(results, plan.large)], names=[*SOURCE_COLUMNS, *RESULT_COLUMNS])
+    def __init__(self, file: str, at: int, by: By) -> None:
+        self.file = file
+        self.at = at
+        """Where the block is in its file: its first byte (JSON Lines), or its first row's number (Parquet)."""
+        self.lines = 0
+        """Lines of the block, blank ones included (JSON Lines numbered within their blocks)."""
+        self.read = self.rejected = self.internal = 0
+        self.tally = Tally(by=by)
+        self.reasons: Counter[str] = Counter()
+
+    def add(self, out: Report | Rejected, record: dict[str, Any] | None) -> None:
+        self.read += 1
+        if not isinstance(out, Rejected):
+            self.tally.add_report(out)
+            return
+        self.rejected += 1
+        self.internal += out.kind == "internal_error"
+        self.reasons[reject_reason(record or {})] += 1
+
+    def dump(self) -> bytes:
+        data = (self.read, self.rejected, self.internal, self.tally, self.reasons, self.lines)
+        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _rows_batch(batch: pa.RecordBatch, plan: Plan, rows: RowDiagnoser, sources: _Sources) -> pa.RecordBatch:
-    """Rows of a DataFrame (or a Parquet file): one snapshot each, as JSON or a struct; kept columns pass through as they are."""
-    import pyarrow as pa
+class _Task:
+    """One task's state: the compiled pack, source names and line numbers, and the counts per block."""
 
-    values = batch.column(_VALUE)
-    encode = struct_encoder(values.type) if plan.kind == "struct" else None
-    data = [encode(v) for v in values.to_pylist()] if encode is not None else values.to_pylist()
-    head: list[pa.Array] = []
-    out_names = [*plan.keep, *RESULT_COLUMNS]
-    if _FILE in batch.schema.names:  # a Parquet file: its name, and the row's number in it
-        names = [sources.name(uri) for uri in batch.column(_FILE).to_pylist()]
-        lines = [row + 1 for row in batch.column(_ROW).to_pylist()]
-        results = [rows.result(d, Source(n, line)) for d, n, line in zip(data, names, lines, strict=True)]
-        head = [pa.array(names, type=pa.large_string() if plan.large else pa.string()), pa.array(lines, type=pa.int64())]
-        out_names = [*SOURCE_COLUMNS, *out_names]
-    else:
-        results = [rows.result(d, Source("", i + 1)) for i, d in enumerate(data)]
-    keep = [batch.column(name) for name in plan.keep]
-    return pa.RecordBatch.from_arrays([*head, *keep, *_arrays(results, plan.large)], names=out_names)
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.rows = plan.compiled()
+        self.sources = _Sources(plan.files.value if plan.files is not None else None)
+        self.counts: dict[tuple[str, int], _Counts] = {}
+
+    def counter(self, uri: str, block: int, at: int) -> _Counts | None:
+        if self.plan.count is None:
+            return None
+        found = self.counts.get((uri, block))
+        if found is None:
+            found = self.counts[(uri, block)] = _Counts(self.sources.name(uri), at, self.plan.count)
+        return found
+
+    def text(self) -> pa.DataType:
+        import pyarrow as pa
+
+        return pa.large_string() if self.plan.large else pa.string()
+
+    def lines(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Lines of JSON Lines files: numbered, blank ones skipped, each diagnosed as the local batch reads it."""
+        import pyarrow as pa
+
+        names: list[str] = []
+        numbers: list[int] = []
+        blocks: list[int] = []
+        out = _Columns()
+        outcome, sources, max_bytes = self.rows.outcome, self.sources, self.plan.max_bytes
+        key: tuple[str, int] | None = None
+        counts: _Counts | None = None
+        columns = (batch.column(_VALUE).to_pylist(), batch.column(_FILE).to_pylist(), batch.column(_BLOCK).to_pylist())
+        for raw, uri, block in zip(*columns, strict=True):
+            number = sources.line(uri, block)
+            rec = line_record(raw, max_bytes)
+            if rec is None:  # a blank line: counted, not a record
+                continue
+            source = Source(sources.name(uri), number)
+            names.append(source.file)
+            numbers.append(number)
+            blocks.append(block)
+            result = outcome(rec[0], source, rec[1])
+            record = out.add(result)
+            if key != (uri, block):
+                key, counts = (uri, block), self.counter(uri, block, block)
+            if counts is not None:
+                counts.add(result, record)
+        head = [pa.array(names, type=self.text()), pa.array(numbers, type=pa.int64())]
+        return self._batch([*head, *out.arrays(self.plan.large)], [*SOURCE_COLUMNS, *RESULT_COLUMNS], blocks)
+
+    def rows_of(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Rows of a DataFrame (or a Parquet file): one snapshot each, as JSON or a struct; kept columns pass through as they are."""
+        import pyarrow as pa
+
+        values = batch.column(_VALUE)
+        encode = struct_encoder(values.type) if self.plan.kind == "struct" else None
+        data = [encode(v) for v in values.to_pylist()] if encode is not None else values.to_pylist()
+        out = _Columns()
+        head: list[pa.Array] = []
+        out_names = [*self.plan.keep, *RESULT_COLUMNS]
+        if _FILE in batch.schema.names:  # a Parquet file: its name, and the row's number in it
+            uris = batch.column(_FILE).to_pylist()
+            names = [self.sources.name(uri) for uri in uris]
+            lines = [row + 1 for row in batch.column(_ROW).to_pylist()]
+            for d, uri, name, line in zip(data, uris, names, lines, strict=True):
+                source = Source(name, line)
+                result = self.rows.outcome(d, source)
+                record = out.add(result)
+                counts = self.counter(uri, 0, line)
+                if counts is not None:
+                    counts.add(result, record)
+            head = [pa.array(names, type=self.text()), pa.array(lines, type=pa.int64())]
+            out_names = [*SOURCE_COLUMNS, *out_names]
+        else:
+            for i, d in enumerate(data):
+                out.add(self.rows.outcome(d, Source("", i + 1)))
+        keep = [batch.column(name) for name in self.plan.keep]
+        return self._batch([*head, *keep, *out.arrays(self.plan.large)], out_names)
+
+    def _batch(self, arrays: list[pa.Array], names: list[str], blocks: list[int] | None = None) -> pa.RecordBatch:
+        import pyarrow as pa
+
+        if self.plan.count is not None:
+            n = len(arrays[0])
+            block = pa.nulls(n, pa.int64()) if blocks is None else pa.array(blocks, type=pa.int64())
+            arrays, names = [*arrays, pa.nulls(n, pa.binary()), block], [*names, COUNTS, _BLOCK]
+        return pa.RecordBatch.from_arrays(arrays, names=names)
+
+    def counted(self) -> pa.RecordBatch | None:
+        """One row per block of input the task read: its file and where it starts, no result, and its counts."""
+        import pyarrow as pa
+
+        if self.plan.count is None:
+            return None
+        for (uri, block), end in self.sources.next_line.items():  # blocks of blank lines too: their lines count
+            counts = self.counter(uri, block, block)
+            if counts is not None:
+                counts.lines = end
+        blocks = list(self.counts.values())
+        text = self.text()
+        arrays = [
+            pa.array([c.file for c in blocks], type=text),
+            pa.array([c.at for c in blocks], type=pa.int64()),
+            *[pa.nulls(len(blocks), pa.list_(text) if name == "rule_ids" else text) for name in RESULT_COLUMNS],
+            pa.array([c.dump() for c in blocks], type=pa.binary()),
+            pa.array([c.at for c in blocks], type=pa.int64()),
+        ]
+        return pa.RecordBatch.from_arrays(arrays, names=[*SOURCE_COLUMNS, *RESULT_COLUMNS, COUNTS, _BLOCK])
 
 
 def arrow_task(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """The function `mapInArrow` runs on each partition: record batches of input to record batches of results."""
+    """The function `mapInArrow` runs on each partition: record batches of input to record batches of results.
+
+    With `plan.count`, a last batch carries the task's counts (one row per block of input, in the
+    column COUNTS), as the local batch's workers hand back a tally with each chunk.
+    """
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows = plan.compiled()
-        sources = _Sources(plan.files.value if plan.files is not None else None)
-        convert = _lines_batch if plan.kind == "lines" else _rows_batch
+        task = _Task(plan)
+        convert = task.lines if plan.kind == "lines" else task.rows_of
         for batch in batches:
-            yield convert(batch, plan, rows, sources)
+            yield convert(batch)
+        counted = task.counted()
+        if counted is not None and counted.num_rows:
+            yield counted
 
     return run
 
@@ -368,13 +518,14 @@ def _pack(pack: CompiledPack | str | Path | None) -> CompiledPack:
     return pack
 
 
-def _output_schema(*, sources: bool = False, keep: StructType | None = None) -> StructType:
-    """Source columns (`source_file`, `source_line`) or the kept ones, then the result columns."""
-    from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+def _output_schema(*, sources: bool = False, keep: StructType | None = None, counts: bool = False) -> StructType:
+    """Source columns (`source_file`, `source_line`) or the kept ones, then the result columns (and COUNTS)."""
+    from pyspark.sql.types import ArrayType, BinaryType, LongType, StringType, StructField, StructType
 
     head = [StructField("source_file", StringType()), StructField("source_line", LongType())] if sources else []
     tail = [StructField(name, ArrayType(StringType()) if name == "rule_ids" else StringType()) for name in RESULT_COLUMNS]
-    return StructType([*head, *(keep.fields if keep is not None else []), *tail])
+    extra = [StructField(COUNTS, BinaryType()), StructField(_BLOCK, LongType())] if counts else []
+    return StructType([*head, *(keep.fields if keep is not None else []), *tail, *extra])
 
 
 def _large(session: SparkSession) -> bool:
@@ -526,10 +677,38 @@ def first_lines(frame: DataFrame, file: str, block: str) -> dict[str, dict[int, 
 
 @dataclass(frozen=True)
 class FileResults:
-    """The results of files: the DataFrame, and the name of every input file in input order."""
+    """The results of files: the DataFrame, the name of every input file in input order, and what the tasks counted."""
 
     frame: DataFrame
     files: list[str] = field(default_factory=list)
+    whole: DataFrame | None = None
+    """The tasks' output: the rows of `frame` and, after them, the rows of their counts (column COUNTS);
+    `frame` and `counts()` are parts of it, so persist this one (`persist()`) to diagnose once."""
+    by: By | None = None
+    """What the tasks' tallies are sliced by."""
+    counted: list[tuple[str, int, bytes]] | None = None
+
+    def persist(self) -> FileResults:
+        """Keep the results once computed, for the writes and the counts that follow (`unpersist()` after)."""
+        if self.whole is None:
+            return replace(self, frame=self.frame.persist())
+        if not self.whole.is_cached:
+            self.whole.persist()
+        return self
+
+    def unpersist(self) -> None:
+        (self.whole if self.whole is not None else self.frame).unpersist()
+
+    def counts(self) -> list[tuple[str, int, bytes]] | None:
+        """The tasks' counts, block by block in input order: (file, first line, counts), or None when they did not count."""
+        if self.whole is None or self.counted is not None:
+            return self.counted
+        from pyspark.sql import functions as F
+
+        rows = self.whole.where(F.col(COUNTS).isNotNull()).select("source_file", "source_line", COUNTS).collect()
+        rank = {name: i for i, name in enumerate(self.files)}
+        found = [(str(r[0]), int(r[1]), bytes(r[2])) for r in rows]
+        return sorted(found, key=lambda r: (rank.get(r[0], len(rank)), r[0], r[1]))
 
     def order(self) -> Column:
         """A column that sorts the rows in the local batch's input order (file, then line)."""
@@ -549,11 +728,18 @@ def diagnose_files(
     max_bytes: int = MAX_BYTES,
     fmt: str | None = None,
     column: str | None = None,
+    count: By | None = None,
 ) -> FileResults:
     """Diagnose JSON Lines or Parquet files (any paths Spark reads: folders, globs, s3a://, .gz): `source_file`, `source_line`, RESULT_COLUMNS.
 
-    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (a
-    first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
+    With ``count`` (a `By`), each task also counts what the local batch's workers count
+    (records, rejections, the tally of its reports sliced by ``count``), so that `tally_results`
+    needs no pass over the reports, and numbers its lines within their blocks, so that the input
+    is read once; the records are then diagnosed at once and the results kept (`unpersist()`
+    them when done). Without it, nothing runs until an action, which diagnoses afresh.
+
+    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (without
+    ``count``, a first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
     is the column ``column`` (default: `snapshot`), or, when there is no such column and the
     file has the contract's top-level fields (`schema_version`...), the whole row; its line
     is the row's number in its file, from 1.
@@ -590,9 +776,41 @@ def diagnose_files(
         )
         kind = "lines"
         names = display_names(raw.inputFiles(), paths)
-        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK)}
-    plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files)
-    return FileResults(frame.mapInArrow(arrow_task(plan), _output_schema(sources=True)), [shown for _, shown in names])
+        # counting tasks number lines within their blocks, so the input is read once (see _numbered)
+        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK) if count is None else None}
+    plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files, count=count)
+    shown = [name for _, name in names]
+    if count is None:
+        return FileResults(frame.mapInArrow(arrow_task(plan), _output_schema(sources=True)), shown)
+    whole = frame.mapInArrow(arrow_task(plan), _output_schema(sources=True, counts=True))
+    return _numbered(FileResults(whole.where(F.col(COUNTS).isNull()).drop(COUNTS, _BLOCK), shown, whole, count), lines=kind == "lines")
+
+
+def _numbered(found: FileResults, *, lines: bool) -> FileResults:
+    """Diagnose now, keeping the results, and number JSON Lines records as the local batch does.
+
+    The tasks numbered each line within its block and counted the lines of every block; the
+    first line of a block is one more than the lines of the blocks before it in its file.
+    """
+    from pyspark.sql import functions as F
+
+    assert found.whole is not None
+    whole = found.whole.persist()
+    counted = replace(found, counted=found.counts())
+    if not lines:
+        return counted
+    assert counted.counted is not None
+    firsts: list[tuple[str, int, int]] = []
+    line, last = 1, None
+    for name, block, data in counted.counted:  # in input order: block by block, file by file
+        line = 1 if name != last else line
+        firsts.append((name, block, line))
+        line, last = line + pickle.loads(data)[5], name  # written by arrow_task, never by a user
+    starts = whole.sparkSession.createDataFrame(firsts, f"source_file string, {_BLOCK} long, __diagnose_first long")
+    # a broadcast join: one hash lookup a row, however many files and blocks
+    records = whole.where(F.col(COUNTS).isNull()).join(F.broadcast(starts), ["source_file", _BLOCK])
+    line_of = (F.col("source_line") + F.col("__diagnose_first")).alias("source_line")
+    return replace(counted, frame=records.select("source_file", line_of, *RESULT_COLUMNS))
 
 
 # --- the summary, by Spark aggregations --------------------------------------------------
@@ -680,7 +898,9 @@ def _items(results: DataFrame, order: Column | None) -> DataFrame:
 def tally_results(results: DataFrame | FileResults, *, order: Column | None = None, by: By | None = None) -> Totals:
     """Count a result DataFrame with one Spark aggregation (only a few hundred rows reach the driver).
 
-    Per family and cause: accounts, times top; verdicts; pairs of causes; read, diagnosed,
+    `FileResults` whose tasks counted (`diagnose_files(count=by)`, and no other ``order``) need no
+    aggregation: the tasks' counts are merged in input order, as the local batch merges its chunks'.
+    Otherwise, per family and cause: accounts, times top; verdicts; pairs of causes; read, diagnosed,
     rejected. The title shown for a cause is that of its first report in ``order`` (for
     `FileResults`, the input order, as in the local batch; otherwise the smallest). ``by``
     also counts each segment (`--by`), in one more aggregation.
@@ -690,6 +910,10 @@ def tally_results(results: DataFrame | FileResults, *, order: Column | None = No
     from diagnose.portfolio.spark_portfolio import add_context, reasons
 
     if isinstance(results, FileResults):
+        if order is None and results.by == (by or By()):
+            counted = results.counts()
+            if counted is not None:
+                return _counted(counted, results.by)
         order = order if order is not None else results.order()
         results = results.frame
     exploded = _items(results, order)
@@ -729,6 +953,19 @@ def tally_results(results: DataFrame | FileResults, *, order: Column | None = No
     )
 
 
+def _counted(blocks: Iterable[tuple[str, int, bytes]], by: By) -> Totals:
+    """The totals from the tasks' counts, merged block by block in input order as the local batch merges its chunks."""
+    tally = Tally(by=by)
+    reasons: Counter[str] = Counter()
+    read = rejected = internal = 0
+    for _, _, data in blocks:
+        n, bad, bugs, part, why, _ = pickle.loads(data)  # written by this module's tasks (arrow_task), never by a user
+        read, rejected, internal = read + n, rejected + bad, internal + bugs
+        tally.merge(part)
+        reasons.update(why)
+    return Totals(read, tally.diagnosed, rejected, internal, tally, reasons)
+
+
 def summarize_results(results: DataFrame | FileResults, *, pairs: int = 10, order: Column | None = None) -> Summary:
     """The portfolio summary of a result DataFrame: the structure every view of `diagnose.summary` renders."""
     return tally_results(results, order=order).summary(pairs)
@@ -741,11 +978,15 @@ def _source_json(files: Sequence[str]) -> Column:
     """`{"file":...,"line":N}` of a row, with the file name escaped exactly as the local batch's orjson does."""
     from pyspark.sql import functions as F
 
-    # a file not in the list (not expected) is escaped by Spark, which differs from orjson only for control characters
-    name = F.regexp_extract(F.to_json(F.struct(F.col("source_file").alias("f"))), r'^\{"f":(.*)\}$', 1)
-    if files:
-        escaped = F.create_map(*[F.lit(x) for file in files for x in (file, orjson.dumps(file).decode())])
-        name = F.coalesce(F.element_at(escaped, F.col("source_file")), name)
+    # Most names need no escaping: quoted as they are. Others Spark's JSON escapes, as orjson does but for
+    # control characters: names with those (rarely any) are looked up in a map, which Spark searches key by key.
+    file = F.col("source_file")
+    escaped = F.regexp_extract(F.to_json(F.struct(file.alias("f"))), r'^\{"f":(.*)\}$', 1)
+    odd = [name for name in files if any(ch < " " for ch in name)]
+    if odd:
+        known = F.create_map(*[F.lit(x) for name in odd for x in (name, orjson.dumps(name).decode())])
+        escaped = F.coalesce(F.element_at(known, file), escaped)
+    name = F.when(file.rlike(r'["\\\x00-\x1f]'), escaped).otherwise(F.concat(F.lit('"'), file, F.lit('"')))
     return F.concat(F.lit('{"file":'), name, F.lit(',"line":'), F.col("source_line").cast("string"), F.lit("}"))
 
 
