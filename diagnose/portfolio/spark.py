@@ -33,7 +33,7 @@ from urllib.parse import unquote, urlparse
 import orjson
 
 from diagnose.errors import InvalidInput, Problem, UsageError
-from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source
+from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source, tune_gc
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Summary, Tally, reject_reason, summarize
 from diagnose.snapshot.reader import MAX_BYTES
@@ -267,6 +267,7 @@ class Plan:
             from diagnose.api import CompiledPack
 
             found = _COMPILED[key] = RowDiagnoser(CompiledPack(orjson.loads(self.pack.value)), lang=self.lang, max_bytes=self.max_bytes)
+            tune_gc()  # a Spark Python worker is a home for packs, as a local batch worker is: the same collector settings
         return found
 
 
