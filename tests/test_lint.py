@@ -143,7 +143,7 @@ def test_warnings_fail_only_with_strict(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_missing_folder_is_a_usage_error_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "rules", "lint", str(tmp_path / "nope"))
     assert code == 2
-    assert "no such rule pack folder" in err and "help: --rules takes a folder with a pack.yaml" in err
+    assert "no such rule pack folder" in err and "help: a rule pack is a folder with a pack.yaml: `diagnose docs rules` (docs/rule-format.md)" in err
     assert "Traceback" not in out + err
 
 

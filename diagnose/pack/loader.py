@@ -36,6 +36,7 @@ from diagnose.pack.problems import schema_problems, validate_keeping
 from diagnose.pack.yamlpos import Located, YamlError
 from diagnose.pack.yamlpos import load as load_yaml
 from diagnose.snapshot import facts as factlib
+from diagnose.userdocs import see
 
 __all__ = [  # the models are re-exported: `from diagnose.pack.loader import load, Pack, Rule` keeps working
     "AllOf",
@@ -77,6 +78,8 @@ MAX_EXTENDS = 8
 """Packs in one `extends` chain at the most."""
 """Collections of the manifest whose items stand alone: a bad one is reported and the others kept."""
 
+_IS_A_PACK = f"a rule pack is a folder with a pack.yaml: {see('rules')}"
+
 
 @dataclass
 class Loaded:
@@ -107,9 +110,9 @@ def read(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> Lo
     """Read every file of a pack and check it; never raises for a broken pack: its problems are in the result."""
     root = resolve(path)
     if not root.exists():  # a mistyped path is the caller's mistake (usage), not a broken pack
-        raise UsageError("no such rule pack folder", source=str(root), hint="--rules takes a folder with a pack.yaml")
+        raise UsageError("no such rule pack folder", source=str(root), hint=_IS_A_PACK)
     if not root.is_dir():
-        return Loaded(root, None, [PackProblem(str(root), "not a folder", hint="--rules takes a folder with a pack.yaml")])
+        return Loaded(root, None, [PackProblem(str(root), "not a folder", hint=_IS_A_PACK)])
     if not (root / MANIFEST).is_file():
         problem = PackProblem(str(root / MANIFEST), "the pack has no manifest", hint="add pack.yaml with name, version and parameters")
         return Loaded(root, None, [problem])
