@@ -74,9 +74,9 @@ _MANIFEST_ITEMS = {
     "sensitive",
     "segments",
 }
+"""Collections of the manifest whose items stand alone: a bad one is reported and the others kept."""
 MAX_EXTENDS = 8
 """Packs in one `extends` chain at the most."""
-"""Collections of the manifest whose items stand alone: a bad one is reported and the others kept."""
 
 _IS_A_PACK = f"a rule pack is a folder with a pack.yaml: {see('rules')}"
 
