@@ -132,6 +132,17 @@ def test_errors_come_before_warnings(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert heads == ["error[never-true]", "warning[missing-example]", "warning[missing-example]"]
 
 
+def test_an_unknown_key_lists_the_keys_of_its_own_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`rules:` in pack.yaml is told apart from a rule file by the file, not by its keys: the hint lists the manifest's keys."""
+    pack = copy_pack(tmp_path, MINIMAL)
+    with (pack / "pack.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("rules:\n  - id: T-X\n")
+    code, out, _ = cli(capsys, "rules", "lint", str(pack))
+    assert code == 1 and "unknown key `rules`" in out
+    hint = next(line for line in out.splitlines() if "help: " in line and "allowed keys here" in line)
+    assert "did you mean" not in hint and "name, version" in hint
+
+
 def test_warnings_fail_only_with_strict(capsys: pytest.CaptureFixture[str]) -> None:
     folder = str(BROKEN / "missing-example")
     code, out, err = cli(capsys, "rules", "lint", folder)
@@ -143,7 +154,10 @@ def test_warnings_fail_only_with_strict(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_missing_folder_is_a_usage_error_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "rules", "lint", str(tmp_path / "nope"))
     assert code == 2
-    assert "no such rule pack folder" in err and "help: a rule pack is a folder with a pack.yaml: `diagnose docs rules` (docs/rule-format.md)" in err
+    assert (
+        "no such rule pack folder" in err
+        and "help: a rule pack is a folder with a pack.yaml: `diagnose docs rules` (docs/rule-format.md)" in err
+    )
     assert "Traceback" not in out + err
 
 

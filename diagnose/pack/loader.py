@@ -386,7 +386,7 @@ class _Reader:
         try:
             RuleFile.model_validate(shape)
         except ValidationError as exc:
-            self.problems += schema_problems(exc, Located(shape, located.positions, located.ends), shown)
+            self.problems += schema_problems(exc, Located(shape, located.positions, located.ends), shown, root=RuleFile)
             for key, kind in (("rules", "rules"), ("parameters", "params")):
                 if key in data and not isinstance(data[key], type(empty[key])):
                     self.unknown.add(kind)
@@ -401,7 +401,7 @@ class _Reader:
             try:
                 out[name] = Parameter.model_validate(value)
             except ValidationError as exc:
-                self.problems += schema_problems(exc, located, shown, ("parameters", name))
+                self.problems += schema_problems(exc, located, shown, ("parameters", name), root=RuleFile)
                 self.unparsed["params"].add(name)
         return out
 
@@ -413,7 +413,7 @@ class _Reader:
             try:
                 out.append((index, Rule.model_validate(item)))
             except ValidationError as exc:
-                self.problems += schema_problems(exc, located, shown, ("rules", index))
+                self.problems += schema_problems(exc, located, shown, ("rules", index), root=RuleFile)
                 rid = item.get("id") if isinstance(item, dict) else None
                 if isinstance(rid, str):
                     self.unparsed["rules"].add(rid)

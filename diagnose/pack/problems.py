@@ -247,7 +247,7 @@ def validate_keeping(
         try:
             return model.model_validate(data), dropped
         except ValidationError as exc:
-            found = schema_problems(exc, Located(data, located.positions, located.ends), shown)
+            found = schema_problems(exc, Located(data, located.positions, located.ends), shown, root=model)
             problems += [p for p in found if p not in problems]
             cuts = {_cut(exc_path, droppable) for exc_path in _error_paths(exc, data)}
             if None in cuts or not cuts:
