@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from diagnose.errors import UsageError
+from diagnose.portfolio.segments import segment_text
 
 if TYPE_CHECKING:
     from diagnose.records import Report
@@ -109,14 +110,6 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -168,7 +161,7 @@ class FlatWriter:
         seg = self.segments
         for row in rows.accounts:
             values = row[-1]
-            self._accounts.writerow([_csv_cell(v) for v in row[:-1]] + [_csv_cell(_text(values.get(s))) for s in seg])
+            self._accounts.writerow([_csv_cell(v) for v in row[:-1]] + [_csv_cell(segment_text(values.get(s))) for s in seg])
         for frow in rows.findings:
             self._findings.writerow([_csv_cell(v) for v in frow])
         self.accounts += len(rows.accounts)
@@ -243,7 +236,7 @@ def _accounts_table(rows: list[tuple[Any, ...]], segments: Sequence[str]) -> Any
     n = len(ACCOUNT_COLUMNS)
     columns: list[list[Any]] = [[r[i] for r in rows] for i in range(n)]
     columns[1] = [_timestamp(v) for v in columns[1]]
-    columns += [[_text(r[-1].get(s)) for r in rows] for s in segments]
+    columns += [[segment_text(r[-1].get(s)) for r in rows] for s in segments]
     return pa.Table.from_arrays(
         [pa.array(c, type=f.type) for c, f in zip(columns, account_schema(segments), strict=True)], schema=account_schema(segments)
     )

@@ -65,10 +65,11 @@ class By:
 
     def key(self, as_of: str, segments: Mapping[str, Any]) -> tuple[str | None, ...]:
         """One account's segment: the text of each field's value, None when it is not known."""
-        return tuple(period(as_of, f[6:]) if f.startswith("as_of:") else _text(segments.get(f)) for f in self.fields)
+        return tuple(period(as_of, f[6:]) if f.startswith("as_of:") else segment_text(segments.get(f)) for f in self.fields)
 
 
-def _text(value: Any) -> str | None:
+def segment_text(value: Any) -> str | None:
+    """A segment value as the text a slice and the flat export show: None when not known, booleans as true/false."""
     if value is None:
         return None
     if isinstance(value, bool):
