@@ -175,8 +175,7 @@ def _ascend_weights(prepared: list[Prepared], weights: dict[str, float]) -> dict
                 if w == now:
                     continue
                 score = accuracy(group, weights | {rid: w})
-                # Strictly better, or as good and nearer the current weight: a proposal moves nothing for nothing.
-                if score > best or (score == best and abs(w - now) < abs(best_value - now)):
+                if _improves(score, best, w, best_value, now):
                     best_value, best = w, score
             if best_value != now:
                 weights[rid] = best_value
@@ -184,6 +183,11 @@ def _ascend_weights(prepared: list[Prepared], weights: dict[str, float]) -> dict
         if not moved:
             break
     return weights
+
+
+def _improves(score: float, best: float, value: float, best_value: float, now: float) -> bool:
+    """Strictly better, or as good and nearer the current value: a proposal moves nothing for nothing."""
+    return score > best or (score == best and abs(value - now) < abs(best_value - now))
 
 
 def tunable(pack: CompiledPack) -> dict[str, tuple[float, float, float]]:
@@ -235,7 +239,7 @@ def calibrate(
                     if v == now:
                         continue
                     score = accuracy(prepare(_with(pack, params | {name: v}, {}), fit_cases, problems), weights)
-                    if score > best or (score == best and abs(v - now) < abs(best_value - now)):
+                    if _improves(score, best, v, best_value, now):
                         best_value, best = v, score
                 if best_value != now:
                     params[name] = best_value
