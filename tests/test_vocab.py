@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from diagnose import vocab
-from diagnose.cli import common
+from diagnose.cli import plain
 from diagnose.engine import ranking
 from diagnose.errors import InvalidPack
 from diagnose.pack import loader, templates
@@ -28,9 +28,9 @@ def _literal(annotation: object) -> set[object]:
 
 
 def test_the_command_line_offers_exactly_the_vocabulary() -> None:
-    assert [m.value for m in common.Lang] == list(vocab.LANGS)
-    assert [m.value for m in common.Severity] == list(vocab.SEVERITIES)
-    assert [m.value for m in common.Audience] == [*vocab.AUDIENCES, vocab.ALL_AUDIENCES]
+    assert [m.value for m in plain.Lang] == list(vocab.LANGS)
+    assert [m.value for m in plain.Severity] == list(vocab.SEVERITIES)
+    assert [m.value for m in plain.Audience] == [*vocab.AUDIENCES, vocab.ALL_AUDIENCES]
 
 
 def test_the_rule_models_and_the_published_schema_validate_the_vocabulary() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from diagnose.cli.common import COLOR, WRITTEN, ColorChoice, err, out
+from diagnose.cli.plain import COLOR, WRITTEN, ColorChoice, err, out
 from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, PipeClosed
 
 __all__ = ["app", "entry", "full_app", "main"]

@@ -11,8 +11,9 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from diagnose.cli.common import ColorOpt, DebugOpt, Engine, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, err, redactor
+from diagnose.cli.common import ColorOpt, DebugOpt, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app
 from diagnose.cli.output import check_by, closing_checks, closing_counts, show_summary, slices
+from diagnose.cli.plain import Engine, Lang, err, redactor
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import SummaryFormat

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Lang, LangOpt, RulesOpt, app, color, err, out, width
+from diagnose.cli.common import DebugOpt, LangOpt, RulesOpt, app
+from diagnose.cli.plain import Lang, color, err, out, width
 from diagnose.compare.render import DiffFormat, HistoryFormat
 from diagnose.errors import UsageError
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import app, out
+from diagnose.cli.common import app
+from diagnose.cli.plain import out
 from diagnose.errors import UsageError
 
 

@@ -8,7 +8,8 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Engine, Lang, LangOpt, RulesOpt, app, color, err, out, width
+from diagnose.cli.common import DebugOpt, LangOpt, RulesOpt, app
+from diagnose.cli.plain import Engine, Lang, color, err, out, width
 from diagnose.errors import CheckFailed, UsageError
 from diagnose.evaluate import EvalFormat
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from diagnose.cli.common import color, err
+from diagnose.cli.plain import color, err
 from diagnose.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:

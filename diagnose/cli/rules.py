@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli.common import ColorOpt, Lang, LangOpt, RulesOpt, color, err, out, text_width
+from diagnose.cli.common import ColorOpt, LangOpt, RulesOpt
+from diagnose.cli.plain import Lang, color, err, out, text_width
 from diagnose.errors import ExitCode, UsageError
 from diagnose.pack.files import MANIFEST
 from diagnose.packci.ciformats import CIFormat, Options, lint_summary, percent

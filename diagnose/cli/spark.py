@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from diagnose.cli.common import Engine, err
 from diagnose.cli.output import closing_checks, closing_counts, show_summary
+from diagnose.cli.plain import Engine, err
 from diagnose.errors import DiagnoseError, UsageError
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from diagnose.cli.common import DebugOpt, Lang, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app, out, redactor, text_width
+from diagnose.cli.common import DebugOpt, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app
+from diagnose.cli.plain import Lang, out, redactor, text_width
 from diagnose.errors import InvalidInput, UsageError
 
 
