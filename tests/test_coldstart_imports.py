@@ -25,9 +25,10 @@ with open(out, "w") as fh:
 sys.exit(code)
 """
 
-# What the JSON path never needs once the pack cache is warm: the terminal views and their line breaker,
-# the pack's YAML loader and models, the schema validator, temporary files.
-NOT_FOR_JSON = ("rich", "uniseg", "yaml", "pydantic", "jsonschema", "diagnose.pack.loader", "diagnose.pack.model", "tempfile")
+# What the JSON path never needs once the pack cache is warm: the command-line parser (a plain `diagnose run`
+# takes the quick path), the terminal views and their line breaker, the pack's YAML loader and models, the
+# schema validator, temporary files.
+NOT_FOR_JSON = ("typer", "rich", "uniseg", "yaml", "pydantic", "jsonschema", "diagnose.pack.loader", "diagnose.pack.model", "tempfile")
 
 
 def _loaded(tmp_path: Path, *args: str) -> tuple[set[str], str]:
@@ -58,4 +59,9 @@ def test_the_rich_view_loads_no_yaml_and_no_line_breaker_for_texts_it_broke_befo
     modules, stdout = _loaded(tmp_path, "--format", "rich", "--lang", lang)
     assert ("资金方" in stdout) is (lang == "zh"), "the run drew the view in its language"
     assert "rich.console" in modules
-    assert {name: _under(modules, name) for name in ("yaml", "pydantic", "uniseg", "jsonschema") if _under(modules, name)} == {}
+    assert {name: _under(modules, name) for name in ("typer", "yaml", "pydantic", "uniseg", "jsonschema") if _under(modules, name)} == {}
+
+
+def test_a_command_line_the_quick_path_leaves_alone_goes_through_typer(tmp_path: Path) -> None:
+    modules, stdout = _loaded(tmp_path, "--format", "json", "--top", "5", "--top", "1")  # typer's rule: the last one wins
+    assert "typer.main" in modules and len(json.loads(stdout)["findings"]) == 1

@@ -2,7 +2,9 @@
 
 One module per command group; each registers its commands on the shared app in `common` when it
 is imported. `main` imports only the module of the command asked for when it can (a cold
-`diagnose run` builds one command, not fifteen), and every module for anything else.
+`diagnose run` builds one command, not fifteen), and every module for anything else. A plain
+`diagnose run SNAPSHOT [OPTIONS]` does not build the typer app at all (`quick`): typer and its
+click are a third of a cold run.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from diagnose.cli.plain import COLOR, WRITTEN, ColorChoice, err, out
 from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, PipeClosed
+
+if TYPE_CHECKING:
+    import typer
 
 __all__ = ["app", "entry", "full_app", "main"]
 _MODULES = ("run", "why", "rules", "batch", "schema", "diff", "evaluate", "completion", "docs")
@@ -101,6 +104,50 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     err(f"warning: {message}")  # the core warns (a corrupt pack cache entry); people read one line, not a source location
 
 
+def _dispatch(args: list[str]) -> Any:
+    """Run the command line: a plain `diagnose run` straight away, anything else through typer."""
+    from diagnose.cli.quick import quick_args
+
+    quick = quick_args(args)
+    if quick is None:
+        return _app_for(args)(args=args, prog_name="diagnose", standalone_mode=False)
+    from diagnose.cli.runner import run_one
+
+    if quick.color_choice is not None:  # what the --color callback does on typer's path
+        COLOR.choice = quick.color_choice
+    try:
+        run_one(quick)
+    except KeyboardInterrupt:  # what typer makes of an interrupt and of the end of input, so both paths end alike
+        return 130
+    except EOFError:
+        sys.stderr.write("\n")
+        err("aborted")
+        return 130
+    return None
+
+
+def _typer_outcome(exc: Exception, args: list[str]) -> int | None:
+    """The exit code of typer's exits, aborts and usage errors (None for any other exception, or before typer is loaded)."""
+    if "typer" not in sys.modules:
+        return None
+    import typer
+
+    if isinstance(exc, typer.Exit):
+        return int(exc.exit_code or 0)
+    if isinstance(exc, typer.Abort):
+        err("aborted")
+        return 130
+    if isinstance(exc, typer.TyperException):  # bad flags and arguments: usage, then the error
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show(file=sys.stderr)
+        else:
+            err(f"usage error: {exc.format_message()}")
+        _json_error(args, _plain_error(ExitCode.USAGE, "usage", exc.format_message()))
+        return int(ExitCode.USAGE)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error becomes one message on standard error and its documented exit code.
 
@@ -113,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.showwarning = _show_warning
     try:
-        result = _app_for(args)(args=args, prog_name="diagnose", standalone_mode=False)
+        result = _dispatch(args)
     except PipeClosed:  # the reader closed the pipe (`| head`): stop quietly
         _silence_stdout()
         return 0
@@ -121,27 +168,17 @@ def main(argv: list[str] | None = None) -> int:
         err(exc.render())
         _json_error(args, exc.error_object())
         return int(exc.exit_code)
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        err("aborted")
-        return 130
-    except typer.TyperException as exc:  # bad flags and arguments: usage, then the error
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show(file=sys.stderr)
-        else:
-            err(f"usage error: {exc.format_message()}")
-        _json_error(args, _plain_error(ExitCode.USAGE, "usage", exc.format_message()))
-        return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         err("interrupted")
         return 130
     except BrokenPipeError:  # the reader closed the pipe (`| head`): stop quietly
         _silence_stdout()
         return 0
-    except Exception as exc:  # an internal error: one line, unless --debug
-        if _debug_requested(args):
+    except Exception as exc:
+        usage = _typer_outcome(exc, args)  # typer's own exits and usage errors, when typer parsed the line
+        if usage is not None:
+            return usage
+        if _debug_requested(args):  # an internal error: one line, unless --debug
             raise
         message = f"internal error: {type(exc).__name__}: {_short(exc)}. This is a bug in diagnose; please report it (run with --debug for the traceback)."
         err(message)
