@@ -51,17 +51,19 @@ def dump_bytes(data: Any, *, indent: bool = True) -> bytes:
     """Deterministic JSON as UTF-8 (orjson: dataclasses, dates and times natively; key order as declared), terminal-safe."""
     option = orjson.OPT_INDENT_2 if indent else 0
     raw = orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
-    if raw.isascii():  # the characters escaped below are none of them ASCII
-        return raw
+    if raw.isascii():  # of the characters escaped below only DEL is ASCII
+        return raw if b"\x7f" not in raw else _escaped(raw.decode())
     # In UTF-8 each of them starts with one of these bytes; Chinese text mostly has none of them, and
     # looking for four bytes is a fraction of decoding the report and searching it (a fifth of a zh
     # report's serialisation).
     if b"\xe2" not in raw and b"\xc2" not in raw and b"\xd8" not in raw and b"\x7f" not in raw:
         return raw
     text = raw.decode()
-    if _UNSAFE.search(text):
-        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).encode()
-    return raw
+    return _escaped(text) if _UNSAFE.search(text) else raw
+
+
+def _escaped(text: str) -> bytes:
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).encode()
 
 
 def dumps(data: Any, *, indent: bool = True) -> str:
