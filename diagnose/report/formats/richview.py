@@ -109,7 +109,7 @@ def _header(report: Report, options: Options) -> RenderableType:
     if bar.plain and options.width >= BAR_MIN:
         parts.append(bar)
     parts.append(legend)
-    return Panel(Group(*parts), title=label(lang, "line"), title_align="left", box=box.ROUNDED)
+    return Panel(Group(*parts), title=Text(label(lang, "line")), title_align="left", box=box.ROUNDED)
 
 
 def _table(findings: list[Finding], lang: str) -> RenderableType:
@@ -226,7 +226,7 @@ def _unexplained(u: Unexplained, lang: str) -> RenderableType:
     if u.could_explain:
         parts.append(_bullets(label(lang, "could_explain"), u.could_explain, "bold"))
     parts.append(_bullets(label(lang, "agent_steps"), u.agent_steps, "bold"))
-    return Panel(Group(*parts), title=label(lang, "unexplained"), title_align="left", border_style="red")
+    return Panel(Group(*parts), title=Text(label(lang, "unexplained")), title_align="left", border_style="red")
 
 
 def _coverage(report: Report, lang: str) -> list[RenderableType]:
