@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from diagnose.report.formats import wrap
-from diagnose.report.formats.wrap import breaks, narrowest, wrap_lines
+from diagnose.report.formats.wrap import Bullets, breaks, narrowest, wrap_lines
+from tests.conftest import examples
 
 # Text of the kinds the views hold: Chinese with full-width punctuation, numbers with units, ids, English words.
 _ALPHABET = st.sampled_from([*"资金方额度可用，。；：（）、 元天% 0123456789.,-_abcXYZ", "\u00a0", "CNY", "days", "rp-2024-01"])
@@ -49,6 +50,30 @@ def test_narrowest_is_the_widest_span_between_breaks(text: str) -> None:
 @given(_TEXT, st.integers(min_value=1, max_value=30))
 def test_wrapping_stops_looking_for_breaks_only_where_it_may(text: str, width: int) -> None:
     assert wrap_lines(text, width) == _plain_wrap(text, width)
+
+
+def _drawn(renderable: object, width: int, color: bool) -> str:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from diagnose.report.formats.richview import buffer_console
+
+    console, buffer = buffer_console(width, color)
+    console.print(Group(Text("head", style="bold"), renderable))
+    console.print(Panel(Group(Text("in a panel"), renderable)))
+    return buffer.getvalue()
+
+
+@examples(600)
+@given(
+    st.lists(st.lists(_TEXT, min_size=1, max_size=3).map("\n".join) | st.sampled_from(["", "x" * 90, "资" * 70]), max_size=4),
+    st.integers(min_value=1, max_value=120),
+    st.booleans(),
+)
+def test_bullets_draw_what_the_grid_draws(items: list[str], width: int, color: bool) -> None:
+    bullets = Bullets(items)
+    assert _drawn(bullets, width, color) == _drawn(bullets.grid(), width, color)
 
 
 def test_a_number_keeps_its_unit_and_ideographs_break_between_them() -> None:

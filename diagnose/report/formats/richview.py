@@ -16,7 +16,7 @@ from diagnose.explain import why
 from diagnose.pack import templates as textlib
 from diagnose.report.formats import Options, clean
 from diagnose.report.formats.labels import family, label, severity
-from diagnose.report.formats.wrap import Wrapped, keep_breaks, rows_or_stack
+from diagnose.report.formats.wrap import Bullets, Wrapped, keep_breaks, rows_or_stack
 from diagnose.snapshot import facts as factlib
 from diagnose.vocab import AUDIENCES, bracket
 
@@ -172,12 +172,7 @@ def _finding(f: Finding, lang: str) -> RenderableType:
 
 def _bullets(heading: str, items: list[str], style: str) -> RenderableType:
     """A heading and a list whose wrapped lines stay indented under their bullet (also for Chinese)."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=3, justify="right")
-    grid.add_column(ratio=1)
-    for item in items:
-        grid.add_row("•", Wrapped(clean(item)))
-    return Group(Text(heading, style=style), grid)
+    return Group(Text(heading, style=style), Bullets(clean(item) for item in items))
 
 
 def _timeline(report: Report, lang: str) -> RenderableType:

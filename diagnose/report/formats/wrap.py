@@ -18,6 +18,7 @@ from rich.cells import cell_len
 from rich.console import Group
 from rich.measure import Measurement
 from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -280,6 +281,51 @@ class Wrapped:
             line.overflow = "fold"
             line.justify = self.text.justify
             yield line
+
+
+_BULLET = 4
+"""The width of a bullet's column: the bullet right-aligned in three cells, then one space."""
+
+
+class Bullets:
+    """Items under bullets, each one's wrapped lines indented under its bullet (also for Chinese).
+
+    Drawn line for line as the two-column grid of `grid` draws them, without the grid's layout, which measured
+    every item's narrowest unbreakable piece (asking the line breaker) to find a width the grid never uses:
+    the text column is the widest item, or what is left beside the bullets.
+    """
+
+    def __init__(self, items: Iterable[str]) -> None:
+        self.items = [Wrapped(item) for item in items]
+
+    def grid(self) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=_BULLET - 1, justify="right")
+        grid.add_column(ratio=1)
+        for item in self.items:
+            grid.add_row("•", item)
+        return grid
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.grid())
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = options.max_width - _BULLET
+        if room < 1:  # no room beside the bullets: the grid's own last resort decides
+            yield self.grid()
+            return
+        widest = max((cell_len(p.rstrip(" ")) for item in self.items for p in item.text.plain.split("\n")), default=0)
+        cell = options.update(
+            width=min(widest, room) or 1, justify="left", no_wrap=False, overflow="ellipsis", height=None, highlight=False
+        )
+        mark = options.update(width=_BULLET, justify="right", no_wrap=False, overflow="ellipsis", height=None, highlight=False)
+        bullet = console.render_lines(Padding(Text("•"), (0, 1, 0, 0)), mark)[0]
+        blank = [Segment(" " * _BULLET)]
+        for item in self.items:
+            for i, line in enumerate(console.render_lines(item, cell)):
+                yield from bullet if i == 0 else blank
+                yield from line
+                yield Segment.line()
 
 
 def rows_or_stack(
