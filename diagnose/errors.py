@@ -53,6 +53,8 @@ class ErrorProblem:
 
 @dataclass(frozen=True)
 class ErrorDetail:
+    """The failure: its exit code and kind, the message, the file it concerns, a hint, and its problems."""
+
     exit_code: int
     kind: ErrorKind
     message: str

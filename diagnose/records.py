@@ -101,6 +101,8 @@ class Evidence(_Data):
 
 @dataclass(slots=True)
 class Remedies(_Data):
+    """What to do about a finding, for each audience: the customer, the support agent and the institution."""
+
     customer: list[str]
     agent: list[str]
     institution: list[str]
@@ -145,6 +147,8 @@ class Event(_Data):
 
 @dataclass(slots=True)
 class Finding(_Data):
+    """A cause that holds: its rank, family, severity and score, what it means, the evidence, the remedies, and the findings it explains."""
+
     rank: int
     rule_id: str
     family: str
@@ -164,6 +168,8 @@ class Finding(_Data):
 
 @dataclass(slots=True)
 class Undetermined(_Data):
+    """A rule the snapshot could not decide: the facts it lacks, and the values of them that would make it hold."""
+
     rule_id: str
     family: str
     title: str
@@ -227,6 +233,8 @@ class Coverage(_Data):
 
 @dataclass(slots=True)
 class SnapshotRef(_Data):
+    """The snapshot a report is about: the account, the time of the snapshot, the product."""
+
     account_id: str
     as_of: str
     product: str
@@ -234,6 +242,8 @@ class SnapshotRef(_Data):
 
 @dataclass(slots=True)
 class Ruleset(_Data):
+    """The rule pack that made a report: its name, its version and the digest of its content."""
+
     name: str
     version: str
     digest: str
@@ -241,6 +251,8 @@ class Ruleset(_Data):
 
 @dataclass(slots=True)
 class LineSummary(_Data):
+    """The credit line at the snapshot; `restore_gap` is the limit that should be drawable but is not."""
+
     currency: str
     status: str | None
     total_limit: float
@@ -251,6 +263,8 @@ class LineSummary(_Data):
 
 @dataclass(slots=True)
 class Disabled(_Data):
+    """A rule the pack switches off, and why."""
+
     rule_id: str
     reason: str
 

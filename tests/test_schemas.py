@@ -35,7 +35,7 @@ def test_committed_schema_matches_the_models(name: str) -> None:
     committed = json.loads(schemas.path(name, FOLDER).read_text(encoding="utf-8"))
     assert committed == schemas.generate(name), (
         f"schemas/{name}.schema.json is out of date: run `diagnose schema {name} -o schemas/{name}.schema.json` "
-        'or `python -c "from diagnose import schemas; schemas.write_all()"`'
+        'or `python -c "from diagnose.packci import schemas; schemas.write_all()"`'
     )
     assert schemas.path(name, FOLDER).read_text(encoding="utf-8") == schemas.dumps(committed)
 

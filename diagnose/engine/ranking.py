@@ -54,6 +54,8 @@ def base_score(severity: str, weight: float, evidence: Sequence[Evidence]) -> fl
 
 @dataclass
 class Candidate:
+    """A rule that fired, as the ranking sees it: its score, whether it only contributes, the rules it explains."""
+
     rule_id: str
     score: float
     contributing: bool

@@ -194,7 +194,7 @@ def path(name: str, folder: Path = FOLDER) -> Path:
 
 
 def write_all(folder: Path = FOLDER) -> list[Path]:
-    """Regenerate every schema file: `python -c "from diagnose import schemas; schemas.write_all()"`."""
+    """Regenerate every schema file: `python -c "from diagnose.packci import schemas; schemas.write_all()"`."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for name in NAMES:

@@ -21,6 +21,8 @@ class ReportFormat(str, Enum):
 
 @dataclass(frozen=True)
 class Options:
+    """How a report is rendered: the language, colour, width, and how many findings are shown."""
+
     lang: str = "en"
     color: bool = False
     width: int = 100
