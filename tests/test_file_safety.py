@@ -201,6 +201,8 @@ def test_a_second_batch_or_resume_on_the_same_outputs_is_refused(tmp_path: Path,
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_is_an_output_error_not_a_bug(tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():  # Linux has it; elsewhere there is no full disk to borrow
+        return
     with open("/dev/full", "wb") as full:
         proc = _run("run", HEALTHY, "--format", "json", stdout=full)
     assert proc.returncode == ExitCode.OUTPUT == 5, proc.stderr
@@ -235,3 +237,35 @@ def test_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
         )
         assert proc.stderr == b"", proc.stderr
         assert proc.returncode == 0
+
+
+def test_a_failure_whose_error_object_meets_a_closed_pipe_keeps_its_message_and_exit_code(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1"}', encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in ([str(bad), "--format", "json"], [str(tmp_path / "missing.json"), "-f", "json"]):
+        proc = subprocess.Popen([sys.executable, "-m", "diagnose", "run", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the error object is written
+        stderr = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+        assert "Traceback" not in stderr and stderr.startswith(("invalid snapshot:", "usage error:")), stderr
+        assert code in (2, 4)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_failure_whose_error_object_meets_a_full_disk_keeps_its_exit_code_and_says_so(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1"}', encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open("/dev/full", "wb") as full:
+        proc2 = subprocess.run(
+            [sys.executable, "-m", "diagnose", "run", str(bad), "-f", "json"],
+            stdout=full,
+            capture_output=False,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+        )
+    assert proc2.returncode == 4 and "Traceback" not in proc2.stderr.decode()
+    assert "output error: <stdout>" in proc2.stderr.decode()

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from diagnose.cli.plain import COLOR, WRITTEN, ColorChoice, err, out
-from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, PipeClosed
+from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, OutputError, PipeClosed
 
 if TYPE_CHECKING:
     import typer
@@ -82,8 +82,14 @@ def _json_error(args: list[str], obj: ErrorObject) -> None:
     it reads results; not after a result (a report, then --fail-on), which stays the one JSON text there."""
     import json
 
-    if _wants_json(args) and not WRITTEN.result:
+    if not _wants_json(args) or WRITTEN.result:
+        return
+    try:
         out(json.dumps(obj.to_dict(), ensure_ascii=False) + "\n")
+    except PipeClosed:  # no one reads standard output: the message on standard error and the exit code remain
+        _silence_stdout()
+    except OutputError as exc:  # the failure being reported keeps its exit code; that its object was lost is said
+        err(exc.render())
 
 
 def _plain_error(code: ExitCode, kind: ErrorKind, message: str) -> ErrorObject:
