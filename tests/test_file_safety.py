@@ -269,3 +269,37 @@ def test_a_failure_whose_error_object_meets_a_full_disk_keeps_its_exit_code_and_
         )
     assert proc2.returncode == 4 and "Traceback" not in proc2.stderr.decode()
     assert "output error: <stdout>" in proc2.stderr.decode()
+
+
+def _started_without(fd: int, *args: str) -> tuple[int, str]:
+    """The command run with descriptor ``fd`` closed from the start (the shell's `>&-` or `2>&-`); its exit code and stderr."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r, w = os.pipe()
+    target = 2 if fd == 1 else None
+
+    def close() -> None:  # in the child, before Python starts
+        os.close(fd)
+        if target is not None:
+            os.dup2(w, target)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "diagnose", *args], stdout=subprocess.DEVNULL if fd == 2 else None, preexec_fn=close, env=env
+    )
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        stderr = fh.read().decode()
+    return proc.wait(timeout=60), stderr
+
+
+def test_a_command_started_without_standard_output_says_so_and_exits_5(tmp_path: Path) -> None:
+    code, stderr = _started_without(1, "run", str(HEALTHY))
+    assert code == 5 and "output error: <stdout>: cannot write: standard output is closed" in stderr, stderr
+    code, stderr = _started_without(1, "batch", str(HEALTHY), "-o", str(tmp_path / "o.jsonl"))
+    assert code == 0 and "Traceback" not in stderr and (tmp_path / "o.jsonl").read_bytes().count(b"\n") == 1  # it needs none
+
+
+def test_a_failure_started_without_standard_error_keeps_its_exit_code(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1"}', encoding="utf-8")
+    assert _started_without(2, "run", str(bad))[0] == 4
+    assert _started_without(2, "run", str(bad), "-f", "json")[0] == 4

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from diagnose.cli.plain import COLOR, WRITTEN, ColorChoice, err, out
+from diagnose.cli.plain import COLOR, WRITTEN, ClosedStream, ColorChoice, err, out, silence
 from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, OutputError, PipeClosed
 
 if TYPE_CHECKING:
@@ -87,23 +87,13 @@ def _json_error(args: list[str], obj: ErrorObject) -> None:
     try:
         out(json.dumps(obj.to_dict(), ensure_ascii=False) + "\n")
     except PipeClosed:  # no one reads standard output: the message on standard error and the exit code remain
-        _silence_stdout()
+        silence(sys.stdout)
     except OutputError as exc:  # the failure being reported keeps its exit code; that its object was lost is said
         err(exc.render())
 
 
 def _plain_error(code: ExitCode, kind: ErrorKind, message: str) -> ErrorObject:
     return ErrorObject(ErrorDetail(int(code), kind, message))
-
-
-def _silence_stdout() -> None:
-    """Point standard output at /dev/null, so that the interpreter's last flush does not fail again on the closed pipe."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to silence
-        pass
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, *rest: Any, **kw: Any) -> None:
@@ -126,8 +116,7 @@ def _dispatch(args: list[str]) -> Any:
     except KeyboardInterrupt:  # what typer makes of an interrupt and of the end of input, so both paths end alike
         return 130
     except EOFError:
-        sys.stderr.write("\n")
-        err("aborted")
+        err("\naborted")
         return 130
     return None
 
@@ -160,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     With `--format json`, standard output also gets the error as one JSON object (docs/report.md).
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with descriptor 1 closed: a result written is then an output error, not a crash
+        sys.stdout = ClosedStream()
     WRITTEN.result = False
     COLOR.choice = ColorChoice.auto
     import warnings
@@ -168,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = _dispatch(args)
     except PipeClosed:  # the reader closed the pipe (`| head`): stop quietly
-        _silence_stdout()
+        silence(sys.stdout)
         return 0
     except DiagnoseError as exc:
         err(exc.render())
@@ -178,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         err("interrupted")
         return 130
     except BrokenPipeError:  # the reader closed the pipe (`| head`): stop quietly
-        _silence_stdout()
+        silence(sys.stdout)
         return 0
     except Exception as exc:
         usage = _typer_outcome(exc, args)  # typer's own exits and usage errors, when typer parsed the line

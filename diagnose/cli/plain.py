@@ -6,6 +6,8 @@ the typer app; the typer commands use the same ones.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 from enum import Enum
@@ -120,4 +122,34 @@ def err(message: str) -> None:
     """One message on standard error; what it quotes from a snapshot or a pack cannot drive the terminal."""
     from diagnose.report.formats import clean
 
-    sys.stderr.write(clean(message.rstrip("\n")) + "\n")
+    try:
+        sys.stderr.write(clean(message.rstrip("\n")) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # standard error is closed or absent: the exit code still tells
+        silence(sys.stderr)
+
+
+def silence(stream: IO[str] | io.TextIOBase | None) -> None:
+    """Point a closed stream at /dev/null, so that the interpreter's last flush does not fail on it again."""
+    if stream is None:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file underneath (a test's capture)
+        pass
+
+
+class ClosedStream(io.TextIOBase):
+    """Standard output of a process started without one (`>&-`): writing a result to it is an output error (exit 5)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    @property
+    def buffer(self) -> ClosedStream:  # bytes written to it fail alike
+        return self
