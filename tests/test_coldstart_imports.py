@@ -36,12 +36,16 @@ sys.exit(code)
 NOT_FOR_JSON = ("typer", "rich", "uniseg", "yaml", "pydantic", "jsonschema", "diagnose.pack.loader", "diagnose.pack.model", "tempfile")
 
 
-def _loaded(tmp_path: Path, *args: str) -> tuple[set[str], str]:
+def _loaded(tmp_path: Path, *args: str, breaks: bool = True) -> tuple[set[str], str]:
+    """The modules a run loads once the caches are warm (``breaks=False``: the line breaker's answers forgotten)."""
     env = {**os.environ, "DIAGNOSE_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("DIAGNOSE_NO_CACHE", None)
     modules = tmp_path / "modules.txt"
     argv = [sys.executable, "-c", _WRAPPER, str(modules), "run", str(EXAMPLES / "contract-example.json"), *args]
     first = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)  # fills the caches
+    if not breaks:
+        for stored in (tmp_path / "cache").glob("breaks-*.json"):
+            stored.unlink()
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == first.stdout, "what the caches hold changes nothing of the output"
@@ -74,3 +78,22 @@ def test_the_rich_view_loads_no_yaml_and_no_line_breaker_for_texts_it_broke_befo
 def test_a_command_line_the_quick_path_leaves_alone_goes_through_typer(tmp_path: Path) -> None:
     modules, stdout = _loaded(tmp_path, "--format", "json", "--top", "5", "--top", "1")  # typer's rule: the last one wins
     assert "typer.main" in modules and len(json.loads(stdout)["findings"]) == 1
+
+
+def test_a_first_chinese_view_breaks_lines_without_reading_the_breakers_metadata(tmp_path: Path) -> None:
+    modules, stdout = _loaded(tmp_path, "--lang", "zh", breaks=False)
+    assert "资金方" in stdout and "uniseg.linebreak" in modules, "the view asked the line breaker"
+    assert "importlib.metadata" not in modules  # uniseg's __init__, which only reads its version from there, did not run
+
+
+def test_the_line_breaker_package_is_whole_for_whoever_reads_it_later() -> None:
+    code = (
+        "import importlib.metadata, sys; from diagnose.report.formats import wrap; wrap._line_breaker(); "
+        "import uniseg, uniseg.linebreak; "
+        "assert uniseg.__version__ == importlib.metadata.version('uniseg'), uniseg.__version__; "
+        "assert uniseg.unidata_version and 'unidata_version' in uniseg.__all__; "
+        "assert uniseg.linebreak is sys.modules['uniseg.linebreak']; "
+        "assert not hasattr(uniseg, 'no_such_name')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import re
+import sys
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain, pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.cells import cell_len
@@ -55,6 +57,35 @@ def _uax14(piece: str) -> tuple[int, ...]:
     return _KNOWN.breaks(piece)
 
 
+def _line_breaker() -> Callable[[str], Iterable[int]]:
+    """uniseg's UAX #14 line breaker, without running the package's `__init__` until something reads from it.
+
+    That file only sets two names (its version, read from the installed metadata): importing
+    importlib.metadata and asking it took 40-60 ms, more than the breaking of a first Chinese view. So
+    the package module is made from its spec, and its code runs the first time one of its own names is
+    read (`uniseg.__version__`, say): for every reader the package is what it would have been.
+    """
+    if "uniseg" not in sys.modules:
+        spec = importlib.util.find_spec("uniseg")
+        if spec is not None and spec.loader is not None and spec.submodule_search_locations:
+            package = importlib.util.module_from_spec(spec)
+            loader = spec.loader
+
+            def init(name: str) -> Any:
+                del package.__dict__["__getattr__"]
+                loader.exec_module(package)
+                try:
+                    return package.__dict__[name]
+                except KeyError:
+                    raise AttributeError(f"module 'uniseg' has no attribute {name!r}") from None
+
+            package.__dict__["__getattr__"] = init
+            sys.modules["uniseg"] = package
+    from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
+
+    return line_break_boundaries  # type: ignore[no-any-return]
+
+
 class _KnownBreaks:
     """The line breaker's answers for pieces met before, kept between runs in the cache folder (DIAGNOSE_CACHE_DIR).
 
@@ -74,8 +105,6 @@ class _KnownBreaks:
 
     @staticmethod
     def path() -> Path | None:
-        import importlib.util
-
         from diagnose._version import __version__
         from diagnose.pack.cache import cache_dir
 
@@ -118,9 +147,7 @@ class _KnownBreaks:
         if hit is not None and all(0 < b < len(piece) for b in hit) and hit == sorted(set(hit)):
             self.used[key] = hit
             return tuple(hit)
-        from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
-
-        found = [b for b in line_break_boundaries(piece) if 0 < b < len(piece)]
+        found = [b for b in _line_breaker()(piece) if 0 < b < len(piece)]
         self.known[key] = self.used[key] = found
         self.new = True
         return tuple(found)
