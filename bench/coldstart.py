@@ -9,7 +9,10 @@ ratios, so a drift of the machine's speed during the run cancels out.
 
 The pack cache is warm (the normal case from a user's second run on): one untimed run of each
 command fills it first, and writes the bytecode of the checkout. `--cold-cache` instead gives
-each run a new, empty cache folder (the first run after an install or a pack edit).
+each run a new, empty cache folder (the first run after an install or a pack edit). The line
+breaker's store of answers is warm too, as for an account viewed before; "zh, new" is the Chinese
+view with that store emptied before each run, as for a customer seen for the first time, whose
+amounts, dates and ids the store has not met.
 
 It imports nothing from diagnose: PYTHONPATH picks the checkout under test, so that
 `PYTHONPATH=/path/to/other/checkout python bench/coldstart.py` times another version. The runs start in
@@ -31,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "import typer, rich, pydantic, yaml"
 TARGETS = {"json": 1.0, "rich en": 1.25, "rich zh": 1.25}
+NEW_ACCOUNT = "zh, new"
+"""The Chinese view of an account the line breaker's store has not met: its answers are forgotten before each run."""
 
 # Installed packages have their bytecode compiled at install time; let the warm-up run write ours
 # too (some shells set PYTHONDONTWRITEBYTECODE, which would make every run compile from source).
@@ -56,6 +61,7 @@ def _commands(example: str) -> dict[str, list[str]]:
         "json": [*run, "--format", "json"],
         "rich en": [*run, "--format", "rich", "--lang", "en"],
         "rich zh": [*run, "--format", "rich", "--lang", "zh"],
+        NEW_ACCOUNT: [*run, "--format", "rich", "--lang", "zh"],
     }
 
 
@@ -67,11 +73,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21, help="rounds; each runs every command once (default 21)")
     parser.add_argument("--example", default=str(ROOT / "examples" / "contract-example.json"))
-    parser.add_argument("--only", action="append", choices=[k for k in TARGETS], help="time only these views (repeatable)")
+    parser.add_argument("--only", action="append", choices=[*TARGETS, NEW_ACCOUNT], help="time only these views (repeatable)")
     parser.add_argument("--cold-cache", action="store_true", help="an empty pack cache for every run instead of a warm one")
     args = parser.parse_args()
     commands = _commands(args.example)
-    names = ["baseline", *(args.only or TARGETS)]
+    names = ["baseline", *(args.only or [*TARGETS, NEW_ACCOUNT])]
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / "warm"))
         for name in names:  # fill the pack cache and write bytecode, as a user's earlier run would
@@ -82,6 +88,9 @@ def main() -> None:
             for name in names:
                 if args.cold_cache:  # every run its own empty folder: none fills the cache for the next
                     env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / f"cold-{i}-{name.replace(' ', '-')}"))
+                if name == NEW_ACCOUNT:
+                    for stored in Path(env["DIAGNOSE_CACHE_DIR"]).glob("breaks-*.json"):
+                        stored.unlink()
                 c, w = _time(commands[name], env, tmp)
                 cpu[name].append(c)
                 wall[name].append(w)
@@ -97,7 +106,7 @@ def main() -> None:
         print(
             f"ratio {name:8} vs `{BASELINE}`: CPU {statistics.median(ratios):.2f}"
             f" (min {min(ratios):.2f}, max {max(ratios):.2f}), wall {statistics.median(walls):.2f}"
-            f"  (target <= {TARGETS[name]:.2f})"
+            + (f"  (target <= {TARGETS[name]:.2f})" if name in TARGETS else "  (the real first view of a customer; no target)")
         )
 
 
