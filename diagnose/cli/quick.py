@@ -35,10 +35,6 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-def _key(text: str) -> str:
-    return text
-
-
 VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "--format": ("fmt", ReportFormat),
     "-f": ("fmt", ReportFormat),
@@ -48,7 +44,7 @@ VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "--fail-on": ("fail_on", Severity),
     "--max-bytes": ("max_bytes", _positive),
     "--audience": ("audience", Audience),
-    "--redact-key": ("redact_key", _key),
+    "--redact-key": ("redact_key", str),
     "--verify": ("verify", _path),
     "--color": ("color_choice", ColorChoice),
 }
@@ -57,7 +53,7 @@ VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
 FLAGS = {"--explain": "explain", "--redact": "redact", "--debug": "debug"}
 """The options of `diagnose run` that are flags."""
 
-ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {"lang": ("DIAGNOSE_LANG", Lang), "redact_key": ("DIAGNOSE_REDACT_KEY", _key)}
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {"lang": ("DIAGNOSE_LANG", Lang), "redact_key": ("DIAGNOSE_REDACT_KEY", str)}
 """The fields an environment variable fills when the option is not given."""
 
 _COMPLETION = "_DIAGNOSE_COMPLETE"
@@ -73,11 +69,8 @@ def quick_args(argv: Sequence[str], environ: Mapping[str, str] | None = None) ->
     except ValueError:
         return None
     before = _options(argv[:command], allowed={"--color"})  # the group's own --color, before the command
-    after = _options(argv[command + 1 :], allowed=set(VALUES) | set(FLAGS))
-    if before is None or after is None or "snapshot" in before:
-        return None
-    fields = after
-    if "snapshot" not in fields:
+    fields = _options(argv[command + 1 :], allowed=set(VALUES) | set(FLAGS))
+    if before is None or fields is None or "snapshot" in before or "snapshot" not in fields:
         return None
     if "color_choice" in before and "color_choice" not in fields:
         fields["color_choice"] = before["color_choice"]
