@@ -45,8 +45,12 @@ class ReportBuilder:
         timeline: bool = False,
         audience: str = "all",
         echo: tuple[str, ...] = (),
+        input_digest: str | None = None,
     ) -> Report:
-        """The report of one validated snapshot and its facts (`facts.derive`), by the rules in force on as_of's date; ``echo``: more fact paths for its segments."""
+        """The report of one validated snapshot and its facts (`facts.derive`), by the rules in force on as_of's date.
+
+        ``echo``: more fact paths for its segments; ``input_digest``: the snapshot's `canonical.digest`, when the caller has it already.
+        """
         pack = self.rules.at(f["calendar.date"])
         params = pack.params
         fired: list[tuple[CompiledRule, Trace]] = []
@@ -106,7 +110,9 @@ class ReportBuilder:
             not_applicable=not_applicable,
             coverage=coverage,
             questions=questions,
-            decision=Decision(__version__, pack.ruleset.digest, canonical.digest(snapshot), lang, audience, explain, timeline),
+            decision=Decision(
+                __version__, pack.ruleset.digest, input_digest or canonical.digest(snapshot), lang, audience, explain, timeline
+            ),
             unexplained=unexplained_of(said, why.near_misses(misses, lang, threshold=0.99), undetermined, lang) if lost else None,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
