@@ -71,6 +71,12 @@ def test_what_is_the_same_and_what_is_not() -> None:
     assert canonical.digest({"a": 2.0**53 + 2}) != canonical.digest({"a": 2**53 + 2})  # no exact whole number
 
 
+def test_keys_that_are_not_text() -> None:
+    tree = {"a": {1: "x", 2.0: None, "b": {3: 4.0}}, "c": [{True: None}]}
+    assert canonical.digest(tree) == input_digest(tree)
+    assert canonical.digest(tree) == canonical.digest({"a": {"1": "x", "b": {"3": 4}}, "c": [{"true": None}]})
+
+
 # --- the digest the facts' walk makes on the way (`facts.derive_digested`, what a report uses) --------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import orjson
 import pytest
 
@@ -23,3 +25,13 @@ def test_delete_is_escaped_in_text_that_is_not_ascii() -> None:
 @pytest.mark.parametrize("text", ["资金方（额度）：已暂停；请稍后。", "…“引号”", "café"])
 def test_safe_text_is_written_as_it_is(text: str) -> None:
     assert dump_bytes({"t": text}, indent=False) == orjson.dumps({"t": text})
+
+
+@pytest.mark.parametrize("indent", [False, True])
+def test_keys_that_are_not_text_are_written_as_text(indent: bool) -> None:
+    # Text keys take orjson's fast path; any other key the OPT_NON_STR_KEYS one, as every key did before.
+    data = {"a": {1: "x", date(2024, 1, 2): [{2.5: None}], False: "资金方"}, "b": [{"c": 1}]}
+    option = (orjson.OPT_INDENT_2 if indent else 0) | orjson.OPT_NON_STR_KEYS
+    assert dump_bytes(data, indent=indent) == orjson.dumps(data, option=option)
+    with pytest.raises(TypeError):
+        dump_bytes({"a": object()}, indent=indent)  # what cannot be written still says so

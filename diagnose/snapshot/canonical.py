@@ -24,7 +24,11 @@ def digest(snapshot: Mapping[str, Any]) -> str:
 
 def digest_of(tree: Mapping[str, Any]) -> str:
     """The digest of a snapshot already in its canonical form (what `canonical` returns)."""
-    return "sha256:" + hashlib.sha256(orjson.dumps(tree, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
+    try:
+        text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a key that is not text (the API takes any mapping): OPT_NON_STR_KEYS, slower for every object
+        text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return "sha256:" + hashlib.sha256(text).hexdigest()
 
 
 def canonical(node: Mapping[str, Any]) -> dict[str, Any]:
