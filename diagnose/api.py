@@ -48,13 +48,22 @@ class CompiledPack(CompiledRules):
         institution, all) keeps only what that reader may see; ``echo`` names more fact paths for
         the report's `segments` (what `batch --by` groups by).
         """
-        data, f, warnings = self.prepare(snapshot, source=source, parsed=parsed)
-        return self.builder.build(data, f, lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience, echo=echo)
+        data, f, warnings, digest = self._prepare(snapshot, source=source, parsed=parsed)
+        return self.builder.build(
+            data, f, lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience, echo=echo, input_digest=digest
+        )
 
     def prepare(
         self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False
     ) -> tuple[dict[str, Any], factlib.Facts, list[str]]:
         """A snapshot checked against the contract: its validated data, its facts, and warnings (ignored unknown fields)."""
+        data, f, warnings, _ = self._prepare(snapshot, source=source, parsed=parsed)
+        return data, f, warnings
+
+    def _prepare(
+        self, snapshot: Mapping[str, Any], *, source: str | None, parsed: bool
+    ) -> tuple[dict[str, Any], factlib.Facts, list[str], str]:
+        """`prepare`, and the input digest, which the facts' walk of the snapshot gives at little cost."""
         if hasattr(snapshot, "model_dump"):
             snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
         if not parsed:
@@ -66,7 +75,8 @@ class CompiledPack(CompiledRules):
         if extra:
             shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
             warnings.append(f"ignored unknown fields: {shown}")
-        return data, factlib.derive(data), warnings
+        f, digest = factlib.derive_digested(data)
+        return data, f, warnings, digest
 
     @property
     def segments(self) -> tuple[tuple[str, str], ...]:

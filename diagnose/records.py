@@ -50,7 +50,10 @@ _UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u206
 def dump_bytes(data: Any, *, indent: bool = True) -> bytes:
     """Deterministic JSON as UTF-8 (orjson: dataclasses, dates and times natively; key order as declared), terminal-safe."""
     option = orjson.OPT_INDENT_2 if indent else 0
-    raw = orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
+    try:
+        raw = orjson.dumps(data, default=_default, option=option)
+    except TypeError:  # a key that is not text: what OPT_NON_STR_KEYS writes, which slows every object down (a fifth of a dump)
+        raw = orjson.dumps(data, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
     if raw.isascii():  # of the characters escaped below only DEL is ASCII
         return raw if b"\x7f" not in raw else _escaped(raw.decode())
     # In UTF-8 each of them starts with one of these bytes; Chinese text mostly has none of them, and

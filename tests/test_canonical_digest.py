@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from typing import Any
 
@@ -9,9 +10,14 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diagnose.snapshot import canonical
+import diagnose
+from diagnose.errors import InvalidInput
+from diagnose.portfolio.generate import Generator, load_templates
+from diagnose.snapshot import canonical, facts
 from diagnose.snapshot.contract import validate
+from diagnose.snapshot.reader import parse
 from tests.conftest import EXAMPLES, examples, load_json
+from tests.test_properties import mutated_snapshots
 
 
 def input_digest(snapshot: Any) -> str:
@@ -63,3 +69,98 @@ def test_what_is_the_same_and_what_is_not() -> None:
     assert canonical.digest({"a": 3, "b": None, "c": {"d": None}}) == canonical.digest({"a": 3.0})
     assert canonical.digest({"a": [None, {}]}) != canonical.digest({"a": []})  # items of a list stay
     assert canonical.digest({"a": 2.0**53 + 2}) != canonical.digest({"a": 2**53 + 2})  # no exact whole number
+
+
+def test_keys_that_are_not_text() -> None:
+    tree = {"a": {1: "x", 2.0: None, "b": {3: 4.0}}, "c": [{True: None}]}
+    assert canonical.digest(tree) == input_digest(tree)
+    assert canonical.digest(tree) == canonical.digest({"a": {"1": "x", "b": {"3": 4}}, "c": [{"true": None}]})
+
+
+# --- the digest the facts' walk makes on the way (`facts.derive_digested`, what a report uses) --------------
+
+
+def flattened(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot's fields by dotted path as `facts` lists them, written plainly: each object's keys, then its objects, the last first."""
+    objects = set(canonical_objects())
+    out: dict[str, Any] = {}
+    stack: list[tuple[dict[str, Any], str]] = [(snapshot, "")]
+    while stack:
+        node, where = stack.pop()
+        for key, value in node.items():
+            if value is None:
+                continue
+            path = f"{where}.{key}" if where else key
+            out[path] = value
+            if path in objects and type(value) is dict:
+                stack.append((value, path))
+    return out
+
+
+def canonical_objects() -> list[str]:
+    from diagnose.snapshot.contract import artifact
+
+    return [w for w in artifact()["objects"] if w and not w.endswith("[]")]
+
+
+def _same_as_plainly(data: dict[str, Any]) -> None:
+    f, digest = facts.derive_digested(data)
+    assert digest == input_digest(data) == canonical.digest(data)
+    assert f == facts.derive(data)
+    plain = flattened(data)
+    fields = [(k, v) for k, v in f.items() if k in plain and not k.startswith("extensions.")]
+    assert fields == [(k, v) for k, v in plain.items() if not k.startswith("extensions.")]  # the same fields, in the same order
+
+
+def test_the_facts_walk_gives_the_digest_of_every_example() -> None:
+    for path in sorted(EXAMPLES.glob("*.json")):
+        _same_as_plainly(validate(load_json(path)))
+
+
+def test_the_facts_walk_gives_the_digest_of_generated_snapshots() -> None:
+    pack = diagnose.load_pack()
+    checked = 0
+    for line in Generator(pack, load_templates(pack), seed=5).lines(600, corrupt_rate=0.2):
+        try:
+            data = validate(parse(line.text, "generated"))
+        except InvalidInput:
+            continue
+        _same_as_plainly(data)
+        checked += 1
+    assert checked > 450
+
+
+def test_the_facts_walk_drops_each_object_left_empty() -> None:
+    """Every object of the contract in turn emptied, or with each of its fields null: the digest leaves it out, and a parent left empty."""
+    base = load_json(EXAMPLES / "contract-example.json")
+    tried = 0
+    for where in canonical_objects():
+        *above, name = where.split(".")
+        for emptied in ({}, "nulls"):
+            doc = copy.deepcopy(base)
+            parent = doc
+            for key in above:
+                parent = parent.setdefault(key, {})
+            if emptied == "nulls":
+                if not isinstance(parent.get(name), dict):
+                    continue
+                parent[name] = dict.fromkeys(parent[name])
+            else:
+                parent[name] = {}
+            try:
+                data = validate(doc)
+            except InvalidInput:
+                continue  # a required field: such a snapshot is refused before any digest
+            _same_as_plainly(data)
+            tried += 1
+    assert tried > 15
+
+
+@examples(400)
+@given(mutated_snapshots())
+def test_the_facts_walk_gives_the_digest_of_any_mutation_of_a_real_snapshot(doc: Any) -> None:
+    try:
+        data = validate(doc)
+    except InvalidInput:
+        return
+    _same_as_plainly(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -39,3 +40,13 @@ def test_a_report_quoting_delete_escapes_it(lang: str, tmp_path: Path, capsys: p
     code, out, _ = cli(capsys, "run", path, "--format", "json", "--lang", lang)
     assert code == 0 and "\x7f" not in out
     assert json.loads(out)["snapshot"]["account_id"] == "acct\x7f1"
+
+
+@pytest.mark.parametrize("indent", [False, True])
+def test_keys_that_are_not_text_are_written_as_text(indent: bool) -> None:
+    # Text keys take orjson's fast path; any other key the OPT_NON_STR_KEYS one, as every key did before.
+    data = {"a": {1: "x", date(2024, 1, 2): [{2.5: None}], False: "资金方"}, "b": [{"c": 1}]}
+    option = (orjson.OPT_INDENT_2 if indent else 0) | orjson.OPT_NON_STR_KEYS
+    assert dump_bytes(data, indent=indent) == orjson.dumps(data, option=option)
+    with pytest.raises(TypeError):
+        dump_bytes({"a": object()}, indent=indent)  # what cannot be written still says so

@@ -64,6 +64,10 @@ class Candidate:
 
 def rank(candidates: list[Candidate]) -> tuple[list[Candidate], dict[str, list[str]]]:
     """Apply `explains` caps, then sort. Returns the order and, per finding, who explains it."""
+    if len(candidates) == 1 and candidates[0].rule_id not in candidates[0].explains:  # most reports: one finding, nothing to cap
+        only = candidates[0]
+        only.score = round(only.score, 2)
+        return [only], {only.rule_id: []}
     by_id = {c.rule_id: c for c in candidates}
     explained_by: dict[str, list[str]] = {c.rule_id: [] for c in candidates}
     for c in candidates:

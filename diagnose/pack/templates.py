@@ -215,8 +215,8 @@ def render(
             bounded = _bounded(facts, name, filt, spec, lang)
             out.append(bounded or UNKNOWN.get(lang, "unknown"))
             continue
-        as_of = facts.get("as_of")
-        if isinstance(value, datetime) and filt in (None, "datetime") and isinstance(as_of, datetime):
+        as_of = facts.get("as_of") if isinstance(value, datetime) else None
+        if as_of is not None and filt in (None, "datetime") and isinstance(as_of, datetime):
             out.append(relative_time(value, as_of, lang))  # "should have posted by 15:30 yesterday", said as the reader would
         else:
             out.append(format_value(value, filt, spec, lang))

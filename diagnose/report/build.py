@@ -45,18 +45,21 @@ class ReportBuilder:
         timeline: bool = False,
         audience: str = "all",
         echo: tuple[str, ...] = (),
+        input_digest: str | None = None,
     ) -> Report:
-        """The report of one validated snapshot and its facts (`facts.derive`), by the rules in force on as_of's date; ``echo``: more fact paths for its segments."""
+        """The report of one validated snapshot and its facts (`facts.derive`), by the rules in force on as_of's date.
+
+        ``echo``: more fact paths for its segments; ``input_digest``: the snapshot's `canonical.digest`, when the caller has it already.
+        """
         pack = self.rules.at(f["calendar.date"])
         params = pack.params
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
         misses: list[tuple[str, str, Any]] = []
         not_applicable: list[str] = []
-        quiet: list[CompiledRule] = []
-        for cr, r in pack.outcomes(f):
+        outcomes = pack.outcomes(f)
+        for cr, r in outcomes:
             if r is False:
-                quiet.append(cr)
                 continue
             if isinstance(r, NotApplicable):
                 not_applicable.append(cr.rule.id)
@@ -72,7 +75,8 @@ class ReportBuilder:
                     u.status = "open"
                     u.impact = ranking.base_score(cr.rule.severity, cr.rule.weight, ())
                 undetermined.append(u)
-        findings = self._findings(fired, f, lang, line_fine=bool(fired) and verdict(snapshot, f, False) == "healthy", params=params)
+        plain = verdict(snapshot, f, False)  # the verdict without causes; a cause turns healthy into restricted
+        findings = self._findings(fired, f, lang, line_fine=bool(fired) and plain == "healthy", params=params)
         undetermined, questions = rank_undetermined(undetermined)
         applicable = len(pack.tests) - len(not_applicable)
         decided = applicable - len(undetermined)
@@ -85,10 +89,14 @@ class ReportBuilder:
             line.get("currency") or "CNY", line.get("status"), line["total_limit"], line["used"], line["available"], f["line.restore_gap"]
         )
         account = snapshot["account"]
-        said = verdict(snapshot, f, any(not x.explanatory for x in findings))
+        said: Verdict = "restricted" if plain == "healthy" and any(not x.explanatory for x in findings) else plain
         lost = said != "healthy" and not findings
         if explain or lost:  # the near misses are worked out only when someone reads them
-            misses = [(cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f, False)) for cr in quiet]
+            misses = [
+                (cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f, False))
+                for cr, r in outcomes
+                if r is False
+            ]
         report = Report(
             schema_version="1",
             snapshot=SnapshotRef(account["id"], snapshot["as_of"].isoformat(), account["product"]),
@@ -102,7 +110,9 @@ class ReportBuilder:
             not_applicable=not_applicable,
             coverage=coverage,
             questions=questions,
-            decision=Decision(__version__, pack.ruleset.digest, canonical.digest(snapshot), lang, audience, explain, timeline),
+            decision=Decision(
+                __version__, pack.ruleset.digest, input_digest or canonical.digest(snapshot), lang, audience, explain, timeline
+            ),
             unexplained=unexplained_of(said, why.near_misses(misses, lang, threshold=0.99), undetermined, lang) if lost else None,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],

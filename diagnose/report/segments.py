@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from diagnose.records import jsonable
 from diagnose.vocab import SEGMENTS as DEFAULT_SEGMENTS
 from diagnose.vocab import segment_name
 
@@ -35,8 +36,6 @@ def _newest_channel(repayments: Sequence[Mapping[str, Any]] | None) -> Any:
 
 def values(snapshot: Mapping[str, Any], facts: Mapping[str, Any], fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """Each segment's value for one account (None when the snapshot does not say), as JSON data."""
-    from diagnose.records import jsonable
-
     out: dict[str, Any] = {}
     for name, path in fields:
         if path == "repayments.channel":
@@ -45,5 +44,5 @@ def values(snapshot: Mapping[str, Any], facts: Mapping[str, Any], fields: Sequen
             value = facts.get(path) or "CNY"  # the contract's default, as the report's `line.currency`
         else:
             value = facts.get(path)
-        out[name] = jsonable(value)
+        out[name] = value if value is None or type(value) is str else jsonable(value)  # most segments are text
     return out
