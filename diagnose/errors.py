@@ -39,7 +39,7 @@ class Problem(NamedTuple):
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ErrorProblem:
     """One problem of a failure, where it is: a snapshot field path or a rule file, and a line when known."""
 
@@ -51,7 +51,7 @@ class ErrorProblem:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ErrorDetail:
     """The failure: its exit code and kind, the message, the file it concerns, a hint, and its problems."""
 
@@ -63,7 +63,7 @@ class ErrorDetail:
     problems: list[ErrorProblem] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ErrorObject:
     """What `--format json` writes on standard output when a command fails (docs/report.md, `diagnose schema error`)."""
 
