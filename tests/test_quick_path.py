@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ def test_the_table_names_every_option_of_the_command_as_typer_declares_it() -> N
     assert all(not p.secondary_opts for p in _OPTIONS), "a --no-X form would need the table too"
     assert {p.name: p.envvar for p in _OPTIONS if p.envvar} == {field: name for field, (name, _) in ENVIRONMENT.items()}
     assert [p.name for p in _RUN.params if p.param_type_name == "argument"] == ["snapshot"]
-    fields = {f.name: f.default for f in dataclasses.fields(RunArgs)}
+    fields = {name: RunArgs._field_defaults.get(name) for name in RunArgs._fields}
     assert set(fields) == {p.name for p in _RUN.params if p.name != "help"}
     for p in _OPTIONS:
         assert fields[p.name] == p.default, p.name
@@ -54,14 +53,14 @@ def _typer_reads(argv: list[str], env: dict[str, str], monkeypatch: pytest.Monke
         full_app()(args=list(argv), prog_name="diagnose", standalone_mode=False)
         color = COLOR.choice
     (args,) = seen
-    return dataclasses.replace(args, color_choice=None if color is ColorChoice.auto else color)
+    return args._replace(color_choice=None if color is ColorChoice.auto else color)
 
 
 def _effective(args: RunArgs) -> RunArgs:
     """``args`` with --color as the run sees it: auto when not given."""
     from diagnose.cli.plain import ColorChoice
 
-    return args if args.color_choice is not ColorChoice.auto else dataclasses.replace(args, color_choice=None)
+    return args if args.color_choice is not ColorChoice.auto else args._replace(color_choice=None)
 
 
 _VALUES_OF = {

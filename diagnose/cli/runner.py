@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from diagnose.cli.plain import Audience, ColorChoice, Lang, Severity, color, err, out, redactor, width
 from diagnose.errors import CheckFailed, InvalidInput
@@ -14,9 +13,8 @@ from diagnose.report.formats import ReportFormat
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class RunArgs:
-    """The arguments of one `diagnose run`, with the command's defaults."""
+class RunArgs(NamedTuple):
+    """The arguments of one `diagnose run`, with the command's defaults (a named tuple: a dataclass costs a cold run 1 ms)."""
 
     snapshot: str
     fmt: ReportFormat = ReportFormat.rich

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from diagnose.records import Report
@@ -19,8 +18,7 @@ class ReportFormat(str, Enum):
     message = "message"
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """How a report is rendered: the language, colour, width, and how many findings are shown."""
 
     lang: str = "en"
