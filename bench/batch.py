@@ -35,25 +35,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from snapshots import generate  # bench/snapshots.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("PYTHONPATH"):  # PYTHONPATH chooses the code measured (e.g. an older checkout for "before")
     sys.path.insert(0, str(ROOT))
-
-
-def _generate(path: Path, n: int, seed: int, rate: float) -> set[int]:
-    """Write N snapshot lines; return the line numbers corrupted on purpose."""
-    import diagnose
-    from diagnose.portfolio.generate import Generator, load_templates
-
-    pack = diagnose.load_pack()
-    gen = Generator(pack, load_templates(pack), seed=seed)
-    corrupted = set()
-    with path.open("wb") as fh:
-        for i, line in enumerate(gen.lines(n, corrupt_rate=rate), start=1):
-            if line.corrupt:
-                corrupted.add(i)
-            fh.write(line.text.encode() + b"\n")
-    return corrupted
 
 
 def _child(inp: str, workers: int, chunk: int, out_dir: str, summary: str = "none") -> None:
@@ -236,7 +222,7 @@ def main() -> None:
         for n in sizes:
             inp = tmpdir / f"snapshots-{n}.jsonl"
             t0 = time.perf_counter()
-            corrupted = _generate(inp, n, args.seed, args.corrupt_rate)
+            corrupted = generate(inp, n, args.seed, args.corrupt_rate)
             print(
                 f"\ngenerated {n:,} snapshots ({len(corrupted):,} corrupted, {inp.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s"
             )

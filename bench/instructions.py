@@ -33,21 +33,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from snapshots import generate  # bench/snapshots.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("PYTHONPATH"):  # PYTHONPATH chooses the code measured (e.g. an older checkout for "before")
     sys.path.insert(0, str(ROOT))
     os.environ["PYTHONPATH"] = str(ROOT)
-
-
-def _generate(path: Path, n: int, seed: int) -> None:
-    import diagnose
-    from diagnose.portfolio.generate import Generator, load_templates
-
-    pack = diagnose.load_pack()
-    gen = Generator(pack, load_templates(pack), seed=seed)
-    with path.open("wb") as fh:
-        for line in gen.lines(n, corrupt_rate=0.01):
-            fh.write(line.text.encode() + b"\n")
 
 
 def _batch(inp: str) -> None:
@@ -97,7 +88,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
         every, first = Path(tmp) / "all.jsonl", Path(tmp) / "first.jsonl"
-        _generate(every, args.n, args.seed)
+        generate(every, args.n, args.seed)
         with every.open("rb") as fh:
             first.write_bytes(fh.readline())
         print(

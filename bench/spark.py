@@ -38,22 +38,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from snapshots import generate  # bench/snapshots.py, beside this script
+
 if not os.environ.get("PYTHONPATH"):  # a checkout named on PYTHONPATH is the one measured; else this one, in Spark's workers too
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
 
 _TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _generate(path: Path, n: int, seed: int) -> None:
-    import diagnose
-    from diagnose.portfolio.generate import Generator, load_templates
-
-    pack = diagnose.load_pack()
-    gen = Generator(pack, load_templates(pack), seed=seed)
-    with path.open("wb") as fh:
-        for line in gen.lines(n, corrupt_rate=0.01):
-            fh.write(line.text.encode() + b"\n")
 
 
 def _descendants() -> dict[tuple[int, str], float]:
@@ -191,7 +182,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
         out_dir = Path(tmp)
         path = out_dir / "snapshots.jsonl"
-        _generate(path, n, args.seed)
+        generate(path, n, args.seed)
         print(
             f"diagnose from {Path(diagnose.__file__).resolve().parent.parent}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs;"
             f" {n:,} snapshots ({path.stat().st_size / 1e6:.0f} MB, 1% corrupted), {args.rounds} rounds, medians (min-max)"
