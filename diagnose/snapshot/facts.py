@@ -461,10 +461,6 @@ _LENDING_SCOPES = ("lending", "limit", "all")
 """The maintenance scopes that stop a draw."""
 
 
-def _no_open_incident() -> dict[str, Any]:
-    return {"system.open_incidents": 0, "system.open_incident_components": [], "system.open_incidents_unscoped": 0}
-
-
 def _derive_system(s: dict[str, Any], now: datetime, local: datetime | None, f: Facts) -> None:
     sysm = s.get("system")
     if sysm is None:
@@ -502,9 +498,7 @@ def _derive_system(s: dict[str, Any], now: datetime, local: datetime | None, f: 
             if later is not None:
                 f["system.batch_ends_at"] = later
     incidents = sysm.get("incidents")
-    if incidents is not None and not any(i.get("resolved_at") is None for i in incidents):
-        f.update(_no_open_incident())  # most accounts: the incidents they list are resolved
-    elif incidents is not None:
+    if incidents is not None:
         open_ = [i for i in incidents if i.get("resolved_at") is None]
         f["system.open_incidents"] = len(open_)
         f["system.open_incident_components"] = sorted({c for i in open_ for c in i.get("components") or ()})
