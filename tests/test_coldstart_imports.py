@@ -33,7 +33,19 @@ sys.exit(code)
 # What the JSON path never needs once the pack cache is warm: the command-line parser (a plain `diagnose run`
 # takes the quick path), the terminal views and their line breaker, the pack's YAML loader and models, the
 # schema validator, temporary files.
-NOT_FOR_JSON = ("typer", "rich", "uniseg", "yaml", "pydantic", "jsonschema", "diagnose.pack.loader", "diagnose.pack.model", "tempfile")
+NOT_FOR_JSON = (
+    "typer",
+    "rich",
+    "uniseg",
+    "yaml",
+    "pydantic",
+    "pydantic_core.core_schema",
+    "typing_extensions",
+    "jsonschema",
+    "diagnose.pack.loader",
+    "diagnose.pack.model",
+    "tempfile",
+)
 
 
 def _loaded(tmp_path: Path, *args: str, breaks: bool = True) -> tuple[set[str], str]:
@@ -72,7 +84,8 @@ def test_the_rich_view_loads_no_yaml_and_no_line_breaker_for_texts_it_broke_befo
     modules, stdout = _loaded(tmp_path, "--format", "rich", "--lang", lang)
     assert ("资金方" in stdout) is (lang == "zh"), "the run drew the view in its language"
     assert "rich.console" in modules
-    assert {name: _under(modules, name) for name in ("typer", "yaml", "pydantic", "uniseg", "jsonschema") if _under(modules, name)} == {}
+    unused = ("typer", "yaml", "pydantic", "pydantic_core.core_schema", "uniseg", "jsonschema")
+    assert {name: _under(modules, name) for name in unused if _under(modules, name)} == {}
 
 
 def test_a_command_line_the_quick_path_leaves_alone_goes_through_typer(tmp_path: Path) -> None:
@@ -94,6 +107,35 @@ def test_the_line_breaker_package_is_whole_for_whoever_reads_it_later() -> None:
         "assert uniseg.unidata_version and 'unidata_version' in uniseg.__all__; "
         "assert uniseg.linebreak is sys.modules['uniseg.linebreak']; "
         "assert not hasattr(uniseg, 'no_such_name')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_pydantic_core_is_whole_for_whoever_reads_it_later() -> None:
+    code = """
+import importlib.metadata, sys
+import diagnose.snapshot.contract
+assert "pydantic_core.core_schema" not in sys.modules  # the package's own code has not run
+import pydantic_core
+assert pydantic_core.__version__ == importlib.metadata.version("pydantic_core"), pydantic_core.__version__
+assert "core_schema" in dir(pydantic_core) and pydantic_core.core_schema is sys.modules["pydantic_core.core_schema"]
+assert pydantic_core.SchemaValidator is pydantic_core._pydantic_core.SchemaValidator
+assert not hasattr(pydantic_core, "no_such_name")
+import pydantic
+class M(pydantic.BaseModel):
+    n: int
+assert M.model_validate({"n": "3"}).n == 3
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_pydantic_imported_first_keeps_its_own_package() -> None:
+    code = (
+        "import pydantic, pydantic_core, sys; before = sys.modules['pydantic_core']; "
+        "import diagnose.snapshot.contract; "
+        "assert sys.modules['pydantic_core'] is before and 'core_schema' in vars(before)"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic_core import SchemaValidator, ValidationError
+from pydantic_core._pydantic_core import SchemaValidator, ValidationError
 
 from diagnose.errors import InvalidInput, Problem
 from diagnose.snapshot import scalars

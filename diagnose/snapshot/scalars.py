@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic_core import PydanticCustomError
+from pydantic_core._pydantic_core import PydanticCustomError
 
 MAX_INT = 2**53 - 1
 """The largest whole number (either sign) accepted: beyond it JSON tools lose digits."""

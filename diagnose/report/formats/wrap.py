@@ -7,13 +7,12 @@ import hashlib
 import importlib.util
 import os
 import re
-import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain, pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 from rich.cells import cell_len
@@ -23,6 +22,8 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+
+from diagnose import deferred
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -58,29 +59,8 @@ def _uax14(piece: str) -> tuple[int, ...]:
 
 
 def _line_breaker() -> Callable[[str], Iterable[int]]:
-    """uniseg's UAX #14 line breaker, without running the package's `__init__` until something reads from it.
-
-    That file only sets two names (its version, read from the installed metadata): importing
-    importlib.metadata and asking it took 40-60 ms, more than the breaking of a first Chinese view. So
-    the package module is made from its spec, and its code runs the first time one of its own names is
-    read (`uniseg.__version__`, say): for every reader the package is what it would have been.
-    """
-    if "uniseg" not in sys.modules:
-        spec = importlib.util.find_spec("uniseg")
-        if spec is not None and spec.loader is not None and spec.submodule_search_locations:
-            package = importlib.util.module_from_spec(spec)
-            loader = spec.loader
-
-            def init(name: str) -> Any:
-                del package.__dict__["__getattr__"]
-                loader.exec_module(package)
-                try:
-                    return package.__dict__[name]
-                except KeyError:
-                    raise AttributeError(f"module 'uniseg' has no attribute {name!r}") from None
-
-            package.__dict__["__getattr__"] = init
-            sys.modules["uniseg"] = package
+    """uniseg's UAX #14 line breaker; the package's `__init__`, which only reads its version from the metadata, waits (see `deferred`)."""
+    deferred.bare("uniseg")
     from uniseg.linebreak import line_break_boundaries  # type: ignore[import-untyped]
 
     return line_break_boundaries  # type: ignore[no-any-return]
