@@ -222,6 +222,18 @@ def test_every_format_writes_hostile_text_literally(hostile_report: Any, fmt: Re
         assert "\nline2" not in text  # a value cannot start a line of its own
 
 
+def test_clean_passes_printable_text_through_because_no_printable_character_needs_escaping() -> None:
+    import re
+
+    from diagnose.report import formats
+
+    every = "".join(map(chr, range(0x110000)))
+    for pattern in (formats._CONTROL, formats._CONTROL_INLINE):
+        assert [hex(ord(c)) for c in re.findall(pattern, every) if c.isprintable()] == []
+    assert clean("资金方 1,000.00 元") == "资金方 1,000.00 元"
+    assert clean("a\u200fb") == r"a\u200fb" and clean("a\u3000b\u2028c") == "a\u3000b\u2028c"  # not printable, but kept
+
+
 def test_clean_makes_controls_visible_and_keeps_text() -> None:
     assert clean("a\x1b[2Jb\x07\u202e\ud800") == r"a\x1b[2Jb\x07\u202e\ud800"
     assert clean("line1\nline2\tx") == "line1\nline2\tx"

@@ -62,4 +62,9 @@ def clean(value: Any, *, inline: bool = False) -> str:
 
     With ``inline``, tab and line breaks are shown as escapes too: for values that must not start a line of their own.
     """
-    return re.sub(_CONTROL_INLINE if inline else _CONTROL, _visible, str(value))
+    text = str(value)
+    # Every character either pattern matches is a control, a format character, a surrogate or a line or paragraph
+    # separator, none of which is printable: a printable text (most are) holds none, and no pattern is compiled.
+    if text.isprintable():
+        return text
+    return re.sub(_CONTROL_INLINE if inline else _CONTROL, _visible, text)
