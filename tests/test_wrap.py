@@ -10,10 +10,11 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich import box
 from rich.cells import cell_len
 
 from diagnose.report.formats import wrap
-from diagnose.report.formats.wrap import Bullets, breaks, narrowest, wrap_lines
+from diagnose.report.formats.wrap import Bullets, Either, breaks, narrowest, rows_or_stack, wrap_lines
 from tests.conftest import examples
 
 # Text of the kinds the views hold: Chinese with full-width punctuation, numbers with units, ids, English words.
@@ -74,6 +75,32 @@ def _drawn(renderable: object, width: int, color: bool) -> str:
 def test_bullets_draw_what_the_grid_draws(items: list[str], width: int, color: bool) -> None:
     bullets = Bullets(items)
     assert _drawn(bullets, width, color) == _drawn(bullets.grid(), width, color)
+
+
+_BOXES = st.sampled_from([None, box.SIMPLE, box.MINIMAL, box.SIMPLE_HEAVY, box.ROUNDED])
+
+
+@examples(300)
+@given(
+    st.lists(_TEXT, min_size=1, max_size=4),
+    st.lists(st.lists(_TEXT | st.sampled_from(["", "x" * 90, "资" * 70]), min_size=1, max_size=4), max_size=4),
+    st.integers(min_value=1, max_value=20),
+    _BOXES,
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_table_said_to_fit_surely_fits(
+    heads: list[str], rows: list[list[str]], last_min: int, frame: box.Box | None, edge: bool, pad_edge: bool
+) -> None:
+    from rich.measure import Measurement
+
+    from diagnose.report.formats.richview import buffer_console
+
+    either = rows_or_stack(heads, rows, last_min=last_min, box=frame, show_edge=edge, pad_edge=pad_edge)
+    assert isinstance(either, Either) and either.surely is not None
+    console, _ = buffer_console(100, False)
+    need = Measurement.get(console, console.options.update(width=10_000), either.wide).minimum
+    assert either.surely >= need  # so a width at or past it gets the table, as measuring would have said
 
 
 def test_a_number_keeps_its_unit_and_ideographs_break_between_them() -> None:

@@ -375,7 +375,7 @@ def render_rich(summary: Summary, *, color: bool = False, width: int = 100, lang
             [i - 1 for i in right],
         )
         assert isinstance(barred, Either) and isinstance(bare, Either)
-        return Either(barred.wide, bare)
+        return Either(barred.wide, bare, surely=barred.surely)
 
     share, accounts, top, top_share = (label(lang, k) for k in ("sum_share", "sum_accounts", "sum_top", "sum_top_share"))
     verdict_style = {"blocked": "red", "restricted": "yellow", "healthy": "green"}

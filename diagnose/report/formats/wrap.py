@@ -261,20 +261,31 @@ class Wrapped:
         self.text = text if isinstance(text, Text) else Text(text, style=style)
         self.whole = whole
         self.only = only
+        self._span: tuple[str, int, int] | None = None
+
+    def span(self) -> tuple[int, int]:
+        """The least width the text needs (its widest unbreakable piece; all of it when ``whole``) and its full width.
+
+        Neither depends on the width offered, and a table asks for them several times (to choose its form, to
+        size its columns, to draw): they are worked out once for the text as it is.
+        """
+        plain = self.text.plain
+        if self._span is None or self._span[0] != plain:
+            widest = max((cell_len(p.rstrip(" ")) for p in plain.split("\n")), default=0)
+            least = widest
+            if not self.whole:
+                least = 0
+                for para in plain.split("\n"):
+                    if self.only is None:
+                        least = max(least, narrowest(para))
+                        continue
+                    for a, b in pairwise([0, *self.only, len(para)]):
+                        least = max(least, cell_len(para[a:b].rstrip(" ")))
+            self._span = (plain, min(least, widest), widest)
+        return self._span[1], self._span[2]
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        plain = self.text.plain
-        widest = max((cell_len(p.rstrip(" ")) for p in plain.split("\n")), default=0)
-        if self.whole:
-            return Measurement(widest, widest).with_maximum(options.max_width)
-        least = 0
-        for para in plain.split("\n"):
-            if self.only is None:
-                least = max(least, narrowest(para))
-                continue
-            for a, b in pairwise([0, *self.only, len(para)]):
-                least = max(least, cell_len(para[a:b].rstrip(" ")))
-        return Measurement(min(least, widest), widest).with_maximum(options.max_width)
+        return Measurement(*self.span()).with_maximum(options.max_width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         plain = self.text.plain
@@ -359,8 +370,9 @@ def rows_or_stack(
         last = i == len(heads) - 1
         # not wrapping the whole columns keeps rich from squeezing them when the last one is wide
         table.add_column(head, justify="right" if i in right else "left", min_width=last_min if last else None, no_wrap=not last)
-    for row in rows:
-        table.add_row(*(Wrapped(c, whole=i < len(heads) - 1) for i, c in enumerate(row)))
+    cells = [[Wrapped(c, whole=i < len(heads) - 1) for i, c in enumerate(row)] for row in rows]
+    for row_cells in cells:
+        table.add_row(*row_cells)
     parts: list[RenderableType] = [Text(title, style=title_style)] if title else []
     for row in rows:
         first = Text("  ").join(c if isinstance(c, Text) else Text(c, style="bold") for c in row[:lead])
@@ -382,17 +394,40 @@ def rows_or_stack(
             parts.append(Padding(Wrapped(line, only=points), (0, 0, 0, 2)))
         else:
             parts.extend(Padding(Wrapped(shown), (0, 0, 0, 2)) for shown in rest)
-    return Either(table, Group(*parts))
+    return Either(table, Group(*parts), surely=_surely_fits(table, heads, cells, last_min))
+
+
+def _surely_fits(table: Table, heads: Sequence[str], cells: Sequence[Sequence[Wrapped]], last_min: int) -> int:
+    """A width at which ``table`` surely fits: at least the least width rich would measure for it, found without rich.
+
+    Each column needs its widest cell or heading (the last one its widest unbreakable piece, and ``last_min``),
+    plus the cell padding; the table adds at most a border on each side and a rule between columns. Choosing
+    the form by this bound first spares the full measuring pass, which sized every column only to say yes.
+    """
+    _, right, _, left = table.padding
+    last = len(heads) - 1
+    columns = max([len(heads), *map(len, cells)])  # a row longer than the headings adds columns
+    need = columns + 1  # the borders and rules, at most
+    for i in range(columns):
+        widths = [row[i].span()[1 if i < last else 0] for row in cells if i < len(row)]
+        need += max([cell_len(heads[i]) if i <= last else 0, *widths, last_min if i == last else 0]) + left + right
+    return need
 
 
 class Either:
-    """The first renderable where it fits the width whole, else the second (a stacked form of the same data)."""
+    """The first renderable where it fits the width whole, else the second (a stacked form of the same data).
 
-    def __init__(self, wide: RenderableType, narrow: RenderableType) -> None:
+    ``surely`` is a width at or above which the first one is known to fit, so that it need not be measured.
+    """
+
+    def __init__(self, wide: RenderableType, narrow: RenderableType, *, surely: int | None = None) -> None:
         self.wide = wide
         self.narrow = narrow
+        self.surely = surely
 
     def _pick(self, console: Console, options: ConsoleOptions) -> RenderableType:
+        if self.surely is not None and self.surely <= options.max_width:
+            return self.wide
         need = Measurement.get(console, options.update(width=10_000), self.wide).minimum
         return self.wide if need <= options.max_width else self.narrow
 
