@@ -53,6 +53,38 @@ def test_wrapping_stops_looking_for_breaks_only_where_it_may(text: str, width: i
     assert wrap_lines(text, width) == _plain_wrap(text, width)
 
 
+# Characters whose width rich works out otherwise: emoji joined by a zero width joiner or a variation selector,
+# combining marks, controls, full-width and half-width forms, the soft hyphen, the ideographic space.
+_ODD = st.sampled_from(
+    ["资", "a", " ", "1", "\U0001f469\u200d\U0001f4bb", "\u2764\ufe0f", "e\u0301", "\u3000", "\uff71", "\u00ad", "\x7f", "\u2010"]
+)
+
+
+@given(st.lists(_ALPHABET | _ODD, max_size=40).map("".join), st.integers(min_value=1, max_value=30))
+def test_wrapping_measures_every_slice_as_rich_does(text: str, width: int) -> None:
+    assert wrap_lines(text, width) == _plain_wrap(text, width)
+
+
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=24) | st.lists(_ALPHABET | _ODD, max_size=24).map("".join))
+def test_a_slices_width_is_what_rich_counts(text: str) -> None:
+    cells = wrap._measure(text)
+    assert all(cells(a, b) == cell_len(text[a:b]) for a in range(len(text) + 1) for b in range(a, len(text) + 1))
+
+
+def test_a_character_rich_draws_in_one_cell_adds_one_cell_beside_any_other() -> None:
+    # the running sums add each character's own width: true only if rich's one-cell fast path agrees with it
+    for code in [*range(0x20, 0x3000), *range(0xFF00, 0xFFF0)]:
+        for text in (f"a{chr(code)}", f"{chr(code)}资"):
+            assert wrap._measure(text)(0, 2) == cell_len(text), hex(code)
+
+
+def test_the_inline_ideograph_test_is_the_han_ranges() -> None:
+    for code in range(0x3000, 0x10000):
+        ch = chr(code)
+        if not 0xD800 <= code <= 0xDFFF:
+            assert (len(list(wrap._pieces(ch + ch))) == 2) is wrap._within(ch, wrap._HAN), hex(code)
+
+
 def _drawn(renderable: object, width: int, color: bool) -> str:
     from rich.console import Group
     from rich.panel import Panel
