@@ -12,9 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich import box
 from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
 
 from diagnose.report.formats import wrap
-from diagnose.report.formats.wrap import Bullets, Either, breaks, narrowest, rows_or_stack, wrap_lines
+from diagnose.report.formats.wrap import Bullets, Either, Wrapped, breaks, narrowest, rows_or_stack, wrap_lines
 from tests.conftest import examples
 
 # Text of the kinds the views hold: Chinese with full-width punctuation, numbers with units, ids, English words.
@@ -107,6 +109,29 @@ def _drawn(renderable: object, width: int, color: bool) -> str:
 def test_bullets_draw_what_the_grid_draws(items: list[str], width: int, color: bool) -> None:
     bullets = Bullets(items)
     assert _drawn(bullets, width, color) == _drawn(bullets.grid(), width, color)
+
+
+class _Sliced(Wrapped):
+    """Wrapped as it drew its lines before: a slice of the text for each."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for start, end in wrap_lines(self.text.plain, options.max_width, self.only):
+            line = self.text[start:end] if end > start else Text("")
+            line.end, line.no_wrap, line.overflow, line.justify = "\n", True, "fold", self.text.justify
+            yield line
+
+
+@examples(300)
+@given(
+    st.lists(st.lists(_ALPHABET | _ODD, min_size=1, max_size=12).map("".join), min_size=1, max_size=3).map("\n".join),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60), st.sampled_from(["bold", "red", "dim", "bold white on red"]))),
+    st.integers(min_value=1, max_value=40),
+)
+def test_wrapped_lines_are_the_slices_of_the_text(plain: str, spans: list[tuple[int, int, str]], width: int) -> None:
+    text = Text(plain, style="cyan")
+    for a, b, style in spans:
+        text.stylize(style, min(a, b), max(a, b))
+    assert _drawn(Wrapped(text), width, True) == _drawn(_Sliced(text), width, True)
 
 
 _BOXES = st.sampled_from([None, box.SIMPLE, box.MINIMAL, box.SIMPLE_HEAVY, box.ROUNDED])

@@ -316,8 +316,16 @@ class Wrapped:
         if not plain:
             yield Text("", end="\n")
             return
-        for start, end in wrap_lines(plain, options.max_width, self.only):
-            line = self.text[start:end] if end > start else Text("")
+        lines = wrap_lines(plain, options.max_width, self.only)
+        # One division of the text for all its lines (a slice divides it anew for each); a line that is the whole
+        # text is a copy of it.
+        if lines == [(0, len(plain))]:
+            pieces = {0: self.text.copy()}
+        else:
+            cuts = sorted({point for line in lines for point in line if 0 < point < len(plain)})
+            pieces = dict(zip([0, *cuts], self.text.divide(cuts), strict=True))
+        for start, end in lines:
+            line = pieces[start] if end > start else Text("")
             line.end = "\n"
             line.no_wrap = True
             line.overflow = "fold"
