@@ -202,14 +202,36 @@ def test_a_store_is_read_only_when_no_other_user_could_have_written_it(monkeypat
     assert breaks(PIECE) == ([1] if mode == 0o600 else [2])
 
 
-@pytest.mark.parametrize("text", [b"not json", b"[1, 2]", b'{"k": [1.5]}', b'{"k": "2"}'])
-def test_a_store_of_another_shape_is_ignored_and_written_anew(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: bytes) -> None:
-    store = _fresh(monkeypatch, tmp_path)
+def _planted(store: wrap._KnownBreaks, text: bytes) -> Path:
     path = store.path()
     assert path is not None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text)
     path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("text", [b"not json", b"[1, 2]", b'"x"', b"null"])
+def test_a_store_of_another_shape_is_ignored_and_written_anew(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: bytes) -> None:
+    store = _fresh(monkeypatch, tmp_path)
+    path = _planted(store, text)
+    assert breaks(PIECE) == [2]
+    wrap.keep_breaks()
+    assert orjson.loads(path.read_bytes()) == {store.key(PIECE): [2]}
+
+
+@pytest.mark.parametrize("answer", [[1.5], "2", [True], [0], [3], [5], [2, 2], [2, 1], None, {"b": 2}, [[2]]])
+def test_an_answer_of_another_shape_is_never_used_and_is_replaced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, answer: object) -> None:
+    store = _fresh(monkeypatch, tmp_path)
+    path = _planted(store, orjson.dumps({store.key(PIECE): answer, "other": [1.5]}))  # each answer is checked when asked for
+    assert breaks(PIECE) == [2]
+    wrap.keep_breaks()
+    assert orjson.loads(path.read_bytes()) == {store.key(PIECE): [2], "other": [1.5]}
+
+
+def test_a_full_store_keeps_only_the_pieces_of_the_last_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    store = _fresh(monkeypatch, tmp_path)
+    path = _planted(store, orjson.dumps({f"old-{i}": [1] for i in range(wrap._KnownBreaks.LIMIT)}))
     assert breaks(PIECE) == [2]
     wrap.keep_breaks()
     assert orjson.loads(path.read_bytes()) == {store.key(PIECE): [2]}
