@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import sys
 from collections import Counter
@@ -57,7 +58,7 @@ MAX_BYTES = 50_000
 def spark() -> Iterator[SparkSession]:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this Python, where diagnose is installed
     session = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master("local[2,2]")  # a failed task is tried once more, as on a cluster
         .appName("diagnose tests")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
@@ -225,10 +226,11 @@ def test_counts_of_the_tasks_give_the_local_summary_without_an_aggregation(
     local = Local(pack, files["inputs"], by)
     found = ds.diagnose_files(spark, files["spark"], pack=pack, max_bytes=MAX_BYTES, count=by).persist()
     try:
+        assert found.counts() is None  # nothing has run yet
+        assert found.frame.columns == [*ds.SOURCE_COLUMNS, *ds.RESULT_COLUMNS]
+        assert found.frame.count() == local.outcome.read
         counted = found.counts()
         assert counted is not None and len(counted) > 3  # several blocks, in several tasks
-        assert found.frame.columns == [*ds.SOURCE_COLUMNS, *ds.RESULT_COLUMNS]  # the counts' rows stay apart
-        assert found.frame.count() == local.outcome.read
         totals = ds.tally_results(found, by=by)
         assert (totals.read, totals.diagnosed, totals.rejected, totals.internal) == (
             local.outcome.read,
@@ -244,6 +246,36 @@ def test_counts_of_the_tasks_give_the_local_summary_without_an_aggregation(
         assert lines == local.lines
     finally:
         found.unpersist()
+
+
+def test_counts_hold_when_spark_runs_a_task_again(spark: SparkSession, pack: CompiledPack, files: dict[str, Any], tmp_path: Path) -> None:
+    # the tasks' counts travel in an accumulator: a block counted twice (a second job over the same
+    # results, a task that failed after counting and ran again) must not count twice
+    local = Local(pack, files["inputs"])
+    found = ds.diagnose_files(spark, files["spark"], pack=pack, max_bytes=MAX_BYTES, count=By())
+    schema = found.frame.schema
+    marker = tmp_path / "failed"
+
+    def fail_once(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from pyspark import TaskContext
+
+        yield from batches  # the task above has read its blocks and added their counts
+        if TaskContext.get().partitionId() == 0 and not marker.exists():  # type: ignore[union-attr]
+            marker.write_text("once", encoding="utf-8")
+            raise RuntimeError("a lost executor")
+
+    found.frame.mapInArrow(fail_once, schema).write.format("noop").mode("overwrite").save()
+    assert marker.exists()  # the task failed once and Spark ran it again
+    found.frame.write.format("noop").mode("overwrite").save()  # and every block once more
+    totals = ds.tally_results(found, by=By())
+    assert (totals.read, totals.diagnosed, totals.rejected) == (local.outcome.read, local.outcome.diagnosed, local.outcome.rejected)
+    assert totals.summary(labels=local.labels) == local.summary
+    # the accumulator keeps the first value of a block
+    merge = ds._OnePerBlock()
+    assert merge.addInPlace(merge.addInPlace(merge.zero({}), {("a", 0): (2, b"x")}), {("a", 0): (2, b"x"), ("a", 9): (1, b"y")}) == {
+        ("a", 0): (2, b"x"),
+        ("a", 9): (1, b"y"),
+    }
 
 
 def test_flat_export_from_spark_reads_back_with_the_documented_columns_and_types(
@@ -443,6 +475,9 @@ def test_batch_engine_spark_writes_the_local_lines_and_prints_the_same_summary(
     expected = [json.loads(e)["source"] for e in local.errors if json.loads(e)["source"]["file"].startswith(folder)]
     assert shown and [line.split(": ")[1] for line in shown] == [f"{e['file']}:{e['line']}" for e in expected]
     assert "help: use --errors FOLDER" in stderr
+    for written in (out, errs, tmp_path / "r2"):  # as Spark's text writer leaves a folder: part files and _SUCCESS
+        names = {p.name for p in written.iterdir() if not p.name.startswith(".")}
+        assert "_SUCCESS" in names and all(n == "_SUCCESS" or re.fullmatch(r"part-\d{5}-[0-9a-f-]{36}-c000\.txt", n) for n in names)
 
 
 def test_batch_engine_spark_writes_parquet_and_reads_parquet(

@@ -13,7 +13,7 @@ from diagnose.cli.plain import Engine, err
 from diagnose.errors import DiagnoseError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from pyspark.sql import SparkSession
 
@@ -140,36 +140,41 @@ def batch_on_spark(
         )
     asked, by = bool(by), slices(by, html, pack.segments)
     spark, created = session(master, progress=not quiet and sys.stderr.isatty())
-    found: Any = None
+    kept: Any = None
     try:
         from pyspark.errors import PySparkException
         from pyspark.sql import functions as F
 
-        from diagnose.portfolio.spark import diagnose_files, error_lines, report_lines, tally_results
+        from diagnose.portfolio.spark import FileResults, diagnose_files, error_lines, tally_results, write_lines
 
         try:
-            # each task counts the summary as a local worker does; persisted: written and counted, diagnosed once
-            results = found = diagnose_files(spark, inputs, pack=pack, lang=lang, max_bytes=max_bytes, count=by).persist()
-            frame = results.frame
+            # each task counts the summary as a local worker does, into an accumulator: the results are diagnosed once, by the write
+            results = diagnose_files(spark, inputs, pack=pack, lang=lang, max_bytes=max_bytes, count=by)
             if out.endswith(".parquet"):
-                frame.write.parquet(out)
+                results.frame.write.parquet(out)
+                # the rest reads the Parquet written: the error report's columns of the rejected rows
+                written = FileResults(spark.read.parquet(out), results.files)
+                if errs is not None:
+                    written.frame.where(F.col("error_json").isNotNull()).select(error_lines(written)).write.text(errs)
+                rejected = _rejected(written, internal_only=errs is not None)
             else:
-                frame.where(F.col("report_json").isNotNull()).select(report_lines(results)).write.text(out)
-            if errs is not None:
-                frame.where(F.col("error_json").isNotNull()).select(error_lines(results)).write.text(errs)
+                if flat_out is not None:  # the flat export reads the results again
+                    results = kept = results.persist()
+                written = results
+                rejected = write_lines(results, out, errs, rejected="internal" if errs is not None else "all")
             totals = tally_results(results, by=by)
             if flat_out is not None:
                 from diagnose.portfolio.spark_portfolio import write_flat
 
-                accounts, findings = write_flat(frame, flat_out, [n for n, _ in pack.segments], results.order())
+                accounts, findings = write_flat(written.frame, flat_out, [n for n, _ in pack.segments], written.order())
             if totals.internal if errs is not None else totals.rejected:  # a job only for lines there are
-                for line in _rejections(results, internal_only=errs is not None):
+                for line in _rejections(rejected()):
                     err(line)
         except PySparkException as exc:
             raise _spark_error(exc) from None
     finally:
-        if found is not None:
-            found.unpersist()
+        if kept is not None:
+            kept.unpersist()
         if created:
             spark.stop()
 
@@ -182,18 +187,24 @@ def batch_on_spark(
     closing_checks(totals.internal, totals.rejected, fail_on_rejects=fail_on_rejects)
 
 
-def _rejections(results: Any, *, internal_only: bool) -> Iterator[str]:
-    """The local batch's standard-error line of each rejected record, in input order, streamed a partition at a time."""
+def _rejected(results: Any, *, internal_only: bool) -> Callable[[], Iterator[tuple[str, int, str]]]:
+    """(file, line, message) of each rejected record of ``results`` in input order, streamed a partition at a time, when called."""
     from pyspark.sql import functions as F
 
-    rejected = results.frame.where(F.col("error").isNotNull())
-    if internal_only:
-        rejected = rejected.where(F.get_json_object("error_json", "$.error") == "internal_error")
-    rows = rejected.orderBy(results.order()).select("source_file", "source_line", "error")
-    for row in rows.toLocalIterator():
-        where = f"{row['source_file']}:{row['source_line']}"
-        text: str = row["error"]
+    def rows() -> Iterator[tuple[str, int, str]]:
+        rejected = results.frame.where(F.col("error").isNotNull())
+        if internal_only:
+            rejected = rejected.where(F.get_json_object("error_json", "$.error") == "internal_error")
+        for row in rejected.orderBy(results.order()).select("source_file", "source_line", "error").toLocalIterator():
+            yield row["source_file"], row["source_line"], row["error"]
+
+    return rows
+
+
+def _rejections(rows: Iterable[tuple[str, int, str]]) -> Iterator[str]:
+    """The local batch's standard-error line of each rejected record."""
+    for file, line, text in rows:
         if text.startswith("internal error: "):
-            yield f"internal error: {where}: {text.removeprefix('internal error: ')}"
+            yield f"internal error: {file}:{line}: {text.removeprefix('internal error: ')}"
         else:
-            yield f"rejected: {where}: {text}"
+            yield f"rejected: {file}:{line}: {text}"

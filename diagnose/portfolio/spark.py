@@ -5,7 +5,8 @@ engine and report JSON), run per partition with `mapInArrow` in the executors' P
 The pack travels as its content (the plain JSON of `CompiledPack.data`, broadcast once) and is
 compiled once per Python worker, which Spark reuses for task after task. For files, each task
 can also count its records as a local worker counts its chunk (`diagnose_files(count=...)`),
-so that the summary needs no pass over the reports. Nothing depends on the
+and hand the counts back in an accumulator, so that the summary needs no pass over the reports;
+`write_lines` writes the reports and the error report in one job. Nothing depends on the
 wall clock, hash seeds, partitioning or the order tasks run in: a record's row is a function of
 the record and the pack alone.
 
@@ -23,6 +24,8 @@ import json
 import math
 import os
 import pickle
+import re
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,8 +57,6 @@ SNAPSHOT = "snapshot"
 INTERNAL_HINT = "this is a bug in diagnose; please report it with this record"
 
 _FILE, _BLOCK, _ROW, _VALUE = "__diagnose_file", "__diagnose_block", "__diagnose_row", "__diagnose_snapshot"
-COUNTS = "__diagnose_counts"
-"""The column of the rows that carry a task's counts (`FileResults.counts`); null on the rows of records."""
 
 
 class Result(NamedTuple):
@@ -232,7 +233,9 @@ class Plan:
     large: bool = False
     """Spark sends strings as large_string (spark.sql.execution.arrow.useLargeVarTypes)."""
     count: By | None = None
-    """Count the summary in the tasks, sliced by this (files only): rows of COUNTS after the results."""
+    """Count the summary in the tasks, sliced by this (files only), into `tallies`."""
+    tallies: Any = None
+    """The accumulator the tasks add their counts to: {(file name, where the block starts): (lines, counts)}."""
 
     @classmethod
     def make(
@@ -246,6 +249,7 @@ class Plan:
         keep: Sequence[str] = (),
         files: Any = None,
         count: By | None = None,
+        tallies: Any = None,
     ) -> Plan:
         """A plan whose pack content (and file names) are broadcast by ``session``."""
         return cls(
@@ -258,6 +262,7 @@ class Plan:
             _Shipped(session, files) if files is not None else None,
             _large(session),
             count,
+            tallies,
         )
 
     def compiled(self) -> RowDiagnoser:
@@ -288,8 +293,7 @@ class _Sources:
 
     def __init__(self, files: dict[str, Any] | None) -> None:
         self.names: dict[str, str] = files["names"] if files else {}
-        self.first: dict[str, dict[int, int]] | None = files["first_lines"] if files else {}
-        """None: lines are numbered from 0 within their block, and the driver adds the block's first line later."""
+        self.first: dict[str, dict[int, int]] = files["first_lines"] if files else {}
         self.seen: dict[str, str] = {}
         self.next_line: dict[tuple[str, int], int] = {}
 
@@ -306,7 +310,7 @@ class _Sources:
         n = self.next_line.get(key)
         if n is None:
             try:
-                n = 0 if self.first is None else self.first[normal_path(uri)][block]
+                n = self.first[normal_path(uri)][block]
             except KeyError:
                 raise RuntimeError(
                     f"diagnose: {uri} (block at byte {block}) was not in the line count; did the input change during the job?"
@@ -358,7 +362,7 @@ class _Counts:
         self.at = at
         """Where the block is in its file: its first byte (JSON Lines), or its first row's number (Parquet)."""
         self.lines = 0
-        """Lines of the block, blank ones included (JSON Lines numbered within their blocks)."""
+        """Lines of the block, blank ones included (JSON Lines), or its rows (Parquet): what the first pass counted."""
         self.read = self.rejected = self.internal = 0
         self.tally = Tally(by=by)
         self.reasons: Counter[str] = Counter()
@@ -373,7 +377,7 @@ class _Counts:
         self.reasons[reject_reason(record or {})] += 1
 
     def dump(self) -> bytes:
-        data = (self.read, self.rejected, self.internal, self.tally, self.reasons, self.lines)
+        data = (self.read, self.rejected, self.internal, self.tally, self.reasons)
         return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -405,7 +409,6 @@ class _Task:
 
         names: list[str] = []
         numbers: list[int] = []
-        blocks: list[int] = []
         out = _Columns()
         outcome, sources, max_bytes = self.rows.outcome, self.sources, self.plan.max_bytes
         key: tuple[str, int] | None = None
@@ -419,7 +422,6 @@ class _Task:
             source = Source(sources.name(uri), number)
             names.append(source.file)
             numbers.append(number)
-            blocks.append(block)
             result = outcome(rec[0], source, rec[1])
             record = out.add(result)
             if key != (uri, block):
@@ -427,7 +429,7 @@ class _Task:
             if counts is not None:
                 counts.add(result, record)
         head = [pa.array(names, type=self.text()), pa.array(numbers, type=pa.int64())]
-        return self._batch([*head, *out.arrays(self.plan.large)], [*SOURCE_COLUMNS, *RESULT_COLUMNS], blocks)
+        return pa.RecordBatch.from_arrays([*head, *out.arrays(self.plan.large)], names=[*SOURCE_COLUMNS, *RESULT_COLUMNS])
 
     def rows_of(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Rows of a DataFrame (or a Parquet file): one snapshot each, as JSON or a struct; kept columns pass through as they are."""
@@ -456,44 +458,33 @@ class _Task:
             for i, d in enumerate(data):
                 out.add(self.rows.outcome(d, Source("", i + 1)))
         keep = [batch.column(name) for name in self.plan.keep]
-        return self._batch([*head, *keep, *out.arrays(self.plan.large)], out_names)
+        return pa.RecordBatch.from_arrays([*head, *keep, *out.arrays(self.plan.large)], names=out_names)
 
-    def _batch(self, arrays: list[pa.Array], names: list[str], blocks: list[int] | None = None) -> pa.RecordBatch:
-        import pyarrow as pa
+    def hand_back(self) -> None:
+        """Add the counts of every block the task read to the plan's accumulator: {(file, start): (lines, counts)}.
 
-        if self.plan.count is not None:
-            n = len(arrays[0])
-            block = pa.nulls(n, pa.int64()) if blocks is None else pa.array(blocks, type=pa.int64())
-            arrays, names = [*arrays, pa.nulls(n, pa.binary()), block], [*names, COUNTS, _BLOCK]
-        return pa.RecordBatch.from_arrays(arrays, names=names)
-
-    def counted(self) -> pa.RecordBatch | None:
-        """One row per block of input the task read: its file and where it starts, no result, and its counts."""
-        import pyarrow as pa
-
-        if self.plan.count is None:
-            return None
+        Spark adds the accumulator updates of a task that succeeds, and may run a task again
+        (a lost executor, speculation); the counts of a block are the same each time, and the
+        accumulator keeps one value per block (`_OnePerBlock`), so a block never counts twice.
+        """
+        if self.plan.count is None or self.plan.tallies is None:
+            return
+        lines = self.plan.kind == "lines"
         for (uri, block), end in self.sources.next_line.items():  # blocks of blank lines too: their lines count
             counts = self.counter(uri, block, block)
-            if counts is not None:
-                counts.lines = end
-        blocks = list(self.counts.values())
-        text = self.text()
-        arrays = [
-            pa.array([c.file for c in blocks], type=text),
-            pa.array([c.at for c in blocks], type=pa.int64()),
-            *[pa.nulls(len(blocks), pa.list_(text) if name == "rule_ids" else text) for name in RESULT_COLUMNS],
-            pa.array([c.dump() for c in blocks], type=pa.binary()),
-            pa.array([c.at for c in blocks], type=pa.int64()),
-        ]
-        return pa.RecordBatch.from_arrays(arrays, names=[*SOURCE_COLUMNS, *RESULT_COLUMNS, COUNTS, _BLOCK])
+            if counts is not None and lines:
+                counts.lines = end - self.sources.first[normal_path(uri)][block]
+        blocks = {}
+        for c in self.counts.values():
+            blocks[(c.file, c.at)] = (c.lines if lines else c.read, c.dump())
+        self.plan.tallies.add(blocks)
 
 
 def arrow_task(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function `mapInArrow` runs on each partition: record batches of input to record batches of results.
 
-    With `plan.count`, a last batch carries the task's counts (one row per block of input, in the
-    column COUNTS), as the local batch's workers hand back a tally with each chunk.
+    With `plan.count`, the task's counts (per block of input) go to the accumulator `plan.tallies`
+    when it has read its last batch, as the local batch's workers hand back a tally with each chunk.
     """
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -501,9 +492,7 @@ def arrow_task(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.R
         convert = task.lines if plan.kind == "lines" else task.rows_of
         for batch in batches:
             yield convert(batch)
-        counted = task.counted()
-        if counted is not None and counted.num_rows:
-            yield counted
+        task.hand_back()
 
     return run
 
@@ -519,14 +508,13 @@ def _pack(pack: CompiledPack | str | Path | None) -> CompiledPack:
     return pack
 
 
-def _output_schema(*, sources: bool = False, keep: StructType | None = None, counts: bool = False) -> StructType:
-    """Source columns (`source_file`, `source_line`) or the kept ones, then the result columns (and COUNTS)."""
-    from pyspark.sql.types import ArrayType, BinaryType, LongType, StringType, StructField, StructType
+def _output_schema(*, sources: bool = False, keep: StructType | None = None) -> StructType:
+    """Source columns (`source_file`, `source_line`) or the kept ones, then the result columns."""
+    from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
 
     head = [StructField("source_file", StringType()), StructField("source_line", LongType())] if sources else []
     tail = [StructField(name, ArrayType(StringType()) if name == "rule_ids" else StringType()) for name in RESULT_COLUMNS]
-    extra = [StructField(COUNTS, BinaryType()), StructField(_BLOCK, LongType())] if counts else []
-    return StructType([*head, *(keep.fields if keep is not None else []), *tail, *extra])
+    return StructType([*head, *(keep.fields if keep is not None else []), *tail])
 
 
 def _large(session: SparkSession) -> bool:
@@ -664,16 +652,47 @@ def display_names(files: Iterable[str], paths: Sequence[str]) -> list[tuple[str,
     return [(local, shown) for _, shown, local in sorted(named)]
 
 
-def first_lines(frame: DataFrame, file: str, block: str) -> dict[str, dict[int, int]]:
-    """The number of the first line of every block of every file (by normalised path): one JVM-only count of lines per block."""
-    first: dict[str, dict[int, int]] = {}
+def block_lines(frame: DataFrame, file: str, block: str) -> dict[str, dict[int, int]]:
+    """The lines of every block of every file (by normalised path), blank ones included: one JVM-only count."""
+    found: dict[str, dict[int, int]] = {}
     for uri, start, n in frame.groupBy(file, block).count().collect():
-        first.setdefault(normal_path(uri), {})[start] = n
-    for starts in first.values():  # counts to first line numbers, block by block in file order
-        line = 1
-        for start in sorted(starts):
-            starts[start], line = line, line + starts[start]
+        found.setdefault(normal_path(uri), {})[start] = n
+    return found
+
+
+def first_lines(frame: DataFrame, file: str, block: str, counted: dict[str, dict[int, int]] | None = None) -> dict[str, dict[int, int]]:
+    """The number of the first line of every block of every file (by normalised path), from `block_lines` (``counted``, else counted now)."""
+    first: dict[str, dict[int, int]] = {}
+    for path, blocks in (block_lines(frame, file, block) if counted is None else counted).items():
+        line, first[path] = 1, {}
+        for start in sorted(blocks):  # counts to first line numbers, block by block in file order
+            first[path][start], line = line, line + blocks[start]
     return first
+
+
+class _OnePerBlock:
+    """The accumulator of the tasks' counts, {(file, start): (lines, counts)}: the first value of a block is kept.
+
+    A task that Spark runs twice (a retry after a lost executor, a speculative copy, a job that
+    computes the results again) gives the same counts for its blocks, so keeping one makes
+    the sum exact however often a block was read.
+    """
+
+    def zero(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        return {}
+
+    def addInPlace(self, into: dict[Any, Any], more: dict[Any, Any]) -> dict[Any, Any]:  # PySpark's name
+        for key, value in more.items():
+            into.setdefault(key, value)
+        return into
+
+
+def _accumulator(session: SparkSession) -> Any:
+    """An accumulator of `_OnePerBlock`, or None on Spark Connect (no SparkContext: the summary is then aggregated)."""
+    try:
+        return session.sparkContext.accumulator({}, _OnePerBlock())  # type: ignore[arg-type]
+    except Exception:
+        return None
 
 
 @dataclass(frozen=True)
@@ -682,33 +701,43 @@ class FileResults:
 
     frame: DataFrame
     files: list[str] = field(default_factory=list)
-    whole: DataFrame | None = None
-    """The tasks' output: the rows of `frame` and, after them, the rows of their counts (column COUNTS);
-    `frame` and `counts()` are parts of it, so persist this one (`persist()`) to diagnose once."""
     by: By | None = None
-    """What the tasks' tallies are sliced by."""
-    counted: list[tuple[str, int, bytes]] | None = None
+    """What the tasks' tallies are sliced by (`diagnose_files(count=...)`)."""
+    tallies: Any = None
+    """The accumulator the tasks add their counts to, as jobs compute `frame`."""
+    lines: Mapping[str, int] | None = None
+    """The lines (JSON Lines) or rows (Parquet) of every input file by name: what the counts of all its blocks add up to."""
 
     def persist(self) -> FileResults:
-        """Keep the results once computed, for the writes and the counts that follow (`unpersist()` after)."""
-        if self.whole is None:
-            return replace(self, frame=self.frame.persist())
-        if not self.whole.is_cached:
-            self.whole.persist()
-        return self
+        """Keep the results once computed, for the jobs that follow (`unpersist()` after)."""
+        return replace(self, frame=self.frame.persist())
 
     def unpersist(self) -> None:
-        (self.whole if self.whole is not None else self.frame).unpersist()
+        self.frame.unpersist()
 
-    def counts(self) -> list[tuple[str, int, bytes]] | None:
-        """The tasks' counts, block by block in input order: (file, first line, counts), or None when they did not count."""
-        if self.whole is None or self.counted is not None:
-            return self.counted
-        from pyspark.sql import functions as F
+    def counts(self, *, run: bool = False) -> list[tuple[str, int, bytes]] | None:
+        """The tasks' counts, block by block in input order: (file, where the block starts, counts).
 
-        rows = self.whole.where(F.col(COUNTS).isNotNull()).select("source_file", "source_line", COUNTS).collect()
+        None when the tasks did not count, or when no job has read every block yet (with ``run``,
+        one is run then, to the `noop` sink: a write of `frame` before counts them at no extra cost).
+        """
+        found = self._counted()
+        if found is None and run and self.tallies is not None:
+            self.frame.write.format("noop").mode("overwrite").save()
+            found = self._counted()
+        return found
+
+    def _counted(self) -> list[tuple[str, int, bytes]] | None:
+        if self.tallies is None or self.lines is None:
+            return None
+        blocks: dict[tuple[str, int], tuple[int, bytes]] = self.tallies.value
+        seen: Counter[str] = Counter()
+        for (name, _), (lines, _) in blocks.items():
+            seen[name] += lines
+        if +seen != +Counter(self.lines):  # a block not read yet
+            return None
         rank = {name: i for i, name in enumerate(self.files)}
-        found = [(str(r[0]), int(r[1]), bytes(r[2])) for r in rows]
+        found = [(name, at, data) for (name, at), (_, data) in blocks.items()]
         return sorted(found, key=lambda r: (rank.get(r[0], len(rank)), r[0], r[1]))
 
     def order(self) -> Column:
@@ -733,14 +762,14 @@ def diagnose_files(
 ) -> FileResults:
     """Diagnose JSON Lines or Parquet files (any paths Spark reads: folders, globs, s3a://, .gz): `source_file`, `source_line`, RESULT_COLUMNS.
 
-    With ``count`` (a `By`), each task also counts what the local batch's workers count
-    (records, rejections, the tally of its reports sliced by ``count``), so that `tally_results`
-    needs no pass over the reports, and numbers its lines within their blocks, so that the input
-    is read once; the records are then diagnosed at once and the results kept (`unpersist()`
-    them when done). Without it, nothing runs until an action, which diagnoses afresh.
+    Nothing is diagnosed until an action (a write, `write_lines`), which diagnoses afresh each
+    time unless the results are kept (`persist()`). With ``count`` (a `By`), each task also
+    counts what the local batch's workers count (records, rejections, the tally of its reports
+    sliced by ``count``) into an accumulator, so that after a job that computed every row,
+    `tally_results` needs no pass over the reports.
 
-    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (without
-    ``count``, a first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
+    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (a
+    first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
     is the column ``column`` (default: `snapshot`), or, when there is no such column and the
     file has the contract's top-level fields (`schema_version`...), the whole row; its line
     is the row's number in its file, from 1.
@@ -761,13 +790,15 @@ def diagnose_files(
         else:
             raise UsageError(
                 "the Parquet input has no snapshot column",
-                hint=f"its columns: {', '.join(raw.columns)}; name the column that holds the snapshot `snapshot`, or store the contract's fields as columns",
+                hint=f"its columns: {', '.join(raw.columns)}; name the snapshot column `snapshot`, or store the contract's fields as columns",
             )
         if kind == "json":
             value = value.cast("binary")
         frame = raw.select(value.alias(_VALUE), F.col("_metadata.file_path").alias(_FILE), F.col("_metadata.row_index").alias(_ROW))
         names = display_names(raw.inputFiles(), paths)
         files: dict[str, Any] = {"names": dict(names), "first_lines": {}}
+        # the rows of each file (read from the footers), to tell when the tasks' counts are complete
+        counted = {normal_path(uri): {0: n} for uri, n in frame.groupBy(_FILE).count().collect()} if count is not None else {}
     else:
         raw = spark.read.option("lineSep", "\n").text(list(paths))
         frame = raw.select(
@@ -777,41 +808,14 @@ def diagnose_files(
         )
         kind = "lines"
         names = display_names(raw.inputFiles(), paths)
-        # counting tasks number lines within their blocks, so the input is read once (see _numbered)
-        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK) if count is None else None}
-    plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files, count=count)
-    shown = [name for _, name in names]
-    if count is None:
-        return FileResults(frame.mapInArrow(arrow_task(plan), _output_schema(sources=True)), shown)
-    whole = frame.mapInArrow(arrow_task(plan), _output_schema(sources=True, counts=True))
-    return _numbered(FileResults(whole.where(F.col(COUNTS).isNull()).drop(COUNTS, _BLOCK), shown, whole, count), lines=kind == "lines")
-
-
-def _numbered(found: FileResults, *, lines: bool) -> FileResults:
-    """Diagnose now, keeping the results, and number JSON Lines records as the local batch does.
-
-    The tasks numbered each line within its block and counted the lines of every block; the
-    first line of a block is one more than the lines of the blocks before it in its file.
-    """
-    from pyspark.sql import functions as F
-
-    assert found.whole is not None
-    whole = found.whole.persist()
-    counted = replace(found, counted=found.counts())
-    if not lines:
-        return counted
-    assert counted.counted is not None
-    firsts: list[tuple[str, int, int]] = []
-    line, last = 1, None
-    for name, block, data in counted.counted:  # in input order: block by block, file by file
-        line = 1 if name != last else line
-        firsts.append((name, block, line))
-        line, last = line + pickle.loads(data)[5], name  # written by arrow_task, never by a user
-    starts = whole.sparkSession.createDataFrame(firsts, f"source_file string, {_BLOCK} long, __diagnose_first long")
-    # a broadcast join: one hash lookup a row, however many files and blocks
-    records = whole.where(F.col(COUNTS).isNull()).join(F.broadcast(starts), ["source_file", _BLOCK])
-    line_of = (F.col("source_line") + F.col("__diagnose_first")).alias("source_line")
-    return replace(counted, frame=records.select("source_file", line_of, *RESULT_COLUMNS))
+        counted = block_lines(frame, _FILE, _BLOCK)
+        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK, counted)}
+    tallies = _accumulator(spark) if count is not None else None
+    plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files, count=count, tallies=tallies)
+    shown = dict(names)
+    lines = {shown.get(path, path): sum(blocks.values()) for path, blocks in counted.items()}
+    results = frame.mapInArrow(arrow_task(plan), _output_schema(sources=True))
+    return FileResults(results, [name for _, name in names], count, tallies, lines if tallies is not None else None)
 
 
 # --- the summary, by Spark aggregations --------------------------------------------------
@@ -900,7 +904,8 @@ def tally_results(results: DataFrame | FileResults, *, order: Column | None = No
     """Count a result DataFrame with one Spark aggregation (only a few hundred rows reach the driver).
 
     `FileResults` whose tasks counted (`diagnose_files(count=by)`, and no other ``order``) need no
-    aggregation: the tasks' counts are merged in input order, as the local batch merges its chunks'.
+    aggregation: the tasks' counts are merged in input order, as the local batch merges its chunks'
+    (when no job has computed every row yet, one runs first, to the `noop` sink).
     Otherwise, per family and cause: accounts, times top; verdicts; pairs of causes; read, diagnosed,
     rejected. The title shown for a cause is that of its first report in ``order`` (for
     `FileResults`, the input order, as in the local batch; otherwise the smallest). ``by``
@@ -912,7 +917,7 @@ def tally_results(results: DataFrame | FileResults, *, order: Column | None = No
 
     if isinstance(results, FileResults):
         if order is None and results.by == (by or By()):
-            counted = results.counts()
+            counted = results.counts(run=True)
             if counted is not None:
                 return _counted(counted, results.by)
         order = order if order is not None else results.order()
@@ -960,7 +965,7 @@ def _counted(blocks: Iterable[tuple[str, int, bytes]], by: By) -> Totals:
     reasons: Counter[str] = Counter()
     read = rejected = internal = 0
     for _, _, data in blocks:
-        n, bad, bugs, part, why, _ = pickle.loads(data)  # written by this module's tasks (arrow_task), never by a user
+        n, bad, bugs, part, why = pickle.loads(data)  # written by this module's tasks (arrow_task), never by a user
         read, rejected, internal = read + n, rejected + bad, internal + bugs
         tally.merge(part)
         reasons.update(why)
@@ -1006,3 +1011,97 @@ def error_lines(results: FileResults) -> Column:
     from pyspark.sql import functions as F
 
     return F.concat(F.lit('{"source":'), _source_json(results.files), F.lit(","), F.expr("substring(error_json, 2)"))
+
+
+# --- the reports, the error report and the rejected records in one job -------------------
+
+_KIND = "diagnose_output"
+"""The column (and the staging folders `reports/diagnose_output=...`) that tells which output a line goes to."""
+
+
+class _Folders:
+    """Folders of part files through Hadoop's FileSystem API, as the Spark writers see them (local, hdfs://, s3a://)."""
+
+    def __init__(self, session: SparkSession) -> None:
+        jvm: Any = session._jvm
+        self.conf = session._jsc.hadoopConfiguration()
+        self.path = jvm.org.apache.hadoop.fs.Path
+
+    def fs(self, path: str) -> Any:
+        return self.path(path).getFileSystem(self.conf)
+
+    def exists(self, path: str) -> bool:
+        return bool(self.fs(path).exists(self.path(path)))
+
+    def delete(self, path: str) -> None:
+        self.fs(path).delete(self.path(path), True)
+
+    def move_parts(self, staged: str, folder: str) -> None:
+        """The part files of ``staged`` into the new ``folder``, named as `write.text` names them; `_SUCCESS` last, as Spark writes it."""
+        fs = self.fs(folder)
+        fs.mkdirs(self.path(folder))
+        source = self.path(staged)
+        parts = [s.getPath() for s in fs.listStatus(source)] if fs.exists(source) else []
+        moved = 0
+        for part in parts:
+            name = part.getName()
+            if name.startswith("part-"):  # partitioned writes name them part-N-UUID.c000.txt, plain ones part-N-UUID-c000.txt
+                fs.rename(part, self.path(folder + "/" + re.sub(r"\.(c\d{3})", r"-\1", name, count=1)))
+                moved += 1
+        if not moved:  # no line: one empty part file, as Spark writes an empty DataFrame
+            fs.create(self.path(f"{folder}/part-00000-{uuid.uuid4()}-c000.txt")).close()
+        fs.delete(source, True)
+        fs.create(self.path(f"{folder}/_SUCCESS")).close()
+
+
+def write_lines(
+    results: FileResults, reports: str, errors: str | None = None, *, rejected: str | None = None
+) -> Callable[[], Iterator[tuple[str, int, str]]]:
+    """Write the lines of the reports into the new folder ``reports`` and those of the error report into ``errors``, in one job.
+
+    The lines are `report_lines` and `error_lines`, in part files named as `write.text` names
+    them. With ``rejected`` (`all`, or `internal` for the internal errors only), the same job
+    keeps (file, line, message) of those rejected records aside; the function returned reads
+    them back in input order (a job, run only when called) and removes them: call it once.
+    The results are diagnosed once, without keeping them: the lines are written to a staging
+    folder per output inside ``reports``, whose part files are then moved into place.
+    """
+    from pyspark.sql import functions as F
+
+    from diagnose.portfolio.spark_portfolio import session_conf
+
+    frame = results.frame
+    folders = _Folders(frame.sparkSession)
+    if errors is not None and folders.exists(errors):
+        raise UsageError(
+            "already exists", source=errors, hint="Spark writes a new folder of part files and does not replace one: remove it first"
+        )
+    outputs = [F.struct(F.lit("report").alias("k"), report_lines(results).alias("v"))]
+    if errors is not None:
+        outputs.append(F.struct(F.lit("error").alias("k"), error_lines(results).alias("v")))
+    if rejected is not None:
+        kept = F.col("error").isNotNull()
+        if rejected == "internal":
+            kept = kept & (F.get_json_object("error_json", "$.error") == "internal_error")
+        line = F.to_json(F.struct("source_file", "source_line", "error"))
+        outputs.append(F.struct(F.lit("rejected").alias("k"), F.when(kept, line).alias("v")))
+    lines = frame.select(F.explode(F.filter(F.array(*outputs), lambda o: o["v"].isNotNull())).alias("o"))
+    # a task keeps a writer open per output, rather than sort its rows by output first
+    writers = max(len(outputs), int(frame.sparkSession.conf.get("spark.sql.maxConcurrentOutputFileWriters", None) or 0))
+    with session_conf(frame.sparkSession, "spark.sql.maxConcurrentOutputFileWriters", str(writers)):
+        lines.select(F.col("o.v").alias("value"), F.col("o.k").alias(_KIND)).write.partitionBy(_KIND).text(reports)
+    folders.move_parts(f"{reports}/{_KIND}=report", reports)
+    if errors is not None:
+        folders.move_parts(f"{reports}/{_KIND}=error", errors)
+    staged = f"{reports}/{_KIND}=rejected"
+
+    def read_back() -> Iterator[tuple[str, int, str]]:
+        try:
+            if rejected is not None and folders.exists(staged):
+                back = frame.sparkSession.read.schema("source_file string, source_line long, error string").json(staged)
+                for row in back.orderBy(results.order()).toLocalIterator():
+                    yield row["source_file"], row["source_line"], row["error"]
+        finally:
+            folders.delete(staged)
+
+    return read_back

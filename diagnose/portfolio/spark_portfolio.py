@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from diagnose.portfolio.flat import ACCOUNT_COLUMNS, FINDING_COLUMNS, LIST_SEPARATOR
@@ -11,7 +12,7 @@ from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Tally, reject_reason
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 _REPORT = (
     "verdict string, snapshot struct<account_id:string,as_of:string>, "
@@ -142,24 +143,30 @@ def flat_frames(frame: DataFrame, segments: Sequence[str], order: Column | None 
     return accounts, findings
 
 
+@contextlib.contextmanager
+def session_conf(session: SparkSession, name: str, value: str) -> Iterator[None]:
+    """``session``'s setting ``name`` set to ``value`` for the jobs of a block, then as it was."""
+    before = session.conf.get(name, None)
+    session.conf.set(name, value)
+    try:
+        yield
+    finally:
+        if before is None:
+            session.conf.unset(name)
+        else:
+            session.conf.set(name, before)
+
+
 def write_flat(frame: DataFrame, folder: str, segments: Sequence[str], order: Column | None = None) -> tuple[int, int]:
     """The flat export as Spark writes it: `accounts.parquet`, `findings.parquet`, `accounts.csv`, `findings.csv` under ``folder``,
     each a folder of part files (pandas and pyarrow read one as a table). Returns the rows of each."""
     from pyspark.sql import functions as F
 
     accounts, findings = flat_frames(frame, segments, order)
-    session = frame.sparkSession
-    before = session.conf.get("spark.sql.parquet.outputTimestampType", None)
     # microseconds with the UTC flag, the type the local export writes (Spark's default, INT96, is deprecated in Parquet)
-    session.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    try:
+    with session_conf(frame.sparkSession, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
         accounts.write.parquet(f"{folder}/accounts.parquet")
         findings.write.parquet(f"{folder}/findings.parquet")
-    finally:
-        if before is None:
-            session.conf.unset("spark.sql.parquet.outputTimestampType")
-        else:
-            session.conf.set("spark.sql.parquet.outputTimestampType", before)
     as_text: dict[str, Any] = {"as_of": F.date_format("as_of", "yyyy-MM-dd'T'HH:mm:ssXXX")}
     csv_accounts = accounts.withColumns({**as_text, "cause_ids": F.concat_ws(LIST_SEPARATOR, "cause_ids")})
     csv_accounts.write.option("header", True).csv(f"{folder}/accounts.csv")
