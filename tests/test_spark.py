@@ -270,6 +270,18 @@ def test_counts_hold_when_spark_runs_a_task_again(spark: SparkSession, pack: Com
     totals = ds.tally_results(found, by=By())
     assert (totals.read, totals.diagnosed, totals.rejected) == (local.outcome.read, local.outcome.diagnosed, local.outcome.rejected)
     assert totals.summary(labels=local.labels) == local.summary
+    # the lines, written by the tasks, or from kept results: the local batch's, and the rejected records in input order
+    kept = found.persist()
+    try:
+        for name, written in (("tasks", found), ("kept", kept)):
+            rejected = ds.write_lines(written, str(tmp_path / name), str(tmp_path / f"{name}-errors"), rejected="all")
+            assert sorted(_parts(tmp_path / name)) == sorted(local.lines)
+            assert sorted(_parts(tmp_path / f"{name}-errors")) == sorted(local.errors)
+            sources = [orjson.loads(e)["source"] for e in local.errors]
+            assert [(f, n) for f, n, _ in rejected()] == [(s["file"], s["line"]) for s in sources]
+            assert sorted(p.name for p in (tmp_path / name).iterdir() if not p.name.startswith((".", "part-"))) == ["_SUCCESS"]
+    finally:
+        kept.unpersist()
     # the accumulator keeps the first value of a block
     merge = ds._OnePerBlock()
     assert merge.addInPlace(merge.addInPlace(merge.zero({}), {("a", 0): (2, b"x")}), {("a", 0): (2, b"x"), ("a", 9): (1, b"y")}) == {

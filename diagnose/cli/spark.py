@@ -13,7 +13,7 @@ from diagnose.cli.plain import Engine, err
 from diagnose.errors import DiagnoseError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
     from pyspark.sql import SparkSession
 
@@ -145,7 +145,7 @@ def batch_on_spark(
         from pyspark.errors import PySparkException
         from pyspark.sql import functions as F
 
-        from diagnose.portfolio.spark import FileResults, diagnose_files, error_lines, tally_results, write_lines
+        from diagnose.portfolio.spark import FileResults, diagnose_files, error_lines, rejected_rows, tally_results, write_lines
 
         try:
             # each task counts the summary as a local worker does, into an accumulator: the results are diagnosed once, by the write
@@ -156,7 +156,7 @@ def batch_on_spark(
                 written = FileResults(spark.read.parquet(out), results.files)
                 if errs is not None:
                     written.frame.where(F.col("error_json").isNotNull()).select(error_lines(written)).write.text(errs)
-                rejected = _rejected(written, internal_only=errs is not None)
+                rejected = rejected_rows(written, internal=errs is not None)
             else:
                 if flat_out is not None:  # the flat export reads the results again
                     results = kept = results.persist()
@@ -185,20 +185,6 @@ def batch_on_spark(
         made = totals.summary(pairs, labels=pack_labels(pack, lang))
         show_summary(made, fmt, html, to_stdout=True, lang=lang, inputs=inputs, asked=asked)
     closing_checks(totals.internal, totals.rejected, fail_on_rejects=fail_on_rejects)
-
-
-def _rejected(results: Any, *, internal_only: bool) -> Callable[[], Iterator[tuple[str, int, str]]]:
-    """(file, line, message) of each rejected record of ``results`` in input order, streamed a partition at a time, when called."""
-    from pyspark.sql import functions as F
-
-    def rows() -> Iterator[tuple[str, int, str]]:
-        rejected = results.frame.where(F.col("error").isNotNull())
-        if internal_only:
-            rejected = rejected.where(F.get_json_object("error_json", "$.error") == "internal_error")
-        for row in rejected.orderBy(results.order()).select("source_file", "source_line", "error").toLocalIterator():
-            yield row["source_file"], row["source_line"], row["error"]
-
-    return rows
 
 
 def _rejections(rows: Iterable[tuple[str, int, str]]) -> Iterator[str]:

@@ -57,6 +57,8 @@ SNAPSHOT = "snapshot"
 INTERNAL_HINT = "this is a bug in diagnose; please report it with this record"
 
 _FILE, _BLOCK, _ROW, _VALUE = "__diagnose_file", "__diagnose_block", "__diagnose_row", "__diagnose_snapshot"
+_KIND = "diagnose_output"
+"""The column (and the staging folders `reports/diagnose_output=...`) that tells `write_lines` which output a line goes to."""
 
 
 class Result(NamedTuple):
@@ -81,14 +83,17 @@ def rejection(rejected: Rejected) -> Result:
 
 
 def _rejection(rejected: Rejected, record: dict[str, Any]) -> Result:
-    if rejected.kind == "internal_error":
-        message = "internal error: " + (rejected.problems[0].message if rejected.problems else "unknown")
-    else:
-        shown = "; ".join(str(p) for p in rejected.problems[:3]) or "invalid record"
-        more = len(rejected.problems) - 3
-        message = shown + (f" (and {more} more)" if more > 0 else "")
     del record["source"]
-    return Result(None, None, None, None, None, None, message, orjson.dumps(record).decode())
+    return Result(None, None, None, None, None, None, _message(rejected), orjson.dumps(record).decode())
+
+
+def _message(rejected: Rejected) -> str:
+    """Why a record gave no report, in one line (the column `error`)."""
+    if rejected.kind == "internal_error":
+        return "internal error: " + (rejected.problems[0].message if rejected.problems else "unknown")
+    shown = "; ".join(str(p) for p in rejected.problems[:3]) or "invalid record"
+    more = len(rejected.problems) - 3
+    return shown + (f" (and {more} more)" if more > 0 else "")
 
 
 class RowDiagnoser:
@@ -236,6 +241,9 @@ class Plan:
     """Count the summary in the tasks, sliced by this (files only), into `tallies`."""
     tallies: Any = None
     """The accumulator the tasks add their counts to: {(file name, where the block starts): (lines, counts)}."""
+    outputs: frozenset[str] | None = None
+    """For `write_lines`: rows of (`value`, `diagnose_output`) rather than results, the lines of these outputs
+    (`report`, `error`, and `rejected` for every rejected record or `internal` for the internal errors only)."""
 
     @classmethod
     def make(
@@ -325,7 +333,7 @@ class _Columns:
     def __init__(self) -> None:
         self.columns: tuple[list[Any], ...] = tuple([] for _ in RESULT_COLUMNS)
 
-    def add(self, out: Report | Rejected) -> dict[str, Any] | None:
+    def add(self, out: Report | Rejected, source: Source | None = None) -> dict[str, Any] | None:
         """Add a record's row; for a rejected one, return its error record (without `source`), for its reason."""
         account, verdict, top_rule, top_family, rule_ids, report, error, error_json = self.columns
         if isinstance(out, Rejected):
@@ -351,6 +359,38 @@ class _Columns:
         text = pa.large_string() if large else pa.string()
         types = [text, text, text, text, pa.list_(text), text, text, text]
         return [pa.array(col, type=t) for col, t in zip(self.columns, types, strict=True)]
+
+
+class _Lines:
+    """The lines `write_lines` writes, record by record, as the local batch writes them: rows of (line, output)."""
+
+    def __init__(self, diagnoser: Diagnoser, outputs: frozenset[str]) -> None:
+        self.diagnoser = diagnoser
+        self.outputs = outputs
+        self.columns: tuple[list[bytes], list[str]] = ([], [])
+
+    def add(self, out: Report | Rejected, source: Source | None = None) -> dict[str, Any] | None:
+        """Add the record's lines; for a rejected one, return its error record, for its reason."""
+        assert source is not None
+        values, outputs = self.columns
+        if not isinstance(out, Rejected):
+            values.append(self.diagnoser.line(RawRecord(source.file, source.line, b"", 0), out)[:-1])  # write.text adds the newline
+            outputs.append("report")
+            return None
+        record = out.to_dict()
+        if "error" in self.outputs:
+            values.append(orjson.dumps(record))
+            outputs.append("error")
+        if "rejected" in self.outputs or ("internal" in self.outputs and out.kind == "internal_error"):
+            values.append(orjson.dumps({"source_file": source.file, "source_line": source.line, "error": _message(out)}))
+            outputs.append("rejected")
+        return record
+
+    def batch(self, large: bool) -> pa.RecordBatch:
+        import pyarrow as pa
+
+        text = pa.large_string() if large else pa.string()
+        return pa.RecordBatch.from_arrays([pa.array(c, type=text) for c in self.columns], names=["value", _KIND])
 
 
 class _Counts:
@@ -398,6 +438,9 @@ class _Task:
             found = self.counts[(uri, block)] = _Counts(self.sources.name(uri), at, self.plan.count)
         return found
 
+    def collector(self) -> _Columns | _Lines:
+        return _Columns() if self.plan.outputs is None else _Lines(self.rows.diagnoser, self.plan.outputs)
+
     def text(self) -> pa.DataType:
         import pyarrow as pa
 
@@ -409,7 +452,7 @@ class _Task:
 
         names: list[str] = []
         numbers: list[int] = []
-        out = _Columns()
+        out = self.collector()
         outcome, sources, max_bytes = self.rows.outcome, self.sources, self.plan.max_bytes
         key: tuple[str, int] | None = None
         counts: _Counts | None = None
@@ -423,11 +466,13 @@ class _Task:
             names.append(source.file)
             numbers.append(number)
             result = outcome(rec[0], source, rec[1])
-            record = out.add(result)
+            record = out.add(result, source)
             if key != (uri, block):
                 key, counts = (uri, block), self.counter(uri, block, block)
             if counts is not None:
                 counts.add(result, record)
+        if isinstance(out, _Lines):
+            return out.batch(self.plan.large)
         head = [pa.array(names, type=self.text()), pa.array(numbers, type=pa.int64())]
         return pa.RecordBatch.from_arrays([*head, *out.arrays(self.plan.large)], names=[*SOURCE_COLUMNS, *RESULT_COLUMNS])
 
@@ -438,7 +483,7 @@ class _Task:
         values = batch.column(_VALUE)
         encode = struct_encoder(values.type) if self.plan.kind == "struct" else None
         data = [encode(v) for v in values.to_pylist()] if encode is not None else values.to_pylist()
-        out = _Columns()
+        out = self.collector()
         head: list[pa.Array] = []
         out_names = [*self.plan.keep, *RESULT_COLUMNS]
         if _FILE in batch.schema.names:  # a Parquet file: its name, and the row's number in it
@@ -448,7 +493,7 @@ class _Task:
             for d, uri, name, line in zip(data, uris, names, lines, strict=True):
                 source = Source(name, line)
                 result = self.rows.outcome(d, source)
-                record = out.add(result)
+                record = out.add(result, source)
                 counts = self.counter(uri, 0, line)
                 if counts is not None:
                     counts.add(result, record)
@@ -457,6 +502,8 @@ class _Task:
         else:
             for i, d in enumerate(data):
                 out.add(self.rows.outcome(d, Source("", i + 1)))
+        if isinstance(out, _Lines):
+            return out.batch(self.plan.large)
         keep = [batch.column(name) for name in self.plan.keep]
         return pa.RecordBatch.from_arrays([*head, *keep, *out.arrays(self.plan.large)], names=out_names)
 
@@ -707,6 +754,9 @@ class FileResults:
     """The accumulator the tasks add their counts to, as jobs compute `frame`."""
     lines: Mapping[str, int] | None = None
     """The lines (JSON Lines) or rows (Parquet) of every input file by name: what the counts of all its blocks add up to."""
+    input: DataFrame | None = None
+    """What the tasks read, and their plan: `write_lines` has them write lines rather than results."""
+    plan: Plan | None = None
 
     def persist(self) -> FileResults:
         """Keep the results once computed, for the jobs that follow (`unpersist()` after)."""
@@ -815,7 +865,7 @@ def diagnose_files(
     shown = dict(names)
     lines = {shown.get(path, path): sum(blocks.values()) for path, blocks in counted.items()}
     results = frame.mapInArrow(arrow_task(plan), _output_schema(sources=True))
-    return FileResults(results, [name for _, name in names], count, tallies, lines if tallies is not None else None)
+    return FileResults(results, [name for _, name in names], count, tallies, lines if tallies is not None else None, frame, plan)
 
 
 # --- the summary, by Spark aggregations --------------------------------------------------
@@ -1015,9 +1065,6 @@ def error_lines(results: FileResults) -> Column:
 
 # --- the reports, the error report and the rejected records in one job -------------------
 
-_KIND = "diagnose_output"
-"""The column (and the staging folders `reports/diagnose_output=...`) that tells which output a line goes to."""
-
 
 class _Folders:
     """Folders of part files through Hadoop's FileSystem API, as the Spark writers see them (local, hdfs://, s3a://)."""
@@ -1054,6 +1101,25 @@ class _Folders:
         fs.create(self.path(f"{folder}/_SUCCESS")).close()
 
 
+def rejected_rows(results: FileResults, *, internal: bool = False) -> Callable[[], Iterator[tuple[str, int, str]]]:
+    """(file, line, message) of each rejected record (with ``internal``, the internal errors only) in input order, streamed a
+    partition at a time when the function returned is called."""
+
+    def rows() -> Iterator[tuple[str, int, str]]:
+        found = results.frame.where(_rejected(internal)).orderBy(results.order()).select("source_file", "source_line", "error")
+        for row in found.toLocalIterator():
+            yield row["source_file"], row["source_line"], row["error"]
+
+    return rows
+
+
+def _rejected(internal: bool) -> Column:
+    from pyspark.sql import functions as F
+
+    kept = F.col("error").isNotNull()
+    return kept & (F.get_json_object("error_json", "$.error") == "internal_error") if internal else kept
+
+
 def write_lines(
     results: FileResults, reports: str, errors: str | None = None, *, rejected: str | None = None
 ) -> Callable[[], Iterator[tuple[str, int, str]]]:
@@ -1064,32 +1130,44 @@ def write_lines(
     keeps (file, line, message) of those rejected records aside; the function returned reads
     them back in input order (a job, run only when called) and removes them: call it once.
     The results are diagnosed once, without keeping them: the lines are written to a staging
-    folder per output inside ``reports``, whose part files are then moved into place.
+    folder per output inside ``reports``, whose part files are then moved into place (on Spark
+    Connect, with no Hadoop FileSystem on the driver: a job per output, each diagnosing again).
     """
     from pyspark.sql import functions as F
 
     from diagnose.portfolio.spark_portfolio import session_conf
 
     frame = results.frame
-    folders = _Folders(frame.sparkSession)
+    try:
+        folders = _Folders(frame.sparkSession)
+    except Exception:
+        frame.where(F.col("report_json").isNotNull()).select(report_lines(results)).write.text(reports)
+        if errors is not None:
+            frame.where(F.col("error_json").isNotNull()).select(error_lines(results)).write.text(errors)
+        return rejected_rows(results, internal=rejected == "internal")
     if errors is not None and folders.exists(errors):
         raise UsageError(
             "already exists", source=errors, hint="Spark writes a new folder of part files and does not replace one: remove it first"
         )
-    outputs = [F.struct(F.lit("report").alias("k"), report_lines(results).alias("v"))]
-    if errors is not None:
-        outputs.append(F.struct(F.lit("error").alias("k"), error_lines(results).alias("v")))
-    if rejected is not None:
-        kept = F.col("error").isNotNull()
-        if rejected == "internal":
-            kept = kept & (F.get_json_object("error_json", "$.error") == "internal_error")
-        line = F.to_json(F.struct("source_file", "source_line", "error"))
-        outputs.append(F.struct(F.lit("rejected").alias("k"), F.when(kept, line).alias("v")))
-    lines = frame.select(F.explode(F.filter(F.array(*outputs), lambda o: o["v"].isNotNull())).alias("o"))
+    kept = {"all": ["rejected"], "internal": ["internal"], None: []}[rejected]
+    wanted = frozenset(["report", *(["error"] if errors is not None else []), *kept])
+    if results.input is not None and results.plan is not None and not frame.is_cached:
+        # the tasks write the lines themselves, as the local batch's workers do: no result columns, no splicing in the JVM
+        plan = replace(results.plan, outputs=wanted)
+        lines = results.input.mapInArrow(arrow_task(plan), f"value string, {_KIND} string")
+    else:  # kept results: the lines from their columns
+        outputs = [F.struct(F.lit("report").alias("k"), report_lines(results).alias("v"))]
+        if errors is not None:
+            outputs.append(F.struct(F.lit("error").alias("k"), error_lines(results).alias("v")))
+        if rejected is not None:
+            line = F.to_json(F.struct("source_file", "source_line", "error"))
+            outputs.append(F.struct(F.lit("rejected").alias("k"), F.when(_rejected(rejected == "internal"), line).alias("v")))
+        found = frame.select(F.explode(F.filter(F.array(*outputs), lambda o: o["v"].isNotNull())).alias("o"))
+        lines = found.select(F.col("o.v").alias("value"), F.col("o.k").alias(_KIND))
     # a task keeps a writer open per output, rather than sort its rows by output first
-    writers = max(len(outputs), int(frame.sparkSession.conf.get("spark.sql.maxConcurrentOutputFileWriters", None) or 0))
+    writers = max(len(wanted), int(frame.sparkSession.conf.get("spark.sql.maxConcurrentOutputFileWriters", None) or 0))
     with session_conf(frame.sparkSession, "spark.sql.maxConcurrentOutputFileWriters", str(writers)):
-        lines.select(F.col("o.v").alias("value"), F.col("o.k").alias(_KIND)).write.partitionBy(_KIND).text(reports)
+        lines.write.partitionBy(_KIND).text(reports)
     folders.move_parts(f"{reports}/{_KIND}=report", reports)
     if errors is not None:
         folders.move_parts(f"{reports}/{_KIND}=error", errors)
