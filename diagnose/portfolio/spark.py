@@ -1083,10 +1083,15 @@ class _Folders:
     def delete(self, path: str) -> None:
         self.fs(path).delete(self.path(path), True)
 
+    def rename(self, path: str, to: str) -> None:
+        if self.exists(path):
+            self.fs(path).rename(self.path(path), self.path(to))
+
     def move_parts(self, staged: str, folder: str) -> None:
         """The part files of ``staged`` into the new ``folder``, named as `write.text` names them; `_SUCCESS` last, as Spark writes it."""
         fs = self.fs(folder)
         fs.mkdirs(self.path(folder))
+        fs.delete(self.path(f"{folder}/_SUCCESS"), False)  # the staging job's (in --output): a folder is done when all is moved
         source = self.path(staged)
         parts = [s.getPath() for s in fs.listStatus(source)] if fs.exists(source) else []
         moved = 0
@@ -1168,10 +1173,11 @@ def write_lines(
     writers = max(len(wanted), int(frame.sparkSession.conf.get("spark.sql.maxConcurrentOutputFileWriters", None) or 0))
     with session_conf(frame.sparkSession, "spark.sql.maxConcurrentOutputFileWriters", str(writers)):
         lines.write.partitionBy(_KIND).text(reports)
+    staged = f"{reports}/_diagnose_rejected"  # a name readers of the folder skip, as they skip Spark's own _temporary
+    folders.rename(f"{reports}/{_KIND}=rejected", staged)
     folders.move_parts(f"{reports}/{_KIND}=report", reports)
     if errors is not None:
         folders.move_parts(f"{reports}/{_KIND}=error", errors)
-    staged = f"{reports}/{_KIND}=rejected"
 
     def read_back() -> Iterator[tuple[str, int, str]]:
         try:
