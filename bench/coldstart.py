@@ -14,6 +14,11 @@ breaker's store of answers is warm too, as for an account viewed before; "zh, ne
 view with that store emptied before each run, as for a customer seen for the first time, whose
 amounts, dates and ids the store has not met.
 
+`--instructions` counts instead what each command executes, once each under valgrind (the
+instructions of the whole process, hash seeds fixed): repeat runs agree to about 0.1%, where CPU
+time on a busy shared machine wanders by a third from round to round. On this machine the CPU
+ratios have come out 0.02-0.05 above the instruction ones: the target is set on CPU time.
+
 It imports nothing from diagnose: PYTHONPATH picks the checkout under test, so that
 `PYTHONPATH=/path/to/other/checkout python bench/coldstart.py` times another version. The runs start in
 an empty folder, since `python -m` puts the current folder first on the path, ahead of PYTHONPATH.
@@ -30,6 +35,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import valgrind  # bench/valgrind.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "import typer, rich, pydantic, yaml"
@@ -69,19 +76,46 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:6.1f} ms (min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})"
 
 
+def _forget_breaks(env: dict[str, str]) -> None:
+    for stored in Path(env["DIAGNOSE_CACHE_DIR"]).glob("breaks-*.json"):
+        stored.unlink()
+
+
+def _count(names: list[str], commands: dict[str, list[str]], env: dict[str, str], cwd: str) -> None:
+    """Each command's instructions under valgrind, and their ratios to the baseline's."""
+    counts = {}
+    for name in names:
+        if name == NEW_ACCOUNT:
+            _forget_breaks(env)
+        counts[name] = valgrind.instructions(commands[name], env=env, cwd=cwd)
+    source = os.environ.get("PYTHONPATH") or "the installed package"
+    print(f"cold start of `diagnose run` from {source}, a warm pack cache: instructions of the whole process (valgrind)")
+    for name in names:
+        print(f"{name:10} {counts[name] / 1e6:8.1f} M")
+    for name in names[1:]:
+        target = f"  (target <= {TARGETS[name]:.2f})" if name in TARGETS else "  (no target)"
+        print(f"ratio {name:8} vs `{BASELINE}`: instructions {counts[name] / counts['baseline']:.3f}{target}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21, help="rounds; each runs every command once (default 21)")
     parser.add_argument("--example", default=str(ROOT / "examples" / "contract-example.json"))
     parser.add_argument("--only", action="append", choices=[*TARGETS, NEW_ACCOUNT], help="time only these views (repeatable)")
     parser.add_argument("--cold-cache", action="store_true", help="an empty pack cache for every run instead of a warm one")
+    parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind, one run each, instead of timing")
     args = parser.parse_args()
+    if args.instructions and not valgrind.available():
+        raise SystemExit("--instructions needs valgrind on the PATH (apt-get install valgrind)")
     commands = _commands(args.example)
     names = ["baseline", *(args.only or [*TARGETS, NEW_ACCOUNT])]
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / "warm"))
         for name in names:  # fill the pack cache and write bytecode, as a user's earlier run would
             _time(commands[name], env, tmp)
+        if args.instructions:
+            _count(names, commands, env, tmp)
+            return
         cpu: dict[str, list[float]] = {n: [] for n in names}
         wall: dict[str, list[float]] = {n: [] for n in names}
         for i in range(args.runs):
@@ -89,8 +123,7 @@ def main() -> None:
                 if args.cold_cache:  # every run its own empty folder: none fills the cache for the next
                     env = dict(ENV, DIAGNOSE_CACHE_DIR=str(Path(tmp) / f"cold-{i}-{name.replace(' ', '-')}"))
                 if name == NEW_ACCOUNT:
-                    for stored in Path(env["DIAGNOSE_CACHE_DIR"]).glob("breaks-*.json"):
-                        stored.unlink()
+                    _forget_breaks(env)
                 c, w = _time(commands[name], env, tmp)
                 cpu[name].append(c)
                 wall[name].append(w)

@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import valgrind  # bench/valgrind.py, beside this script
 from snapshots import generate  # bench/snapshots.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,13 +62,7 @@ def _floor(inp: str) -> None:
 
 def _instructions(kind: str, inp: Path) -> int:
     """The instructions one fresh process executes doing ``kind`` over ``inp``, under cachegrind."""
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    cmd += [sys.executable, __file__, "--child", kind, str(inp)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"), check=False)
-    found = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
-    if proc.returncode != 0 or found is None:
-        raise SystemExit(f"valgrind {kind} {inp.name} failed ({proc.returncode}): {proc.stderr[-1500:]}")
-    return int(found.group(1).replace(",", ""))
+    return valgrind.instructions([sys.executable, __file__, "--child", kind, str(inp)])
 
 
 def main() -> None:
@@ -82,7 +74,7 @@ def main() -> None:
     if args.child:
         {"batch": _batch, "floor": _floor}[args.child[0]](args.child[1])
         return
-    if shutil.which("valgrind") is None:
+    if not valgrind.available():
         raise SystemExit("bench/instructions.py needs valgrind on the PATH (apt-get install valgrind)")
     import diagnose
 
