@@ -77,9 +77,17 @@ def dumps(data: Any, *, indent: bool = True) -> str:
 class _Data:
     """Records that know how to become plain JSON data.
 
-    Plain slotted dataclasses, not frozen ones: a report builds a dozen of them, and a frozen
-    dataclass takes four times as long to build (each field is set through object.__setattr__).
-    Treat them as values all the same: change a report with dataclasses.replace, as `limited` does.
+    Plain dataclasses, not frozen ones: a report builds a dozen of them, and a frozen dataclass
+    takes four times as long to build (each field is set through object.__setattr__). Treat them
+    as values all the same: change a report with dataclasses.replace, as `limited` does.
+
+    Not slotted either. Speed (bench/instructions.py): orjson writes a dataclass that has an
+    instance dict straight from that dict, and a slotted one by reading each field in turn. A
+    report's serialisation took 103 K instructions slotted and takes 45 K now, while building the
+    records costs about 4 K more: a record 1,603 K before, 1,543 K after. orjson writes every key
+    of the dict that does not start with an underscore, so nothing may set an attribute that is
+    not a field: mypy refuses one, and tests/test_records.py holds every record of the examples'
+    reports to its fields.
 
     Equality and repr are these two, for all of them, rather than the two that `dataclass` writes
     and compiles for each class: the same results, and a third less of a cold start's 8 ms of
@@ -91,18 +99,18 @@ class _Data:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        names: tuple[str, ...] = self.__slots__  # a dataclass's slots are its fields, in order
+        names = self.__dataclass_fields__  # type: ignore[attr-defined]
         return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
 
     def __repr__(self) -> str:
-        names: tuple[str, ...] = self.__slots__
+        names = self.__dataclass_fields__  # type: ignore[attr-defined]
         return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
     def to_dict(self) -> dict[str, Any]:
         return orjson.loads(dumps(self, indent=False))  # type: ignore[no-any-return]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Evidence(_Data):
     """One condition that decided: the fact, the comparison, what was expected and what was found."""
 
@@ -116,7 +124,7 @@ class Evidence(_Data):
     """When a side was not known exactly but its known part decided: which part, and what is not known."""
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Remedies(_Data):
     """What to do about a finding, for each audience: the customer, the support agent and the institution."""
 
@@ -125,7 +133,7 @@ class Remedies(_Data):
     institution: list[str]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class ClearStep(_Data):
     """One change of facts that would clear a finding, and when it is expected if the snapshot says."""
 
@@ -135,7 +143,7 @@ class ClearStep(_Data):
     text: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Unmet(_Data):
     """An unknown fact and the value of it that would make an undetermined rule's condition hold."""
 
@@ -143,7 +151,7 @@ class Unmet(_Data):
     needed: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class NearMiss(_Data):
     """A rule that did not fire but came close: its distance (0..1) and where it fell short."""
 
@@ -153,7 +161,7 @@ class NearMiss(_Data):
     summary: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Event(_Data):
     """A dated event of the snapshot, for the timeline."""
 
@@ -162,7 +170,7 @@ class Event(_Data):
     label: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Finding(_Data):
     """A cause that holds: its rank, family, severity and score, what it means, the evidence, the remedies, and the findings it explains."""
 
@@ -183,7 +191,7 @@ class Finding(_Data):
     """It explains normal behaviour on a line that is otherwise fine; it does not restrict the line."""
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Undetermined(_Data):
     """A rule the snapshot could not decide: the facts it lacks, and the values of them that would make it hold."""
 
@@ -198,7 +206,7 @@ class Undetermined(_Data):
     """How much the most telling of its missing facts would change the diagnosis (the scores of the open rules it decides)."""
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Question(_Data):
     """A missing fact worth asking for: the open rules it would decide, and how much they weigh."""
 
@@ -207,7 +215,7 @@ class Question(_Data):
     rules: list[str]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Decision(_Data):
     """What decided a report: the same record gives the same bytes (`diagnose run --verify` proves it)."""
 
@@ -223,7 +231,7 @@ class Decision(_Data):
     redacted: bool = False
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Unexplained(_Data):
     """A blocked or restricted line with no finding: said plainly, with what came closest and what to do."""
 
@@ -234,7 +242,7 @@ class Unexplained(_Data):
     agent_steps: list[str]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Coverage(_Data):
     """How much of the pack the snapshot let the engine decide."""
 
@@ -248,7 +256,7 @@ class Coverage(_Data):
     """Fewer than half the rules that apply were decided: a healthy verdict rests on little data."""
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class SnapshotRef(_Data):
     """The snapshot a report is about: the account, the time of the snapshot, the product."""
 
@@ -257,7 +265,7 @@ class SnapshotRef(_Data):
     product: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Ruleset(_Data):
     """The rule pack that made a report: its name, its version and the digest of its content."""
 
@@ -266,7 +274,7 @@ class Ruleset(_Data):
     digest: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class LineSummary(_Data):
     """The credit line at the snapshot; `restore_gap` is the limit that should be drawable but is not."""
 
@@ -278,7 +286,7 @@ class LineSummary(_Data):
     restore_gap: float
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Disabled(_Data):
     """A rule the pack switches off, and why."""
 
@@ -286,7 +294,7 @@ class Disabled(_Data):
     reason: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Report(_Data):
     """One diagnosis. Field order is the JSON order; scripts rely on the docs/report.md fields."""
 
