@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import diagnose
 from diagnose.errors import InvalidInput
 from diagnose.portfolio.generate import Generator, load_templates
-from diagnose.snapshot import canonical, facts
+from diagnose.snapshot import canonical, facts, walk
 from diagnose.snapshot.contract import validate
 from diagnose.snapshot.reader import parse
 from tests.conftest import EXAMPLES, examples, load_json
@@ -103,6 +103,10 @@ def canonical_objects() -> list[str]:
     return [w for w in artifact()["objects"] if w and not w.endswith("[]")]
 
 
+GENERATED = walk.generated_walk()
+"""The walk a long run switches to (`walk.WALKS_BEFORE_GENERATING`), made here so that every test below holds it too."""
+
+
 def _same_as_plainly(data: dict[str, Any]) -> None:
     f, digest = facts.derive_digested(data)
     assert digest == input_digest(data) == canonical.digest(data)
@@ -110,6 +114,10 @@ def _same_as_plainly(data: dict[str, Any]) -> None:
     plain = flattened(data)
     fields = [(k, v) for k, v in f.items() if k in plain and not k.startswith("extensions.")]
     assert fields == [(k, v) for k, v in plain.items() if not k.startswith("extensions.")]  # the same fields, in the same order
+    for way in (walk.plain_walk, GENERATED):
+        out: dict[str, Any] = {}
+        assert canonical.digest_of(way(data, out)) == digest, way
+        assert list(out.items()) == [(k, v) for k, v in plain.items() if not k.startswith("extensions.")], way
 
 
 def test_the_facts_walk_gives_the_digest_of_every_example() -> None:
@@ -164,3 +172,43 @@ def test_the_facts_walk_gives_the_digest_of_any_mutation_of_a_real_snapshot(doc:
     except InvalidInput:
         return
     _same_as_plainly(data)
+
+
+def test_a_long_run_switches_to_the_generated_walk_and_keeps_its_facts(monkeypatch: Any) -> None:
+    monkeypatch.setattr(walk, "_generated", None)
+    monkeypatch.setattr(walk, "_walked", walk.WALKS_BEFORE_GENERATING - 2)
+    data = validate(load_json(EXAMPLES / "contract-example.json"))
+    made = [facts.derive_digested(data) for _ in range(3)]
+    assert walk._generated is not None  # the second walk compiled it, the third used it
+    assert made[0] == made[1] == made[2]
+    assert list(made[0][0]) == list(made[2][0])
+
+
+def test_the_generated_walk_takes_only_plain_field_names_from_the_contract(monkeypatch: Any) -> None:
+    from diagnose.snapshot import contract
+
+    real = contract.artifact()
+    for name in ("a'] = 1; import os; x['", "A", "1st", "a.b", "a b", ""):
+        hostile = copy.deepcopy(real)
+        hostile["core_schema"]["fields"][name] = hostile["core_schema"]["fields"]["schema_version"]
+        monkeypatch.setattr(contract, "artifact", lambda hostile=hostile: hostile)
+        try:
+            walk.source()
+        except ValueError as exc:
+            assert repr(name) in str(exc)
+        else:
+            raise AssertionError(f"{name!r} made source")
+
+
+def test_both_walks_write_whole_floats_as_the_definition_does_up_to_the_edge_of_exactness() -> None:
+    base = load_json(EXAMPLES / "contract-example.json")
+    tried = []
+    for value in (3.0, 0.5, 2.0**53, 2.0**53 + 2, 1e300, 0.0):
+        doc = copy.deepcopy(base)
+        doc["credit"]["income_avg_3y"] = value
+        doc["line"]["evaluation"] = {"in_progress": False, "started_at": None}  # an object of nulls: as good as absent
+        data = validate(doc)
+        assert data["credit"]["income_avg_3y"] == value
+        _same_as_plainly(data)
+        tried.append(value)
+    assert 2.0**53 in tried and 2.0**53 + 2 in tried

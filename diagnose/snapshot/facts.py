@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from diagnose.snapshot import canonical, derived, scalars
 from diagnose.snapshot.derived import Kind
+from diagnose.snapshot.walk import walk
 
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel
@@ -146,73 +147,6 @@ def _flatten(node: dict[str, Any], prefix: str, out: Facts, depth: int) -> None:
         out[path] = value
         if type(value) is dict and depth < 8:
             _flatten(value, path + ".", out, depth + 1)
-
-
-_Plan = dict[str, dict[str, tuple[str, "str | None"]]]
-
-
-@lru_cache(maxsize=1)
-def _plan() -> _Plan:
-    """For each object of the contract, each key's fact path and, for an object, the object it leads to."""
-    from diagnose.snapshot.contract import artifact
-
-    objects: dict[str, list[str]] = artifact()["objects"]
-    plan: _Plan = {}
-    for where, keys in objects.items():
-        if where.endswith("[]"):
-            continue
-        rows: dict[str, tuple[str, str | None]] = {}
-        for key in keys:
-            path = f"{where}.{key}" if where else key
-            rows[key] = (path, path if path in objects else None)
-        plan[where] = rows
-    return plan
-
-
-def _flatten_snapshot(snapshot: dict[str, Any], out: Facts) -> dict[str, Any]:
-    """The validated snapshot by dotted path: the keys it has, with paths built once per contract object.
-
-    Returns the snapshot's canonical form as well (`canonical.canonical`, for its digest), built in
-    the same walk: one pass over the snapshot's keys instead of two (the digest's walk was a fifth
-    of a record's instructions). tests/test_canonical_digest.py holds it to the plain definition.
-    """
-    plan = _plan()
-    tree: dict[str, Any] = {}
-    made: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
-    """Each contract object's canonical form in its parent's, in the order made: a parent before its children."""
-    stack = [(snapshot, plan[""], tree)]
-    exact = canonical.EXACT
-    while stack:
-        node, rows, into = stack.pop()
-        for key, value in node.items():
-            if value is None:
-                continue
-            path, child = rows[key]
-            out[path] = value
-            kind = type(value)
-            if kind is float:
-                if value.is_integer() and -exact <= value <= exact:
-                    value = int(value)
-            elif kind is dict:
-                if child is not None:
-                    inner: dict[str, Any] = {}
-                    stack.append((value, plan[child], inner))
-                    made.append((into, key, inner))
-                    into[key] = inner
-                    continue
-                value = canonical.canonical(value)
-                if not value:
-                    continue
-            elif kind is list:
-                value = canonical.items(value)
-            into[key] = value
-    for parent, key, inner in reversed(made):  # children first: an object left empty is as good as absent
-        if not inner:
-            del parent[key]
-    extensions = snapshot.get("extensions")
-    if type(extensions) is dict:
-        _flatten(extensions, "extensions.", out, 0)
-    return tree
 
 
 # --- derivation -------------------------------------------------------------------------
@@ -519,7 +453,10 @@ def derive(snapshot: dict[str, Any]) -> Facts:
 def derive_digested(snapshot: dict[str, Any]) -> tuple[Facts, str]:
     """`derive`, and the snapshot's input digest (`canonical.digest`) from the same walk."""
     facts: Facts = {}
-    tree = _flatten_snapshot(snapshot, facts)
+    tree = walk(snapshot, facts)  # the fields by path, and the canonical form for the digest, in one pass
+    extensions = snapshot.get("extensions")
+    if type(extensions) is dict:
+        _flatten(extensions, "extensions.", facts, 0)
     now: datetime = snapshot["as_of"]
     zone = lender_zone(snapshot)
     local = _local(now, zone[1]) if zone is not None else None  # the lender's wall clock and calendar
