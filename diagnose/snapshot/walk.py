@@ -3,8 +3,9 @@
 Two ways to the same result. The plain walk loops over each object's keys with a plan of paths
 built once per contract object. After WALKS_BEFORE_GENERATING snapshots, a process that diagnoses
 many (a batch worker) walks them with one function generated from the contract: a line per field,
-each field's kind known, no loop. Speed (bench/instructions.py): the generated walk takes 0.7 of the
-plain one (about 9 us of 33 a record); compiling it takes about 6 ms, what some 700 walks save.
+each field's kind known, no loop. Speed: the generated walk takes 220 K instructions a record
+where the loop takes 300 K (CPU 24 us against 33 on generated snapshots); compiling it takes about
+6 ms, what some 700 walks save.
 
 The generated source is made only from the contract artifact shipped with the package (field names,
 checked to be plain identifiers, written as literals), never from a snapshot.
