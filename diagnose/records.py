@@ -6,14 +6,49 @@ report) and every format renders; with the one deterministic JSON encoding of th
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import orjson
 
+from diagnose import _record_inits
 from diagnose.vocab import Verdict
+
+_R = TypeVar("_R", bound=type)
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as record  # for mypy: a dataclass, whose __init__ it reads off the fields
+else:
+
+    def record(*, eq: bool, repr: bool) -> Callable[[_R], _R]:
+        """`dataclass(eq=False, repr=False)`, with the `__init__` it would write taken ready-made from _record_inits.py.
+
+        Speed (bench/coldstart.py --instructions): `dataclass` writes and compiles an `__init__` for
+        each class as a module is imported, 14.6 M of the 26.8 M instructions that importing this
+        module took, about 3% of the baseline a cold `diagnose run` is measured against. The same
+        functions, written out once, load from the bytecode cache instead. tests/test_records.py
+        holds _record_inits.py to what `dataclass` writes from each class's fields (UPDATE_GOLDEN=1
+        rewrites it).
+        """
+
+        def make(cls: _R) -> _R:
+            init = getattr(_record_inits, cls.__name__, None)
+            if init is not None:  # a record's fields are its own annotations (records inherit none)
+                code = init.__code__
+                if code.co_varnames[1 : code.co_argcount] != tuple(inspect.get_annotations(cls)):
+                    init = None  # a stale file never builds a record: dataclass writes it, and the test says to write the file again
+            made = dataclass(eq=eq, repr=repr, init=init is None)(cls)
+            if init is not None:
+                init.__qualname__ = f"{cls.__qualname__}.__init__"
+                made.__init__ = init
+            return made
+
+        return make
+
 
 Tri = Literal[True, False] | None
 
@@ -110,7 +145,7 @@ class _Data:
         return orjson.loads(dumps(self, indent=False))  # type: ignore[no-any-return]
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Evidence(_Data):
     """One condition that decided: the fact, the comparison, what was expected and what was found."""
 
@@ -124,7 +159,7 @@ class Evidence(_Data):
     """When a side was not known exactly but its known part decided: which part, and what is not known."""
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Remedies(_Data):
     """What to do about a finding, for each audience: the customer, the support agent and the institution."""
 
@@ -133,7 +168,7 @@ class Remedies(_Data):
     institution: list[str]
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class ClearStep(_Data):
     """One change of facts that would clear a finding, and when it is expected if the snapshot says."""
 
@@ -143,7 +178,7 @@ class ClearStep(_Data):
     text: str
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Unmet(_Data):
     """An unknown fact and the value of it that would make an undetermined rule's condition hold."""
 
@@ -151,7 +186,7 @@ class Unmet(_Data):
     needed: str
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class NearMiss(_Data):
     """A rule that did not fire but came close: its distance (0..1) and where it fell short."""
 
@@ -161,7 +196,7 @@ class NearMiss(_Data):
     summary: str
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Event(_Data):
     """A dated event of the snapshot, for the timeline."""
 
@@ -170,7 +205,7 @@ class Event(_Data):
     label: str
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Finding(_Data):
     """A cause that holds: its rank, family, severity and score, what it means, the evidence, the remedies, and the findings it explains."""
 
@@ -191,7 +226,7 @@ class Finding(_Data):
     """It explains normal behaviour on a line that is otherwise fine; it does not restrict the line."""
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Undetermined(_Data):
     """A rule the snapshot could not decide: the facts it lacks, and the values of them that would make it hold."""
 
@@ -206,7 +241,7 @@ class Undetermined(_Data):
     """How much the most telling of its missing facts would change the diagnosis (the scores of the open rules it decides)."""
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Question(_Data):
     """A missing fact worth asking for: the open rules it would decide, and how much they weigh."""
 
@@ -215,7 +250,7 @@ class Question(_Data):
     rules: list[str]
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Decision(_Data):
     """What decided a report: the same record gives the same bytes (`diagnose run --verify` proves it)."""
 
@@ -231,7 +266,7 @@ class Decision(_Data):
     redacted: bool = False
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Unexplained(_Data):
     """A blocked or restricted line with no finding: said plainly, with what came closest and what to do."""
 
@@ -242,7 +277,7 @@ class Unexplained(_Data):
     agent_steps: list[str]
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Coverage(_Data):
     """How much of the pack the snapshot let the engine decide."""
 
@@ -256,7 +291,7 @@ class Coverage(_Data):
     """Fewer than half the rules that apply were decided: a healthy verdict rests on little data."""
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class SnapshotRef(_Data):
     """The snapshot a report is about: the account, the time of the snapshot, the product."""
 
@@ -265,7 +300,7 @@ class SnapshotRef(_Data):
     product: str
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Ruleset(_Data):
     """The rule pack that made a report: its name, its version and the digest of its content."""
 
@@ -274,7 +309,7 @@ class Ruleset(_Data):
     digest: str
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class LineSummary(_Data):
     """The credit line at the snapshot; `restore_gap` is the limit that should be drawable but is not."""
 
@@ -286,7 +321,7 @@ class LineSummary(_Data):
     restore_gap: float
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Disabled(_Data):
     """A rule the pack switches off, and why."""
 
@@ -294,7 +329,7 @@ class Disabled(_Data):
     reason: str
 
 
-@dataclass(eq=False, repr=False)
+@record(eq=False, repr=False)
 class Report(_Data):
     """One diagnosis. Field order is the JSON order; scripts rely on the docs/report.md fields."""
 
