@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 else:
 
     def record(*, eq: bool, repr: bool) -> Callable[[_R], _R]:
-        """`dataclass(eq=False, repr=False)`, with the `__init__` it would write taken ready-made from _record_inits.py.
+        """`dataclass(eq=..., repr=...)`, with the `__init__` it would write taken ready-made from _record_inits.py.
 
         Speed (bench/coldstart.py --instructions): `dataclass` writes and compiles an `__init__` for
         each class as a module is imported, 14.6 M of the 26.8 M instructions that importing this
