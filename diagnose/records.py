@@ -7,7 +7,6 @@ report) and every format renders; with the one deterministic JSON encoding of th
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import orjson
 
-from diagnose import _record_inits
+from diagnose import _record_inits, deferred
 from diagnose.vocab import Verdict
 
 _R = TypeVar("_R", bound=type)
@@ -79,7 +78,7 @@ def _default(value: Any) -> Any:
 # JSON escapes only C0 controls. These pass through raw, yet a terminal showing the report obeys them (C1 controls)
 # or shows text in reverse (bidi overrides), and JavaScript before ES2019 cannot hold U+2028/9 in a string.
 # They can stand only inside strings, where an escape means the same character: the data is unchanged.
-_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = deferred.Pattern("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def dump_bytes(data: Any, *, indent: bool = True) -> bytes:

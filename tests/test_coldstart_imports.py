@@ -27,6 +27,9 @@ with open(out, "w") as fh:
     fh.write("\\n".join(sorted(sys.modules)))
 with open(out + ".gc", "w") as fh:
     fh.write(str(sum(stat["collections"] for stat in gc.get_stats()) - collected))
+from diagnose.deferred import Pattern
+with open(out + ".re", "w") as fh:  # the deferred regular expressions the run compiled
+    fh.write("\\n".join(o.pattern for o in gc.get_objects() if isinstance(o, Pattern) and "search" in vars(o)))
 sys.exit(code)
 """
 
@@ -139,3 +142,31 @@ def test_pydantic_imported_first_keeps_its_own_package() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("args", [("--format", "json"), ("--lang", "en"), ("--lang", "zh")], ids=["json", "en", "zh"])
+def test_a_cold_run_compiles_none_of_the_deferred_regular_expressions(tmp_path: Path, args: tuple[str, ...]) -> None:
+    _loaded(tmp_path, *args)
+    assert (tmp_path / "modules.txt.re").read_text() == ""
+
+
+def test_a_deferred_pattern_answers_as_the_compiled_one_and_compiles_once() -> None:
+    import re
+
+    from diagnose.deferred import Pattern
+
+    text = "a-1 b-22 é-333\u2028"
+    for source in (r"(\w)-(\d+)", "[\u2028\u2029]", r"^a"):
+        deferred, compiled = Pattern(source), re.compile(source)
+        assert "search" not in vars(deferred)
+        assert deferred.search(text).span() == compiled.search(text).span()  # type: ignore[union-attr]
+        first = deferred.search
+        assert vars(deferred)["search"] == first and deferred.search == first  # kept: later reads find an attribute
+        assert bool(deferred.match(text)) == bool(compiled.match(text))
+        assert bool(deferred.fullmatch(text)) == bool(compiled.fullmatch(text))
+        assert deferred.sub("_", text) == compiled.sub("_", text)
+        assert [m.span() for m in deferred.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+    lazy = Pattern("x")
+    with pytest.raises(AttributeError):
+        lazy.groups  # noqa: B018 - a name it does not offer is an error, and compiles nothing
+    assert "search" not in vars(lazy)

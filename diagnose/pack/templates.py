@@ -13,15 +13,16 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from diagnose import deferred
 from diagnose.snapshot import facts as factlib
 from diagnose.vocab import Filter
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_NAME = re.compile(r"^(params\.[A-Za-z_][A-Za-z0-9_]*|[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*)(\|([a-z]+))?$")
+_NAME = deferred.Pattern(r"^(params\.[A-Za-z_][A-Za-z0-9_]*|[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*)(\|([a-z]+))?$")
 UNKNOWN = {"en": "unknown", "zh": "未知"}
 MAX_RENDERED = 400
 """A filled-in value is cut to this many characters, whatever the snapshot holds."""
-_BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_BREAKS = deferred.Pattern(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 Part = str | tuple[str, str | None]
 

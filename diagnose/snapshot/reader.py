@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import IO, Any
 
 import orjson
 
+from diagnose import deferred
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.snapshot.scalars import MAX_INT, MAX_ITEMS
 from diagnose.userdocs import see
@@ -21,8 +21,8 @@ from diagnose.userdocs import see
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = deferred.Pattern(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = deferred.Pattern("[\ud800-\udfff]")
 
 
 class _Duplicate(ValueError):

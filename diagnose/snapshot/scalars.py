@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core._pydantic_core import PydanticCustomError
+
+from diagnose import deferred
 
 MAX_INT = 2**53 - 1
 """The largest whole number (either sign) accepted: beyond it JSON tools lose digits."""
@@ -19,10 +20,10 @@ MAX_ITEMS = 10_000
 DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
-_RFC3339 = re.compile(DATETIME_PATTERN)
-_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
-_DATE = re.compile(DATE_PATTERN)
-_HHMM = re.compile(HHMM_PATTERN)
+_RFC3339 = deferred.Pattern(DATETIME_PATTERN)
+_NAIVE = deferred.Pattern(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_DATE = deferred.Pattern(DATE_PATTERN)
+_HHMM = deferred.Pattern(HHMM_PATTERN)
 
 DATETIME_WORDS = "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (got {got})"
 NAIVE_WORDS = "time {got} has no UTC offset; add one, e.g. +08:00 or Z"

@@ -15,11 +15,11 @@ same order, and the same digest.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from diagnose import deferred
 from diagnose.snapshot import canonical
 
 Facts = dict[str, Any]
@@ -108,7 +108,7 @@ def walk(snapshot: dict[str, Any], out: Facts) -> dict[str, Any]:
     return plain_walk(snapshot, out)
 
 
-_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_NAME = deferred.Pattern(r"[a-z_][a-z0-9_]*\Z")
 _AS_IS = frozenset({"str", "int", "bool", "literal", "date", "datetime"})
 """Kinds whose validated value is its own canonical form (never a float, an object or a list)."""
 
