@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-ErrorKind = Literal["check_failed", "usage", "invalid_pack", "invalid_input", "internal"]
+if TYPE_CHECKING:  # the error object's types, read here by their old names (see __getattr__ at the end)
+    from diagnose.errorobject import ErrorDetail as ErrorDetail
+    from diagnose.errorobject import ErrorKind as ErrorKind
+    from diagnose.errorobject import ErrorObject as ErrorObject
+    from diagnose.errorobject import ErrorProblem as ErrorProblem
 
 
 class ExitCode(IntEnum):
@@ -39,40 +42,6 @@ class Problem(NamedTuple):
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class ErrorProblem:
-    """One problem of a failure, where it is: a snapshot field path or a rule file, and a line when known."""
-
-    path: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-    rule_id: str | None = None
-    hint: str | None = None
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class ErrorDetail:
-    """The failure: its exit code and kind, the message, the file it concerns, a hint, and its problems."""
-
-    exit_code: int
-    kind: ErrorKind
-    message: str
-    source: str | None = None
-    hint: str | None = None
-    problems: list[ErrorProblem] = field(default_factory=list)
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class ErrorObject:
-    """What `--format json` writes on standard output when a command fails (docs/report.md, `diagnose schema error`)."""
-
-    error: ErrorDetail
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class DiagnoseError(Exception):
     """Base of every error the tool reports on purpose; ``exit_code`` is what the CLI exits with."""
 
@@ -96,6 +65,8 @@ class DiagnoseError(Exception):
 
     def error_object(self) -> ErrorObject:
         """The error as data, for scripts (every problem, not only those printed)."""
+        from diagnose.errorobject import ErrorDetail, ErrorObject
+
         return ErrorObject(ErrorDetail(int(self.exit_code), self.kind, self.message, self.source, self.hint, self.problem_list()))
 
 
@@ -117,6 +88,8 @@ class InvalidInput(DiagnoseError):
     label = "invalid snapshot"
 
     def problem_list(self) -> list[ErrorProblem]:
+        from diagnose.errorobject import ErrorProblem
+
         return [ErrorProblem(p.path, p.message, p.line, p.column) for p in self.problems]
 
     def __init__(
@@ -166,6 +139,8 @@ class InvalidPack(DiagnoseError):
     label = "invalid rule pack"
 
     def problem_list(self) -> list[ErrorProblem]:
+        from diagnose.errorobject import ErrorProblem
+
         return [ErrorProblem(p.file, p.message, p.line, p.column, p.rule_id, p.hint) for p in self.problems]
 
     def __init__(self, problems: list[PackProblem], *, source: str | None = None) -> None:
@@ -228,3 +203,16 @@ class CheckFailed(DiagnoseError):
     exit_code = ExitCode.CHECK_FAILED
     kind = "check_failed"
     label = "check failed"
+
+
+_OBJECT_NAMES = ("ErrorKind", "ErrorProblem", "ErrorDetail", "ErrorObject")
+
+if not TYPE_CHECKING:  # at run time only: for mypy, every other name of this module stays checked
+
+    def __getattr__(name: str) -> Any:
+        """The error object's types, still readable here (`diagnose.errors.ErrorObject`): loaded from errorobject.py when first read."""
+        if name in _OBJECT_NAMES:
+            from diagnose import errorobject
+
+            return getattr(errorobject, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,7 +35,7 @@ sys.exit(code)
 
 # What the JSON path never needs once the pack cache is warm: the command-line parser (a plain `diagnose run`
 # takes the quick path), the terminal views and their line breaker, the pack's YAML loader and models, the
-# schema validator, temporary files.
+# schema validator, the error object of a failure, temporary files.
 NOT_FOR_JSON = (
     "typer",
     "rich",
@@ -47,6 +47,7 @@ NOT_FOR_JSON = (
     "jsonschema",
     "diagnose.pack.loader",
     "diagnose.pack.model",
+    "diagnose.errorobject",
     "tempfile",
 )
 
@@ -87,7 +88,7 @@ def test_the_rich_view_loads_no_yaml_and_no_line_breaker_for_texts_it_broke_befo
     modules, stdout = _loaded(tmp_path, "--format", "rich", "--lang", lang)
     assert ("资金方" in stdout) is (lang == "zh"), "the run drew the view in its language"
     assert "rich.console" in modules
-    unused = ("typer", "yaml", "pydantic", "pydantic_core.core_schema", "uniseg", "jsonschema")
+    unused = ("typer", "yaml", "pydantic", "pydantic_core.core_schema", "uniseg", "jsonschema", "diagnose.errorobject")
     assert {name: _under(modules, name) for name in unused if _under(modules, name)} == {}
 
 
@@ -170,3 +171,20 @@ def test_a_deferred_pattern_answers_as_the_compiled_one_and_compiles_once() -> N
     with pytest.raises(AttributeError):
         lazy.groups  # noqa: B018 - a name it does not offer is an error, and compiles nothing
     assert "search" not in vars(lazy)
+
+
+def test_a_failure_still_writes_its_error_object_and_the_old_names_still_read() -> None:
+    code = (
+        "import sys; from diagnose import errors; assert 'diagnose.errorobject' not in sys.modules;"
+        "e = errors.InvalidInput([errors.Problem('line.used', 'not a number')], source='s.json');"
+        "obj = e.error_object(); assert type(obj) is errors.ErrorObject and errors.ErrorDetail is type(obj.error);"
+        "assert obj.to_dict()['error']['problems'][0]['path'] == 'line.used';"
+        "assert errors.ErrorKind.__args__[0] == 'check_failed';"
+        "print('ok')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.stdout.strip() == "ok", proc.stderr
+    with pytest.raises(AttributeError):
+        import diagnose.errors
+
+        diagnose.errors.NoSuchName  # noqa: B018

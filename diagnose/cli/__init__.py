@@ -15,10 +15,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from diagnose.cli.plain import COLOR, WRITTEN, ClosedStream, ColorChoice, err, out, silence
-from diagnose.errors import DiagnoseError, ErrorDetail, ErrorKind, ErrorObject, ExitCode, OutputError, PipeClosed
+from diagnose.errors import DiagnoseError, ExitCode, OutputError, PipeClosed
 
 if TYPE_CHECKING:
     import typer
+
+    from diagnose.errorobject import ErrorKind, ErrorObject
 
 __all__ = ["app", "entry", "full_app", "main"]
 _MODULES = ("run", "why", "rules", "batch", "schema", "diff", "evaluate", "completion", "docs")
@@ -93,6 +95,8 @@ def _json_error(args: list[str], obj: ErrorObject) -> None:
 
 
 def _plain_error(code: ExitCode, kind: ErrorKind, message: str) -> ErrorObject:
+    from diagnose.errorobject import ErrorDetail, ErrorObject
+
     return ErrorObject(ErrorDetail(int(code), kind, message))
 
 

@@ -160,8 +160,8 @@ def portfolio_diff() -> dict[str, Any]:
 
 
 def error() -> dict[str, Any]:
-    """The error object that `--format json` writes on standard output when a command fails, from `errors.ErrorObject`."""
-    from diagnose.errors import ErrorObject
+    """The error object that `--format json` writes on standard output when a command fails, from `errorobject.ErrorObject`."""
+    from diagnose.errorobject import ErrorObject
 
     return _dataclass(
         ErrorObject, "error", "diagnose error", "What a failed command writes on standard output with --format json (docs/report.md)."
