@@ -15,6 +15,7 @@ same order, and the same digest.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -136,7 +137,7 @@ def source() -> str:
     contract = artifact()
     objects = set(contract["objects"])
     lines = ["def walk(s, out):", "    t0 = {}"]
-    names = iter(range(1, 1 << 30))
+    names = itertools.count(1)
 
     def fields(schema: dict[str, Any], where: str, node: str, tree: str, pad: str) -> None:
         """One object's fields, then its objects, the last first (the plain walk's stack)."""
