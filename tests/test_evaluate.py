@@ -383,11 +383,16 @@ overrides:
 """
 
 
-def test_calibration_recovers_a_ranking_made_with_known_weights(capsys: pytest.CaptureFixture[str], tmp_path: Path, pack: Any) -> None:
+def test_calibration_recovers_a_ranking_made_with_known_weights(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The held-out split hashes where each case was read (file:line): the cases are named relative to
+    # their folder, so that the split, and what this test sees, does not depend on where pytest keeps it.
+    monkeypatch.chdir(tmp_path)
     truth = tmp_path / "truth"
     truth.mkdir()
     (truth / "pack.yaml").write_text(TRUTH, encoding="utf-8")
-    cases = tmp_path / "known.jsonl"
+    cases = Path("known.jsonl")
     code, _, _ = cli(capsys, "generate", "--labelled", "--label-rules", truth, "-n", "600", "--seed", "5", "-o", cases)
     assert code == 0
     out_dir = tmp_path / "proposal"
