@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import random
 import re
 import shutil
 import sys
@@ -184,6 +185,57 @@ def test_line_numbers_hold_across_blocks_and_odd_lines_are_rejected_as_locally(r
     assert big["problems"][0]["message"].startswith(f"the record is {MAX_BYTES + 20:,} bytes") and big["raw_truncated"]
     assert json.loads(rows[1_208]["error_json"])["problems"][0]["message"].startswith("not UTF-8 text")
     assert max(rows) == 1_209
+
+
+def test_line_numbers_from_the_files_bytes_are_sparks_own_block_by_block(spark: SparkSession, tmp_path: Path) -> None:
+    # diagnose/portfolio/lines.py numbers a block from the newlines before it: held here to the first pass,
+    # Spark's own count, on files cut into blocks of 97 bytes (blocks that start after a newline, inside a line, in blank lines)
+    rnd = random.Random(5)
+    paths = []
+    for i in range(60):
+        text = "\n".join(rnd.choice(["", "x" * rnd.randint(0, 200), "ab\r", "{}"]) for _ in range(rnd.randint(0, 30)))
+        paths.append(tmp_path / f"f{i}.jsonl")
+        paths[-1].write_bytes((text + rnd.choice(["", "\n", "\n\n"])).encode())
+    before = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "97")
+    try:
+        raw = spark.read.option("lineSep", "\n").text([str(p) for p in paths])
+        frame = raw.select(F.col("value"), F.col("_metadata.file_path").alias("f"), F.col("_metadata.file_block_start").alias("b"))
+        counted = ds.block_lines(frame, "f", "b")
+        index = ds.line_indexes(spark, raw.inputFiles())
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", before)
+    assert index is not None and set(index) == {str(p) for p in paths}
+    first = ds.first_lines(frame, "f", "b", counted)
+    assert sum(len(blocks) for blocks in first.values()) > 200
+    after_newline = 0
+    for path, found in index.items():
+        assert found.lines == sum(counted.get(path, {}).values())
+        assert {b: found.first_line(b) for b in first.get(path, {})} == first.get(path, {})
+        after_newline += sum(1 for b in first.get(path, {}) if b and Path(path).read_bytes()[b - 1 : b] == b"\n")
+    assert after_newline > 3
+
+
+def test_local_files_are_numbered_from_their_bytes_without_a_first_pass(
+    spark: SparkSession, pack: CompiledPack, files: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day, more = files["spark"][0], Path(files["spark"][1])
+    local = Local(pack, [day, str(more / "a.jsonl")])
+
+    def no_first_pass(*args: Any) -> None:
+        raise AssertionError("the first pass ran")
+
+    monkeypatch.setattr(ds, "block_lines", no_first_pass)
+    found = ds.diagnose_files(spark, [day, str(more / "a.jsonl")], pack=pack, max_bytes=MAX_BYTES, count=By())
+    ordered = _sorted(found, found.frame)
+    assert [r[0] for r in ordered.where("report_json is not null").select(ds.report_lines(found)).collect()] == local.lines
+    assert [r[0] for r in ordered.where("error_json is not null").select(ds.error_lines(found)).collect()] == local.errors
+    totals = ds.tally_results(found, by=By())  # the tasks' counts are complete against the lines counted from the bytes
+    assert (totals.read, totals.rejected) == (local.outcome.read, local.outcome.rejected)
+    assert totals.summary(labels=local.labels) == local.summary
+    # a compressed file, or Spark elsewhere than on this machine: the first pass numbers the lines
+    assert ds.line_indexes(spark, [Path(day).as_uri(), (more / "b.jsonl.gz").as_uri()]) is None
+    assert ds.line_indexes(spark, ["s3a://bucket/day.jsonl"]) is None
 
 
 def test_summary_from_spark_aggregations_equals_the_local_summary(results: ds.FileResults, files: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ import orjson
 
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source, tune_gc
+from diagnose.portfolio.lines import LineIndex
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Summary, Tally, reject_reason, summarize
 from diagnose.snapshot.reader import MAX_BYTES
@@ -302,6 +303,8 @@ class _Sources:
     def __init__(self, files: dict[str, Any] | None) -> None:
         self.names: dict[str, str] = files["names"] if files else {}
         self.first: dict[str, dict[int, int]] = files["first_lines"] if files else {}
+        self.index: dict[str, LineIndex] = (files.get("index") or {}) if files else {}
+        """Files whose blocks are numbered from their bytes (`lines.LineIndex`), not by a first pass."""
         self.seen: dict[str, str] = {}
         self.next_line: dict[tuple[str, int], int] = {}
 
@@ -317,12 +320,16 @@ class _Sources:
         key = (uri, block)
         n = self.next_line.get(key)
         if n is None:
-            try:
-                n = self.first[normal_path(uri)][block]
-            except KeyError:
-                raise RuntimeError(
-                    f"diagnose: {uri} (block at byte {block}) was not in the line count; did the input change during the job?"
-                ) from None
+            path = normal_path(uri)
+            blocks = self.first.setdefault(path, {})
+            n = blocks.get(block)
+            if n is None:
+                index = self.index.get(path)
+                if index is None:
+                    raise RuntimeError(
+                        f"diagnose: {uri} (block at byte {block}) was not in the line count; did the input change during the job?"
+                    )
+                n = blocks[block] = index.first_line(block)
         self.next_line[key] = n + 1
         return n
 
@@ -707,6 +714,27 @@ def block_lines(frame: DataFrame, file: str, block: str) -> dict[str, dict[int, 
     return found
 
 
+def line_indexes(session: SparkSession, uris: Sequence[str]) -> dict[str, LineIndex] | None:
+    """Every input file's `LineIndex` (by normalised path) when Spark runs on this machine and each is a local, uncompressed file; else None.
+
+    On this machine the driver and the tasks read the same files; Hadoop's codec (by the file's
+    name, as Spark's text reader picks it) says whether blocks are cut in the file's own bytes.
+    Anything else (a cluster, another file system, Spark Connect, a compressed file) is numbered
+    by the first pass, `block_lines`.
+    """
+    try:
+        context: Any = session.sparkContext
+        if not str(context.master).startswith("local"):
+            return None
+        jvm = context._jvm
+        codecs = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(context._jsc.hadoopConfiguration())
+        if any(not uri.startswith("file:") or codecs.getCodec(jvm.org.apache.hadoop.fs.Path(uri)) is not None for uri in uris):
+            return None
+        return {normal_path(uri): LineIndex.of(normal_path(uri)) for uri in uris}
+    except Exception:  # no SparkContext (Spark Connect), a file gone: the first pass tells
+        return None
+
+
 def first_lines(frame: DataFrame, file: str, block: str, counted: dict[str, dict[int, int]] | None = None) -> dict[str, dict[int, int]]:
     """The number of the first line of every block of every file (by normalised path), from `block_lines` (``counted``, else counted now)."""
     first: dict[str, dict[int, int]] = {}
@@ -858,8 +886,13 @@ def diagnose_files(
         )
         kind = "lines"
         names = display_names(raw.inputFiles(), paths)
-        counted = block_lines(frame, _FILE, _BLOCK)
-        files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK, counted)}
+        index = line_indexes(spark, raw.inputFiles())
+        if index is not None:  # the lines counted from the files' bytes (diagnose/portfolio/lines.py), with no first pass
+            counted = {path: {0: found.lines} for path, found in index.items()}
+            files = {"names": dict(names), "first_lines": {}, "index": index}
+        else:
+            counted = block_lines(frame, _FILE, _BLOCK)
+            files = {"names": dict(names), "first_lines": first_lines(frame, _FILE, _BLOCK, counted)}
     tallies = _accumulator(spark) if count is not None else None
     plan = Plan.make(spark, compiled, kind=kind, lang=lang, max_bytes=max_bytes, files=files, count=count, tallies=tallies)
     shown = dict(names)
