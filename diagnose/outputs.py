@@ -284,12 +284,12 @@ class Pin:
         return {"name": self.name, "size": self.size, "mtime_ns": self.mtime_ns, "head": head_digest(Path(self.path))}
 
 
-def changed(name: str, why: str) -> InvalidInput:
-    return InvalidInput(
-        [Problem("", f"the file changed while the batch read it: {why}")],
-        source=name,
-        hint="the output holds the records read before the change; run the batch again (without --resume) on a file that is not being written",
-    )
+def changed(
+    name: str,
+    why: str,
+    hint: str = "the output holds the records read before the change; run the batch again (without --resume) on a file that is not being written",
+) -> InvalidInput:
+    return InvalidInput([Problem("", f"the file changed while the batch read it: {why}")], source=name, hint=hint)
 
 
 def head_digest(path: Path) -> str:

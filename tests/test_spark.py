@@ -238,6 +238,27 @@ def test_local_files_are_numbered_from_their_bytes_without_a_first_pass(
     assert ds.line_indexes(spark, ["s3a://bucket/day.jsonl"]) is None
 
 
+def test_a_file_changed_after_its_lines_were_counted_stops_the_job_with_exit_4(
+    spark: SparkSession, pack: CompiledPack, files: dict[str, Any], tmp_path: Path
+) -> None:
+    from pyspark.errors import PySparkException
+
+    from diagnose.cli.spark import _spark_error
+
+    day = tmp_path / "day.jsonl"
+    day.write_bytes(Path(files["spark"][0]).read_bytes())
+    found = ds.diagnose_files(spark, [str(day)], pack=pack, max_bytes=MAX_BYTES)
+    day.write_bytes(b"\n" + day.read_bytes())  # a line more at the top: every later number would be off by one
+    with pytest.raises(PySparkException) as caught:
+        found.frame.select("source_line").collect()
+    error = _spark_error(caught.value)
+    assert error.exit_code == 4 and error.render().splitlines() == [
+        f"invalid snapshot: {day}: 1 problem",
+        "  (top level): the file changed while the batch read it: its lines were counted before the job, and differ from byte 524288",
+        "  help: run the batch again on files that are not being written",
+    ]
+
+
 def test_summary_from_spark_aggregations_equals_the_local_summary(results: ds.FileResults, files: dict[str, Any]) -> None:
     local: Local = files["local"]
     totals = ds.tally_results(results)

@@ -68,6 +68,12 @@ def _first_line(exc: BaseException) -> str:
     return lines[0]
 
 
+_CHANGED = re.compile(
+    r"diagnose: (?P<file>.+?) (?:changed after its lines were counted \(block at byte (?P<at>\d+)\)"
+    r"|\(block at byte (?P<at2>\d+)\) was not in the line count); did the input change during the job\?"
+)
+
+
 def _spark_error(exc: Exception) -> DiagnoseError:
     """An error Spark raised, as one of ours: a usage error for paths, else a failed batch."""
     from diagnose.portfolio.batch import BatchFailed
@@ -77,6 +83,16 @@ def _spark_error(exc: Exception) -> DiagnoseError:
         return UsageError(f"Spark cannot read an input: {message}")
     if "PATH_ALREADY_EXISTS" in message or "already exists" in message:
         return UsageError(f"Spark will not write over an existing folder: {message}", hint="remove it or choose another --output")
+    changed = _CHANGED.search(message)
+    if changed is not None:  # a task found a file other than the one counted (portfolio/spark.py, portfolio/lines.py): exit 4, as locally
+        from diagnose.outputs import changed as file_changed
+
+        at = changed["at"] or changed["at2"]
+        return file_changed(
+            changed["file"],
+            f"its lines were counted before the job, and differ from byte {at}",
+            "run the batch again on files that are not being written",
+        )
     return BatchFailed(f"the Spark job failed: {message}", hint="the Spark driver's log has the details")
 
 
