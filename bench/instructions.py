@@ -11,6 +11,11 @@ cachegrind in a fresh process:
   the reports and the error report to files) over the first record and over all N;
 - the floor, an orjson `loads` + `dumps` pass over the same lines, likewise.
 
+With `--spark-tasks` (needs `pip install -e '.[spark]'`), also the Python side of a Spark task
+over the same lines as one Arrow batch, without Spark: the `mapInArrow` task diagnose uses
+(`portfolio.spark._Task.rows_of`) and the same diagnosis as a `mapInPandas` function would run it
+(a pandas frame of results, back to Arrow), the comparison docs/spark.md gives.
+
 A record's cost is the difference of the two runs divided by N - 1, so that the start-up (imports,
 loading the pack) drops out. It prints both, and their ratio. valgrind runs sha256 without the CPU's
 SHA instructions, so the input digest weighs a little more here than in CPU time.
@@ -60,6 +65,26 @@ def _floor(inp: str) -> None:
             out.write(orjson.dumps(data) + b"\n")
 
 
+def _task(kind: str, inp: str) -> None:
+    """The Python side of one Spark task over the lines of ``inp`` as one Arrow batch: `mapInArrow`'s or `mapInPandas`'s."""
+    import pandas as pd
+    import pyarrow as pa
+
+    import diagnose
+    from diagnose.portfolio import spark as ds
+    from diagnose.portfolio.batch import Source
+
+    lines = Path(inp).read_bytes().splitlines()
+    plan = ds.Plan.make(None, diagnose.load_pack(), kind="json")  # type: ignore[arg-type]  # no session: the pack goes inline
+    if kind == "arrow":
+        ds._Task(plan).rows_of(pa.RecordBatch.from_arrays([pa.array(lines, type=pa.binary())], names=[ds._VALUE]))
+        return
+    rows = plan.compiled()
+    frame = pd.DataFrame({ds.SNAPSHOT: lines})
+    results = [rows.result(value, Source("", i + 1)) for i, value in enumerate(frame[ds.SNAPSHOT])]
+    pa.RecordBatch.from_pandas(pd.DataFrame(results, columns=list(ds.RESULT_COLUMNS)))
+
+
 def _instructions(kind: str, inp: Path) -> int:
     """The instructions one fresh process executes doing ``kind`` over ``inp``, under cachegrind."""
     return valgrind.instructions([sys.executable, __file__, "--child", kind, str(inp)])
@@ -69,10 +94,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=2_000, help="snapshots (default 2,000)")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--spark-tasks", action="store_true", help="also a Spark task's Python side, mapInArrow and mapInPandas")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        {"batch": _batch, "floor": _floor}[args.child[0]](args.child[1])
+        kind, inp = args.child
+        if kind in ("arrow", "pandas"):
+            _task(kind, inp)
+        else:
+            {"batch": _batch, "floor": _floor}[kind](inp)
         return
     if not valgrind.available():
         raise SystemExit("bench/instructions.py needs valgrind on the PATH (apt-get install valgrind)")
@@ -87,11 +117,14 @@ def main() -> None:
             f"diagnose from {Path(diagnose.__file__).resolve().parent.parent}; {args.n:,} snapshots, 1% corrupted; counting...", flush=True
         )
         per = {}
-        for kind in ("batch", "floor"):
+        for kind in ("batch", "floor", *(("arrow", "pandas") if args.spark_tasks else ())):
             per[kind] = (_instructions(kind, every) - _instructions(kind, first)) / (args.n - 1)
         print(f"one batch worker, a record:      {per['batch'] / 1000:8,.0f} K instructions")
         print(f"orjson loads + dumps, a line:    {per['floor'] / 1000:8,.0f} K instructions")
         print(f"ratio:                           {per['batch'] / per['floor']:8.1f} x")
+        if args.spark_tasks:
+            print(f"Spark task, mapInArrow, a record:  {per['arrow'] / 1000:6,.0f} K instructions")
+            print(f"Spark task, mapInPandas, a record: {per['pandas'] / 1000:6,.0f} K instructions ({per['pandas'] / per['arrow']:.3f} x)")
 
 
 if __name__ == "__main__":
