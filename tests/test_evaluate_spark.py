@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -56,16 +57,27 @@ def test_spark_gives_the_local_numbers(pack: Any, cases: Path) -> None:
     assert local.cases == 500
 
 
-def test_bad_cases_on_spark_are_named_by_file_and_line(pack: Any, cases: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("first_pass", [False, True])
+def test_bad_cases_on_spark_are_named_by_file_and_line(
+    pack: Any, cases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_pass: bool
+) -> None:
+    from diagnose.portfolio import spark as ds
+
     text = (cases / "a.jsonl").read_text(encoding="utf-8").splitlines()
-    row = json.loads(text[199])
+    ends = list(itertools.accumulate(len(line.encode()) + 1 for line in text))
+    at = next(i for i, end in enumerate(ends) if end > 512 * 1024 + 10_000)  # in the file's second block
+    row = json.loads(text[at])
     row["label"]["causes"] = ["NOPE"]
-    text[199] = json.dumps(row)
+    text[at] = json.dumps(row)
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join(text) + "\n", encoding="utf-8")
+    if first_pass:  # as on a cluster: the first pass numbers the lines
+        monkeypatch.setattr(ds, "line_indexes", lambda *args: None)
+    else:  # on this machine, from the file's bytes: no first pass
+        monkeypatch.setattr(ds, "first_lines", lambda *args: pytest.fail("the first pass ran"))
     with pytest.raises(InvalidInput) as caught:
         evaluate_on_spark(_session(), [str(bad)], pack)
-    assert f"{bad}:200: label.causes[0]: unknown cause NOPE" in caught.value.render()
+    assert f"{bad}:{at + 1}: label.causes[0]: unknown cause NOPE" in caught.value.render()
 
 
 def test_eval_engine_spark_prints_the_local_json(cases: Path, capsys: pytest.CaptureFixture[str]) -> None:

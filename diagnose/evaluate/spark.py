@@ -3,8 +3,9 @@
 Every task parses, checks and diagnoses its lines with the local code (labels.parse_line,
 run.outcome) and adds each outcome to a Tally; it returns one row, its tally and problems as
 JSON. Tallies are sums, so merging them gives the local numbers exactly, whatever the
-partitioning; memory is one tally per task. Lines are numbered as locally (a first, JVM-only
-pass counts the lines of each block of each file), so a bad case is named by file:line.
+partitioning; memory is one tally per task. Lines are numbered as locally (as `batch --engine
+spark` numbers them: from the files' bytes on this machine, else by a first, JVM-only pass that
+counts the lines of each block of each file), so a bad case is named by file:line.
 """
 
 from __future__ import annotations
@@ -29,34 +30,27 @@ _COMPILED: dict[str, CompiledPack] = {}
 """The pack compiled once per Python worker (Spark reuses workers from task to task)."""
 
 
-def _task(
-    pack_json: Any, digest: str, known: Any, names: Any, first: Any
-) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+def _task(pack_json: Any, digest: str, known: Any, files: Any) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
         from diagnose.api import CompiledPack
-        from diagnose.portfolio.spark import normal_path
+        from diagnose.portfolio.spark import Sources
 
         pack = _COMPILED.get(digest)
         if pack is None:
             pack = _COMPILED[digest] = CompiledPack(orjson.loads(pack_json.value))
         causes = frozenset(known.value)
-        starts: dict[str, dict[int, int]] = first.value
-        shown: dict[str, str] = names.value
+        sources = Sources(files.value)
         tally, problems = Tally(), Problems()
-        next_line: dict[tuple[str, int], int] = {}
         for batch in batches:
             columns = (batch.column(0).to_pylist(), batch.column(1).to_pylist(), batch.column(2).to_pylist())
             for raw, uri, block in zip(*columns, strict=True):
-                path = normal_path(uri)
-                key = (path, block)
-                line = next_line.get(key) or starts[path][block]
-                next_line[key] = line + 1
+                line = sources.line(uri, block)
                 data = raw.strip()
                 if not data:
                     continue
-                source = f"{shown.get(path, path)}:{line}"
+                source = f"{sources.name(uri)}:{line}"
                 case, found = parse_line(data, source, causes)
                 for p in found:
                     problems.add(source, p)
@@ -76,7 +70,7 @@ def evaluate_on_spark(spark: SparkSession, paths: Sequence[str], pack: CompiledP
     from pyspark.sql import functions as F
 
     from diagnose.errors import Problem
-    from diagnose.portfolio.spark import check_paths, display_names, first_lines
+    from diagnose.portfolio.spark import check_paths, display_names, first_lines, line_indexes
 
     if not paths or "-" in paths:
         raise UsageError("--engine spark reads files: no standard input", hint=HINT)
@@ -85,15 +79,15 @@ def evaluate_on_spark(spark: SparkSession, paths: Sequence[str], pack: CompiledP
     frame = raw.select(
         F.col("value").cast("binary"), F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("block")
     )
-    first = first_lines(frame, "file", "block")
     names = dict(display_names(raw.inputFiles(), paths))
+    index = line_indexes(spark, raw.inputFiles())  # on this machine, the lines counted from the files' bytes, with no first pass
+    first = first_lines(frame, "file", "block") if index is None else {}
     sc = spark.sparkContext
     task = _task(
         sc.broadcast(orjson.dumps(pack.data)),
         str(pack.data["digest"]),
         sc.broadcast(sorted(known_causes(pack))),
-        sc.broadcast(names),
-        sc.broadcast(first),
+        sc.broadcast({"names": names, "first_lines": first, "index": index or {}}),
     )
     rows = frame.mapInArrow(task, "tally string, problems string, count long").collect()
     tally, problems = Tally(), Problems()

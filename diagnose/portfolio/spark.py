@@ -297,7 +297,7 @@ def normal_path(uri: str) -> str:
     return uri
 
 
-class _Sources:
+class Sources:
     """Names and line numbers of the records of one task, as the local batch gives them."""
 
     def __init__(self, files: dict[str, Any] | None) -> None:
@@ -409,7 +409,7 @@ class _Counts:
         self.at = at
         """Where the block is in its file: its first byte (JSON Lines), or its first row's number (Parquet)."""
         self.lines = 0
-        """Lines of the block, blank ones included (JSON Lines), or its rows (Parquet): what the first pass counted."""
+        """Lines of the block, blank ones included (JSON Lines), or its rows (Parquet): what was counted before the job."""
         self.read = self.rejected = self.internal = 0
         self.tally = Tally(by=by)
         self.reasons: Counter[str] = Counter()
@@ -434,7 +434,7 @@ class _Task:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.rows = plan.compiled()
-        self.sources = _Sources(plan.files.value if plan.files is not None else None)
+        self.sources = Sources(plan.files.value if plan.files is not None else None)
         self.counts: dict[tuple[str, int], _Counts] = {}
 
     def counter(self, uri: str, block: int, at: int) -> _Counts | None:
@@ -846,8 +846,9 @@ def diagnose_files(
     sliced by ``count``) into an accumulator, so that after a job that computed every row,
     `tally_results` needs no pass over the reports.
 
-    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (a
-    first, JVM-only pass counts the lines of each block of each file). Parquet: the snapshot
+    JSON Lines: every non-blank line is a record, numbered as the local batch numbers it (on
+    this machine, from the files' bytes, `line_indexes`; else a first, JVM-only pass counts the
+    lines of each block of each file). Parquet: the snapshot
     is the column ``column`` (default: `snapshot`), or, when there is no such column and the
     file has the contract's top-level fields (`schema_version`...), the whole row; its line
     is the row's number in its file, from 1.
