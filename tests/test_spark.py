@@ -235,7 +235,24 @@ def test_local_files_are_numbered_from_their_bytes_without_a_first_pass(
     assert totals.summary(labels=local.labels) == local.summary
     # a compressed file, or Spark elsewhere than on this machine: the first pass numbers the lines
     assert ds.line_indexes(spark, [Path(day).as_uri(), (more / "b.jsonl.gz").as_uri()]) is None
+    assert ds.line_indexes(spark, [Path(day).as_uri(), Path(day).with_suffix(".jsonl.bz2").as_uri()]) is None
     assert ds.line_indexes(spark, ["s3a://bucket/day.jsonl"]) is None
+
+
+def test_odd_file_names_are_numbered_from_their_bytes_as_the_local_batch_numbers_them(
+    spark: SparkSession, pack: CompiledPack, files: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "a b%20c"  # Spark writes these names as URIs: %20, %25, %5B
+    folder.mkdir()
+    odd = folder / "día 1 [x] %41.jsonl"
+    odd.write_bytes(Path(files["spark"][0]).read_bytes())
+    (folder / "two.jsonl").write_bytes(b"\n" + (Path(files["spark"][1]) / "a.jsonl").read_bytes())
+    local = Local(pack, [str(odd), str(folder / "two.jsonl")])
+    monkeypatch.setattr(ds, "block_lines", lambda *args: pytest.fail("the first pass ran"))
+    found = ds.diagnose_files(spark, [str(folder)], pack=pack, max_bytes=MAX_BYTES)
+    ordered = _sorted(found, found.frame)
+    assert [r[0] for r in ordered.where("report_json is not null").select(ds.report_lines(found)).collect()] == local.lines
+    assert [r[0] for r in ordered.where("error_json is not null").select(ds.error_lines(found)).collect()] == local.errors
 
 
 def test_a_file_changed_after_its_lines_were_counted_stops_the_job_with_exit_4(

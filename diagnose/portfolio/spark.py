@@ -728,8 +728,13 @@ def line_indexes(session: SparkSession, uris: Sequence[str]) -> dict[str, LineIn
             return None
         jvm = context._jvm
         codecs = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(context._jsc.hadoopConfiguration())
-        if any(not uri.startswith("file:") or codecs.getCodec(jvm.org.apache.hadoop.fs.Path(uri)) is not None for uri in uris):
-            return None
+        plain: dict[str, bool] = {}  # by the name's last suffix, which is what picks a codec: one call to the JVM for each
+        for uri in uris:
+            suffix = uri.rpartition("/")[2].rpartition(".")[2]
+            if suffix not in plain:
+                plain[suffix] = codecs.getCodec(jvm.org.apache.hadoop.fs.Path(uri)) is None
+            if not uri.startswith("file:") or not plain[suffix]:
+                return None
         return {normal_path(uri): LineIndex.of(normal_path(uri)) for uri in uris}
     except Exception:  # no SparkContext (Spark Connect), a file gone: the first pass tells
         return None
