@@ -268,6 +268,10 @@ class Trace(NamedTuple):
     missing: tuple[str, ...]
 
 
+def _trace(result: Tri, evidence: tuple[Evidence, ...], missing: tuple[str, ...]) -> Trace:
+    return tuple.__new__(Trace, (result, evidence, missing))  # Trace(...) without its __new__'s frame: a report makes several a finding
+
+
 def _leaf_evidence(node: CLeaf, f: Mapping[str, Any], result: Tri) -> Evidence:
     expected = node.expected if node.ref is None else f.get(node.ref)
     if node.op in ("exists", "missing"):
@@ -319,18 +323,27 @@ def trace(node: CNode, f: Mapping[str, Any], known: Tri | EllipsisType = ...) ->
         missing: tuple[str, ...] = ()
         if r is None:
             missing = tuple(m for p in (node.fact, node.ref) if p is not None and f.get(p) is None for m in factlib.to_collect(p, f))
-        return Trace(r, (_leaf_evidence(node, f, r),), missing)
+        return _trace(r, (_leaf_evidence(node, f, r),), missing)
     if isinstance(node, CNot):
         inner = trace(node.child, f, implied(node, known))
-        return Trace(None if inner.result is None else not inner.result, inner.evidence, inner.missing)
+        return _trace(None if inner.result is None else not inner.result, inner.evidence, inner.missing)
     each = implied(node, known)
-    kids = [trace(c, f, each) for c in node.children]
     deciding = isinstance(node, CAny)  # one false child decides an `all`, one true child an `any`
-    decided = [k for k in kids if k.result is deciding]
+    decided: list[Evidence] = []
+    known_evidence: list[Evidence] = []
+    missing_facts: dict[str, None] = {}
+    unknown = False
+    for child in node.children:
+        k = trace(child, f, each)
+        if k.result is deciding:
+            decided += k.evidence
+        elif k.result is None:
+            unknown = True
+            missing_facts.update(dict.fromkeys(k.missing))
+        else:
+            known_evidence += k.evidence
     if decided:
-        return Trace(deciding, tuple(e for k in decided for e in k.evidence), ())
-    unknown = [k for k in kids if k.result is None]
+        return _trace(deciding, tuple(decided), ())
     if unknown:
-        evidence = tuple(e for k in kids if k.result is not None for e in k.evidence)
-        return Trace(None, evidence, tuple(dict.fromkeys(m for k in unknown for m in k.missing)))
-    return Trace(not deciding, tuple(e for k in kids for e in k.evidence), ())
+        return _trace(None, tuple(known_evidence), tuple(missing_facts))
+    return _trace(not deciding, tuple(known_evidence), ())

@@ -72,7 +72,8 @@ def _clear(node: CNode, f: Mapping[str, Any], want: bool, known: Tri | EllipsisT
         shown = expected
         if isinstance(expected, bool) and op == "!=":  # "!= yes" reads better as "== no"
             op, shown = "==", not expected
-        return [_Change(node.fact, op, shown, node.param or node.ref, _eta(node.fact, node.op, expected, f) if not want else None)]
+        eta = _eta(node.fact, node.op, expected, f) if not want else None
+        return [tuple.__new__(_Change, (node.fact, op, shown, node.param or node.ref, eta))]  # _Change(...) without its __new__'s frame
     if isinstance(node, CNot):
         return _clear(node.child, f, not want, implied(node, current))
     kids = node.children
@@ -93,8 +94,10 @@ def _clear(node: CNode, f: Mapping[str, Any], want: bool, known: Tri | EllipsisT
 
 
 def _cost(steps: list[_Change]) -> tuple[int, int, int]:
-    symptom = sum(1 for s in steps if s.fact in SYMPTOMS)
-    no_eta = sum(1 for s in steps if s.eta is None)
+    symptom = no_eta = 0
+    for step in steps:
+        symptom += step.fact in SYMPTOMS
+        no_eta += step.eta is None
     return (symptom, no_eta, len(steps))
 
 

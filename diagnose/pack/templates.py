@@ -186,6 +186,28 @@ def _plain(value: Any, lang: str) -> str:
         return "…"
 
 
+_Slot = tuple[str, str, bool, "str | None", "factlib.FactSpec | None"]
+"""A field of a template as `render` fills it: its name, the key it reads, whether from the parameters, its filter, its fact's spec."""
+_PLANS: dict[tuple[Part, ...], tuple[str | _Slot, ...]] = {}
+
+
+def _plan(parts: tuple[Part, ...]) -> tuple[str | _Slot, ...]:
+    """A parsed template with each field's key and fact spec looked up once, for `render`."""
+    catalog = factlib.catalog()
+    plan: list[str | _Slot] = []
+    for part in parts:
+        if isinstance(part, str):
+            plan.append(part)
+        elif part[0].startswith("params."):
+            plan.append((part[0], part[0][7:], True, part[1], None))
+        else:
+            plan.append((part[0], part[0], False, part[1], catalog.get(part[0])))
+    if len(_PLANS) < 8192:  # as parse's cache: a pack has a few hundred templates
+        _PLANS[parts] = found = tuple(plan)
+        return found
+    return tuple(plan)
+
+
 def render(
     parts: tuple[Part, ...],
     facts: Mapping[str, Any],
@@ -197,19 +219,13 @@ def render(
     """Fill a parsed template. With ``strict``, an unknown value makes the whole text None."""
     if len(parts) == 1 and type(parts[0]) is str:
         return parts[0]
-    catalog = factlib.catalog()
     out: list[str] = []
-    for part in parts:
+    for part in _PLANS.get(parts) or _plan(parts):
         if isinstance(part, str):
             out.append(part)
             continue
-        name, filt = part
-        if name.startswith("params."):
-            value = params.get(name[7:])
-            spec = None
-        else:
-            value = facts.get(name)
-            spec = catalog.get(name)
+        name, key, from_params, filt, spec = part
+        value = (params if from_params else facts).get(key)
         if value is None:
             if strict:  # a remedy that needs the value is dropped; a bound would read oddly in one
                 return None
