@@ -68,10 +68,13 @@ def _first_line(exc: BaseException) -> str:
     return lines[0]
 
 
-_CHANGED = re.compile(
-    r"diagnose: (?P<file>.+?) (?:changed after its lines were counted \(block at byte (?P<at>\d+)\)"
-    r"|\(block at byte (?P<at2>\d+)\) was not in the line count); did the input change during the job\?"
-)
+def _changed() -> re.Pattern[str]:
+    from diagnose.portfolio.lines import CHANGED
+
+    return re.compile(
+        r"diagnose: (?P<file>.+?) (?:changed after its lines were counted \(block at byte (?P<at>\d+)\)"
+        r"|\(block at byte (?P<at2>\d+)\) was not in the line count); " + re.escape(CHANGED)
+    )
 
 
 def _spark_error(exc: Exception) -> DiagnoseError:
@@ -83,7 +86,7 @@ def _spark_error(exc: Exception) -> DiagnoseError:
         return UsageError(f"Spark cannot read an input: {message}")
     if "PATH_ALREADY_EXISTS" in message or "already exists" in message:
         return UsageError(f"Spark will not write over an existing folder: {message}", hint="remove it or choose another --output")
-    changed = _CHANGED.search(message)
+    changed = _changed().search(message)
     if changed is not None:  # a task found a file other than the one counted (portfolio/spark.py, portfolio/lines.py): exit 4, as locally
         from diagnose.outputs import changed as file_changed
 

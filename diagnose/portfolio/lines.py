@@ -23,6 +23,10 @@ CHUNK = 4 << 20
 """Bytes between two marks of the index: what a task reads, at most, to number its block."""
 
 
+CHANGED = "did the input change during the job?"
+"""How a task's message about a file that is not the one counted ends: `cli/spark.py` reads it back as exit 4."""
+
+
 class Changed(RuntimeError):
     """The file is not the one the driver counted."""
 
@@ -60,8 +64,6 @@ class LineIndex:
         with open(self.path, "rb") as fh:
             stat = os.fstat(fh.fileno())
             if (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns) or not 0 < block <= self.size:
-                raise Changed(
-                    f"diagnose: {self.path} changed after its lines were counted (block at byte {block}); did the input change during the job?"
-                )
+                raise Changed(f"diagnose: {self.path} changed after its lines were counted (block at byte {block}); {CHANGED}")
             fh.seek(mark * CHUNK)
             return 2 + self.marks[mark] + fh.read(block - mark * CHUNK).count(b"\n")

@@ -37,7 +37,7 @@ import orjson
 
 from diagnose.errors import InvalidInput, Problem, UsageError
 from diagnose.portfolio.batch import RAW_CHARS, Diagnoser, RawRecord, Rejected, Source, tune_gc
-from diagnose.portfolio.lines import LineIndex
+from diagnose.portfolio.lines import CHANGED, LineIndex
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Summary, Tally, reject_reason, summarize
 from diagnose.snapshot.reader import MAX_BYTES
@@ -326,9 +326,7 @@ class Sources:
             if n is None:
                 index = self.index.get(path)
                 if index is None:
-                    raise RuntimeError(
-                        f"diagnose: {uri} (block at byte {block}) was not in the line count; did the input change during the job?"
-                    )
+                    raise RuntimeError(f"diagnose: {uri} (block at byte {block}) was not in the line count; {CHANGED}")
                 n = blocks[block] = index.first_line(block)
         self.next_line[key] = n + 1
         return n
