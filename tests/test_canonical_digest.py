@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -184,16 +185,19 @@ def test_a_long_run_switches_to_the_generated_walk_and_keeps_its_facts(monkeypat
     assert list(made[0][0]) == list(made[2][0])
 
 
-def test_the_generated_walk_takes_only_plain_field_names_from_the_contract(monkeypatch: Any) -> None:
+@pytest.mark.parametrize("make", ["walk", "keys"])
+def test_the_generated_code_takes_only_plain_field_names_from_the_contract(monkeypatch: Any, make: str) -> None:
+    """Both functions made from the contract: the walk, and the size check of the fast validation (contract.keys_kept)."""
     from diagnose.snapshot import contract
 
+    source = walk.source if make == "walk" else contract.keys_source
     real = contract.artifact()
     for name in ("a'] = 1; import os; x['", "A", "1st", "a.b", "a b", ""):
         hostile = copy.deepcopy(real)
         hostile["core_schema"]["fields"][name] = hostile["core_schema"]["fields"]["schema_version"]
         monkeypatch.setattr(contract, "artifact", lambda hostile=hostile: hostile)
         try:
-            walk.source()
+            source()
         except ValueError as exc:
             assert repr(name) in str(exc)
         else:

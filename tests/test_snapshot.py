@@ -103,6 +103,47 @@ def test_unknown_fields_are_named_but_accepted() -> None:
     assert contract.unknown_fields(snap) == ["colour", "line.note", "repayments[0].extra"]
 
 
+def _objects_at(data: Any, where: str) -> list[dict[str, Any]]:
+    """The objects of a snapshot at a contract path such as `system.incidents[]`."""
+    found = [data]
+    for part in where.split("."):
+        key = part.removesuffix("[]")
+        below = [node[key] for node in found if node.get(key) is not None]
+        found = [item for items in below for item in items] if part.endswith("[]") else below
+    return found
+
+
+@pytest.mark.parametrize("where", [w for w in contract.artifact()["objects"] if w])
+def test_an_unknown_field_is_found_in_every_object_of_the_contract(where: str) -> None:
+    """The fast validation (unknown fields ignored, objects' sizes compared) names what the forbidding validator names."""
+    full = load_json(EXAMPLES / "ops-incident.json")  # an example with every object of the contract
+    clean, none = contract.checked(full)
+    assert none == []
+    for index in range(len(_objects_at(full, where))):
+        snap = copy.deepcopy(full)
+        _objects_at(snap, where)[index]["zz_not_in_contract"] = 1
+        data, unknown = contract.checked(snap)
+        assert unknown == contract.unknown_fields(snap) != []
+        assert data == clean
+        assert all("zz_not_in_contract" not in node for node in _objects_at(data, where))
+
+
+def test_an_unknown_field_beside_an_error_is_still_an_error() -> None:
+    snap = copy.deepcopy(MINIMAL)
+    snap["line"]["note"] = 1
+    snap["line"]["used"] = -5
+    assert problems(snap) == ["line.used: must be >= 0 (got -5)"]
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_the_fast_validation_gives_the_forbidding_validators_output(path: Any) -> None:
+    data = load_json(path)
+    if not isinstance(data, dict):
+        return
+    assert contract.keys_kept()(data, contract.checked(data)[0])
+    assert contract.checked(data) == (contract.validator("forbid").validate_python(data), [])
+
+
 def test_models_and_compiled_contract_agree(base: dict[str, Any]) -> None:
     model = validate_model(base)
     assert isinstance(model, Snapshot)

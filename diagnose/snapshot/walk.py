@@ -114,12 +114,6 @@ _AS_IS = frozenset({"str", "int", "bool", "literal", "date", "datetime"})
 """Kinds whose validated value is its own canonical form (never a float, an object or a list)."""
 
 
-def _bare(schema: dict[str, Any]) -> dict[str, Any]:
-    while schema["type"] in ("nullable", "typed-dict-field"):
-        schema = schema["schema"]
-    return schema
-
-
 def _kind(schema: dict[str, Any]) -> str:
     """What a field's validator gives: the last step of a chain, the inner schema of a function-before."""
     kind: str = schema["type"]
@@ -132,7 +126,7 @@ def _kind(schema: dict[str, Any]) -> str:
 
 def source() -> str:
     """The generated walk's Python source: each contract field in the order the validator writes it."""
-    from diagnose.snapshot.contract import artifact
+    from diagnose.snapshot.contract import artifact, bare
 
     contract = artifact()
     objects = set(contract["objects"])
@@ -146,12 +140,12 @@ def source() -> str:
             if not _NAME.match(key):
                 raise ValueError(f"the contract's field {key!r} is no plain name")
             path = f"{where}.{key}" if where else key
-            bare = _bare(field)
-            kind = _kind(bare)
+            shape = bare(field)
+            kind = _kind(shape)
             x = f"x{next(names)}"
             lines.extend((f"{pad}{x} = {node}.get({key!r})", f"{pad}if {x} is not None:", f"{pad}    out[{path!r}] = {x}"))
             if kind == "typed-dict" and path in objects:
-                children.append((key, x, bare, path))
+                children.append((key, x, shape, path))
             elif kind in _AS_IS:
                 lines.append(f"{pad}    {tree}[{key!r}] = {x}")
             elif kind == "float":
@@ -173,10 +167,10 @@ def source() -> str:
                         f"{pad}        {tree}[{key!r}] = {x}",
                     )
                 )
-        for key, x, bare, path in reversed(children):
+        for key, x, nested, path in reversed(children):
             inner = f"t{next(names)}"
             lines.extend((f"{pad}if {x} is not None:", f"{pad}    {inner} = {{}}"))
-            fields(bare, path, x, inner, pad + "    ")
+            fields(nested, path, x, inner, pad + "    ")
             lines.extend((f"{pad}    if {inner}:", f"{pad}        {tree}[{key!r}] = {inner}"))  # an object left empty is as good as absent
 
     fields(contract["core_schema"], "", "s", "t0", "    ")
