@@ -227,3 +227,13 @@ def test_chinese_output_has_no_english_prose(capsys: pytest.CaptureFixture[str],
         out = out.replace(value, " ")
     english = re.findall(r"\b[a-z]{3,}\b", _NAMES.sub(" ", out))
     assert not english, sorted(set(english))
+
+
+def test_a_condition_said_once_is_said_again_the_same_and_equal_values_of_other_types_apart() -> None:
+    """why.condition keeps the words of a rule's scalar thresholds: True, 1 and 1.0 are equal keys, yet read differently."""
+    said = [explain.condition("==", value, "account.student", "en") for value in (True, 1, 1.0, True, 1)]
+    assert said == ["== yes", "== 1", "== 1", "== yes", "== 1"]
+    assert explain.condition(">=", 0.5, "line.utilization", "zh", "high_use") == explain.condition(
+        ">=", 0.5, "line.utilization", "zh", "high_use"
+    )
+    assert explain.condition("between", [1, 3], "credit.tier_drop", "en") == "between 1 and 3"  # a list is said each time, never kept

@@ -113,7 +113,7 @@ class CompiledRule(NamedTuple):
     def render(self, which: str, f: Mapping[str, Any], params: Mapping[str, Any], lang: str) -> str:
         """The rule's title or explanation in ``lang`` with facts filled in."""
         template: LangText = getattr(self.rule, which)
-        return text.render(text.parse(template.get(lang)), f, params, lang) or ""
+        return text.fill(text.plan(template.get(lang)), f, params, lang) or ""
 
 
 class CompiledRules:

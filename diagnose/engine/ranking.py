@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from diagnose.records import Evidence
 from diagnose.snapshot.facts import catalog
@@ -27,20 +28,30 @@ SEVERITY_ORDER = SEVERITIES
 
 def strength(evidence: Iterable[Evidence]) -> float:
     margins: list[float] = []
+    specs = catalog()
     for ev in evidence:
-        if ev.result is not True or ev.op not in ("<", "<=", ">", ">="):
+        if ev.result is not True or ev.op not in _ORDERED:
             continue
         a, t = ev.actual, ev.expected
-        if isinstance(a, bool) or isinstance(t, bool) or not isinstance(a, (int, float)) or not isinstance(t, (int, float)):
+        if (type(a) not in _NUMBERS or type(t) not in _NUMBERS) and not (_number(a) and _number(t)):  # the type alone, mostly
             continue
         above = ev.op in (">", ">=")
         gap = (a - t) if above else (t - a)
-        spec = catalog().get(ev.fact)
+        spec = specs.get(ev.fact)
         bounded = spec is not None and spec.unit in ("ratio", "pct")
         bound = (spec.maximum if above else spec.minimum) if bounded and spec is not None else None
         room = abs(bound - t) if bound is not None and bound != t else max(abs(t), 1.0)
         margins.append(min(1.0, max(0.0, gap / room)))
     return sum(margins) / len(margins) if margins else 1.0
+
+
+_ORDERED = frozenset({"<", "<=", ">", ">="})
+_NUMBERS = frozenset({int, float})
+
+
+def _number(value: Any) -> bool:
+    """A number that a margin is measured on: an int or a float, never a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def score(severity: str, weight: float, strength_: float) -> float:

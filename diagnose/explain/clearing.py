@@ -124,7 +124,7 @@ def plain_step(step: _Change, needed: str, f: Mapping[str, Any], lang: str, word
     """One change said plainly (in the pack's words for the fact, else the built-in ones), with its time when the snapshot gives one."""
     zh = lang == "zh"
     phrase = (words or {}).get(step.fact) or _WORDS.get(step.fact)
-    said = textlib.render(textlib.parse(phrase[1] if zh else phrase[0]), f, {}, lang, strict=True) if phrase else None
+    said = textlib.fill(textlib.plan(phrase[1] if zh else phrase[0]), f, {}, lang, strict=True) if phrase else None
     if said is None:
         said = f"{step.fact} {needed}"
     if step.eta is not None:

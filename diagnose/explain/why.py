@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from types import EllipsisType
 from typing import Any, NamedTuple
 
@@ -48,6 +49,22 @@ def _say(lang: str, key: str, **values: Any) -> str:
 
 def condition(op: str, expected: Any, fact: str, lang: str, param: str | None = None) -> str:
     """`<= 5%` or `between 1 and 3`, with the parameter it came from."""
+    if type(expected) in _SCALARS:  # a rule's own threshold, mostly: said once, not at every finding
+        return _said(op, expected, fact, lang, param)
+    return _condition(op, expected, fact, lang, param)
+
+
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+"""Values that equal one another only when they read the same (True == 1 is kept apart by the cache's `typed`).
+A time is not one: the same instant in two zones is equal, yet reads differently."""
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _said(op: str, expected: Any, fact: str, lang: str, param: str | None) -> str:
+    return _condition(op, expected, fact, lang, param)
+
+
+def _condition(op: str, expected: Any, fact: str, lang: str, param: str | None = None) -> str:
     if op in ("exists", "missing"):
         return _say(lang, op)
     if op in ("intersects", "none of"):  # a list parameter is named, not spelled out: it may be long

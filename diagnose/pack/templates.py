@@ -187,12 +187,16 @@ def _plain(value: Any, lang: str) -> str:
 
 
 _Slot = tuple[str, str, bool, "str | None", "factlib.FactSpec | None"]
-"""A field of a template as `render` fills it: its name, the key it reads, whether from the parameters, its filter, its fact's spec."""
-_PLANS: dict[tuple[Part, ...], tuple[str | _Slot, ...]] = {}
+"""A field of a template as `fill` fills it: its name, the key it reads, whether from the parameters, its filter, its fact's spec."""
+Plan = tuple["str | _Slot", ...]
+"""A parsed template with each field's key and fact spec looked up once: what `fill` reads."""
+_PLANS: dict[tuple[Part, ...], Plan] = {}
+_PLANS_BY_TEXT: dict[str, Plan] = {}
+_MAX_PLANS = 8192
+"""As parse's cache: a pack has a few hundred templates."""
 
 
-def _plan(parts: tuple[Part, ...]) -> tuple[str | _Slot, ...]:
-    """A parsed template with each field's key and fact spec looked up once, for `render`."""
+def _plan(parts: tuple[Part, ...]) -> Plan:
     catalog = factlib.catalog()
     plan: list[str | _Slot] = []
     for part in parts:
@@ -202,10 +206,21 @@ def _plan(parts: tuple[Part, ...]) -> tuple[str | _Slot, ...]:
             plan.append((part[0], part[0][7:], True, part[1], None))
         else:
             plan.append((part[0], part[0], False, part[1], catalog.get(part[0])))
-    if len(_PLANS) < 8192:  # as parse's cache: a pack has a few hundred templates
+    if len(_PLANS) < _MAX_PLANS:
         _PLANS[parts] = found = tuple(plan)
         return found
     return tuple(plan)
+
+
+def plan(template: str) -> Plan:
+    """The plan of a template's text, made once: looked up by the text, whose hash Python keeps, where a parsed template's is computed anew."""
+    found = _PLANS_BY_TEXT.get(template)
+    if found is None:
+        parts = parse(template)
+        found = _PLANS.get(parts) or _plan(parts)
+        if len(_PLANS_BY_TEXT) < _MAX_PLANS:
+            _PLANS_BY_TEXT[template] = found
+    return found
 
 
 def render(
@@ -219,8 +234,15 @@ def render(
     """Fill a parsed template. With ``strict``, an unknown value makes the whole text None."""
     if len(parts) == 1 and type(parts[0]) is str:
         return parts[0]
+    return fill(_PLANS.get(parts) or _plan(parts), facts, params, lang, strict=strict)
+
+
+def fill(plan: Plan, facts: Mapping[str, Any], params: Mapping[str, Any], lang: str, *, strict: bool = False) -> str | None:
+    """Fill a template's `plan`; with ``strict``, an unknown value makes the whole text None."""
+    if len(plan) == 1 and type(plan[0]) is str:
+        return plan[0]
     out: list[str] = []
-    for part in _PLANS.get(parts) or _plan(parts):
+    for part in plan:
         if isinstance(part, str):
             out.append(part)
             continue

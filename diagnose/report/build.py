@@ -22,7 +22,7 @@ from diagnose.snapshot import canonical
 from diagnose.snapshot.facts import fields
 from diagnose.vocab import AUDIENCES, Verdict
 
-_RemedyTemplates = tuple[tuple["str | tuple[text.Part, ...]", ...], ...]
+_RemedyTemplates = tuple[tuple["str | text.Plan", ...], ...]
 
 
 class ReportBuilder:
@@ -125,6 +125,8 @@ class ReportBuilder:
         self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str, *, line_fine: bool, params: Mapping[str, Any]
     ) -> list[Finding]:
         """The fired rules ranked and worded; on a line that is otherwise fine an explanatory rule is an explanation."""
+        if not fired:  # a third of a portfolio's reports: nothing to rank
+            return []
         cands = [
             ranking.Candidate(
                 cr.rule.id, ranking.base_score(cr.rule.severity, cr.rule.weight, tr.evidence), cr.rule.contributing, tuple(cr.rule.explains)
@@ -160,7 +162,7 @@ class ReportBuilder:
 
     def _remedies(self, cr: CompiledRule, f: Mapping[str, Any], lang: str, params: Mapping[str, Any]) -> Remedies:
         templates = self._remedy_templates.get((cr.rule.id, cr.rule.in_force, lang)) or self._parse_remedies(cr.rule, lang)
-        render = text.render
+        fill = text.fill
         groups: list[list[str]] = []
         for group in templates:
             said: list[str] = []
@@ -168,20 +170,20 @@ class ReportBuilder:
                 if isinstance(template, str):
                     said.append(template)
                 else:
-                    filled = render(template, f, params, lang, strict=True)
+                    filled = fill(template, f, params, lang, strict=True)
                     if filled:
                         said.append(filled)
             groups.append(said)
         return Remedies(*groups)
 
     def _parse_remedies(self, rule: RuleSpec, lang: str) -> _RemedyTemplates:
-        """Per audience, each remedy as its text when it has no fields (an empty one dropped), else its parsed template."""
+        """Per audience, each remedy as its text when it has no fields (an empty one dropped), else its template's plan."""
 
-        def prepared(template: str) -> tuple[str | tuple[text.Part, ...], ...]:
-            parts = text.parse(template)
-            if not parts:
+        def prepared(template: str) -> tuple[str | text.Plan, ...]:
+            plan = text.plan(template)
+            if not plan:
                 return ()
-            return (parts[0],) if len(parts) == 1 and type(parts[0]) is str else (parts,)
+            return (plan[0],) if len(plan) == 1 and type(plan[0]) is str else (plan,)
 
         templates = tuple(tuple(t for item in rule.remedies[aud] for t in prepared(item.get(lang))) for aud in AUDIENCES)
         self._remedy_templates[(rule.id, rule.in_force, lang)] = templates
@@ -199,6 +201,8 @@ def rank_undetermined(undetermined: list[Undetermined]) -> tuple[list[Undetermin
     decide: asking for it settles the most. Each open rule's `impact` is its heaviest missing
     fact's weight; the rules not assessed keep the pack's order.
     """
+    if not undetermined:  # most reports: every rule decided
+        return [], []
     weight: dict[str, float] = {}
     rules: dict[str, list[str]] = {}
     for u in undetermined:

@@ -27,22 +27,25 @@ def segment_fields(sensitive: Iterable[str] = (), extra: Iterable[str] = ()) -> 
 
 
 def _newest_channel(repayments: Sequence[Mapping[str, Any]] | None) -> Any:
+    """The channel of the repayment submitted last (of the first, when none says when it was submitted)."""
     if not repayments:
         return None
-    dated = [r for r in repayments if r.get("submitted_at") is not None]
-    newest = max(dated, key=lambda r: r["submitted_at"]) if dated else repayments[0]
-    return newest.get("channel")
+    newest = None
+    for r in repayments:  # the first of equal times, as max() would take it
+        at = r.get("submitted_at")
+        if at is not None and (newest is None or at > newest.get("submitted_at")):
+            newest = r
+    return (newest if newest is not None else repayments[0]).get("channel")
 
 
 def values(snapshot: Mapping[str, Any], facts: Mapping[str, Any], fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """Each segment's value for one account (None when the snapshot does not say), as JSON data."""
     out: dict[str, Any] = {}
     for name, path in fields:
+        value = facts.get(path)
         if path == "repayments.channel":
             value = _newest_channel(snapshot.get("repayments"))
-        elif path == "line.currency":
-            value = facts.get(path) or "CNY"  # the contract's default, as the report's `line.currency`
-        else:
-            value = facts.get(path)
+        elif not value and path == "line.currency":
+            value = "CNY"  # the contract's default, as the report's `line.currency`
         out[name] = value if value is None or type(value) is str else jsonable(value)  # most segments are text
     return out
