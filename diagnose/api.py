@@ -64,7 +64,7 @@ class CompiledPack(CompiledRules):
         self, snapshot: Mapping[str, Any], *, source: str | None, parsed: bool
     ) -> tuple[dict[str, Any], factlib.Facts, list[str], str]:
         """`prepare`, and the input digest, which the facts' walk of the snapshot gives at little cost."""
-        if hasattr(snapshot, "model_dump"):
+        if type(snapshot) is not dict and hasattr(snapshot, "model_dump"):  # a dict has none: no failed lookup a record
             snapshot = snapshot.model_dump(mode="json", exclude_unset=True)
         if not parsed:
             from diagnose.snapshot.reader import check_shape

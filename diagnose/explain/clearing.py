@@ -31,9 +31,13 @@ _DUE = {
     "repayments.oldest_unposted_hours": "repayments.unposted_due_at",
 }
 
+_TIMED = frozenset({*_DUE, *_GROWING_DAYS, "calendar.days_to_quarter_end"})
+
 
 def _eta(fact: str, op: str, expected: Any, f: Mapping[str, Any]) -> datetime | date | None:
     """When the condition stops holding by itself, if the snapshot says."""
+    if fact not in _TIMED:  # most facts: nothing says when they change
+        return None
     if fact in _DUE:
         due = f.get(_DUE[fact])
         return due if isinstance(due, datetime) else None
