@@ -113,6 +113,24 @@ def _objects_at(data: Any, where: str) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.fixture
+def sizes_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """contract.checked as a long run does it: unknown fields ignored, then the objects' sizes compared (`keys_kept`)."""
+    monkeypatch.setattr(contract, "_kept", contract.keys_kept())
+
+
+def test_a_long_run_switches_to_the_size_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contract, "CHECK_SIZES_AFTER", 3)
+    monkeypatch.setattr(contract, "_validations", 0)
+    monkeypatch.setattr(contract, "_kept", None)
+    snap = copy.deepcopy(MINIMAL)
+    snap["line"]["note"] = 1
+    made = [contract.checked(snap) for _ in range(4)]
+    assert contract._kept is not None  # the third validation compiled it, the fourth used it
+    assert made[0] == made[3] and made[0][1] == ["line.note"]
+
+
+@pytest.mark.usefixtures("sizes_checked")
 @pytest.mark.parametrize("where", [w for w in contract.artifact()["objects"] if w])
 def test_an_unknown_field_is_found_in_every_object_of_the_contract(where: str) -> None:
     """The fast validation (unknown fields ignored, objects' sizes compared) names what the forbidding validator names."""
@@ -128,13 +146,16 @@ def test_an_unknown_field_is_found_in_every_object_of_the_contract(where: str) -
         assert all("zz_not_in_contract" not in node for node in _objects_at(data, where))
 
 
-def test_an_unknown_field_beside_an_error_is_still_an_error() -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["forbidding validator", "size check"])
+def test_an_unknown_field_beside_an_error_is_still_an_error(fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contract, "_kept", contract.keys_kept() if fast else None)
     snap = copy.deepcopy(MINIMAL)
     snap["line"]["note"] = 1
     snap["line"]["used"] = -5
     assert problems(snap) == ["line.used: must be >= 0 (got -5)"]
 
 
+@pytest.mark.usefixtures("sizes_checked")
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
 def test_the_fast_validation_gives_the_forbidding_validators_output(path: Any) -> None:
     data = load_json(path)

@@ -64,39 +64,59 @@ def validate(data: Any, *, source: str | None = None) -> dict[str, Any]:
 def checked(data: Any, *, source: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """The validated snapshot and the dotted paths of the fields the contract does not define.
 
-    The validator that ignores unknown fields runs first: it reads only the contract's fields,
-    where one that forbids them looks up every key of the input, at twice the cost (a snapshot of
-    bench/snapshots.py: 13 us against 24). `keys_kept` then tells, from the objects' sizes, whether
-    the input held a field the output lacks. Only a snapshot with unknown fields (warnings, never
-    errors), or with errors, is validated again, by the forbidding validator, which says where.
+    One pass of the strict validator answers both in the usual case (no unknown field); only a
+    snapshot with unknown fields (which are warnings, never errors) is validated a second time.
+    A process that has validated CHECK_SIZES_AFTER snapshots (a batch worker) validates the rest
+    by the validator that ignores unknown fields, which reads only the contract's fields where the
+    one that forbids them looks up every key of the input, at twice the cost (a bench snapshot:
+    13 us against 24); `keys_kept` then tells from the objects' sizes whether the input held a
+    field the output lacks, and only then does the forbidding validator say which.
     """
     require_object(data, source)
+    global _validations, _kept
+    kept = _kept
+    out: dict[str, Any] | None = None
+    if kept is None:
+        _validations += 1
+        if _validations >= CHECK_SIZES_AFTER:
+            _kept = keys_kept()
+    else:
+        try:
+            out = _validate(validator(), data, source)
+        except ValidationError:
+            out = None
+        if out is not None and kept(data, out):
+            return out, []
+    try:
+        return _validate(validator("forbid"), data, source), []
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        unknown = sorted(_dotted(tuple(e["loc"])) for e in errors if e["type"] == "extra_forbidden")
+        if len(unknown) < len(errors):
+            raise InvalidInput(problems_from(exc), source=source) from None
+    return (out if out is not None else _validate(validator(), data, source)), unknown
+
+
+CHECK_SIZES_AFTER = 750
+"""Snapshots validated by the forbidding validator before `keys_kept` is compiled (as the walk's
+WALKS_BEFORE_GENERATING): compiling it costs about 0.9 ms, 2% of a cold `diagnose run`, which a
+command that reads a few snapshots never pays; a batch worker pays it once."""
+_validations = 0
+_kept: KeysKept | None = None
+
+
+def _validate(validator: SchemaValidator, data: Any, source: str | None) -> Any:
     # As `reader.paused_gc`, inline (a record is validated in microseconds): the output holds no
     # cycles, and a large snapshot's would otherwise be walked by each collection while it grows.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        out: dict[str, Any] | None = validator().validate_python(data)
-    except ValidationError:
-        out = None
+        return validator.validate_python(data)
     except RecursionError:
         raise InvalidInput([Problem("", "nesting too deep")], source=source) from None
     finally:
         if enabled:
             gc.enable()
-    if out is not None and keys_kept()(data, out):
-        return out, []
-    try:
-        with_unknown = validator("forbid").validate_python(data)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        unknown = sorted(_dotted(tuple(e["loc"])) for e in errors if e["type"] == "extra_forbidden")
-        if len(unknown) < len(errors) or out is None:
-            raise InvalidInput(problems_from(exc), source=source) from None
-        return out, unknown
-    except RecursionError:
-        raise InvalidInput([Problem("", "nesting too deep")], source=source) from None
-    return with_unknown, []  # not reached while `keys_kept` is exact: then the input has every key the output has
 
 
 KeysKept = Callable[[Any, dict[str, Any]], bool]
