@@ -269,7 +269,7 @@ def _derive_repayments(s: dict[str, Any], now: datetime, f: Facts) -> None:
     else:
         _derive_pending(pending, now, f)
     if posted:
-        last = max(posted, key=lambda r: (r.get("posted_at") or r["submitted_at"], r.get("id") or ""))
+        last = posted[0] if len(posted) == 1 else max(posted, key=lambda r: (r.get("posted_at") or r["submitted_at"], r.get("id") or ""))
         f["repayments.last_posted"] = last
         f["repayments.last_posted.days_ago"] = round((now - (last.get("posted_at") or last["submitted_at"])).total_seconds() / 86400, 4)
         for name, path in _LAST_POSTED:
@@ -325,13 +325,16 @@ def _derive_loans(s: dict[str, Any], f: Facts) -> None:
             None,
             f"at least {worst}, the worst known; {days.count(None)} loan(s) without overdue_days",
         )
-    for name in ("overdue_amount", "fees_outstanding"):
+    for name, path in _LOAN_SUMS:
         values = [ln.get(name) for ln in loans]
         if None not in values:
-            f[f"loans.{name}"] = float(sum(values))
+            f[path] = float(sum(values))
         elif any(v is not None for v in values):  # a sum of amounts (never negative) is at least its known part
             known = float(sum(v for v in values if v is not None))
-            bound(f, f"loans.{name}", known, None, f"at least {_num(known)}, the known part; {values.count(None)} loan(s) without {name}")
+            bound(f, path, known, None, f"at least {_num(known)}, the known part; {values.count(None)} loan(s) without {name}")
+
+
+_LOAN_SUMS = tuple((name, f"loans.{name}") for name in ("overdue_amount", "fees_outstanding"))
 
 
 def _derive_credit(s: dict[str, Any], f: Facts) -> None:
