@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import diagnose
 from diagnose.api import CompiledPack
 from diagnose.explain import why as explain
 from diagnose.snapshot import contract, facts
@@ -237,3 +239,29 @@ def test_a_condition_said_once_is_said_again_the_same_and_equal_values_of_other_
         ">=", 0.5, "line.utilization", "zh", "high_use"
     )
     assert explain.condition("between", [1, 3], "credit.tier_drop", "en") == "between 1 and 3"  # a list is said each time, never kept
+
+
+def test_near_misses_word_only_those_kept() -> None:
+    """A restriction no cause explains keeps the closest three: only those are titled and worded, in the order of all of them."""
+    pack = diagnose.load_pack()
+    snap = load_json(EXAMPLES / "healthy.json")
+    snap["line"]["status"] = "suspended"
+    _, f, _ = pack.prepare(snap)
+    asked: list[str] = []
+
+    def titled(rule_id: str) -> Callable[[], str]:
+        def title() -> str:
+            asked.append(rule_id)
+            return f"title of {rule_id}"
+
+        return title
+
+    misses = [(cr.rule.id, titled(cr.rule.id), explain.why(cr.node, f, False)) for cr, r in pack.outcomes(f) if r is False]
+    every = explain.near_misses(misses, "en", 0.99)
+    asked.clear()
+    first = explain.near_misses(misses, "en", 0.99, limit=3)
+    assert len(every) > 3 and first == every[:3]
+    assert asked == [m.rule_id for m in first]
+    assert [(m.distance, m.rule_id) for m in every] == sorted((m.distance, m.rule_id) for m in every)
+    report = pack.diagnose(snap)
+    assert report.unexplained is not None and [m.rule_id for m in report.unexplained.near_misses] == [m.rule_id for m in first]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from types import EllipsisType
@@ -159,31 +159,26 @@ def why(node: CNode, f: Mapping[str, Any], known: Tri | EllipsisType = ...) -> W
         r = node.test(f) if known is ... else known
         expected = f.get(node.ref) if node.ref is not None else node.expected
         actual = f.get(node.fact)
-        return WhyNode(
-            "leaf",
-            r,
-            (),
-            node.fact,
-            node.op,
-            expected,
-            actual,
-            node.param,
-            node.ref,
-            leaf_distance(node.fact, node.op, expected, actual, r),
-        )
+        distance = leaf_distance(node.fact, node.op, expected, actual, r)
+        return _node(("leaf", r, (), node.fact, node.op, expected, actual, node.param, node.ref, distance))
     if isinstance(node, CNot):
         kid = why(node.child, f, implied(node, known))
         r = None if kid.result is None else not kid.result
-        return WhyNode("not", r, (kid,), distance=None if r is None else 0.0 if r else 1.0)
+        return _node(("not", r, (kid,), None, None, None, None, None, None, None if r is None else 0.0 if r else 1.0))
     each = implied(node, known)
     kids = tuple(why(c, f, each) for c in node.children)
     r = _kleene([k.result for k in kids], isinstance(node, CAll))
     distances = [k.distance for k in kids if k.distance is not None]
     if isinstance(node, CAll):
         dist = None if r is None else sum(distances)
-        return WhyNode("all", r, kids, distance=min(dist, 1.0) if dist is not None else None)
+        return _node(("all", r, kids, None, None, None, None, None, None, min(dist, 1.0) if dist is not None else None))
     dist = None if r is None else min(distances) if distances else 1.0
-    return WhyNode("any", r, kids, distance=dist)
+    return _node(("any", r, kids, None, None, None, None, None, None, dist))
+
+
+def _node(fields: tuple[Any, ...]) -> WhyNode:
+    """A WhyNode of all ten fields, without its __new__'s frame: a restriction no cause explains makes some hundred."""
+    return tuple.__new__(WhyNode, fields)
 
 
 def _kleene(results: list[Tri], every: bool) -> Tri:
@@ -247,10 +242,19 @@ def would_fire_if(root: WhyNode, lang: str = "en") -> list[Unmet]:
     return [Unmet(fact, _say(lang, "and").join(dict.fromkeys(conds))) for fact, conds in needed.items()]
 
 
-def near_misses(rules: list[tuple[str, str, WhyNode]], lang: str, threshold: float = 0.2) -> list[NearMiss]:
-    """Rules that are false but within `threshold` of firing, closest first."""
-    out = []
-    for rule_id, title, root in rules:
-        if root.result is False and root.distance is not None and root.distance <= threshold:
-            out.append(NearMiss(rule_id, title, round(root.distance, 4), nearest_miss(root, lang)))
-    return sorted(out, key=lambda m: (m.distance, m.rule_id))
+def near_misses(
+    rules: Sequence[tuple[str, Callable[[], str], WhyNode]], lang: str, threshold: float = 0.2, limit: int | None = None
+) -> list[NearMiss]:
+    """Rules that are false but within `threshold` of firing, closest first (the first ``limit``); ``rules``: (id, its title when asked, its tree).
+
+    Only the misses kept are worded: a restriction no cause explains asks for the closest three of some forty rules.
+    """
+    close = sorted(
+        (
+            (round(root.distance, 4), rule_id, title, root)
+            for rule_id, title, root in rules
+            if root.result is False and root.distance is not None and root.distance <= threshold
+        ),
+        key=lambda miss: miss[:2],
+    )
+    return [NearMiss(rule_id, title() or rule_id, distance, nearest_miss(root, lang)) for distance, rule_id, title, root in close[:limit]]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from diagnose._version import __version__
@@ -55,7 +56,7 @@ class ReportBuilder:
         params = pack.params
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
-        misses: list[tuple[str, str, Any]] = []
+        misses: list[tuple[str, Callable[[], str], why.WhyNode]] = []
         not_applicable: list[str] = []
         outcomes = pack.outcomes(f)
         for cr, r in outcomes:
@@ -93,9 +94,7 @@ class ReportBuilder:
         lost = said != "healthy" and not findings
         if explain or lost:  # the near misses are worked out only when someone reads them
             misses = [
-                (cr.rule.id, cr.render("title", f, params, lang) or cr.rule.id, why.why(cr.node, f, False))
-                for cr, r in outcomes
-                if r is False
+                (cr.rule.id, partial(cr.render, "title", f, params, lang), why.why(cr.node, f, False)) for cr, r in outcomes if r is False
             ]
         report = Report(
             schema_version="1",
@@ -113,7 +112,7 @@ class ReportBuilder:
             decision=Decision(
                 __version__, pack.ruleset.digest, input_digest or canonical.digest(snapshot), lang, audience, explain, timeline
             ),
-            unexplained=unexplained_of(said, why.near_misses(misses, lang, threshold=0.99), undetermined, lang) if lost else None,
+            unexplained=unexplained_of(said, why.near_misses(misses, lang, 0.99, limit=3), undetermined, lang) if lost else None,
             disabled=list(pack.disabled),
             near_misses=why.near_misses(misses, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],
