@@ -165,6 +165,30 @@ def test_the_fast_validation_gives_the_forbidding_validators_output(path: Any) -
     assert contract.checked(data) == (contract.validator("forbid").validate_python(data), [])
 
 
+def _field(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "typed-dict-field", "schema": schema}
+
+
+def _object(**fields: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "typed-dict", "fields": {k: _field(v) for k, v in fields.items()}}
+
+
+def test_the_size_check_follows_objects_inside_list_items_and_refuses_what_it_cannot_follow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keys_source on contracts other than the shipped one: an object in a list's items, and one behind a function."""
+    item = _object(inner={"type": "nullable", "schema": _object(x={"type": "int"})}, n={"type": "int"})
+    monkeypatch.setattr(contract, "artifact", lambda: {"core_schema": _object(rows={"type": "list", "items_schema": item})})
+    namespace: dict[str, Any] = {}
+    exec(contract.keys_source(), namespace)
+    kept = namespace["keys_kept"]
+    given = {"rows": [{"n": 1, "inner": None}, {"n": 2, "inner": {"x": 1, "zz": 2}}]}
+    assert kept(given, given)
+    assert not kept(given, {"rows": [{"n": 1, "inner": None}, {"n": 2, "inner": {"x": 1}}]})
+    hidden = {"type": "function-before", "function": {"type": "no-info"}, "schema": _object(x={"type": "int"})}
+    monkeypatch.setattr(contract, "artifact", lambda: {"core_schema": _object(wrapped=hidden)})
+    with pytest.raises(ValueError, match="cannot follow the contract's field 'wrapped'"):
+        contract.keys_source()
+
+
 def test_models_and_compiled_contract_agree(base: dict[str, Any]) -> None:
     model = validate_model(base)
     assert isinstance(model, Snapshot)

@@ -148,6 +148,8 @@ def keys_source() -> str:
             inner = bare(field)
             items = bare(inner["items_schema"]) if inner["type"] == "list" else None
             if inner["type"] != "typed-dict" and (items is None or items["type"] != "typed-dict"):
+                if _holds_object(inner):  # an object the check would not reach: its unknown fields would go unnamed
+                    raise ValueError(f"the size check cannot follow the contract's field {key!r} ({inner['type']})")
                 continue
             n = next(names)
             lines.extend((f"{pad}o{n} = {o}.get({key!r})", f"{pad}if o{n} is not None:", f"{pad}    i{n} = {i}[{key!r}]"))
@@ -158,20 +160,28 @@ def keys_source() -> str:
                 lines.extend(
                     (
                         f"{pad}    for a{n}, b{n} in zip(i{n}, o{n}):",
-                        f"{pad}        if b{n} is not None and len(a{n}) != len(b{n}):",
-                        f"{pad}            return False",
+                        f"{pad}        if b{n} is not None:",
+                        f"{pad}            if len(a{n}) != len(b{n}):",
+                        f"{pad}                return False",
                     )
                 )
-                objects(items, f"a{n}", f"b{n}", pad + "        ")  # an item's own objects, if any
+                objects(items, f"a{n}", f"b{n}", pad + "            ")  # an item's own objects, if any
 
     objects(artifact()["core_schema"], "i", "o", "    ")
     lines.append("    return True")
     return "\n".join(lines) + "\n"
 
 
+def _holds_object(schema: Any) -> bool:
+    """Whether a schema has a contract object anywhere inside it."""
+    if isinstance(schema, dict):
+        return schema.get("type") == "typed-dict" or any(_holds_object(v) for v in schema.values())
+    return isinstance(schema, list) and any(_holds_object(v) for v in schema)
+
+
 @lru_cache(maxsize=1)
 def keys_kept() -> KeysKept:
-    """The check compiled from `keys_source` (about 0.1 ms, once a process)."""
+    """The check compiled from `keys_source` (about 0.9 ms, once a process)."""
     namespace: dict[str, Any] = {}
     exec(compile(keys_source(), "<diagnose snapshot keys>", "exec"), namespace)  # no snapshot text in the source: see keys_source
     found: KeysKept = namespace["keys_kept"]
