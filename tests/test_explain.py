@@ -239,6 +239,8 @@ def test_a_condition_said_once_is_said_again_the_same_and_equal_values_of_other_
         ">=", 0.5, "line.utilization", "zh", "high_use"
     )
     assert explain.condition("between", [1, 3], "credit.tier_drop", "en") == "between 1 and 3"  # a list is said each time, never kept
+    zeros = [explain.condition(">=", value, "loans.overdue_amount", "en") for value in (0.0, -0.0, 0.0)]
+    assert zeros == [">= 0.00", ">= -0.00", ">= 0.00"]  # equal keys that read differently: never kept
 
 
 def test_near_misses_word_only_those_kept() -> None:
