@@ -1,7 +1,7 @@
 """Safe message templates: `{fact.path|filter}` and `{params.name}` filled with formatted values, nothing else.
 
 The one grammar of templates: `template_fields` is what the pack loader and lint check, `parse`
-what rendering fills; both read fields with `_FIELD`, and the filters are vocab.FILTERS.
+(and `plan`) what `fill` fills; both read fields with `_FIELD`, and the filters are vocab.FILTERS.
 """
 
 from __future__ import annotations
@@ -190,51 +190,29 @@ _Slot = tuple[str, str, bool, "str | None", "factlib.FactSpec | None"]
 """A field of a template as `fill` fills it: its name, the key it reads, whether from the parameters, its filter, its fact's spec."""
 Plan = tuple["str | _Slot", ...]
 """A parsed template with each field's key and fact spec looked up once: what `fill` reads."""
-_PLANS: dict[tuple[Part, ...], Plan] = {}
-_PLANS_BY_TEXT: dict[str, Plan] = {}
+_PLANS: dict[str, Plan] = {}
 _MAX_PLANS = 8192
 """As parse's cache: a pack has a few hundred templates."""
 
 
-def _plan(parts: tuple[Part, ...]) -> Plan:
-    catalog = factlib.catalog()
-    plan: list[str | _Slot] = []
-    for part in parts:
-        if isinstance(part, str):
-            plan.append(part)
-        elif part[0].startswith("params."):
-            plan.append((part[0], part[0][7:], True, part[1], None))
-        else:
-            plan.append((part[0], part[0], False, part[1], catalog.get(part[0])))
-    if len(_PLANS) < _MAX_PLANS:
-        _PLANS[parts] = found = tuple(plan)
-        return found
-    return tuple(plan)
-
-
 def plan(template: str) -> Plan:
     """The plan of a template's text, made once: looked up by the text, whose hash Python keeps, where a parsed template's is computed anew."""
-    found = _PLANS_BY_TEXT.get(template)
-    if found is None:
-        parts = parse(template)
-        found = _PLANS.get(parts) or _plan(parts)
-        if len(_PLANS_BY_TEXT) < _MAX_PLANS:
-            _PLANS_BY_TEXT[template] = found
+    found = _PLANS.get(template)
+    if found is not None:
+        return found
+    catalog = factlib.catalog()
+    made: list[str | _Slot] = []
+    for part in parse(template):
+        if isinstance(part, str):
+            made.append(part)
+        elif part[0].startswith("params."):
+            made.append((part[0], part[0][7:], True, part[1], None))
+        else:
+            made.append((part[0], part[0], False, part[1], catalog.get(part[0])))
+    found = tuple(made)
+    if len(_PLANS) < _MAX_PLANS:
+        _PLANS[template] = found
     return found
-
-
-def render(
-    parts: tuple[Part, ...],
-    facts: Mapping[str, Any],
-    params: Mapping[str, Any],
-    lang: str,
-    *,
-    strict: bool = False,
-) -> str | None:
-    """Fill a parsed template. With ``strict``, an unknown value makes the whole text None."""
-    if len(parts) == 1 and type(parts[0]) is str:
-        return parts[0]
-    return fill(_PLANS.get(parts) or _plan(parts), facts, params, lang, strict=strict)
 
 
 def fill(plan: Plan, facts: Mapping[str, Any], params: Mapping[str, Any], lang: str, *, strict: bool = False) -> str | None:
