@@ -129,44 +129,65 @@ def source() -> str:
     from diagnose.snapshot.contract import artifact, bare
 
     contract = artifact()
-    objects = set(contract["objects"])
+    objects_known = set(contract["objects"])
     lines = ["def walk(s, out):", "    t0 = {}"]
     names = itertools.count(1)
+
+    def plain(key: str) -> None:
+        if not _NAME.match(key):
+            raise ValueError(f"the contract's field {key!r} is no plain name")
+
+    def value(x: str, kind: str, into: str, key: str, pad: str) -> None:
+        """The canonical form of a field's value ``x`` (known to be no null) into ``into[key]``, by what the validator gives."""
+        if kind in _AS_IS:
+            lines.append(f"{pad}{into}[{key!r}] = {x}")
+        elif kind == "float":
+            lines.append(f"{pad}{into}[{key!r}] = int({x}) if type({x}) is float and {x}.is_integer() and -E <= {x} <= E else {x}")
+        else:  # a list, a free-form object, anything: as the plain walk treats a value it knows nothing of
+            n = next(names)
+            lines.extend(
+                (
+                    f"{pad}k{n} = type({x})",
+                    f"{pad}if k{n} is float:",
+                    f"{pad}    {into}[{key!r}] = int({x}) if {x}.is_integer() and -E <= {x} <= E else {x}",
+                    f"{pad}elif k{n} is dict:",
+                    f"{pad}    v{n} = canonical({x})",
+                    f"{pad}    if v{n}:",
+                    f"{pad}        {into}[{key!r}] = v{n}",
+                    f"{pad}elif k{n} is list:",
+                    f"{pad}    {into}[{key!r}] = items({x})",
+                    f"{pad}else:",
+                    f"{pad}    {into}[{key!r}] = {x}",
+                )
+            )
+
+    def objects(x: str, shape: dict[str, Any], into: str, key: str, pad: str) -> None:
+        """A list of contract objects, each item's canonical form made field by field (`canonical.items` loops over its keys)."""
+        n = next(names)
+        lines.extend((f"{pad}l{n} = []", f"{pad}for i{n} in {x}:", f"{pad}    o{n} = {{}}"))
+        for name, field in shape["fields"].items():
+            plain(name)
+            y = f"y{next(names)}"
+            lines.extend((f"{pad}    {y} = i{n}.get({name!r})", f"{pad}    if {y} is not None:"))
+            value(y, _kind(bare(field)), f"o{n}", name, pad + "        ")
+        lines.extend((f"{pad}    l{n}.append(o{n})", f"{pad}{into}[{key!r}] = l{n}"))
 
     def fields(schema: dict[str, Any], where: str, node: str, tree: str, pad: str) -> None:
         """One object's fields, then its objects, the last first (the plain walk's stack)."""
         children: list[tuple[str, str, dict[str, Any], str]] = []
         for key, field in schema["fields"].items():
-            if not _NAME.match(key):
-                raise ValueError(f"the contract's field {key!r} is no plain name")
+            plain(key)
             path = f"{where}.{key}" if where else key
             shape = bare(field)
             kind = _kind(shape)
             x = f"x{next(names)}"
             lines.extend((f"{pad}{x} = {node}.get({key!r})", f"{pad}if {x} is not None:", f"{pad}    out[{path!r}] = {x}"))
-            if kind == "typed-dict" and path in objects:
+            if kind == "typed-dict" and path in objects_known:
                 children.append((key, x, shape, path))
-            elif kind in _AS_IS:
-                lines.append(f"{pad}    {tree}[{key!r}] = {x}")
-            elif kind == "float":
-                lines.append(f"{pad}    {tree}[{key!r}] = int({x}) if type({x}) is float and {x}.is_integer() and -E <= {x} <= E else {x}")
-            else:  # a list, a free-form object, anything: as the plain walk treats a value it knows nothing of
-                n = next(names)
-                lines.extend(
-                    (
-                        f"{pad}    k{n} = type({x})",
-                        f"{pad}    if k{n} is float:",
-                        f"{pad}        {tree}[{key!r}] = int({x}) if {x}.is_integer() and -E <= {x} <= E else {x}",
-                        f"{pad}    elif k{n} is dict:",
-                        f"{pad}        v{n} = canonical({x})",
-                        f"{pad}        if v{n}:",
-                        f"{pad}            {tree}[{key!r}] = v{n}",
-                        f"{pad}    elif k{n} is list:",
-                        f"{pad}        {tree}[{key!r}] = items({x})",
-                        f"{pad}    else:",
-                        f"{pad}        {tree}[{key!r}] = {x}",
-                    )
-                )
+            elif kind == "list" and shape["items_schema"]["type"] == "typed-dict" and f"{path}[]" in objects_known:
+                objects(x, shape["items_schema"], tree, key, pad + "    ")  # items that cannot be null: the validator says they are objects
+            else:
+                value(x, kind, tree, key, pad + "    ")
         for key, x, nested, path in reversed(children):
             inner = f"t{next(names)}"
             lines.extend((f"{pad}if {x} is not None:", f"{pad}    {inner} = {{}}"))
