@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,143 @@ def test_near_misses_word_only_those_kept() -> None:
     assert [(m.distance, m.rule_id) for m in every] == sorted((m.distance, m.rule_id) for m in every)
     report = pack.diagnose(snap)
     assert report.unexplained is not None and [m.rule_id for m in report.unexplained.near_misses] == [m.rule_id for m in first]
+
+
+def _facts_to_try() -> list[dict[str, Any]]:
+    """Facts of real-looking accounts: the examples and generated snapshots, each also suspended, and with facts dropped."""
+    import random
+
+    from diagnose.portfolio.generate import Generator, load_templates
+
+    pack = diagnose.load_pack()
+    snaps = [load_json(p) for p in EXAMPLE_FILES]
+    snaps += [json.loads(line.text) for line in Generator(pack, load_templates(pack), seed=9).lines(120)]
+    rng = random.Random(4)
+    out = []
+    for snap in snaps:
+        _, f, _ = pack.prepare(snap)
+        out.append(f)
+        suspended = json.loads(json.dumps(snap))
+        suspended["line"]["status"] = "suspended"
+        out.append(pack.prepare(suspended)[1])
+        out.append({k: v for k, v in f.items() if rng.random() > 0.3 or k == "calendar.date"})
+    return out
+
+
+FACTS_TO_TRY = _facts_to_try()
+
+
+def test_the_distance_without_a_tree_is_the_trees() -> None:
+    """why.distance gives why's result and distance on every rule; past a cap it says only that it is past it, the result exact."""
+    pack = diagnose.load_pack()
+    past = 0
+    for f in FACTS_TO_TRY:
+        for cr, r in pack.outcomes(f):
+            for known in (..., r):
+                tree = explain.why(cr.node, f, known)
+                assert explain.distance(cr.node, f, known=known) == (tree.result, tree.distance), cr.rule.id
+                for cap in (0.0, 0.2, 0.5, 0.99):
+                    result, dist = explain.distance(cr.node, f, cap, known)
+                    assert result == tree.result, cr.rule.id
+                    if tree.distance is None or tree.distance <= cap:
+                        assert dist == tree.distance, (cr.rule.id, cap)
+                    else:
+                        assert dist is not None and dist > cap, (cr.rule.id, cap)
+                        past += dist != tree.distance
+    assert past > 100  # the cap did stop some sums early
+
+
+def test_a_rule_that_cannot_come_close_is_always_at_distance_one_when_false() -> None:
+    pack = diagnose.load_pack()
+    never = [cr for cr in pack.rules if not explain.may_come_close(cr.node)]
+    assert 3 <= len(never) < len(pack.rules)
+    false = 0
+    for f in FACTS_TO_TRY:
+        for cr in never:
+            tree = explain.why(cr.node, f)
+            if tree.result is False:
+                false += 1
+                assert tree.distance == 1.0, cr.rule.id
+    assert false > 200
+    from diagnose.engine.conditions import compile_condition
+
+    def close(cond: dict[str, Any]) -> bool:
+        return explain.may_come_close(compile_condition(cond, {"cap": 0.5, "none": 0}))
+
+    assert close({"fact": "line.utilization", "op": ">=", "value": 0.5})
+    assert close({"fact": "line.utilization", "op": ">=", "param": "cap"})
+    assert close({"fact": "line.used", "op": "<", "ref": "line.total_limit"})
+    assert close(
+        {"any": [{"fact": "account.student", "op": "==", "value": True}, {"fact": "credit.score", "op": "between", "value": [1, 3]}]}
+    )
+    assert not close({"fact": "loans.overdue_amount", "op": ">", "param": "none"})  # a comparison with zero: is there any at all
+    assert not close({"fact": "account.student", "op": "==", "value": True})
+    assert not close({"not": {"fact": "line.utilization", "op": ">=", "value": 0.5}})
+    assert not close({"all": [{"fact": "account.student", "op": "==", "value": True}, {"fact": "credit.tier", "op": "exists"}]})
+
+
+@pytest.mark.parametrize(("threshold", "limit"), [(0.2, None), (0.99, 3), (0.99, 1), (0.99, None), (0.5, 2)])
+def test_the_closest_misses_are_the_near_misses_of_every_tree(threshold: float, limit: int | None) -> None:
+    """why.closest, which builds trees only for the misses it keeps, gives near_misses over every false rule's tree."""
+    pack = diagnose.load_pack()
+    kept = 0
+    for f in FACTS_TO_TRY:
+        false = [cr for cr, r in pack.outcomes(f) if r is False]
+        for lang in ("en", "zh"):
+            titles = [partial(cr.render, "title", f, pack.params, lang) for cr in false]
+            trees = [(cr.rule.id, title, explain.why(cr.node, f, False)) for cr, title in zip(false, titles, strict=True)]
+            nodes = [(cr.rule.id, title, cr.node) for cr, title in zip(false, titles, strict=True)]
+            expected = explain.near_misses(trees, lang, threshold, limit)
+            assert explain.closest(nodes, f, lang, threshold, limit) == expected
+            kept += len(expected)
+    assert kept > 50
+
+
+def test_misses_at_the_same_distance_are_kept_by_rule_id() -> None:
+    """Misses are ranked by distance to four places, then by id: one a hair further than the last kept may still come before it."""
+    from diagnose.engine.conditions import compile_condition
+
+    f = {"line.utilization": 0.4, "credit.score": 600}
+    rules = [
+        (rule_id, lambda rule_id=rule_id: rule_id, compile_condition(cond, {}))
+        for rule_id, cond in [
+            ("C", {"fact": "line.utilization", "op": ">=", "value": 0.5}),
+            ("A", {"fact": "line.utilization", "op": ">=", "value": 0.5}),
+            ("B", {"all": [{"fact": "line.utilization", "op": ">=", "value": 0.50001}, {"fact": "credit.score", "op": "exists"}]}),
+            ("D", {"fact": "credit.score", "op": ">=", "value": 2000}),
+            ("E", {"fact": "line.utilization", "op": ">=", "value": 0.5002}),
+        ]
+    ]
+    closest = [(m.rule_id, m.distance) for m in explain.closest(rules, f, "en", 0.99)]
+    assert closest == [("A", 0.2), ("B", 0.2), ("C", 0.2), ("E", 0.2003), ("D", 0.7)]  # B is 0.20002: the same to four places
+    for limit in range(1, 6):
+        assert [m.rule_id for m in explain.closest(rules, f, "en", 0.99, limit)] == [rule_id for rule_id, _ in closest[:limit]]
+
+
+def test_the_distance_of_nested_conditions_is_the_trees() -> None:
+    """Shapes the default pack does not have: an `any` of `all`s, where a child past the closest so far is cut short."""
+    from diagnose.engine.conditions import compile_condition
+
+    f = {"line.utilization": 0.4, "credit.score": 600, "credit.dti": 0.3}
+    util = {"fact": "line.utilization", "op": ">=", "value": 0.8}  # 0.5 away
+    score = {"fact": "credit.score", "op": ">=", "value": 1000}  # 0.4 away
+    dti = {"fact": "credit.dti", "op": ">=", "value": 0.6}  # 0.5 away
+    unknown = {"fact": "credit.tier", "op": "==", "value": "A"}
+    shapes = [
+        {"any": [util, {"all": [score, dti]}, {"all": [score, score]}]},
+        {"any": [{"all": [util, dti]}, score, {"all": [dti, unknown]}]},
+        {"all": [{"any": [util, score]}, {"not": util}, {"any": [{"all": [score, unknown]}, dti]}]},
+        {"any": [{"any": [dti, {"all": [score, util]}]}, {"all": [util, score, dti]}]},
+        {"all": [unknown, score]},
+    ]
+    for shape in shapes:
+        node = compile_condition(shape, {})
+        for known in (..., node.test(f)):
+            tree = explain.why(node, f, known)
+            for cap in (float("inf"), 0.99, 0.6, 0.45, 0.1):
+                result, dist = explain.distance(node, f, cap, known)
+                assert result == tree.result, shape
+                assert dist == tree.distance if tree.distance is None or tree.distance <= cap else dist is not None and dist > cap, (
+                    shape,
+                    cap,
+                )

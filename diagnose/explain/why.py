@@ -259,3 +259,97 @@ def near_misses(
         key=lambda miss: miss[:2],
     )
     return [NearMiss(rule_id, title() or rule_id, distance, nearest_miss(root, lang)) for distance, rule_id, title, root in close[:limit]]
+
+
+def may_come_close(node: CNode) -> bool:
+    """Whether ``node``, when false, can be nearer than 1 to holding (`why`'s distance): only a graded comparison makes it so.
+
+    A leaf is graded when it compares a number with a bound other than zero (`leaf_distance`); any
+    other false leaf is at distance 1, a `not` at 0 or 1, and an `all` or `any` of such children
+    at 1 when false. A rule that cannot come close is never a near miss, whatever the snapshot.
+    """
+    if isinstance(node, CLeaf):
+        if node.op == "between":
+            return True
+        if node.op not in ("<", "<=", ">", ">="):
+            return False
+        if node.ref is not None:
+            return True
+        expected = node.expected
+        return isinstance(expected, (int, float)) and not isinstance(expected, bool) and expected != 0
+    if isinstance(node, CNot):
+        return False
+    return any(may_come_close(child) for child in node.children)
+
+
+def closest(
+    rules: Sequence[tuple[str, Callable[[], str], CNode]], f: Mapping[str, Any], lang: str, threshold: float = 0.2, limit: int | None = None
+) -> list[NearMiss]:
+    """`near_misses` of rules that did not fire, given as their conditions: only the misses kept get their trees built.
+
+    A restriction no cause explains asks for the three closest of some forty false rules; building
+    every rule's tree to find them made such a report cost more than twice a healthy one. Each
+    rule's distance is worked out first, without a tree, and an `all` stops adding up as soon as its
+    distance is past the threshold; tests/test_explain.py holds `distance` to `why`'s.
+    """
+    cap = threshold + _MARGIN
+    scored: list[tuple[float, str, Callable[[], str], CNode]] = []
+    for rule_id, title, node in rules:
+        dist = distance(node, f, cap, False)[1]
+        if dist is not None and dist <= threshold and dist <= cap:  # past the cap a distance is not exact, and cannot be kept
+            scored.append((round(dist, 4), rule_id, title, node))
+            if limit is not None and len(scored) >= limit:  # only a rule as close as the last one kept can still be kept
+                scored.sort(key=lambda miss: miss[:2])
+                del scored[limit:]
+                cap = min(cap, scored[-1][0] + _TIE)
+    scored.sort(key=lambda miss: miss[:2])
+    return near_misses([(rule_id, title, why(node, f, False)) for _, rule_id, title, node in scored[:limit]], lang, threshold, limit)
+
+
+_TIE = 2e-4
+"""How far past the last miss kept a distance may be and still round to it (misses are ranked by distance to 4 places, then by id)."""
+_MARGIN = 1e-9
+"""A rule is dropped only when its distance is this much past the threshold: a sum added up term by term may
+differ in its last digit from `sum()` (which compensates its rounding on Python 3.12 and later)."""
+
+
+def distance(node: CNode, f: Mapping[str, Any], cap: float = float("inf"), known: Tri | EllipsisType = ...) -> tuple[Tri, float | None]:
+    """The result and distance of `why`'s tree of ``node``, without the tree; a distance past ``cap`` is only said to be past it.
+
+    Exact up to ``cap``: a distance above it is some number above it, not always the distance itself.
+    An `all` is false as soon as its children's distances add up to more than nothing (a child
+    that holds is at distance 0, one that is not known has none), so stopping there keeps its result exact.
+    """
+    if isinstance(node, CLeaf):
+        r = node.test(f) if known is ... else known
+        if not r:  # false or not known: how far from holding, or no distance
+            expected = f.get(node.ref) if node.ref is not None else node.expected
+            return r, leaf_distance(node.fact, node.op, expected, f.get(node.fact), r)
+        return r, 0.0
+    if isinstance(node, CNot):
+        inner = distance(node.child, f, cap, implied(node, known))[0]
+        r = None if inner is None else not inner
+        return r, None if r is None else 0.0 if r else 1.0
+    each = implied(node, known)
+    every = isinstance(node, CAll)
+    results: list[Tri] = []
+    distances: list[float] = []
+    added = 0.0
+    below = cap  # an `any` is as close as its closest child: one past the closest so far need not be worked out exactly
+    for child in node.children:
+        r, dist = distance(child, f, below, each)
+        results.append(r)
+        if dist is not None:
+            distances.append(dist)
+            if every:
+                added += dist
+                if added > cap:  # some child is false: so is the `all`, and it is past the cap
+                    return False, added
+            elif dist < below:
+                below = dist + _MARGIN
+    r = _kleene(results, every)
+    if r is None:
+        return None, None
+    if every:
+        return r, min(sum(distances), 1.0)
+    return r, min(distances) if distances else 1.0

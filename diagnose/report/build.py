@@ -10,7 +10,7 @@ from diagnose._version import __version__
 from diagnose.engine import ranking
 from diagnose.engine.codegen import NotApplicable
 from diagnose.engine.compiled import CompiledRule, CompiledRules, RuleSpec
-from diagnose.engine.conditions import Trace, trace
+from diagnose.engine.conditions import CNode, Trace, trace
 from diagnose.explain import audience as audiences
 from diagnose.explain import clearing, why
 from diagnose.explain.timeline import timeline as timeline_of
@@ -32,6 +32,8 @@ class ReportBuilder:
     def __init__(self, rules: CompiledRules) -> None:
         self.rules = rules
         self._remedy_templates: dict[tuple[str, Any, str], _RemedyTemplates] = {}
+        self._close: dict[int, tuple[CompiledRule, bool]] = {}
+        """Whether each compiled rule can ever be a near miss, by the rule's id(); the rule is kept beside it, so that the id is not reused."""
         self.segments = segment_fields(rules.data.get("sensitive") or (), rules.data.get("segments") or ())
         """The segments each report echoes (name, fact path): see diagnose/report/segments.py."""
 
@@ -56,7 +58,7 @@ class ReportBuilder:
         params = pack.params
         fired: list[tuple[CompiledRule, Trace]] = []
         undetermined: list[Undetermined] = []
-        misses: list[tuple[str, Callable[[], str], why.WhyNode]] = []
+        misses: list[tuple[str, Callable[[], str], CNode]] = []
         not_applicable: list[str] = []
         outcomes = pack.outcomes(f)
         for cr, r in outcomes:
@@ -94,7 +96,9 @@ class ReportBuilder:
         lost = said != "healthy" and not findings
         if explain or lost:  # the near misses are worked out only when someone reads them
             misses = [
-                (cr.rule.id, partial(cr.render, "title", f, params, lang), why.why(cr.node, f, False)) for cr, r in outcomes if r is False
+                (cr.rule.id, partial(cr.render, "title", f, params, lang), cr.node)
+                for cr, r in outcomes
+                if r is False and self._may_come_close(cr)
             ]
         report = Report(
             schema_version="1",
@@ -112,13 +116,20 @@ class ReportBuilder:
             decision=Decision(
                 __version__, pack.ruleset.digest, input_digest or canonical.digest(snapshot), lang, audience, explain, timeline
             ),
-            unexplained=unexplained_of(said, why.near_misses(misses, lang, 0.99, limit=3), undetermined, lang) if lost else None,
+            unexplained=unexplained_of(said, why.closest(misses, f, lang, 0.99, limit=3), undetermined, lang) if lost else None,
             disabled=list(pack.disabled),
-            near_misses=why.near_misses(misses, lang) if explain else [],
+            near_misses=why.closest(misses, f, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],
             segments=segment_values(snapshot, f, self.segments + tuple((p, p) for p in echo) if echo else self.segments),
         )
         return audiences.for_audience(report, audience, f) if audience != "all" else report
+
+    def _may_come_close(self, cr: CompiledRule) -> bool:
+        """`why.may_come_close` of the rule's condition, once for each compiled rule (of each era of the pack)."""
+        known = self._close.get(id(cr))
+        if known is None or known[0] is not cr:
+            known = self._close[id(cr)] = (cr, why.may_come_close(cr.node))
+        return known[1]
 
     def _findings(
         self, fired: list[tuple[CompiledRule, Trace]], f: Mapping[str, Any], lang: str, *, line_fine: bool, params: Mapping[str, Any]
