@@ -32,8 +32,8 @@ class ReportBuilder:
     def __init__(self, rules: CompiledRules) -> None:
         self.rules = rules
         self._remedy_templates: dict[tuple[str, Any, str], _RemedyTemplates] = {}
-        self._close: dict[int, tuple[CompiledRule, bool]] = {}
-        """Whether each compiled rule can ever be a near miss, by the rule's id(); the rule is kept beside it, so that the id is not reused."""
+        self._close: dict[int, tuple[CompiledRules, tuple[bool, ...]]] = {}
+        """Which rules of each era of the pack can ever be near misses, by the era's id(); the era is kept beside it, so that the id is not reused."""
         self.segments = segment_fields(rules.data.get("sensitive") or (), rules.data.get("segments") or ())
         """The segments each report echoes (name, fact path): see diagnose/report/segments.py."""
 
@@ -97,8 +97,8 @@ class ReportBuilder:
         if explain or lost:  # the near misses are worked out only when someone reads them
             misses = [
                 (cr.rule.id, partial(cr.render, "title", f, params, lang), cr.node)
-                for cr, r in outcomes
-                if r is False and self._may_come_close(cr)
+                for (cr, r), close in zip(outcomes, self._may_come_close(pack), strict=True)
+                if close and r is False
             ]
         report = Report(
             schema_version="1",
@@ -124,11 +124,11 @@ class ReportBuilder:
         )
         return audiences.for_audience(report, audience, f) if audience != "all" else report
 
-    def _may_come_close(self, cr: CompiledRule) -> bool:
-        """`why.may_come_close` of the rule's condition, once for each compiled rule (of each era of the pack)."""
-        known = self._close.get(id(cr))
-        if known is None or known[0] is not cr:
-            known = self._close[id(cr)] = (cr, why.may_come_close(cr.node))
+    def _may_come_close(self, pack: CompiledRules) -> tuple[bool, ...]:
+        """`why.may_come_close` of each rule's condition, in the pack's order: worked out once for each era of the pack."""
+        known = self._close.get(id(pack))
+        if known is None or known[0] is not pack:
+            known = self._close[id(pack)] = (pack, tuple(why.may_come_close(cr.node) for cr in pack.rules))
         return known[1]
 
     def _findings(
