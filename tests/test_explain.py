@@ -408,3 +408,19 @@ def test_the_distance_of_nested_conditions_is_the_trees() -> None:
                     shape,
                     cap,
                 )
+
+
+def test_a_value_filled_once_is_filled_again_the_same_and_equal_values_of_other_types_apart() -> None:
+    """templates.fill keeps the words of scalar values: True, 1 and 1.0 are equal keys, yet read differently; 0.0 and -0.0 too."""
+    from diagnose.pack import templates
+
+    spec = facts.catalog()["line.utilization"]
+    plan = templates.plan("{params.x} / {line.utilization}")
+    for lang in ("en", "zh", "en"):
+        for value in (True, 1, 1.0, 0.0, -0.0, 0.0, True, "frozen", 0.25, 1, -0.0):
+            filled = templates.fill(plan, {"line.utilization": value}, {"x": value}, lang)
+            plain = templates.format_value(value, None, None, lang) + " / " + templates.format_value(value, None, spec, lang)
+            assert filled == plain, (value, lang)
+    assert templates.fill(plan, {"line.utilization": True}, {"x": 1}, "en") != templates.fill(
+        plan, {"line.utilization": 1}, {"x": True}, "en"
+    )

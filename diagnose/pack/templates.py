@@ -235,9 +235,22 @@ def fill(plan: Plan, facts: Mapping[str, Any], params: Mapping[str, Any], lang: 
         as_of = facts.get("as_of") if isinstance(value, datetime) else None
         if as_of is not None and filt in (None, "datetime") and isinstance(as_of, datetime):
             out.append(relative_time(value, as_of, lang))  # "should have posted by 15:30 yesterday", said as the reader would
+        elif type(value) in _SAID_ONCE and not (type(value) is float and value == 0):
+            out.append(_formatted(value, filt, spec, lang))
         else:
             out.append(format_value(value, filt, spec, lang))
     return "".join(out)
+
+
+_SAID_ONCE = frozenset({str, int, float, bool})
+"""Values that equal one another only when they read the same (the cache's `typed` keeps True, 1 and 1.0 apart): a
+pack's parameters and a contract's enum values fill most places of most reports. Not a time (the same instant in
+two zones is equal, yet reads differently), nor a float zero (0.0 and -0.0 are equal, yet read 0 and -0)."""
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _formatted(value: Any, filt: str | None, spec: factlib.FactSpec | None, lang: str) -> str:
+    return format_value(value, filt, spec, lang)
 
 
 _BOUND_WORDS = {"en": ("at most {}", "at least {}"), "zh": ("至多 {}", "至少 {}")}
