@@ -117,7 +117,9 @@ def _same_as_plainly(data: dict[str, Any]) -> None:
     assert fields == [(k, v) for k, v in plain.items() if not k.startswith("extensions.")]  # the same fields, in the same order
     for way in (walk.plain_walk, GENERATED):
         out: dict[str, Any] = {}
-        assert canonical.digest_of(way(data, out)) == digest, way
+        tree = way(data, out)
+        assert canonical.digest_of(tree) == canonical.digest_of(tree, ordered=True) == digest, way
+        assert tree == canonical.ordered(tree) and orjson.dumps(tree) == orjson.dumps(tree, option=orjson.OPT_SORT_KEYS), way
         assert list(out.items()) == [(k, v) for k, v in plain.items() if not k.startswith("extensions.")], way
 
 
@@ -216,3 +218,45 @@ def test_both_walks_write_whole_floats_as_the_definition_does_up_to_the_edge_of_
         _same_as_plainly(data)
         tried.append(value)
     assert 2.0**53 in tried and 2.0**53 + 2 in tried
+
+
+def test_the_contract_lists_each_objects_fields_in_key_order() -> None:
+    """The walks write the canonical form in the order the validator writes fields, and the digest does not sort it again."""
+    from diagnose.snapshot.contract import artifact
+
+    def objects(schema: Any) -> Any:
+        if isinstance(schema, dict):
+            if schema.get("type") == "typed-dict":
+                yield schema
+            for value in schema.values():
+                yield from objects(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                yield from objects(value)
+
+    found = list(objects(artifact()["core_schema"]))
+    assert len(found) >= 20
+    for schema in found:
+        assert list(schema["fields"]) == sorted(schema["fields"])
+    # the artifact is written with its keys sorted (artifact.write_artifact), and tests/test_snapshot.py holds it to a fresh build
+
+
+def test_free_form_extensions_are_digested_in_key_order() -> None:
+    base = load_json(EXAMPLES / "contract-example.json")
+    base["extensions"] = {
+        "zeta": {"b": 1, "a": [{"y": 2.0, "x": None, "w": {"q": 1, "p": {}}}]},
+        "alpha": 3.0,
+        "mid": {},
+        "中文": "值",
+        "Z": [1, {"k": 1}],
+    }
+    data = validate(base)
+    _same_as_plainly(data)
+    reversed_keys = copy.deepcopy(base)
+    reversed_keys["extensions"] = dict(reversed(list(base["extensions"].items())))
+    reversed_keys["extensions"]["zeta"] = {"a": base["extensions"]["zeta"]["a"], "b": 1}
+    assert facts.derive_digested(validate(reversed_keys))[1] == facts.derive_digested(data)[1]
+    for way in (walk.plain_walk, GENERATED):
+        tree = way(data, {})
+        assert list(tree["extensions"]) == ["Z", "alpha", "zeta", "中文"]
+        assert tree["extensions"]["zeta"] == {"a": [{"w": {"q": 1}, "y": 2}], "b": 1}

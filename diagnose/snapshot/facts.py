@@ -478,7 +478,7 @@ def derive_digested(snapshot: dict[str, Any]) -> tuple[Facts, str]:
     id_expires = ((snapshot["account"].get("kyc")) or _EMPTY).get("id_expires_on")
     if id_expires is not None:
         facts["account.id_days_left"] = _days(today, id_expires)
-    return facts, canonical.digest_of(tree)
+    return facts, canonical.digest_of(tree, ordered=True)  # both walks make the canonical form in key order
 
 
 INPUTS: dict[str, tuple[str, ...]] = {d.path: d.inputs for d in derived.DERIVED if d.inputs}

@@ -78,11 +78,11 @@ def plain_walk(snapshot: dict[str, Any], out: Facts) -> dict[str, Any]:
                     made.append((into, key, inner))
                     into[key] = inner
                     continue
-                value = canonical.canonical(value)
+                value = canonical.ordered(canonical.canonical(value))
                 if not value:
                     continue
             elif kind is list:
-                value = canonical.items(value)
+                value = canonical.ordered(canonical.items(value))
             into[key] = value
     for parent, key, inner in reversed(made):  # children first: an object left empty is as good as absent
         if not inner:
@@ -153,9 +153,9 @@ def source() -> str:
                     f"{pad}elif k{n} is dict:",
                     f"{pad}    v{n} = canonical({x})",
                     f"{pad}    if v{n}:",
-                    f"{pad}        {into}[{key!r}] = v{n}",
+                    f"{pad}        {into}[{key!r}] = ordered(v{n})",
                     f"{pad}elif k{n} is list:",
-                    f"{pad}    {into}[{key!r}] = items({x})",
+                    f"{pad}    {into}[{key!r}] = ordered(items({x}))",
                     f"{pad}else:",
                     f"{pad}    {into}[{key!r}] = {x}",
                 )
@@ -173,8 +173,13 @@ def source() -> str:
         lines.extend((f"{pad}    l{n}.append(o{n})", f"{pad}{into}[{key!r}] = l{n}"))
 
     def fields(schema: dict[str, Any], where: str, node: str, tree: str, pad: str) -> None:
-        """One object's fields, then its objects, the last first (the plain walk's stack)."""
-        children: list[tuple[str, str, dict[str, Any], str]] = []
+        """One object's fields, then its objects, the last first (the plain walk's stack).
+
+        Each value goes into the canonical form at its field's place, an object's before its own
+        fields: the contract's fields come in key order (the artifact is written so), and so the
+        digest need not sort them (`canonical.digest_of`, ordered).
+        """
+        children: list[tuple[str, str, dict[str, Any], str, str]] = []
         for key, field in schema["fields"].items():
             plain(key)
             path = f"{where}.{key}" if where else key
@@ -183,16 +188,17 @@ def source() -> str:
             x = f"x{next(names)}"
             lines.extend((f"{pad}{x} = {node}.get({key!r})", f"{pad}if {x} is not None:", f"{pad}    out[{path!r}] = {x}"))
             if kind == "typed-dict" and path in objects_known:
-                children.append((key, x, shape, path))
+                inner = f"t{next(names)}"
+                lines.extend((f"{pad}    {inner} = {{}}", f"{pad}    {tree}[{key!r}] = {inner}"))
+                children.append((key, x, shape, path, inner))
             elif kind == "list" and shape["items_schema"]["type"] == "typed-dict" and f"{path}[]" in objects_known:
                 objects(x, shape["items_schema"], tree, key, pad + "    ")  # items that cannot be null: the validator says they are objects
             else:
                 value(x, kind, tree, key, pad + "    ")
-        for key, x, nested, path in reversed(children):
-            inner = f"t{next(names)}"
-            lines.extend((f"{pad}if {x} is not None:", f"{pad}    {inner} = {{}}"))
+        for key, x, nested, path, inner in reversed(children):
+            lines.append(f"{pad}if {x} is not None:")
             fields(nested, path, x, inner, pad + "    ")
-            lines.extend((f"{pad}    if {inner}:", f"{pad}        {tree}[{key!r}] = {inner}"))  # an object left empty is as good as absent
+            lines.extend((f"{pad}    if not {inner}:", f"{pad}        del {tree}[{key!r}]"))  # an object left empty is as good as absent
 
     fields(contract["core_schema"], "", "s", "t0", "    ")
     lines.append("    return t0")
@@ -201,7 +207,12 @@ def source() -> str:
 
 def generated_walk() -> Walk:
     """The walk compiled from `source`: the same facts in the same order, and the same canonical form, as `plain_walk`."""
-    namespace: dict[str, Any] = {"E": canonical.EXACT, "items": canonical.items, "canonical": canonical.canonical}
+    namespace: dict[str, Any] = {
+        "E": canonical.EXACT,
+        "items": canonical.items,
+        "canonical": canonical.canonical,
+        "ordered": canonical.ordered,
+    }
     exec(compile(source(), "<diagnose snapshot walk>", "exec"), namespace)  # the source holds no snapshot text: see the top of this module
     found: Walk = namespace["walk"]
     return found
