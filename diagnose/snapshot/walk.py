@@ -27,12 +27,12 @@ Facts = dict[str, Any]
 Walk = Callable[[dict[str, Any], Facts], dict[str, Any]]
 """Fills the facts with the snapshot's fields by path and returns the snapshot's canonical form (`canonical.canonical`)."""
 
-_Plan = dict[str, dict[str, tuple[str, "str | None"]]]
+_Plan = dict[str, dict[str, tuple[str, "str | None", bool]]]
 
 
 @lru_cache(maxsize=1)
 def _plan() -> _Plan:
-    """For each object of the contract, each key's fact path and, for an object, the object it leads to."""
+    """For each object of the contract, each key's fact path, for an object the object it leads to, and whether it is a list of objects."""
     from diagnose.snapshot.contract import artifact
 
     objects: dict[str, list[str]] = artifact()["objects"]
@@ -40,10 +40,10 @@ def _plan() -> _Plan:
     for where, keys in objects.items():
         if where.endswith("[]"):
             continue
-        rows: dict[str, tuple[str, str | None]] = {}
+        rows: dict[str, tuple[str, str | None, bool]] = {}
         for key in keys:
             path = f"{where}.{key}" if where else key
-            rows[key] = (path, path if path in objects else None)
+            rows[key] = (path, path if path in objects else None, f"{path}[]" in objects)
         plan[where] = rows
     return plan
 
@@ -65,7 +65,7 @@ def plain_walk(snapshot: dict[str, Any], out: Facts) -> dict[str, Any]:
         for key, value in node.items():
             if value is None:
                 continue
-            path, child = rows[key]
+            path, child, listed = rows[key]
             out[path] = value
             kind = type(value)
             if kind is float:
@@ -78,11 +78,12 @@ def plain_walk(snapshot: dict[str, Any], out: Facts) -> dict[str, Any]:
                     made.append((into, key, inner))
                     into[key] = inner
                     continue
-                value = canonical.ordered(canonical.canonical(value))
+                value = canonical.canonical(value)
                 if not value:
                     continue
+                value = canonical.ordered(value)  # free-form data: its keys come as sent
             elif kind is list:
-                value = canonical.ordered(canonical.items(value))
+                value = canonical.items(value) if listed else canonical.ordered(canonical.items(value))  # contract objects come in order
             into[key] = value
     for parent, key, inner in reversed(made):  # children first: an object left empty is as good as absent
         if not inner:
