@@ -453,8 +453,10 @@ def derive(snapshot: dict[str, Any]) -> Facts:
     return derive_digested(snapshot)[0]
 
 
-_CLOCK = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))
-"""Each minute of the day as HH:MM: a formatted f-string cost more than the rest of the calendar's facts."""
+@lru_cache(maxsize=24 * 60)
+def _clock(hour: int, minute: int) -> str:
+    """A minute of the day as HH:MM, made once: the formatted f-string cost more than the rest of the calendar's facts."""
+    return f"{hour:02d}:{minute:02d}"
 
 
 def derive_digested(snapshot: dict[str, Any]) -> tuple[Facts, str]:
@@ -471,7 +473,7 @@ def derive_digested(snapshot: dict[str, Any]) -> tuple[Facts, str]:
     facts["calendar.date"] = today
     if zone is not None and local is not None:
         facts["calendar.timezone"] = zone[0]
-        facts["calendar.time"] = _CLOCK[local.hour * 60 + local.minute]
+        facts["calendar.time"] = _clock(local.hour, local.minute)
     facts["calendar.days_to_quarter_end"] = _days(today, _quarter_end(today))
     _derive_line(snapshot, now, today, facts)
     _derive_repayments(snapshot, now, facts)
