@@ -569,3 +569,39 @@ def test_the_documented_python_example_runs(
     assert len(out) == 2 + 10
     for i, printed in enumerate(out[2:]):
         assert printed.startswith(f"day.jsonl.gz:{i + 1}: " if i in bad else f"{i + 1} {{")
+
+
+def _run_core(pack: CompiledPack, inp: Path, out_dir: Path, workers: int) -> tuple[bytes, bytes]:
+    out, err = out_dir / f"out-{workers}-{id(pack)}.jsonl", out_dir / f"err-{workers}-{id(pack)}.jsonl"
+    with out.open("wb") as o, err.open("wb") as e:
+        core.run(core.iter_records(core.check_inputs([str(inp)])), core.Sinks(o, e), pack, workers=workers, chunk_size=16)
+    return out.read_bytes(), err.read_bytes()
+
+
+def test_workers_started_from_a_process_with_threads_are_not_forked_and_get_its_pack(tmp_path: Path, lines: list[Line]) -> None:
+    """A fork copies only the forking thread, so a lock held by another can hang the child: a caller with threads gets workers that start afresh."""
+    import threading
+    import warnings
+
+    default = diagnose.load_pack()
+    data = dict(default.data)
+    data["parameters"] = {**data["parameters"], "risk_model_max_age_days": 1}  # a pack of the caller's own, not on disk
+    custom = CompiledPack(data)
+    inp = write(tmp_path / "in.jsonl", [line.text for line in lines[:120]])
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert core._context().get_start_method() != "fork"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Python 3.12 and later warn of a fork from a process with threads
+            two = _run_core(custom, inp, tmp_path, 2)
+    finally:
+        stop.set()
+        other.join()
+    assert two == _run_core(custom, inp, tmp_path, 1)
+    mine, theirs = (
+        two[0].count(b'"rule_id":"OPS-STALE-RISK-MODEL"'),
+        _run_core(default, inp, tmp_path, 1)[0].count(b'"rule_id":"OPS-STALE-RISK-MODEL"'),
+    )
+    assert mine > theirs + 20  # the workers diagnosed with the caller's pack

@@ -294,7 +294,6 @@ def batch(
                 records,
                 sinks,
                 pack,
-                pack_path=str(rules) if rules is not None else None,
                 lang=lang.value,
                 workers=n_workers,
                 chunk_size=chunk_size,

@@ -24,7 +24,7 @@ import threading
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -645,7 +645,7 @@ _WORKER: list[Diagnoser] = []
 
 
 def _init_worker(
-    pack: CompiledPack | str | None, lang: str, max_bytes: int, tally: bool, by: By, flat: bool, redact_key: bytes | None
+    pack: CompiledPack | Mapping[str, Any], lang: str, max_bytes: int, tally: bool, by: By, flat: bool, redact_key: bytes | None
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     # A worker reports through its results only; what it could print is the pool's own noise when
@@ -659,10 +659,10 @@ def _init_worker(
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    if pack is None or isinstance(pack, str):  # spawned: load and compile the pack once, here
-        from diagnose import load_pack
+    if isinstance(pack, Mapping):  # not forked: the pack's plain data, compiled once, here (a few ms)
+        from diagnose.api import CompiledPack
 
-        pack = load_pack(pack)
+        pack = CompiledPack(pack)
     _WORKER.append(Diagnoser(pack, lang=lang, max_bytes=max_bytes, tally=tally, by=by, flat=flat, redact_key=redact_key))
     tune_gc()  # after the pack is loaded (spawned) or inherited (forked): a worker's process is its own
 
@@ -885,9 +885,31 @@ class _Chunks:
 
 
 def _context() -> Any:
-    # fork shares the compiled pack with the workers for free; elsewhere each worker loads it
+    """How worker processes start: fork, which shares the compiled pack with them for free, from a process with no other thread.
+
+    A fork copies only the thread that forks: a lock another thread held stays locked in the child,
+    which can then hang (Python 3.12 and later warn of it). A library caller's server or a test
+    runner may have threads; from such a process the workers start by forkserver (or spawn where
+    there is none) and compile the pack from its plain data, which pickles (`_init_worker`).
+    `diagnose batch` forks: it has no other thread when the workers start.
+    """
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if "fork" in methods and _threads() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["diagnose.api", __name__])  # the server imports these once; each worker forks from it with them
+    return ctx
+
+
+def _threads() -> int:
+    """This process's threads, as the system counts them (as Python's own warning does): a thread started outside
+    the threading module (by a C library, or by `_thread` as a test runner's does) counts too."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:  # no /proc (not Linux): the threads Python knows of
+        return threading.active_count()
 
 
 def default_workers() -> int:
@@ -903,7 +925,6 @@ def run(
     sinks: Sinks,
     pack: CompiledPack,
     *,
-    pack_path: str | None = None,
     lang: str = "en",
     workers: int = 1,
     chunk_size: int = CHUNK,
@@ -958,7 +979,7 @@ def run(
             handle(chunk, local.chunk(chunk))
         return _finish(reader, outcome(), pins)
     ctx = _context()
-    source: CompiledPack | str | None = pack if ctx.get_start_method() == "fork" else pack_path
+    source: CompiledPack | Mapping[str, Any] = pack if ctx.get_start_method() == "fork" else pack.data
     executor = ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=_init_worker, initargs=(source, lang, max_bytes, summary, by, flat is not None, redact_key)
     )
