@@ -242,6 +242,9 @@ def test_a_condition_said_once_is_said_again_the_same_and_equal_values_of_other_
     assert explain.condition("between", [1, 3], "credit.tier_drop", "en") == "between 1 and 3"  # a list is said each time, never kept
     zeros = [explain.condition(">=", value, "loans.overdue_amount", "en") for value in (0.0, -0.0, 0.0)]
     assert zeros == [">= 0.00", ">= -0.00", ">= 0.00"]  # equal keys that read differently: never kept
+    kept = explain._said.cache_info().currsize
+    assert explain.condition("==", "x" * 100_000, "account.region", "en").startswith("== x")  # a snapshot's long text: never kept
+    assert explain._said.cache_info().currsize == kept
 
 
 def test_near_misses_word_only_those_kept() -> None:
@@ -424,3 +427,7 @@ def test_a_value_filled_once_is_filled_again_the_same_and_equal_values_of_other_
     assert templates.fill(plan, {"line.utilization": True}, {"x": 1}, "en") != templates.fill(
         plan, {"line.utilization": 1}, {"x": True}, "en"
     )
+    kept = templates._formatted.cache_info().currsize
+    long_text = "备注" * 5_000  # a snapshot's free text: worded, never kept
+    assert templates.fill(templates.plan("{params.x}"), {}, {"x": long_text}, "zh") == templates.format_value(long_text, None, None, "zh")
+    assert templates._formatted.cache_info().currsize == kept

@@ -49,7 +49,9 @@ def _say(lang: str, key: str, **values: Any) -> str:
 
 def condition(op: str, expected: Any, fact: str, lang: str, param: str | None = None) -> str:
     """`<= 5%` or `between 1 and 3`, with the parameter it came from."""
-    if type(expected) in _SCALARS and not (type(expected) is float and expected == 0):  # a rule's own threshold, mostly: said once
+    kind = type(expected)
+    # A rule's own threshold, mostly: said once. Not a long text, which a fact-to-fact comparison may bring from a snapshot.
+    if kind in _SCALARS and not (kind is float and expected == 0) and not (kind is str and len(expected) > textlib.LONGEST_KEPT):
         return _said(op, expected, fact, lang, param)
     return _condition(op, expected, fact, lang, param)
 
