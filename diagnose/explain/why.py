@@ -49,17 +49,9 @@ def _say(lang: str, key: str, **values: Any) -> str:
 
 def condition(op: str, expected: Any, fact: str, lang: str, param: str | None = None) -> str:
     """`<= 5%` or `between 1 and 3`, with the parameter it came from."""
-    kind = type(expected)
-    # A rule's own threshold, mostly: said once. Not a long text, which a fact-to-fact comparison may bring from a snapshot.
-    if kind in _SCALARS and not (kind is float and expected == 0) and not (kind is str and len(expected) > textlib.LONGEST_KEPT):
+    if textlib.said_once(expected):  # a rule's own threshold, mostly: said once
         return _said(op, expected, fact, lang, param)
     return _condition(op, expected, fact, lang, param)
-
-
-_SCALARS = frozenset({int, float, str, bool, type(None)})
-"""Values that equal one another only when they read the same (True == 1 is kept apart by the cache's `typed`).
-A time is not one: the same instant in two zones is equal, yet reads differently. Nor is a float zero: 0.0 and
--0.0 are equal and read "0" and "-0", and the words must not depend on which a process met first."""
 
 
 @lru_cache(maxsize=4096, typed=True)

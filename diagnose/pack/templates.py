@@ -235,23 +235,28 @@ def fill(plan: Plan, facts: Mapping[str, Any], params: Mapping[str, Any], lang: 
         as_of = facts.get("as_of") if isinstance(value, datetime) else None
         if as_of is not None and filt in (None, "datetime") and isinstance(as_of, datetime):
             out.append(relative_time(value, as_of, lang))  # "should have posted by 15:30 yesterday", said as the reader would
-        elif (
-            type(value) in _SAID_ONCE
-            and not (type(value) is float and value == 0)
-            and not (type(value) is str and len(value) > LONGEST_KEPT)
-        ):
+        elif said_once(value):
             out.append(_formatted(value, filt, spec, lang))
         else:
             out.append(format_value(value, filt, spec, lang))
     return "".join(out)
 
 
-_SAID_ONCE = frozenset({str, int, float, bool})
-"""Values that equal one another only when they read the same (the cache's `typed` keeps True, 1 and 1.0 apart): a
-pack's parameters and a contract's enum values fill most places of most reports. Not a time (the same instant in
-two zones is equal, yet reads differently), nor a float zero (0.0 and -0.0 are equal, yet read 0 and -0)."""
+def said_once(value: Any) -> bool:
+    """Whether the words for ``value`` may be kept by the value, as the caches of words here and in why.condition keep them.
+
+    Values that equal one another only when they read the same (a cache's `typed` keeps True, 1
+    and 1.0 apart): a pack's parameters, the contract's enum values. Not a time (the same instant in
+    two zones is equal, yet reads differently), nor a float zero (0.0 and -0.0 are equal, yet read 0
+    and -0), nor a long text (a snapshot's free text, up to its size limit: a cache must not hold megabytes).
+    """
+    kind = type(value)
+    return kind in _SCALARS and not (kind is float and value == 0) and not (kind is str and len(value) > LONGEST_KEPT)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 LONGEST_KEPT = 64
-"""Longer text (a snapshot's free text, up to its size limit) is worded each time: a cache of words (here, and why.condition's) must not hold megabytes."""
+"""The longest text whose words are kept."""
 
 
 @lru_cache(maxsize=4096, typed=True)

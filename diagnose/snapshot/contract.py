@@ -143,8 +143,7 @@ def keys_source() -> str:
 
     def objects(schema: dict[str, Any], i: str, o: str, pad: str) -> None:
         for key, field in schema["fields"].items():
-            if not _PLAIN.match(key):
-                raise ValueError(f"the contract's field {key!r} is no plain name")
+            plain_name(key)
             inner = bare(field)
             items = bare(inner["items_schema"]) if inner["type"] == "list" else None
             if inner["type"] != "typed-dict" and (items is None or items["type"] != "typed-dict"):
@@ -189,6 +188,13 @@ def keys_kept() -> KeysKept:
 
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+def plain_name(key: str) -> None:
+    """Refuse a contract field name that is no plain identifier: code generated from the contract (the walk, the size
+    check) writes the names as literals, and refuses a contract whose names could be anything else (ValueError)."""
+    if not _PLAIN.match(key):
+        raise ValueError(f"the contract's field {key!r} is no plain name")
 
 
 def require_object(data: Any, source: str | None) -> None:

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from diagnose import deferred
 from diagnose.snapshot import canonical
 
 Facts = dict[str, Any]
@@ -110,7 +109,6 @@ def walk(snapshot: dict[str, Any], out: Facts) -> dict[str, Any]:
     return plain_walk(snapshot, out)
 
 
-_NAME = deferred.Pattern(r"[a-z_][a-z0-9_]*\Z")
 _AS_IS = frozenset({"str", "int", "bool", "literal", "date", "datetime"})
 """Kinds whose validated value is its own canonical form (never a float, an object or a list)."""
 
@@ -127,16 +125,12 @@ def _kind(schema: dict[str, Any]) -> str:
 
 def source() -> str:
     """The generated walk's Python source: each contract field in the order the validator writes it."""
-    from diagnose.snapshot.contract import artifact, bare
+    from diagnose.snapshot.contract import artifact, bare, plain_name
 
     contract = artifact()
     objects_known = set(contract["objects"])
     lines = ["def walk(s, out):", "    t0 = {}"]
     names = itertools.count(1)
-
-    def plain(key: str) -> None:
-        if not _NAME.match(key):
-            raise ValueError(f"the contract's field {key!r} is no plain name")
 
     def value(x: str, kind: str, into: str, key: str, pad: str) -> None:
         """The canonical form of a field's value ``x`` (known to be no null) into ``into[key]``, by what the validator gives."""
@@ -167,7 +161,7 @@ def source() -> str:
         n = next(names)
         lines.extend((f"{pad}l{n} = []", f"{pad}for i{n} in {x}:", f"{pad}    o{n} = {{}}"))
         for name, field in shape["fields"].items():
-            plain(name)
+            plain_name(name)
             y = f"y{next(names)}"
             lines.extend((f"{pad}    {y} = i{n}.get({name!r})", f"{pad}    if {y} is not None:"))
             value(y, _kind(bare(field)), f"o{n}", name, pad + "        ")
@@ -182,7 +176,7 @@ def source() -> str:
         """
         children: list[tuple[str, str, dict[str, Any], str, str]] = []
         for key, field in schema["fields"].items():
-            plain(key)
+            plain_name(key)
             path = f"{where}.{key}" if where else key
             shape = bare(field)
             kind = _kind(shape)
