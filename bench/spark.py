@@ -48,7 +48,11 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _descendants() -> dict[tuple[int, str], float]:
-    """CPU seconds so far of every live descendant of this process (the JVM, its Python workers), by (pid, start time)."""
+    """CPU seconds so far of every live descendant of this process (the JVM, its Python workers), by (pid, start time).
+
+    With the CPU of the children each has reaped: the local batch's workers, started from this
+    process (which has Spark's threads) by the forkserver, are its children, not this process's.
+    """
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
@@ -65,7 +69,8 @@ def _descendants() -> dict[tuple[int, str], float]:
     while todo:
         pid = todo.pop()
         f = stats[pid]
-        found[(pid, f[19])] = (int(f[11]) + int(f[12])) / _TICK  # utime, stime; start time tells a reused pid apart
+        # utime, stime, and cutime, cstime (its reaped children); start time tells a reused pid apart
+        found[(pid, f[19])] = (int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])) / _TICK
         todo.extend(children.get(pid, []))
     return found
 
@@ -95,7 +100,8 @@ def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
     wall, cpu, before = time.perf_counter(), _own(), _descendants()
     out = run()
     after = _descendants()
-    spent = sum(t - before.get(key, 0.0) for key, t in after.items())  # a Spark worker that exits meanwhile is not counted
+    # a process that exits meanwhile counts once its parent here reaps it (a local worker, by the forkserver), else not
+    spent = sum(t - before.get(key, 0.0) for key, t in after.items())
     return time.perf_counter() - wall, _own() - cpu + spent, out
 
 
