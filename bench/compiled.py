@@ -14,7 +14,9 @@ to C extensions. This script measures what that would give, without changing the
    one round not counted, in which each copy writes its bytecode);
 3. it prints each one's CPU per record (the whole run, start-up excluded: the pack loads before
    the clock starts), the median and spread over the rounds, the ratio of compiled to pure, and
-   whether both wrote the same report and error bytes.
+   whether both wrote the same report and error bytes;
+4. with ``--tests``, it runs the test suite against the compiled copy and names the tests that
+   fail there.
 
 A compiled build is not what the package ships: mypyc checks annotations at run time and binds
 calls between compiled functions early, so code that passes other types than it declares, or tests
@@ -24,6 +26,7 @@ decision.
     python bench/compiled.py                  # N = 10,000, three rounds, the default modules
     python bench/compiled.py -n 4000 --rounds 5
     python bench/compiled.py --modules diagnose/report/build.py,diagnose/explain/clearing.py
+    python bench/compiled.py -n 2000 --rounds 1 --tests     # what fails when the modules are compiled
 """
 
 from __future__ import annotations
@@ -70,14 +73,38 @@ setup(name="diagnose-compiled", packages=[], ext_modules=mypycify(json.loads(sys
 
 
 def _copy(src: Path, dest: Path) -> None:
-    """The checkout's package, pack, examples and schemas, without bytecode or built extensions."""
-    skip = shutil.ignore_patterns("__pycache__", "*.so", "*.pyc")
-    for name in ("diagnose", "rules", "examples", "schemas", "docs"):
-        if (src / name).is_dir():
-            shutil.copytree(src / name, dest / name, ignore=skip)
-    for name in ("pyproject.toml", "README.md"):
+    """The checkout's files as git sees them (tracked, and new ones not ignored), as they are now: no bytecode, no built extension."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=src, capture_output=True, check=False
+    )
+    if listed.returncode != 0:  # not a git checkout: what a run needs
+        skip = shutil.ignore_patterns("__pycache__", "*.so", "*.pyc")
+        for name in ("diagnose", "rules", "examples", "schemas", "docs", "tests"):
+            if (src / name).is_dir():
+                shutil.copytree(src / name, dest / name, ignore=skip)
+        for name in ("pyproject.toml", "README.md"):
+            if (src / name).is_file():
+                shutil.copy2(src / name, dest / name)
+        return
+    for name in filter(None, listed.stdout.decode().split("\0")):
         if (src / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src / name, dest / name)
+
+
+def _tests(root: Path) -> tuple[str, list[str]]:
+    """The test suite run against the copy at ``root``: pytest's summary line and the tests that failed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    failed = [line.split()[1] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return (lines[-1] if lines else done.stderr.strip()[-300:]), failed
 
 
 def _compile(dest: Path, modules: list[str]) -> float:
@@ -127,6 +154,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each (default 3)")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--modules", default=",".join(MODULES), help="comma-separated module files to compile")
+    parser.add_argument("--tests", action="store_true", help="also run the test suite against the compiled copy (a few minutes)")
     parser.add_argument("--child", nargs=2, metavar=("FILE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -163,6 +191,12 @@ def main() -> None:
         )
         digests = {str(r["digest"]) for rs in runs.values() for r in rs}
         print("reports and error report: " + ("the same bytes in every run" if len(digests) == 1 else "DIFFERENT between runs"))
+        if args.tests:
+            print("the test suite against the compiled copy...", flush=True)
+            summary, failed = _tests(compiled)
+            print(f"  {summary}")
+            for name in failed:
+                print(f"  failed: {name}")
         if len(digests) != 1:
             raise SystemExit(1)
 
