@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from snapshots import generate  # bench/snapshots.py, beside this script
 
@@ -137,14 +138,14 @@ def _child(inp: str, out_dir: str) -> None:
     json.dump({"cpu": cpu, "read": result.read, "digest": digest, "compiled": compiled}, sys.stdout)
 
 
-def _run(root: Path, inp: Path, out_dir: Path) -> dict[str, object]:
+def _run(root: Path, inp: Path, out_dir: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": "0"}
     done = subprocess.run(
         [sys.executable, __file__, "--child", str(inp), str(out_dir)], env=env, cwd=out_dir, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise SystemExit(f"a run from {root} failed:\n{done.stderr[-2000:]}")
-    found: dict[str, object] = json.loads(done.stdout)
+    found: dict[str, Any] = json.loads(done.stdout)
     return found
 
 
@@ -172,7 +173,7 @@ def main() -> None:
         inp = base / "snapshots.jsonl"
         generate(inp, args.n, args.seed)
         print(f"compiled in {seconds:.0f} s; {args.n:,} snapshots, 1% corrupted; {args.rounds} rounds, alternating", flush=True)
-        runs: dict[str, list[dict[str, object]]] = {"pure": [], "compiled": []}
+        runs: dict[str, list[dict[str, Any]]] = {"pure": [], "compiled": []}
         for rnd in range(-1, args.rounds):  # round -1, not counted: each copy writes its bytecode and the pack cache fills
             for name, root in (("pure", pure), ("compiled", compiled)):
                 out = base / f"out-{name}"
@@ -182,14 +183,14 @@ def main() -> None:
                     runs[name].append(found)
         if not all(r["compiled"] for r in runs["compiled"]) or any(r["compiled"] for r in runs["pure"]):
             raise SystemExit("the compiled copy did not load its extensions (or the pure one did)")
-        per = {name: [1e6 * float(str(r["cpu"])) / int(str(r["read"])) for r in rs] for name, rs in runs.items()}
+        per = {name: [1e6 * r["cpu"] / r["read"] for r in rs] for name, rs in runs.items()}
         for name, values in per.items():
             print(f"{name:9s} one worker, CPU per record: {statistics.median(values):6.1f} us ({min(values):.1f}-{max(values):.1f})")
         ratios = [c / p for p, c in zip(per["pure"], per["compiled"], strict=True)]
         print(
             f"compiled vs pure: {statistics.median(ratios):.2f} x ({min(ratios):.2f}-{max(ratios):.2f}), the median of the rounds' ratios"
         )
-        digests = {str(r["digest"]) for rs in runs.values() for r in rs}
+        digests = {r["digest"] for rs in runs.values() for r in rs}
         print("reports and error report: " + ("the same bytes in every run" if len(digests) == 1 else "DIFFERENT between runs"))
         if args.tests:
             print("the test suite against the compiled copy...", flush=True)
