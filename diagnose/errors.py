@@ -10,6 +10,8 @@ if TYPE_CHECKING:  # the error object's types, read here by their old names (see
     from diagnose.errorobject import ErrorKind as ErrorKind
     from diagnose.errorobject import ErrorObject as ErrorObject
     from diagnose.errorobject import ErrorProblem as ErrorProblem
+    from diagnose.errorwords import Said
+    from diagnose.vocab import Lang
 
 
 class ExitCode(IntEnum):
@@ -32,14 +34,38 @@ class Problem(NamedTuple):
     message: str
     line: int | None = None
     column: int | None = None
+    zh: str | None = None
+    """The message in Chinese, when it has one (`errorwords`): what `--lang zh` prints."""
 
     def __str__(self) -> str:
-        where = self.path or "(top level)"
+        return self.text("en")
+
+    def text(self, lang: Lang) -> str:
+        """Where and what, in that language (English where the message has no Chinese)."""
+        from diagnose.errorwords import word
+
+        where = self.path or word("frame.top", lang)
         if self.line is not None:
-            where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-            if self.path:
-                where = f"{self.path} ({where})"
-        return f"{where}: {self.message}"
+            key = "frame.line_column" if self.column else "frame.line"
+            at = _frame(key, lang, line=self.line, column=self.column)
+            where = (f"{self.path}（{at}）" if lang == "zh" else f"{self.path} ({at})") if self.path else at
+        message = self.zh if lang == "zh" and self.zh else self.message
+        return f"{where}{_colon(lang)}{message}"
+
+
+def problem(path: str, message: Said, line: int | None = None, column: int | None = None) -> Problem:
+    """A Problem from a message of both languages (`errorwords.say`)."""
+    return Problem(path, message.en, line, column, message.zh)
+
+
+def _frame(key: str, lang: Lang, **fields: Any) -> str:
+    from diagnose.errorwords import TEXTS
+
+    return TEXTS[key][1 if lang == "zh" else 0].format(**fields)
+
+
+def _colon(lang: Lang) -> str:
+    return "：" if lang == "zh" else ": "
 
 
 class DiagnoseError(Exception):
@@ -48,32 +74,57 @@ class DiagnoseError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
     kind: ErrorKind = "internal"
     label = "error"
+    words = "label.internal"
+    """The key of the label's words in `errorwords`."""
 
-    def __init__(self, message: str, *, source: str | None = None, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Said, *, source: str | None = None, hint: str | Said | None = None) -> None:
+        text = message if isinstance(message, str) else message.en
+        super().__init__(text)
+        self.message = text
+        """The message in English: the message of record (the JSON error object, the API)."""
         self.source = source
-        self.hint = hint
+        self.hint = hint if hint is None or isinstance(hint, str) else hint.en
+        self.zh = (None if isinstance(message, str) else message.zh, None if hint is None or isinstance(hint, str) else hint.zh)
+        """The message and the hint in Chinese, where they have it."""
 
-    def render(self) -> str:
-        """The message as printed on standard error: one block, no traceback."""
-        head = f"{self.label}: {self.source}: {self.message}" if self.source else f"{self.label}: {self.message}"
-        return head + (f"\n  help: {self.hint}" if self.hint else "")
+    def said_hint(self) -> Said | None:
+        """The hint in both languages (English in both where it has no Chinese), to pass on to another error."""
+        from diagnose.errorwords import Said
 
-    def problem_list(self) -> list[ErrorProblem]:
+        return None if self.hint is None else Said(self.hint, self.zh[1] or self.hint)
+
+    def label_text(self, lang: Lang = "en") -> str:
+        return self.label if lang != "zh" else _frame(self.words, lang)
+
+    def _hint_lines(self, lang: Lang) -> list[str]:
+        hint = self.zh[1] if lang == "zh" and self.zh[1] else self.hint
+        return [f"  {_frame('frame.help', lang)}{_colon(lang)}{hint}"] if hint else []
+
+    def render(self, lang: Lang = "en") -> str:
+        """The message as printed on standard error: one block, no traceback (in Chinese with ``lang="zh"``, where it has words)."""
+        message = self.zh[0] if lang == "zh" and self.zh[0] else self.message
+        colon = _colon(lang)
+        head = colon.join(part for part in (self.label_text(lang), self.source, message) if part)
+        return "\n".join([head, *self._hint_lines(lang)])
+
+    def problem_list(self, lang: Lang = "en") -> list[ErrorProblem]:
         return []
 
-    def error_object(self) -> ErrorObject:
-        """The error as data, for scripts (every problem, not only those printed)."""
+    def error_object(self, lang: Lang = "en") -> ErrorObject:
+        """The error as data, for scripts (every problem, not only those printed), its texts in the language standard error has them in."""
         from diagnose.errorobject import ErrorDetail, ErrorObject
 
-        return ErrorObject(ErrorDetail(int(self.exit_code), self.kind, self.message, self.source, self.hint, self.problem_list()))
+        zh = lang == "zh"
+        message = (self.zh[0] if zh else None) or self.message
+        hint = (self.zh[1] if zh else None) or self.hint
+        return ErrorObject(ErrorDetail(int(self.exit_code), self.kind, message, self.source, hint, self.problem_list(lang)))
 
 
 class UsageError(DiagnoseError):
     exit_code = ExitCode.USAGE
     kind = "usage"
     label = "usage error"
+    words = "label.usage"
 
 
 SHOWN = 50
@@ -86,49 +137,62 @@ class InvalidInput(DiagnoseError):
     exit_code = ExitCode.INVALID_INPUT
     kind = "invalid_input"
     label = "invalid snapshot"
+    words = "label.invalid_input"
 
-    def problem_list(self) -> list[ErrorProblem]:
+    def problem_list(self, lang: Lang = "en") -> list[ErrorProblem]:
         from diagnose.errorobject import ErrorProblem
 
-        return [ErrorProblem(p.path, p.message, p.line, p.column) for p in self.problems]
+        return [ErrorProblem(p.path, (p.zh if lang == "zh" else None) or p.message, p.line, p.column) for p in self.problems]
 
     def __init__(
         self,
         problems: list[Problem],
         *,
         source: str | None = None,
-        hint: str | None = None,
+        hint: str | Said | None = None,
     ) -> None:
+        from diagnose.errorwords import Said
+
         self.problems = list(problems)
-        first = str(self.problems[0]) if self.problems else "invalid input"
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__(first + more, source=source, hint=hint)
+        super().__init__(Said(self._first("en"), self._first("zh")), source=source, hint=hint)
+
+    def _first(self, lang: Lang) -> str:
+        """The message: the first problem, and how many more there are."""
+        if not self.problems:
+            return "invalid input"
+        more = _frame("frame.and_more", lang, count=len(self.problems) - 1) if len(self.problems) > 1 else ""
+        return self.problems[0].text(lang) + more
 
     def __reduce__(self) -> tuple[object, ...]:
         # Sent back from a worker process: rebuilt from its problems, not from its message.
         return (self.__class__, (self.problems,), self.__dict__)
 
-    def render(self) -> str:
-        src = self.source or "snapshot"
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        lines = [f"{self.label}: {src}: {len(self.problems)} {noun}"]
-        lines += [f"  {p}" for p in self.problems[:SHOWN]]
+    def render(self, lang: Lang = "en") -> str:
+        src = self.source or ("快照" if lang == "zh" else "snapshot")
+        return "\n".join([_frame_problems(self, src, lang), *self._problem_lines(lang), *self._hint_lines(lang)])
+
+    def _problem_lines(self, lang: Lang) -> list[str]:
+        lines = [f"  {p.text(lang)}" for p in self.problems[:SHOWN]]
         if len(self.problems) > SHOWN:
-            lines.append(f"  ... and {len(self.problems) - SHOWN} more")
-        if self.hint:
-            lines.append(f"  help: {self.hint}")
-        return "\n".join(lines)
+            lines.append("  " + _frame("frame.more", lang, count=len(self.problems) - SHOWN))
+        return lines
 
 
 class InvalidLabels(InvalidInput):
     """Labelled cases with bad labels or snapshots (exit 4): each problem names its file and line."""
 
     label = "invalid labelled cases"
+    words = "label.invalid_labels"
 
-    def render(self) -> str:
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        head = f"{self.label}: {len(self.problems)} {noun}"
-        return "\n".join([head, *(f"  {p}" for p in self.problems[:SHOWN])] + ([f"  help: {self.hint}"] if self.hint else []))
+    def render(self, lang: Lang = "en") -> str:
+        return "\n".join([_frame_problems(self, None, lang), *self._problem_lines(lang), *self._hint_lines(lang)])
+
+
+def _frame_problems(error: InvalidInput, source: str | None, lang: Lang) -> str:
+    """The head of an error with problems: its label, its source and how many problems."""
+    count = len(error.problems)
+    many = f"{count} problem" + ("" if count == 1 else "s") if lang != "zh" else _frame("frame.problems", lang, count=count)
+    return _colon(lang).join(part for part in (error.label_text(lang), source, many) if part)
 
 
 class InvalidPack(DiagnoseError):
@@ -137,8 +201,9 @@ class InvalidPack(DiagnoseError):
     exit_code = ExitCode.INVALID_PACK
     kind = "invalid_pack"
     label = "invalid rule pack"
+    words = "label.invalid_pack"
 
-    def problem_list(self) -> list[ErrorProblem]:
+    def problem_list(self, lang: Lang = "en") -> list[ErrorProblem]:
         from diagnose.errorobject import ErrorProblem
 
         return [ErrorProblem(p.file, p.message, p.line, p.column, p.rule_id, p.hint) for p in self.problems]
@@ -148,8 +213,8 @@ class InvalidPack(DiagnoseError):
         first = self.problems[0].render() if self.problems else "invalid rule pack"
         super().__init__(first, source=source)
 
-    def render(self) -> str:
-        return "\n".join(f"{self.label}: {p.render()}" for p in self.problems)
+    def render(self, lang: Lang = "en") -> str:
+        return "\n".join(f"{self.label_text(lang)}{_colon(lang)}{p.render(lang)}" for p in self.problems)
 
 
 class PackProblem(NamedTuple):
@@ -175,11 +240,11 @@ class PackProblem(NamedTuple):
                 loc += f":{self.column}"
         return loc
 
-    def render(self) -> str:
+    def render(self, lang: Lang = "en") -> str:
         rule = f" [{self.rule_id}]" if self.rule_id else ""
         text = f"{self.location()}:{rule} {self.message}"
         if self.hint:
-            text += f"\n  help: {self.hint}"
+            text += f"\n  {_frame('frame.help', lang)}{_colon(lang)}{self.hint}"
         return text
 
 
@@ -188,6 +253,7 @@ class OutputError(DiagnoseError):
 
     exit_code = ExitCode.OUTPUT
     label = "output error"
+    words = "label.output"
 
 
 class PipeClosed(DiagnoseError):
@@ -203,6 +269,7 @@ class CheckFailed(DiagnoseError):
     exit_code = ExitCode.CHECK_FAILED
     kind = "check_failed"
     label = "check failed"
+    words = "label.check_failed"
 
 
 _OBJECT_NAMES = ("ErrorKind", "ErrorProblem", "ErrorDetail", "ErrorObject")

@@ -30,6 +30,7 @@ from typing import IO, Any
 import orjson
 
 from diagnose.errors import InvalidInput, OutputError, PipeClosed, Problem, UsageError
+from diagnose.errorwords import Said, say
 
 STDIN = "-"
 HEAD_BYTES = 1 << 20
@@ -69,16 +70,16 @@ def check_targets(inputs: Sequence[str | Path], outputs: Sequence[tuple[str, Pat
     ``outputs`` are (option, path) pairs such as ("--html", Path("day.html")); a path of None is
     an output not asked for. Raises UsageError (exit 2) naming both.
     """
-    seen_inputs: dict[tuple[Any, ...], str] = {}
+    seen_inputs: dict[tuple[Any, ...], Said] = {}
     for name in inputs:
         if str(name) == STDIN:
             ident = stdin_identity()
             if ident is not None:
-                seen_inputs[("file", ident[0], ident[1])] = "standard input"
+                seen_inputs[("file", ident[0], ident[1])] = say("output.stdin")
             continue
         ident = _identity(Path(name))
         if ident is not None:
-            seen_inputs.setdefault(("file", ident[0], ident[1]), f"the input {name}")
+            seen_inputs.setdefault(("file", ident[0], ident[1]), say("output.input", name=name))
     seen_outputs: dict[tuple[Any, ...], str] = {}
     for option, path in outputs:
         if path is None:
@@ -86,12 +87,10 @@ def check_targets(inputs: Sequence[str | Path], outputs: Sequence[tuple[str, Pat
         key = _key(path)
         if key in seen_inputs:
             raise UsageError(
-                f"would overwrite an input: {option} is {seen_inputs[key]}",
-                source=str(path),
-                hint="write the output to another file",
+                say("output.overwrite", option=option, input=seen_inputs[key]), source=str(path), hint=say("output.overwrite.hint")
             )
         if key in seen_outputs:
-            raise UsageError(f"{seen_outputs[key]} and {option} are the same file", source=str(path), hint="give each output its own file")
+            raise UsageError(say("output.same", first=seen_outputs[key], second=option), source=str(path), hint=say("output.same.hint"))
         seen_outputs[key] = option
 
 
@@ -101,13 +100,12 @@ def check_targets(inputs: Sequence[str | Path], outputs: Sequence[tuple[str, Pat
 def output_error(exc: OSError, target: str) -> OutputError:
     """An OSError while writing as the one-line error of exit 5."""
     reason = exc.strerror or str(exc)
-    hint = {
-        errno.ENOSPC: "the disk is full: free some space, or write elsewhere",
-        errno.EDQUOT: "the disk quota is used up: free some space, or write elsewhere",
-        errno.EACCES: "choose a file you may write, or change the folder's permissions",
-        errno.EROFS: "the file system is read-only: write elsewhere",
-    }.get(exc.errno or 0)
-    return OutputError(f"cannot write: {reason}", source=target, hint=hint)
+    hint = _WRITE_HINTS.get(exc.errno or 0)
+    return OutputError(say("output.cannot_write", reason=reason), source=target, hint=None if hint is None else say(hint))
+
+
+_WRITE_HINTS = {errno.ENOSPC: "output.full", errno.EDQUOT: "output.quota", errno.EACCES: "output.denied", errno.EROFS: "output.read_only"}
+"""What to do about a failed write, by its errno: keys of `errorwords`."""
 
 
 @contextlib.contextmanager

@@ -28,6 +28,8 @@ def page(name: str) -> str:
     return (folder() / PAGES[name]).read_text(encoding="utf-8")
 
 
-def see(name: str) -> str:
-    """How a hint names a page: the command that prints it and the file in the repository."""
+def see(name: str, lang: str = "en") -> str:
+    """How a hint names a page: the command that prints it and the file in the repository (in a Chinese text, in full-width brackets)."""
+    if lang == "zh":
+        return f"`diagnose docs {name}`（docs/{PAGES[name]}）"
     return f"`diagnose docs {name}` (docs/{PAGES[name]})"

@@ -40,16 +40,22 @@ def _clean(text: str) -> None:
     assert "SECRET" not in text and "9532" not in text and "9,532" not in text and "65.78" not in text and "0.6577" not in text, text
 
 
-def test_run_redacts_a_bad_value_at_a_sensitive_path_in_its_error(tmp_path: Path, pack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_run_redacts_a_bad_value_at_a_sensitive_path_in_its_error(
+    tmp_path: Path, pack: Path, capsys: pytest.CaptureFixture[str], lang: str
+) -> None:
     bad = _write(tmp_path, "bad.json", _snapshot(credit__monthly_income="SECRET-income"))
-    code, _, err = cli(capsys, "run", bad, "--rules", pack, "--redact")
-    assert code == 4 and "credit.monthly_income" in err and "redacted:" in err
-    _clean(err)
+    code, out, err = cli(capsys, "run", bad, "--rules", pack, "--redact", "--lang", lang, "--format", "json")
+    assert code == 4 and "credit.monthly_income" in err and "redacted:" in err and "redacted:" in out
+    assert ("实际值：" in err) is (lang == "zh")  # the Chinese words are kept, with the value's token in them
+    _clean(err + out)
     bad_id = _snapshot()
     bad_id["account"]["id"] = 987654321987  # the account id is always sensitive; a number is the wrong type
-    code, _, err = cli(capsys, "run", _write(tmp_path, "id.json", bad_id), "--rules", pack, "--redact")
-    assert code == 4 and "account.id" in err and "987654321987" not in err
-    code, _, err = cli(capsys, "run", bad, "--rules", pack)  # without --redact the value is shown, as before
+    code, out, err = cli(
+        capsys, "run", _write(tmp_path, "id.json", bad_id), "--rules", pack, "--redact", "--lang", lang, "--format", "json"
+    )
+    assert code == 4 and "account.id" in err and "987654321987" not in err + out
+    code, _, err = cli(capsys, "run", bad, "--rules", pack, "--lang", lang)  # without --redact the value is shown, as before
     assert code == 4 and "SECRET-income" in err
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import typer
 
     from diagnose.errorobject import ErrorKind, ErrorObject
+    from diagnose.vocab import Lang
 
 __all__ = ["app", "entry", "full_app", "main"]
 _MODULES = ("run", "why", "rules", "batch", "schema", "diff", "evaluate", "completion", "docs")
@@ -79,6 +80,18 @@ def _wants_json(argv: list[str]) -> bool:
     return False
 
 
+def _lang(argv: list[str]) -> Lang:
+    """The language the command was asked for (`--lang zh`, `--lang=zh`, or DIAGNOSE_LANG): what its errors are printed in."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return "zh" if argv[i + 1] == "zh" else "en"
+        if arg.startswith("--lang="):
+            return "zh" if arg == "--lang=zh" else "en"
+    return "zh" if os.environ.get("DIAGNOSE_LANG") == "zh" else "en"
+
+
 def _json_error(args: list[str], obj: ErrorObject) -> None:
     """With --format json, the error as one JSON object on standard output, so that a script reads the failure where
     it reads results; not after a result (a report, then --fail-on), which stays the one JSON text there."""
@@ -91,7 +104,7 @@ def _json_error(args: list[str], obj: ErrorObject) -> None:
     except PipeClosed:  # no one reads standard output: the message on standard error and the exit code remain
         silence(sys.stdout)
     except OutputError as exc:  # the failure being reported keeps its exit code; that its object was lost is said
-        err(exc.render())
+        err(exc.render(_lang(args)))
 
 
 def _plain_error(code: ExitCode, kind: ErrorKind, message: str) -> ErrorObject:
@@ -166,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         silence(sys.stdout)
         return 0
     except DiagnoseError as exc:
-        err(exc.render())
-        _json_error(args, exc.error_object())
+        lang = _lang(args)
+        err(exc.render(lang))
+        _json_error(args, exc.error_object(lang))
         return int(exc.exit_code)
     except KeyboardInterrupt:
         err("interrupted")
@@ -181,9 +195,11 @@ def main(argv: list[str] | None = None) -> int:
             return usage
         if _debug_requested(args):  # an internal error: one line, unless --debug
             raise
-        message = f"internal error: {type(exc).__name__}: {_short(exc)}. This is a bug in diagnose; please report it (run with --debug for the traceback)."
-        err(message)
-        _json_error(args, _plain_error(ExitCode.INTERNAL, "internal", message))
+        from diagnose.errorwords import say
+
+        message = say("internal", name=type(exc).__name__, text=_short(exc))
+        err(message.text(_lang(args)))
+        _json_error(args, _plain_error(ExitCode.INTERNAL, "internal", message.text(_lang(args))))
         return int(ExitCode.INTERNAL)
     return result if isinstance(result, int) else 0
 

@@ -278,7 +278,7 @@ def batch(
         if resume:
             err(f"resuming after {resumed.skipped:,} records ({resumed.diagnosed:,} diagnosed, {resumed.rejected:,} rejected)")
         names = (str(output) if output is not None else "<stdout>", str(errors))
-        sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render()), names=names)
+        sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render(lang.value)), names=names)
         state = {"records": resumed.skipped}
         bar: _Progress | None = None
         if not quiet and sys.stderr.isatty():
@@ -320,6 +320,7 @@ def batch(
         resumed_after=resumed.skipped if resume else None,
         errors_kept=errors is not None,
         errors_flag="FILE",
+        lang=lang.value,
     )
     if flat is not None:
         err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")

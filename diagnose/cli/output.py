@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from diagnose.portfolio.segments import By
     from diagnose.portfolio.summary import Summary, SummaryFormat
+    from diagnose.vocab import Lang
 
 
 def stream_width(stream: IO[str]) -> int:
@@ -74,14 +75,18 @@ def slices(by: By, html: Path | None, segments: Sequence[tuple[str, str]]) -> By
     return By(("region",) if "region" in names else (names[0],))
 
 
-def closing_counts(read: int, diagnosed: int, rejected: int, *, resumed_after: int | None, errors_kept: bool, errors_flag: str) -> None:
+def closing_counts(
+    read: int, diagnosed: int, rejected: int, *, resumed_after: int | None, errors_kept: bool, errors_flag: str, lang: Lang = "en"
+) -> None:
     """The line every batch ends with on standard error, and how to keep what was rejected."""
-    err(
-        f"read {read:,} record{'' if read == 1 else 's'} = {diagnosed:,} diagnosed + {rejected:,} rejected"
-        + (f" (resumed after {resumed_after:,})" if resumed_after is not None else "")
-    )
+    from diagnose.errorwords import Said, say, word
+
+    noun = Said("record" if read == 1 else "records", "条记录")
+    counts = say("batch.counts", read=read, records=noun, diagnosed=diagnosed, rejected=rejected)
+    err(counts.text(lang) + (say("batch.resumed", after=resumed_after).text(lang) if resumed_after is not None else ""))
     if rejected and not errors_kept:
-        err(f"  help: use --errors {errors_flag} to keep the rejected records with their raw text")
+        colon = "：" if lang == "zh" else ": "
+        err(f"  {word('frame.help', lang)}{colon}{say('batch.keep_errors', flag=errors_flag).text(lang)}")
 
 
 def closing_checks(internal: int, rejected: int, *, fail_on_rejects: bool) -> None:

@@ -85,8 +85,12 @@ def run_one(args: RunArgs) -> None:
 
         worst = [f for f in report.findings if SEVERITY[f.severity] >= SEVERITY[args.fail_on.value]]
         if worst:
+            from diagnose.errorwords import Said, say
+            from diagnose.vocab import WORDS
+
+            severity = Said(args.fail_on.value, WORDS["severity"]["zh"][args.fail_on.value])
             raise CheckFailed(
-                f"{len(worst)} finding(s) at or above {args.fail_on.value}: {', '.join(f.rule_id for f in worst)}", source=source
+                say("check.fail_on", count=len(worst), severity=severity, ids=", ".join(f.rule_id for f in worst)), source=source
             )
 
 

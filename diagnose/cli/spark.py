@@ -197,7 +197,15 @@ def batch_on_spark(
         if created:
             spark.stop()
 
-    closing_counts(totals.read, totals.diagnosed, totals.rejected, resumed_after=None, errors_kept=errs is not None, errors_flag="FOLDER")
+    closing_counts(
+        totals.read,
+        totals.diagnosed,
+        totals.rejected,
+        resumed_after=None,
+        errors_kept=errs is not None,
+        errors_flag="FOLDER",
+        lang="zh" if lang == "zh" else "en",
+    )
     if flat_out is not None:
         err(f"flat export: {accounts:,} accounts and {findings:,} findings in {flat_out}")
     if summary:

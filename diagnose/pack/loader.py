@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from diagnose.errors import InvalidPack, PackProblem, UsageError
+from diagnose.errorwords import Said, say
 from diagnose.pack.checks import check, did_you_mean
 from diagnose.pack.files import MANIFEST, MAX_PACK_FILES, OutsidePack, default_pack_path, read_inside, resolve, rule_files
 from diagnose.pack.model import (
@@ -110,7 +111,7 @@ def read(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> Lo
     """Read every file of a pack and check it; never raises for a broken pack: its problems are in the result."""
     root = resolve(path)
     if not root.exists():  # a mistyped path is the caller's mistake (usage), not a broken pack
-        raise UsageError("no such rule pack folder", source=str(root), hint=_IS_A_PACK)
+        raise UsageError(say("pack.missing"), source=str(root), hint=say("pack.is_a_folder", page=Said(see("rules"), see("rules", "zh"))))
     if not root.is_dir():
         return Loaded(root, None, [PackProblem(str(root), "not a folder", hint=_IS_A_PACK)])
     if not (root / MANIFEST).is_file():

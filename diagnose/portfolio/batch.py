@@ -34,12 +34,14 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 import orjson
 
 from diagnose.errors import DiagnoseError, ExitCode, InvalidInput, Problem, UsageError
+from diagnose.errorwords import say, word
 from diagnose.outputs import Pin, span_digest, writing
 from diagnose.portfolio.flat import FlatRows, new_rows
 from diagnose.portfolio.flat import add_report as add_flat
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Tally, reject_reason
 from diagnose.snapshot.reader import MAX_BYTES, load, not_regular
+from diagnose.vocab import Lang
 
 if TYPE_CHECKING:
     from diagnose.api import CompiledPack
@@ -159,13 +161,14 @@ class Rejected:
         """One line of the error report (JSON Lines), with its newline."""
         return orjson.dumps(self.to_dict()) + b"\n"
 
-    def render(self) -> str:
-        """One line for standard error."""
+    def render(self, lang: Lang = "en") -> str:
+        """One line for standard error (in Chinese with ``lang="zh"``, where the problems have words)."""
         if self.kind == "internal_error":
             return f"internal error: {self.source}: {self.problems[0].message if self.problems else 'unknown'}"
-        shown = "; ".join(str(p) for p in self.problems[:3]) or "invalid record"
-        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
-        return f"rejected: {self.source}: {shown}{more}"
+        zh = lang == "zh"
+        shown = ("；" if zh else "; ").join(p.text(lang) for p in self.problems[:3]) or "invalid record"
+        more = say("frame.and_more", count=len(self.problems) - 3).text(lang) if len(self.problems) > 3 else ""
+        return f"{word('label.rejected', lang)}{'：' if zh else ': '}{self.source}{'：' if zh else ': '}{shown}{more}"
 
 
 def _raw_text(rec: RawRecord) -> tuple[str, bool]:

@@ -332,17 +332,18 @@ def redact_problems(exc: InvalidInput, redactor: Redactor, data: Any = None) -> 
     for p in exc.problems:
         if p.path and redactor.covers(p.path):
             found, value = _lookup(data, p.path)
-            message = p.message
+            message, zh = p.message, p.zh
             if found:
                 token = redactor.token(value)
                 for form in sorted({show(value), repr(value), str(value)}, key=len, reverse=True):
                     if form:
                         message = message.replace(form, token)
-            else:
-                message = _QUOTED.sub("(a redacted value)", _GOT.sub("(got a redacted value)", message))
-            p = p._replace(message=message)
+                        zh = zh and zh.replace(form, token)
+            else:  # the Chinese words are not searched for a value that cannot be found: the English, redacted, stands for both
+                message, zh = _QUOTED.sub("(a redacted value)", _GOT.sub("(got a redacted value)", message)), None
+            p = p._replace(message=message, zh=zh)
         problems.append(p)
-    return InvalidInput(problems, source=exc.source, hint=exc.hint)
+    return InvalidInput(problems, source=exc.source, hint=exc.said_hint())
 
 
 def redact_data(data: Any, redactor: Redactor, path: str = "", depth: int = 0) -> Any:

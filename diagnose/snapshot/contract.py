@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 from pydantic_core._pydantic_core import SchemaValidator, ValidationError
 
-from diagnose.errors import InvalidInput, Problem
+from diagnose.errors import InvalidInput, Problem, problem
+from diagnose.errorwords import Said, got, say, word
 from diagnose.snapshot import scalars
-from diagnose.snapshot.scalars import show
 
 ARTIFACT = Path(__file__).with_name("_contract.json")
 _FUNCTIONS = {
@@ -113,7 +113,7 @@ def _validate(validator: SchemaValidator, data: Any, source: str | None) -> Any:
     try:
         return validator.validate_python(data)
     except RecursionError:
-        raise InvalidInput([Problem("", "nesting too deep")], source=source) from None
+        raise InvalidInput([problem("", say("json.too_deep_short"))], source=source) from None
     finally:
         if enabled:
             gc.enable()
@@ -199,11 +199,7 @@ def plain_name(key: str) -> None:
 
 def require_object(data: Any, source: str | None) -> None:
     if not isinstance(data, dict):
-        raise InvalidInput(
-            [Problem("", f"a snapshot must be a JSON object (got {show(data)})")],
-            source=source,
-            hint="export one account as one JSON object; for many, use `diagnose batch` with JSON Lines",
-        )
+        raise InvalidInput([problem("", say("json.not_object", got=got(data)))], source=source, hint=say("json.not_object.hint"))
 
 
 def unknown_fields(data: dict[str, Any]) -> list[str]:
@@ -231,49 +227,69 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 
 
 _TYPE_WORDS = {
-    "float_type": "a number",
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "model_type": "an object",
-    "dict_type": "an object",
-    "list_type": "a list",
+    "float_type": "field.type.number",
+    "int_type": "field.type.whole",
+    "int_from_float": "field.type.whole",
+    "bool_type": "field.type.bool",
+    "string_type": "field.type.string",
+    "model_type": "field.type.object",
+    "dict_type": "field.type.object",
+    "list_type": "field.type.list",
 }
-_SYMBOLS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+_SYMBOLS = {
+    "greater_than_equal": Said(">=", "大于或等于"),
+    "greater_than": Said(">", "大于"),
+    "less_than_equal": Said("<=", "小于或等于"),
+    "less_than": Said("<", "小于"),
+}
+_LENGTHS = {
+    "string_too_long": "field.too_long_text",
+    "string_too_short": "field.too_short_text",
+    "too_long": "field.too_long_list",
+    "too_short": "field.too_short_list",
+}
 
 
-def _message(err: Any, fact_kind: str | None) -> str:
+def _message(err: Any, fact_kind: str | None) -> Said:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
-    got = show(value)
+    bad = got(value)
     if kind == "missing":
-        return "is required but missing"
+        return say("field.missing")
     if fact_kind == "datetime" and kind in ("string_type", "string_pattern_mismatch"):
         return scalars.datetime_problem(value)
     if fact_kind == "datetime" and kind.startswith("datetime"):
-        return f"{got} is not a real time"
+        return say("field.datetime_unreal", got=bad)
     if fact_kind == "date" and kind in ("string_type", "string_pattern_mismatch"):
-        return scalars.DATE_WORDS.format(got=got)
+        return say("field.date", got=bad)
     if fact_kind == "date" and kind.startswith("date"):
-        return f"{got} is not a real calendar date"
+        return say("field.date_unreal", got=bad)
     if fact_kind == "time" and kind in ("string_type", "string_pattern_mismatch"):
-        return scalars.HHMM_WORDS.format(got=got)
+        return say("field.hhmm", got=bad)
     if kind in _TYPE_WORDS:
-        return f"must be {_TYPE_WORDS[kind]} (got {got})"
+        what = _TYPE_WORDS[kind]
+        return say("field.type", what=Said(word(what, "en"), word(what, "zh")), got=bad)
     if kind in _SYMBOLS:
         bound = next(iter(ctx.values()))
-        return f"must be {_SYMBOLS[kind]} {_num(bound)} (got {got})"
+        return say("field.bound", symbol=_SYMBOLS[kind], bound=_num(bound), got=bad)
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '?')} (got {got})"
+        expected = str(ctx.get("expected", "?"))
+        return say("field.one_of", expected=expected, expected_zh="、".join(re.split(_ALTERNATIVES, expected)), got=bad)
     if kind == "string_pattern_mismatch":
-        return f"has the wrong format (got {got}); expected a value matching {ctx.get('pattern')}"
-    if kind in ("string_too_long", "string_too_short", "too_long", "too_short"):
-        return f"{str(err['msg']).lower()}"
+        return say("field.pattern", got=bad, pattern=ctx.get("pattern"))
+    if kind in _LENGTHS:  # pydantic's own English words, which say how long it may be
+        limit = ctx.get("max_length", ctx.get("min_length", "?"))
+        return Said(str(err["msg"]).lower(), say(_LENGTHS[kind], limit=limit, size=ctx.get("actual_length", "?")).zh)
     if kind == "finite_number":
-        return f"must be a finite number (got {got})"
-    return str(err["msg"])
+        return say("field.finite", got=bad)
+    if "zh" in ctx:  # the snapshot's own scalar checks (`scalars`) say it in both languages
+        return Said(str(err["msg"]), str(ctx["zh"]))
+    return say("field.other", detail=str(err["msg"]))
+
+
+_ALTERNATIVES = r", | or "
+"""How pydantic lists a literal's values (`'a', 'b' or 'c'`): only an error compiles it (re caches it)."""
 
 
 def _num(value: Any) -> str:
@@ -298,6 +314,5 @@ def problems_from(error: ValidationError) -> list[Problem]:
             continue
         loc = tuple(err["loc"])
         path = _dotted(loc)
-        message = _message(err, _kind(path))
-        out.append(Problem(path, message))
+        out.append(problem(path, _message(err, _kind(path))))
     return out

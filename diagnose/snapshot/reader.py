@@ -14,7 +14,8 @@ from typing import IO, Any
 import orjson
 
 from diagnose import deferred
-from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.errors import InvalidInput, UsageError, problem
+from diagnose.errorwords import Said, json_detail, say
 from diagnose.snapshot.scalars import MAX_INT, MAX_ITEMS
 from diagnose.userdocs import see
 
@@ -63,29 +64,27 @@ def _int_or_big(literal: str) -> int | str:
         return _Big(literal)
 
 
+class _NotFinite(ValueError):
+    """NaN or Infinity, which Python's json reads and JSON does not have; its text is the constant's name."""
+
+
 def _constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NotFinite(name)
 
 
 def decode(raw: bytes, source: str) -> str:
     """Bytes to text: UTF-8, with or without a byte-order mark; anything else is refused plainly."""
     if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        raise InvalidInput(
-            [Problem("", "the file is UTF-32; snapshots must be UTF-8")], source=source, hint="re-export the snapshot as UTF-8"
-        )
+        raise InvalidInput([problem("", say("file.utf32"))], source=source, hint=say("file.reexport"))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
-        raise InvalidInput(
-            [Problem("", "the file is UTF-16; snapshots must be UTF-8")], source=source, hint="re-export the snapshot as UTF-8"
-        )
+        raise InvalidInput([problem("", say("file.utf16"))], source=source, hint=say("file.reexport"))
     if b"\x00" in raw[:4096]:
-        raise InvalidInput([Problem("", "the file holds binary data (NUL bytes), not JSON text")], source=source)
+        raise InvalidInput([problem("", say("file.binary"))], source=source)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            [Problem("", f"not UTF-8 text: invalid byte 0x{raw[exc.start]:02x} at offset {exc.start}")],
-            source=source,
-            hint="re-export the snapshot as UTF-8 (GBK and other encodings are not accepted)",
+            [problem("", say("file.not_utf8", byte=raw[exc.start], offset=exc.start))], source=source, hint=say("file.reexport_gbk")
         ) from None
 
 
@@ -135,9 +134,11 @@ def paused_gc() -> Iterator[None]:
 def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES) -> Any:
     """Parse one JSON document; errors name the line and column, or the path of the value."""
     if len(text) > max_bytes:
-        raise InvalidInput([Problem("", f"the snapshot is {len(text):,} characters; at most {max_bytes:,} are accepted")], source=source)
+        raise InvalidInput([problem("", say("file.too_many_chars", size=len(text), limit=max_bytes))], source=source)
     if not text.strip():
-        raise InvalidInput([Problem("", "the file is empty")], source=source, hint=f"a snapshot is one JSON object; see {see('snapshot')}")
+        raise InvalidInput(
+            [problem("", say("file.empty"))], source=source, hint=say("file.empty.hint", page=Said(see("snapshot"), see("snapshot", "zh")))
+        )
     try:
         data = _fast(text.encode(), source)
     except UnicodeEncodeError:  # a lone surrogate: the careful parser reads it, check_shape says where it is
@@ -215,19 +216,17 @@ def _loads(text: str, source: str, read_int: Any) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_int=read_int)
     except json.JSONDecodeError as exc:
-        raise InvalidInput([Problem("", f"broken JSON: {exc.msg}", exc.lineno, exc.colno)], source=source) from None
+        raise InvalidInput([problem("", say("json.broken", detail=json_detail(exc.msg)), exc.lineno, exc.colno)], source=source) from None
     except _Duplicate as exc:
         raise InvalidInput(
-            [Problem("", f"duplicate key {_literal(str(exc)[:60])!r} in one object")],
-            source=source,
-            hint="each key may appear once per object",
+            [problem("", say("json.duplicate", key=_literal(str(exc)[:60])))], source=source, hint=say("json.duplicate.hint")
         ) from None
     except _TooLarge:
         raise
-    except ValueError as exc:  # NaN, Infinity
-        raise InvalidInput([Problem("", f"{exc}: numbers must be finite")], source=source) from None
+    except _NotFinite as exc:  # NaN, Infinity
+        raise InvalidInput([problem("", say("json.not_finite", name=str(exc)))], source=source) from None
     except RecursionError:
-        raise InvalidInput([Problem("", f"nesting deeper than {MAX_DEPTH} levels")], source=source) from None
+        raise InvalidInput([problem("", say("json.too_deep", depth=MAX_DEPTH))], source=source) from None
 
 
 Where = tuple[Any, ...] | None
@@ -275,19 +274,17 @@ def check_shape(data: Any, source: str, *, scalars: bool = True) -> None:
     while stack:
         node, depth, where = stack.pop()
         if depth > MAX_DEPTH:
-            raise InvalidInput([Problem(_spell(where), f"nesting deeper than {MAX_DEPTH} levels")], source=source)
+            raise InvalidInput([problem(_spell(where), say("json.too_deep", depth=MAX_DEPTH))], source=source)
         if len(node) > MAX_ITEMS:
-            noun = "an object" if isinstance(node, dict) else "a list"
-            raise InvalidInput(
-                [Problem(_spell(where), f"{noun} with {len(node):,} entries; at most {MAX_ITEMS:,} are accepted")], source=source
-            )
+            key = "json.big_object" if isinstance(node, dict) else "json.big_list"
+            raise InvalidInput([problem(_spell(where), say(key, size=len(node), limit=MAX_ITEMS))], source=source)
         items: Any = node.items() if isinstance(node, dict) else enumerate(node)
         for key, child in items:
             if type(key) is str and _LONE_SURROGATE.search(key):
                 raise InvalidInput(
-                    [Problem(_spell(where), f'the key "{_literal(key[:60])}" holds a lone surrogate: not valid Unicode')],
+                    [problem(_spell(where), say("json.surrogate_key", key=_literal(key[:60])))],
                     source=source,
-                    hint=_SURROGATE_HINT,
+                    hint=say("json.surrogate.hint"),
                 )
             kind = type(child)
             if kind is dict or kind is list:
@@ -317,29 +314,19 @@ def _containers_fit(data: Any) -> bool:
 def _check_scalar(value: Any, where: Where, source: str) -> None:
     if type(value) is str and _LONE_SURROGATE.search(value):
         raise InvalidInput(
-            [Problem(_spell(where), f'text "{_literal(value[:60])}" holds a lone surrogate: not valid Unicode')],
-            source=source,
-            hint=_SURROGATE_HINT,
+            [problem(_spell(where), say("json.surrogate_text", text=_literal(value[:60])))], source=source, hint=say("json.surrogate.hint")
         )
     if type(value) is _Big or (type(value) is int and not -MAX_INT <= value <= MAX_INT):
+        number: Said | str
         if type(value) is int and value.bit_length() > 10_000:  # too long for str() (sys.get_int_max_str_digits)
-            sign, shown = "-" if value < 0 else "", f"of about {value.bit_length() * 30103 // 100_000:,} digits"
+            number = say("json.big_int.digits", sign="-" if value < 0 else "", count=value.bit_length() * 30103 // 100_000)
         else:
             sign, digits = ("-", str(value)[1:]) if str(value).startswith("-") else ("", str(value))
-            shown = digits if len(digits) <= 24 else f"{digits[:10]}…{digits[-4:]} ({len(digits):,} digits)"
+            cut = len(digits) > 24
+            number = say("json.big_int.cut", sign=sign, head=digits[:10], tail=digits[-4:], count=len(digits)) if cut else sign + digits
         raise InvalidInput(
-            [
-                Problem(
-                    _spell(where),
-                    f"the whole number {sign}{shown} is too large; at most {MAX_INT:,} either way is accepted",
-                )
-            ],
-            source=source,
-            hint="JSON tools lose the digits of larger numbers; send identifiers as strings",
+            [problem(_spell(where), say("json.big_int", number=number, limit=MAX_INT))], source=source, hint=say("json.big_int.hint")
         )
-
-
-_SURROGATE_HINT = "the exporter split a character (an emoji, say) in two; re-export the snapshot as valid UTF-8"
 
 
 def open_regular(path: Path, command: str) -> IO[bytes]:
@@ -358,11 +345,7 @@ def open_regular(path: Path, command: str) -> IO[bytes]:
 
 
 def not_regular(name: str, command: str) -> UsageError:
-    return UsageError(
-        "is not a regular file (a pipe, a device or a socket)",
-        source=name,
-        hint=f"feed a stream on standard input instead: `{command} {name}`",
-    )
+    return UsageError(say("file.not_regular"), source=name, hint=say("file.not_regular.hint", command=command, name=name))
 
 
 def read_snapshot(path: str, *, max_bytes: int = MAX_BYTES) -> tuple[Any, str]:
@@ -374,17 +357,13 @@ def read_snapshot(path: str, *, max_bytes: int = MAX_BYTES) -> tuple[Any, str]:
         else:
             p = Path(path)
             if p.is_dir():
-                raise UsageError("is a folder, not a snapshot file", source=source, hint="for many snapshots use `diagnose batch FOLDER`")
+                raise UsageError(say("file.folder"), source=source, hint=say("file.folder.hint"))
             with open_regular(p, "diagnose run - <") as fh:
                 raw = fh.read(max_bytes + 1)
     except FileNotFoundError:
-        raise UsageError("no such file", source=source) from None
+        raise UsageError(say("file.missing"), source=source) from None
     except OSError as exc:
-        raise InvalidInput([Problem("", f"cannot read: {exc.strerror or exc}")], source=source) from None
+        raise InvalidInput([problem("", say("file.unreadable", reason=exc.strerror or exc))], source=source) from None
     if len(raw) > max_bytes:
-        raise InvalidInput(
-            [Problem("", f"the snapshot is larger than {max_bytes:,} bytes")],
-            source=source,
-            hint="raise the limit with --max-bytes if this is a real snapshot",
-        )
+        raise InvalidInput([problem("", say("file.too_large", limit=max_bytes))], source=source, hint=say("file.too_large.hint"))
     return load(raw, source, max_bytes=max_bytes), source

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic_core._pydantic_core import PydanticCustomError
 
 from diagnose import deferred
+from diagnose.errorwords import Said, got, say, shown
 
 MAX_INT = 2**53 - 1
 """The largest whole number (either sign) accepted: beyond it JSON tools lose digits."""
@@ -25,22 +26,17 @@ _NAIVE = deferred.Pattern(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$
 _DATE = deferred.Pattern(DATE_PATTERN)
 _HHMM = deferred.Pattern(HHMM_PATTERN)
 
-DATETIME_WORDS = "must be an RFC 3339 time such as 2024-01-15T10:30:00+08:00 (got {got})"
-NAIVE_WORDS = "time {got} has no UTC offset; add one, e.g. +08:00 or Z"
-DATE_WORDS = "must be a date YYYY-MM-DD (got {got})"
-HHMM_WORDS = "must be a local time HH:MM from 00:00 to 23:59 (got {got})"
-TIMEZONE_WORDS = "must be an IANA time zone name such as Asia/Shanghai (got {got})"
 
-
-def datetime_problem(value: Any) -> str:
+def datetime_problem(value: Any) -> Said:
     """The words for a value that is not an RFC 3339 time with an offset."""
     if isinstance(value, str) and _NAIVE.match(value):
-        return NAIVE_WORDS.format(got=show(value))
-    return DATETIME_WORDS.format(got=show(value))
+        return say("field.datetime_naive", got=got(value))
+    return say("field.datetime", got=got(value))
 
 
-def _error(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, "{message}", {"message": message})
+def _error(kind: str, message: Said) -> PydanticCustomError:
+    """A validation error whose words `contract.problems_from` reads back in both languages (the context's `zh`)."""
+    return PydanticCustomError(kind, "{message}", {"message": message.en, "zh": message.zh})
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -62,10 +58,10 @@ def parse_datetime(value: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise _error("datetime_invalid", f"{show(value)} is not a real time") from None
+        raise _error("datetime_invalid", say("field.datetime_unreal", got=got(value))) from None
     offset = parsed.utcoffset()
     if offset is None or abs(offset) >= timedelta(hours=24):
-        raise _error("datetime_invalid", f"{show(value)} has an impossible UTC offset")
+        raise _error("datetime_invalid", say("field.datetime_offset", got=got(value)))
     return parsed
 
 
@@ -73,16 +69,16 @@ def parse_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _DATE.match(value):
-        raise _error("date_format", DATE_WORDS.format(got=show(value)))
+        raise _error("date_format", say("field.date", got=got(value)))
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _error("date_invalid", f"{show(value)} is not a real calendar date") from None
+        raise _error("date_invalid", say("field.date_unreal", got=got(value))) from None
 
 
 def parse_hhmm(value: Any) -> str:
     if not isinstance(value, str) or not _HHMM.match(value):
-        raise _error("time_of_day", HHMM_WORDS.format(got=show(value)))
+        raise _error("time_of_day", say("field.hhmm", got=got(value)))
     return value
 
 
@@ -99,22 +95,9 @@ def zone(name: str) -> ZoneInfo | None:
 
 def parse_timezone(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 64 or zone(value) is None:
-        raise _error("timezone", TIMEZONE_WORDS.format(got=show(value)))
+        raise _error("timezone", say("field.timezone", got=got(value)))
     return value
 
 
-def show(value: Any, limit: int = 60) -> str:
-    """A short, literal rendering of a bad value for an error message."""
-    if isinstance(value, str):
-        text = repr(value)
-    elif value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, dict):
-        text = "an object"
-    elif isinstance(value, list):
-        text = "a list"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+show = shown
+"""A bad value as an English error message shows it (`errorwords.shown`)."""
