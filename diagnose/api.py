@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from diagnose.engine.compiled import CompiledRules
 from diagnose.errors import DiagnoseError, InvalidInput
+from diagnose.errorwords import unknown_fields
 from diagnose.report.build import ReportBuilder
 from diagnose.snapshot import facts as factlib
 from diagnose.snapshot.contract import checked
@@ -48,20 +49,20 @@ class CompiledPack(CompiledRules):
         institution, all) keeps only what that reader may see; ``echo`` names more fact paths for
         the report's `segments` (what `batch --by` groups by).
         """
-        data, f, warnings, digest = self._prepare(snapshot, source=source, parsed=parsed)
+        data, f, warnings, digest = self._prepare(snapshot, source=source, parsed=parsed, lang=lang)
         return self.builder.build(
             data, f, lang=lang, warnings=warnings, explain=explain, timeline=timeline, audience=audience, echo=echo, input_digest=digest
         )
 
     def prepare(
-        self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False
+        self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False, lang: str = "en"
     ) -> tuple[dict[str, Any], factlib.Facts, list[str]]:
-        """A snapshot checked against the contract: its validated data, its facts, and warnings (ignored unknown fields)."""
-        data, f, warnings, _ = self._prepare(snapshot, source=source, parsed=parsed)
+        """A snapshot checked against the contract: its validated data, its facts, and warnings (ignored unknown fields) in ``lang``."""
+        data, f, warnings, _ = self._prepare(snapshot, source=source, parsed=parsed, lang=lang)
         return data, f, warnings
 
     def _prepare(
-        self, snapshot: Mapping[str, Any], *, source: str | None, parsed: bool
+        self, snapshot: Mapping[str, Any], *, source: str | None, parsed: bool, lang: str = "en"
     ) -> tuple[dict[str, Any], factlib.Facts, list[str], str]:
         """`prepare`, and the input digest, which the facts' walk of the snapshot gives at little cost."""
         if type(snapshot) is not dict and hasattr(snapshot, "model_dump"):  # a dict has none: no failed lookup a record
@@ -71,10 +72,7 @@ class CompiledPack(CompiledRules):
 
             check_shape(snapshot, source or "snapshot")
         data, extra = checked(snapshot, source=source)
-        warnings = []
-        if extra:
-            shown = ", ".join(extra[:20]) + (f" (and {len(extra) - 20} more)" if len(extra) > 20 else "")
-            warnings.append(f"ignored unknown fields: {shown}")
+        warnings = [unknown_fields(extra, lang)] if extra else []
         f, digest = factlib.derive_digested(data)
         return data, f, warnings, digest
 

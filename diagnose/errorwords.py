@@ -165,6 +165,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pack.missing": ("no such rule pack folder", "规则包文件夹不存在"),
     "pack.is_a_folder": ("a rule pack is a folder with a pack.yaml: {page}", "规则包是一个含 pack.yaml 的文件夹：{page}"),
     "check.fail_on": ("{count} finding(s) at or above {severity}: {ids}", "{count} 个原因的严重程度达到或高于“{severity}”：{ids}"),
+    # warnings
+    "label.warning": ("warning", "警告"),
+    "warn.unknown_fields": ("ignored unknown fields: {fields}", "已忽略未知字段：{fields}"),
     # a batch's closing words
     "batch.counts": (
         "read {read:,} {records} = {diagnosed:,} diagnosed + {rejected:,} rejected",
@@ -245,3 +248,12 @@ def shown(value: Any, lang: Lang = "en", limit: int = 60) -> str:
 def got(value: Any) -> Said:
     """A bad value as shown in each language (for a template's `{got}` field)."""
     return Said(shown(value, "en"), shown(value, "zh"))
+
+
+def unknown_fields(paths: list[str], lang: str) -> str:
+    """The warning for fields the contract does not define, in that language: the first twenty, and how many more."""
+    more = len(paths) - 20
+    fields = Said(", ".join(paths[:20]), "、".join(paths[:20]))
+    if more > 0:
+        fields = Said(fields.en + say("frame.and_more", count=more).en, fields.zh + say("frame.and_more", count=more).zh)
+    return say("warn.unknown_fields", fields=fields).text("zh" if lang == "zh" else "en")

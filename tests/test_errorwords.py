@@ -170,3 +170,17 @@ def test_a_batch_rejects_records_in_chinese_on_standard_error(capsys: pytest.Cap
     assert code == 0 and "read 2 records = 1 diagnosed + 1 rejected" in err.splitlines()
     report = json.loads((tmp_path / "errors.jsonl").read_text(encoding="utf-8"))
     assert all(not _CJK.search(p["message"]) for p in report["problems"])  # the error report is the message of record: English
+
+
+def test_the_warning_for_unknown_fields_is_in_the_reports_language(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "healthy.json").read_text(encoding="utf-8"))
+    data["line"]["colour"] = "red"
+    data["exporter_note"] = "x"
+    path = tmp_path / "unknown.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, out, err = cli(capsys, "run", path, "--format", "json", "--lang", "zh")
+    assert code == 0 and json.loads(out)["warnings"] == ["已忽略未知字段：exporter_note、line.colour"]
+    assert err.strip() == f"警告：{path}：已忽略未知字段：exporter_note、line.colour"
+    code, out, err = cli(capsys, "run", path, "--format", "json")
+    assert json.loads(out)["warnings"] == ["ignored unknown fields: exporter_note, line.colour"]
+    assert err.strip() == f"warning: {path}: ignored unknown fields: exporter_note, line.colour"

@@ -78,8 +78,12 @@ def run_one(args: RunArgs) -> None:
     options = Options(lang=lang.value, color=color(), width=width(), top=args.top)
     out(renderer(fmt)(report, options))
     sys.stdout.flush()
-    for warning in report.warnings:
-        err(f"warning: {source}: {warning}")
+    if report.warnings:
+        from diagnose.errorwords import word
+
+        colon = "：" if lang.value == "zh" else ": "
+        for warning in report.warnings:
+            err(f"{word('label.warning', lang.value)}{colon}{source}{colon}{warning}")
     if args.fail_on is not None:
         from diagnose.engine.ranking import SEVERITY
 

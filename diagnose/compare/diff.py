@@ -34,7 +34,7 @@ class Pack(Protocol):
     def evaluate(self, f: Mapping[str, Any]) -> list[tuple[CompiledRule, Tri]]: ...
 
     def prepare(
-        self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False
+        self, snapshot: Mapping[str, Any], *, source: str | None = None, parsed: bool = False, lang: str = "en"
     ) -> tuple[dict[str, Any], Facts, list[str]]: ...
 
     def diagnose_facts(self, snapshot: Mapping[str, Any], f: Mapping[str, Any], **options: Any) -> Report: ...
@@ -69,7 +69,7 @@ def point(
     parsed: bool = False,
 ) -> Point:
     """Check and diagnose one snapshot with the pack's compiled rules; raises InvalidInput when it breaks the contract."""
-    data, facts, warnings = pack.prepare(snapshot, source=source, parsed=parsed)
+    data, facts, warnings = pack.prepare(snapshot, source=source, parsed=parsed, lang=lang)
     report = pack.diagnose_facts(data, facts, lang=lang, warnings=warnings, audience=audience)
     if audience == "customer":  # the customer's report drops the undetermined rules: evaluate again (closures, cheap)
         status: dict[str, Status] = {
