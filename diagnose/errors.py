@@ -43,12 +43,13 @@ class Problem(NamedTuple):
     def text(self, lang: Lang) -> str:
         """Where and what, in that language (English where the message has no Chinese)."""
         from diagnose.errorwords import word
+        from diagnose.vocab import bracket
 
         where = self.path or word("frame.top", lang)
         if self.line is not None:
             key = "frame.line_column" if self.column else "frame.line"
             at = _frame(key, lang, line=self.line, column=self.column)
-            where = (f"{self.path}（{at}）" if lang == "zh" else f"{self.path} ({at})") if self.path else at
+            where = f"{self.path}{bracket(at, lang)}" if self.path else at
         message = self.zh if lang == "zh" and self.zh else self.message
         return f"{where}{_colon(lang)}{message}"
 

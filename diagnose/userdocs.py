@@ -30,6 +30,6 @@ def page(name: str) -> str:
 
 def see(name: str, lang: str = "en") -> str:
     """How a hint names a page: the command that prints it and the file in the repository (in a Chinese text, in full-width brackets)."""
-    if lang == "zh":
-        return f"`diagnose docs {name}`（docs/{PAGES[name]}）"
-    return f"`diagnose docs {name}` (docs/{PAGES[name]})"
+    from diagnose.vocab import bracket
+
+    return f"`diagnose docs {name}`{bracket(f'docs/{PAGES[name]}', lang)}"

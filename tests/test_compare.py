@@ -107,7 +107,7 @@ def test_a_new_liquidity_cause(pack: Any) -> None:
     assert zh.summary == (
         "2024-05-07 至 2024-05-14，结论由正常变为受限。"
         "funding.funder_quota_remaining_pct 由 45% 降至 2.3%：新增原因 LIQ-FUNDER-QUOTA。"
-        "另有10项数据变化，但未改变任何判断。"
+        "另有 10 项数据变化，但未改变任何判断。"
     )
 
 

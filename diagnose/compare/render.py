@@ -10,6 +10,7 @@ from diagnose.compare import texts
 from diagnose.compare.diff import when_pair
 from diagnose.compare.texts import say
 from diagnose.report.formats import Options, clean
+from diagnose.vocab import bracket
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -48,7 +49,7 @@ def _when(as_of: str) -> str:
 def standing(s: Standing, lang: str) -> str:
     text = say(lang, f"s_{s.status}")
     if s.status == "holds" and s.rank is not None and s.score is not None:
-        text += f" (#{s.rank}, {s.score:.2f})" if lang != "zh" else f"（第{s.rank}位，{s.score:.2f}）"
+        text += f" (#{s.rank}, {s.score:.2f})" if lang != "zh" else f"（第 {s.rank} 位，{s.score:.2f}）"
     return text
 
 
@@ -202,7 +203,9 @@ def diff_blocks(d: Diff, options: Options, *, all_facts: bool = False) -> list[R
     for w in d.warnings:
         out.append(Text(say(lang, "warnings") + say(lang, "colon") + clean(w), style="yellow"))
     rs = d.ruleset
-    out.append(Text(f"{say(lang, 'ruleset')}{say(lang, 'colon')}{clean(rs.name)} {clean(rs.version)} ({rs.digest[:19]})", style="dim"))
+    out.append(
+        Text(f"{say(lang, 'ruleset')}{say(lang, 'colon')}{clean(rs.name)} {clean(rs.version)}{bracket(rs.digest[:19], lang)}", style="dim")
+    )
     return out
 
 
@@ -282,7 +285,9 @@ def diff_markdown(d: Diff, options: Options, *, level: int = 1) -> str:
         out += [*_md_fact_rows(d.other_facts, None, lang), "", "</details>", ""]
     if d.warnings:
         out += [f"{h}# {say(lang, 'warnings')}", ""] + [f"- {md(w)}" for w in d.warnings] + [""]
-    out.append(f"_{say(lang, 'ruleset')}: {md(d.ruleset.name)} {md(d.ruleset.version)} ({md(d.ruleset.digest)})_")
+    out.append(
+        f"_{say(lang, 'ruleset')}{say(lang, 'colon')}{md(d.ruleset.name)} {md(d.ruleset.version)}{bracket(md(d.ruleset.digest), lang)}_"
+    )
     return "\n".join(out) + "\n"
 
 
