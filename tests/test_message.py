@@ -57,3 +57,13 @@ def test_relative_time() -> None:
     assert relative_time(now + timedelta(hours=3), now, "zh") == "今天 13:00"
     assert relative_time(now + timedelta(days=1), now, "zh") == "明天 10:00"
     assert relative_time(now - timedelta(days=3), now, "en") == "2024-03-02 10:00"
+
+
+def test_a_day_said_in_chinese_takes_no_space_after_a_chinese_word(pack: CompiledPack) -> None:
+    report = pack.diagnose(load_json(EXAMPLES / "ops-repayment-unposted.json"), lang="zh", audience="customer")
+    texts = [report.findings[0].explanation, report.findings[0].clears_when[0].text, *report.findings[0].remedies.customer]
+    assert all("在 昨天" not in t for t in texts) and sum("本应在昨天 15:30 前" in t for t in texts) >= 3, texts
+    from diagnose.pack.templates import closer
+
+    assert closer("本应在 ", "昨天 15:30") == "本应在" and closer("本应在 ", "2024-03-04 15:30") == "本应在 "
+    assert closer("due by ", "15:30 yesterday") == "due by " and closer("", "昨天") == ""

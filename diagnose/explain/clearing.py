@@ -141,7 +141,11 @@ def plain_step(step: _Change, needed: str, f: Mapping[str, Any], lang: str, word
             passed = isinstance(as_of, datetime) and not isinstance(step.eta, datetime) and step.eta < as_of.date()
         # a time already gone at as_of is overdue, never a promise
         if passed:
-            said += f"（本应在 {when} 前完成，我们正在加急跟进）" if zh else f" (it was due by {when}; we are escalating it)"
+            said += (
+                f"{textlib.closer('（本应在 ', when)}{when} 前完成，我们正在加急跟进）"
+                if zh
+                else f" (it was due by {when}; we are escalating it)"
+            )
         else:
             said += f"（预计 {when}）" if zh else f" (expected by {when})"
     return said

@@ -175,6 +175,17 @@ def relative_time(value: datetime, as_of: datetime, lang: str) -> str:
     return words[days].format(t=local.strftime("%H:%M")) if days in words else local.strftime("%Y-%m-%d %H:%M")
 
 
+def closer(left: str, right: str) -> str:
+    """``left`` as it stands before ``right`` in a sentence: the space it ends with dropped between two Chinese characters.
+
+    A template keeps a space before a time ("本应在 {due} 前", for 2024-03-04 15:30); when the time is said
+    as a day (昨天 15:30), no space stands between two Chinese words: 本应在昨天 15:30 前.
+    """
+    if left.endswith(" ") and left[-2:-1] > "\u3000" and right[:1] > "\u3000":
+        return left[:-1]
+    return left
+
+
 def _plain(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
@@ -234,7 +245,10 @@ def fill(plan: Plan, facts: Mapping[str, Any], params: Mapping[str, Any], lang: 
             continue
         as_of = facts.get("as_of") if isinstance(value, datetime) else None
         if as_of is not None and filt in (None, "datetime") and isinstance(as_of, datetime):
-            out.append(relative_time(value, as_of, lang))  # "should have posted by 15:30 yesterday", said as the reader would
+            said = relative_time(value, as_of, lang)  # "should have posted by 15:30 yesterday", said as the reader would
+            if out:
+                out[-1] = closer(out[-1], said)
+            out.append(said)
         elif said_once(value):
             out.append(_formatted(value, filt, spec, lang))
         else:
