@@ -184,3 +184,14 @@ def test_the_warning_for_unknown_fields_is_in_the_reports_language(capsys: pytes
     code, out, err = cli(capsys, "run", path, "--format", "json")
     assert json.loads(out)["warnings"] == ["ignored unknown fields: exporter_note, line.colour"]
     assert err.strip() == f"warning: {path}: ignored unknown fields: exporter_note, line.colour"
+
+
+def test_diff_warns_in_the_language_it_was_asked_for(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "healthy.json").read_text(encoding="utf-8"))
+    data["exporter_note"] = "x"
+    path = tmp_path / "unknown.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = cli(capsys, "diff", path, EXAMPLES / "healthy.json", "--lang", "zh")
+    assert code == 0 and err.strip() == f"警告：{path}：已忽略未知字段：exporter_note"
+    code, _, err = cli(capsys, "diff", path, EXAMPLES / "healthy.json")
+    assert code == 0 and err.strip() == f"warning: {path}: ignored unknown fields: exporter_note"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from diagnose.cli.common import DebugOpt, LangOpt, RulesOpt, app
-from diagnose.cli.plain import Lang, color, err, out, width
+from diagnose.cli.plain import Lang, color, out, warn, width
 from diagnose.compare.render import DiffFormat, HistoryFormat
 from diagnose.errors import UsageError
 
@@ -89,7 +89,7 @@ def diff(
     )
     out(render_diff(result, fmt, options, all_facts=all_facts))
     for warning in result.warnings:
-        err(f"warning: {warning}")
+        warn(warning, options.lang)
 
 
 def _portfolio(before: str, after: str, fmt: DiffFormat, options: Options, accounts: Path | None, sample: int) -> None:
@@ -104,7 +104,7 @@ def _portfolio(before: str, after: str, fmt: DiffFormat, options: Options, accou
     result = diff_reports(before, after, lang=options.lang, sample=sample, accounts=accounts)
     out(render_portfolio(result, fmt, options))
     for warning in result.warnings:
-        err(f"warning: {warning}")
+        warn(warning, options.lang)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -134,4 +134,4 @@ def history(
     result = make_history(pack, read_snapshots(snapshots, max_bytes=max_bytes), lang=lang.value, parsed=True)
     out(render_history(result, fmt, Options(lang=lang.value, color=color(), width=width())))
     for warning in result.warnings:
-        err(f"warning: {warning}")
+        warn(warning, lang.value)

@@ -58,6 +58,13 @@ class Severity(str, Enum):
     info = "info"
 
 
+def warn(text: str, lang: str = "en") -> None:
+    """A warning on standard error, headed in the command's language (警告：... under --lang zh)."""
+    from diagnose.errorwords import word
+
+    err(f"{word('label.warning', 'zh' if lang == 'zh' else 'en')}{'：' if lang == 'zh' else ': '}{text}")
+
+
 def redactor(pack: CompiledPack, redact: bool, key: str | None) -> Redactor | None:
     """The --redact hasher of a pack (None without --redact); warns when the public default key is used."""
     if not redact:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from diagnose.cli.plain import Audience, ColorChoice, Lang, Severity, color, err, out, redactor, width
+from diagnose.cli.plain import Audience, ColorChoice, Lang, Severity, color, out, redactor, warn, width
 from diagnose.errors import CheckFailed, InvalidInput
 from diagnose.report.formats import ReportFormat
 
@@ -78,12 +78,8 @@ def run_one(args: RunArgs) -> None:
     options = Options(lang=lang.value, color=color(), width=width(), top=args.top)
     out(renderer(fmt)(report, options))
     sys.stdout.flush()
-    if report.warnings:
-        from diagnose.errorwords import word
-
-        colon = "：" if lang.value == "zh" else ": "
-        for warning in report.warnings:
-            err(f"{word('label.warning', lang.value)}{colon}{source}{colon}{warning}")
+    for warning in report.warnings:
+        warn(f"{source}{'：' if lang.value == 'zh' else ': '}{warning}", lang.value)
     if args.fail_on is not None:
         from diagnose.engine.ranking import SEVERITY
 

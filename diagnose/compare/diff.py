@@ -111,7 +111,7 @@ def compare(pack: Pack, a: Point, b: Point, *, lang: str = "en", audience: str =
             source=f"{a.source}, {b.source}",
             hint=HINT_ACCOUNTS,
         )
-    warnings = [f"{p.source}: {w}" for p in (a, b) for w in p.report.warnings]
+    warnings = [f"{p.source}{texts.say(lang, 'colon')}{w}" for p in (a, b) for w in p.report.warnings]
     swapped = b.as_of < a.as_of
     if swapped:
         warnings.insert(0, texts.say(lang, "swapped", before=a.data["as_of"].isoformat(), after=b.data["as_of"].isoformat()))

@@ -9,6 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from diagnose.compare import texts
 from diagnose.compare.diff import Point, compare, point
 from diagnose.compare.model import SCHEMA_VERSION, History, Moment, Track
 from diagnose.errors import InvalidInput, Problem, UsageError
@@ -58,7 +59,7 @@ def history(
         ),
         causes=_tracks(pack, points),
         steps=steps,
-        warnings=tuple(f"{p.source}: {w}" for p in points for w in p.report.warnings),
+        warnings=tuple(f"{p.source}{texts.say(lang, 'colon')}{w}" for p in points for w in p.report.warnings),
     )
 
 
