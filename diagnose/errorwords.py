@@ -171,7 +171,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # a batch's closing words
     "batch.counts": (
         "read {read:,} {records} = {diagnosed:,} diagnosed + {rejected:,} rejected",
-        "读入 {read:,} {records} = 已诊断 {diagnosed:,} 条 + 已拒收 {rejected:,} 条",
+        "读取 {read:,} {records} = 已诊断 {diagnosed:,} + 已拒收 {rejected:,}",
     ),
     "batch.resumed": (" (resumed after {after:,})", "（从第 {after:,} 条之后继续）"),
     "batch.keep_errors": (
