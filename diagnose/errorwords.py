@@ -36,7 +36,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "label.invalid_input": ("invalid snapshot", "快照无效"),
     "label.invalid_labels": ("invalid labelled cases", "标注案例无效"),
     "label.invalid_pack": ("invalid rule pack", "规则包无效"),
-    "label.output": ("output error", "无法写出"),
+    "label.output": ("output error", "输出失败"),
     "label.check_failed": ("check failed", "检查未通过"),
     "label.internal": ("error", "错误"),
     "label.rejected": ("rejected", "已拒收"),
@@ -109,7 +109,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "the whole number {number} is too large; at most {limit:,} either way is accepted",
         "整数 {number} 太大；绝对值最多为 {limit:,}",
     ),
-    "json.big_int.digits": ("{sign}of about {count:,} digits", "{sign}（约 {count:,} 位）"),
+    "json.big_int.digits": ("{sign}of about {count:,} digits", "{sign}…（约 {count:,} 位）"),
     "json.big_int.cut": ("{sign}{head}…{tail} ({count:,} digits)", "{sign}{head}…{tail}（共 {count:,} 位）"),
     "json.big_int.hint": (
         "JSON tools lose the digits of larger numbers; send identifiers as strings",
@@ -176,12 +176,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "batch.resumed": (" (resumed after {after:,})", "（从第 {after:,} 条之后继续）"),
     "batch.keep_errors": (
         "use --errors {flag} to keep the rejected records with their raw text",
-        "加 --errors {flag} 可以保留被拒收的记录及其原文",
+        "加 --errors {flag} 可以保留已拒收的记录及其原文",
     ),
     # writing outputs
     "output.stdin": ("standard input", "标准输入"),
     "output.input": ("the input {name}", "输入文件 {name}"),
-    "output.overwrite": ("would overwrite an input: {option} is {input}", "会覆盖输入文件：{option} 就是 {input}"),
+    "output.overwrite": ("would overwrite an input: {option} is {input}", "会覆盖输入：{option} 指向{input}"),
     "output.overwrite.hint": ("write the output to another file", "请把输出写到另一个文件"),
     "output.same": ("{first} and {second} are the same file", "{first} 和 {second} 是同一个文件"),
     "output.same.hint": ("give each output its own file", "每个输出请用各自的文件"),

@@ -165,7 +165,7 @@ def test_a_batch_rejects_records_in_chinese_on_standard_error(capsys: pytest.Cap
     lines = err.splitlines()
     rejected = [line for line in lines if line.startswith("已拒收：")]
     assert code == 0 and len(rejected) == 1 and rejected[0].startswith(f"已拒收：{records}:2：account：缺少此必填字段；"), err
-    assert "读取 2 条记录 = 已诊断 1 + 已拒收 1" in lines and "  提示：加 --errors FILE 可以保留被拒收的记录及其原文" in lines
+    assert "读取 2 条记录 = 已诊断 1 + 已拒收 1" in lines and "  提示：加 --errors FILE 可以保留已拒收的记录及其原文" in lines
     code, _, err = cli(capsys, "batch", records, "--output", tmp_path / "out.jsonl", "--errors", tmp_path / "errors.jsonl", "--quiet")
     assert code == 0 and "read 2 records = 1 diagnosed + 1 rejected" in err.splitlines()
     report = json.loads((tmp_path / "errors.jsonl").read_text(encoding="utf-8"))
