@@ -174,6 +174,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "读取 {read:,} {records} = 已诊断 {diagnosed:,} + 已拒收 {rejected:,}",
     ),
     "batch.resumed": (" (resumed after {after:,})", "（从第 {after:,} 条之后继续）"),
+    "batch.resuming": (
+        "resuming after {skipped:,} records ({diagnosed:,} diagnosed, {rejected:,} rejected)",
+        "从第 {skipped:,} 条记录之后继续（已诊断 {diagnosed:,}，已拒收 {rejected:,}）",
+    ),
+    "batch.interrupted": ("interrupted: {count:,} records written{where}{resume}", "已中断：已写出 {count:,} 条记录{where}{resume}"),
+    "batch.interrupted.to": (" to {output}", "，写在 {output}"),
+    "batch.interrupted.resume": ("; rerun with --resume to continue", "；加 --resume 重新运行即可继续"),
+    "batch.flat": (
+        "flat export: {accounts:,} accounts and {findings:,} findings in {folder}",
+        "扁平导出：{accounts:,} 个账户、{findings:,} 个原因，已写入 {folder}",
+    ),
     "batch.keep_errors": (
         "use --errors {flag} to keep the rejected records with their raw text",
         "加 --errors {flag} 可以保留已拒收的记录及其原文",

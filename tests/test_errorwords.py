@@ -161,8 +161,9 @@ def test_a_batch_rejects_records_in_chinese_on_standard_error(capsys: pytest.Cap
     good = (EXAMPLES / "healthy.json").read_text(encoding="utf-8").replace("\n", " ")
     records = tmp_path / "in.jsonl"
     records.write_text(good + "\n" + '{"as_of": 5}\n', encoding="utf-8")
-    code, _, err = cli(capsys, "batch", records, "--output", tmp_path / "out.jsonl", "--lang", "zh", "--quiet")
+    code, _, err = cli(capsys, "batch", records, "--output", tmp_path / "out.jsonl", "--lang", "zh", "--quiet", "--flat", tmp_path / "flat")
     lines = err.splitlines()
+    assert f"扁平导出：1 个账户、0 个原因，已写入 {tmp_path / 'flat'}" in lines, err
     rejected = [line for line in lines if line.startswith("已拒收：")]
     assert code == 0 and len(rejected) == 1 and rejected[0].startswith(f"已拒收：{records}:2：account：缺少此必填字段；"), err
     assert "读取 2 条记录 = 已诊断 1 + 已拒收 1" in lines and "  提示：加 --errors FILE 可以保留已拒收的记录及其原文" in lines

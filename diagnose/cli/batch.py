@@ -12,9 +12,10 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 import typer
 
 from diagnose.cli.common import ColorOpt, DebugOpt, LangOpt, RedactKeyOpt, RedactOpt, RulesOpt, app
-from diagnose.cli.output import check_by, closing_checks, closing_counts, show_summary, slices
+from diagnose.cli.output import check_by, closing_checks, closing_counts, flat_done, show_summary, slices
 from diagnose.cli.plain import Engine, Lang, err, redactor
 from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.errorwords import say
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import SummaryFormat
 
@@ -276,7 +277,7 @@ def batch(
         if lock is not None:
             lock.record(now)
         if resume:
-            err(f"resuming after {resumed.skipped:,} records ({resumed.diagnosed:,} diagnosed, {resumed.rejected:,} rejected)")
+            err(say("batch.resuming", skipped=resumed.skipped, diagnosed=resumed.diagnosed, rejected=resumed.rejected).text(lang.value))
         names = (str(output) if output is not None else "<stdout>", str(errors))
         sinks = core.Sinks(out_fh, err_fh, lambda r: err(r.render(lang.value)), names=names)
         state = {"records": resumed.skipped}
@@ -307,8 +308,9 @@ def batch(
                 redact_key=hasher.key if hasher is not None else None,
             )
         except KeyboardInterrupt:
-            where = f" to {output}" if output is not None else ""
-            err(f"interrupted: {state['records']:,} records written{where}" + ("; rerun with --resume to continue" if output else ""))
+            where = say("batch.interrupted.to", output=output) if output is not None else ""
+            again = say("batch.interrupted.resume") if output is not None else ""
+            err(say("batch.interrupted", count=state["records"], where=where, resume=again).text(lang.value))
             raise typer.Exit(130) from None
         if bar is not None:
             bar.update(outcome.read, sum(i.size or 0 for i in items), force=True)
@@ -323,7 +325,7 @@ def batch(
         lang=lang.value,
     )
     if flat is not None:
-        err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")
+        flat_done(flat.accounts, flat.findings, flat_dir, lang.value)
     if summary and outcome.tally is not None:
         from diagnose.portfolio.summary import pack_labels
         from diagnose.portfolio.summary import summarize as make_summary
@@ -412,7 +414,7 @@ def summarize(
     if flat is not None:
         flat.write(rows)
         flat.close()
-        err(f"flat export: {flat.accounts:,} accounts and {flat.findings:,} findings in {flat_dir}")
+        flat_done(flat.accounts, flat.findings, flat_dir, lang.value)
     if asked:
         _check_echoed(tally)
     for path in errors or []:

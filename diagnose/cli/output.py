@@ -89,6 +89,13 @@ def closing_counts(
         err(f"  {word('frame.help', lang)}{colon}{say('batch.keep_errors', flag=errors_flag).text(lang)}")
 
 
+def flat_done(accounts: int, findings: int, folder: Path | str | None, lang: Lang = "en") -> None:
+    """The line that says where the flat export went (local batch, Spark and summarize alike)."""
+    from diagnose.errorwords import say
+
+    err(say("batch.flat", accounts=accounts, findings=findings, folder=folder).text(lang))
+
+
 def closing_checks(internal: int, rejected: int, *, fail_on_rejects: bool) -> None:
     """A run that set records aside for a bug fails (exit 70); --fail-on-rejects makes any rejected record a failed check."""
     from diagnose.portfolio.batch import BatchFailed

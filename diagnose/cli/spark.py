@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from diagnose.cli.output import closing_checks, closing_counts, show_summary
+from diagnose.cli.output import closing_checks, closing_counts, flat_done, show_summary
 from diagnose.cli.plain import Engine, err
 from diagnose.errors import DiagnoseError, UsageError
 
@@ -207,7 +207,7 @@ def batch_on_spark(
         lang="zh" if lang == "zh" else "en",
     )
     if flat_out is not None:
-        err(f"flat export: {accounts:,} accounts and {findings:,} findings in {flat_out}")
+        flat_done(accounts, findings, flat_out, "zh" if lang == "zh" else "en")
     if summary:
         made = totals.summary(pairs, labels=pack_labels(pack, lang))
         show_summary(made, fmt, html, to_stdout=True, lang=lang, inputs=inputs, asked=asked)
