@@ -74,9 +74,8 @@ class DiagnoseError(Exception):
 
     exit_code: ExitCode = ExitCode.INTERNAL
     kind: ErrorKind = "internal"
-    label = "error"
     words = "label.internal"
-    """The key of the label's words in `errorwords`."""
+    """The key of the label's words in `errorwords` ("usage error", 用法错误, ...)."""
 
     def __init__(self, message: str | Said, *, source: str | None = None, hint: str | Said | None = None) -> None:
         text = message if isinstance(message, str) else message.en
@@ -95,7 +94,8 @@ class DiagnoseError(Exception):
         return None if self.hint is None else Said(self.hint, self.zh[1] or self.hint)
 
     def label_text(self, lang: Lang = "en") -> str:
-        return self.label if lang != "zh" else _frame(self.words, lang)
+        """What the message is headed with: its kind, in that language."""
+        return _frame(self.words, lang)
 
     def _hint_lines(self, lang: Lang) -> list[str]:
         hint = self.zh[1] if lang == "zh" and self.zh[1] else self.hint
@@ -124,7 +124,6 @@ class DiagnoseError(Exception):
 class UsageError(DiagnoseError):
     exit_code = ExitCode.USAGE
     kind = "usage"
-    label = "usage error"
     words = "label.usage"
 
 
@@ -137,7 +136,6 @@ class InvalidInput(DiagnoseError):
 
     exit_code = ExitCode.INVALID_INPUT
     kind = "invalid_input"
-    label = "invalid snapshot"
     words = "label.invalid_input"
 
     def problem_list(self, lang: Lang = "en") -> list[ErrorProblem]:
@@ -182,7 +180,6 @@ class InvalidInput(DiagnoseError):
 class InvalidLabels(InvalidInput):
     """Labelled cases with bad labels or snapshots (exit 4): each problem names its file and line."""
 
-    label = "invalid labelled cases"
     words = "label.invalid_labels"
 
     def render(self, lang: Lang = "en") -> str:
@@ -201,7 +198,6 @@ class InvalidPack(DiagnoseError):
 
     exit_code = ExitCode.INVALID_PACK
     kind = "invalid_pack"
-    label = "invalid rule pack"
     words = "label.invalid_pack"
 
     def problem_list(self, lang: Lang = "en") -> list[ErrorProblem]:
@@ -253,7 +249,6 @@ class OutputError(DiagnoseError):
     """An output could not be written (exit 5): a full disk, no permission; the message names the file."""
 
     exit_code = ExitCode.OUTPUT
-    label = "output error"
     words = "label.output"
 
 
@@ -261,7 +256,7 @@ class PipeClosed(DiagnoseError):
     """The reader of standard output went away (`| head`): the command stops quietly, exit 0."""
 
     exit_code = ExitCode.OK
-    label = "closed pipe"
+    words = "label.pipe"
 
 
 class CheckFailed(DiagnoseError):
@@ -269,7 +264,6 @@ class CheckFailed(DiagnoseError):
 
     exit_code = ExitCode.CHECK_FAILED
     kind = "check_failed"
-    label = "check failed"
     words = "label.check_failed"
 
 

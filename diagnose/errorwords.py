@@ -52,6 +52,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "label.check_failed": ("check failed", "检查未通过"),
     "label.internal": ("error", "错误"),
     "label.rejected": ("rejected", "已拒收"),
+    "label.batch_failed": ("batch failed", "批处理失败"),
+    "label.pipe": ("closed pipe", "管道已关闭"),
     "frame.help": ("help", "提示"),
     "frame.top": ("(top level)", "（顶层）"),
     "frame.line": ("line {line}", "第 {line} 行"),

@@ -59,7 +59,7 @@ class BatchFailed(DiagnoseError):
     """The batch could not finish (a worker died) or hit a bug on some records: exit 70, output kept."""
 
     exit_code = ExitCode.INTERNAL
-    label = "batch failed"
+    words = "label.batch_failed"
 
 
 # --- records ----------------------------------------------------------------------------
