@@ -158,9 +158,10 @@ def test_views_say_the_finding_only_explains(capsys: pytest.CaptureFixture[str],
     code, out, _ = cli(capsys, "run", path, "-f", fmt)
     assert code == 0
     if fmt == "message":
-        assert "looks normal" in out and "3,600.00" in out
+        assert "nothing is holding it back" in out and "looks normal" not in out and "3,600.00" in out
     else:
         assert "explains normal behaviour; not a restriction" in " ".join(out.split())
+        assert "nothing restricts the line (an explanation follows)" in " ".join(out.split()) and "no cause found" not in out
 
 
 # --- applicability, and "none" distinct from "not known" ------------------------------------

@@ -13,6 +13,7 @@ LABELS: dict[str, dict[str, str]] = {
         "blocked": "BLOCKED: nothing can be drawn now",
         "restricted": "RESTRICTED: less can be drawn than the line allows",
         "healthy": "HEALTHY: no cause found",
+        "healthy_explained": "HEALTHY: nothing restricts the line (an explanation follows)",
         "line": "Credit line",
         "used": "used",
         "available": "available",
@@ -106,6 +107,7 @@ LABELS: dict[str, dict[str, str]] = {
         "blocked": "已阻断：目前无法借款",
         "restricted": "受限：可借金额低于额度应有水平",
         "healthy": "正常：未发现原因",
+        "healthy_explained": "正常：没有限制额度的原因（下方是对正常现象的说明）",
         "line": "授信额度",
         "used": "已用",
         "available": "可用",
@@ -208,3 +210,8 @@ def severity(lang: str, name: str) -> str:
 
 def verdict(lang: str, name: str) -> str:
     return word("verdict", name, lang)
+
+
+def verdict_line(lang: str, verdict: str, findings: int) -> str:
+    """The verdict as a view heads a report: a healthy line with findings (explanations only) says that nothing restricts it."""
+    return label(lang, "healthy_explained" if verdict == "healthy" and findings else verdict)

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from diagnose.report.formats import Options, clean
-from diagnose.report.formats.labels import family, label, severity
+from diagnose.report.formats.labels import family, label, severity, verdict_line
 from diagnose.report.formats.richview import expected_text, show_value
 from diagnose.vocab import AUDIENCES, bracket
 
@@ -71,7 +71,7 @@ def render(report: Report, options: Options) -> str:
         "",
         f"- {label(lang, 'product')}{label(lang, 'colon')}{md(snap.product)}",
         f"- {label(lang, 'as_of')}{label(lang, 'colon')}{md(snap.as_of)}",
-        f"- **{label(lang, 'verdict')}{label(lang, 'colon')}{md(label(lang, report.verdict))}**",
+        f"- **{label(lang, 'verdict')}{label(lang, 'colon')}{md(verdict_line(lang, report.verdict, len(report.findings)))}**",
         f"- {label(lang, 'line')}{label(lang, 'colon')}{label(lang, 'limit')} {show_value(line.total_limit, 'line.total_limit', lang)}{sep}"
         f"{label(lang, 'used')} {show_value(line.used, 'line.used', lang)}{sep}"
         f"{label(lang, 'available')} {show_value(line.available, 'line.available', lang)}{sep}"

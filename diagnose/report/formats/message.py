@@ -16,6 +16,7 @@ _WORDS = {
         "blocked": "We have looked into why you cannot borrow on your credit line right now.",
         "restricted": "We have looked into why less of your credit line is available than you expected.",
         "healthy": "We have checked your credit line and it looks normal: repaid amounts are available to borrow again.",
+        "healthy_explained": "We have checked your credit line: nothing is holding it back. Here is why it may look different from what you expected.",
         "also": "There is also another reason:",
         "todo": "What you can do:",
         "when": "What will change it:",
@@ -27,6 +28,7 @@ _WORDS = {
         "blocked": "我们查看了您目前无法使用额度借款的原因。",
         "restricted": "我们查看了您可用额度低于预期的原因。",
         "healthy": "我们检查了您的额度，目前一切正常，已还款的额度可以再次借用。",
+        "healthy_explained": "我们检查了您的额度，目前没有任何限制。下面说明额度为什么和您预期的不一样。",
         "also": "另外还有一个原因：",
         "todo": "您可以这样做：",
         "when": "情况会在以下时候改变：",
@@ -75,7 +77,10 @@ def merged(remedies_by_cause: list[list[str]]) -> list[str]:
 def render(report: Report, options: Options) -> str:
     words = _WORDS.get(options.lang, _WORDS["en"])
     primary = [f for f in report.findings if not f.contributing][:2]
-    lines = [words["hello"], words[report.verdict] if primary or report.verdict == "healthy" else words["restricted"]]
+    opening: str = report.verdict if primary or report.verdict == "healthy" else "restricted"
+    if opening == "healthy" and primary:  # explanations only: the line is fine, and this is why it may not look so
+        opening = "healthy_explained"
+    lines = [words["hello"], words[opening]]
     if primary:
         lines.append("")
         lines.append(clean(primary[0].explanation))

@@ -15,7 +15,7 @@ from rich.text import Text
 from diagnose.explain import why
 from diagnose.pack import templates as textlib
 from diagnose.report.formats import Options, clean
-from diagnose.report.formats.labels import family, label, severity
+from diagnose.report.formats.labels import family, label, severity, verdict_line
 from diagnose.report.formats.wrap import Bullets, Wrapped, keep_breaks, rows_or_stack
 from diagnose.snapshot import facts as factlib
 from diagnose.vocab import AUDIENCES, bracket
@@ -101,7 +101,7 @@ def _header(report: Report, options: Options) -> RenderableType:
         f"  ·  {label(lang, 'as_of')} {clean(report.snapshot.as_of, inline=True)}\n"
     )
     head.append(f"{label(lang, 'verdict')}{label(lang, 'colon')}")
-    head.append(f" {label(lang, report.verdict)} ", style=_VERDICT_STYLE.get(report.verdict, "bold"))
+    head.append(f" {verdict_line(lang, report.verdict, len(report.findings))} ", style=_VERDICT_STYLE.get(report.verdict, "bold"))
     head.append("\n")
     bar, legend = _bar(report, min(options.width - 8, 60), lang)
     parts: list[RenderableType] = [Wrapped(head)]
