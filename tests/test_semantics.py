@@ -469,3 +469,26 @@ def test_verify_proves_a_report_and_names_what_differs(capsys: pytest.CaptureFix
     saved.write_text("not json", encoding="utf-8")
     code, out, err = cli(capsys, "run", snapshot, "--verify", saved)
     assert code == 4 and "cannot read the report to verify" in err
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_repayment_still_within_its_posting_time_is_what_the_agent_is_told(pack: Any, lang: str) -> None:
+    import json
+
+    from tests.conftest import EXAMPLES
+
+    snapshot = json.loads((EXAMPLES / "ops-repayment-unposted.json").read_text(encoding="utf-8"))
+    snapshot["as_of"] = "2024-03-04T10:00:00+08:00"  # the interbank transfer of 03-01 15:30 is 66.5 h old: due by 72 h
+    snapshot["request"]["at"] = "2024-03-04T09:50:00+08:00"
+    report = pack.diagnose(snapshot, lang=lang)
+    assert report.findings == [] and report.unexplained is not None
+    first, last = report.unexplained.agent_steps[0], report.unexplained.agent_steps[-1]
+    if lang == "en":
+        assert first.startswith("Repayment rp-20240301-07 of 20,000.00 (interbank) is still within its normal posting time")
+        assert "should post by 15:30 today" in first and "do not tell the customer a cause" not in " ".join(report.unexplained.agent_steps)
+        assert last.startswith("If it has not posted by 15:30 today")
+    else:
+        assert first.startswith("还款 rp-20240301-07（跨行转账，金额 20,000.00）仍在正常入账时效内：应在今天 15:30 前入账")
+        assert last.startswith("如到今天 15:30 仍未入账")
+    snapshot["as_of"] = "2024-03-05T10:00:00+08:00"  # 90.5 h: past its time, the cause holds
+    assert [f.rule_id for f in pack.diagnose(snapshot, lang=lang).findings] == ["OPS-REPAYMENT-UNPOSTED"]

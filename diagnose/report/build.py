@@ -116,7 +116,7 @@ class ReportBuilder:
             decision=Decision(
                 __version__, pack.ruleset.digest, input_digest or canonical.digest(snapshot), lang, audience, explain, timeline
             ),
-            unexplained=unexplained_of(said, why.closest(misses, f, lang, 0.99, limit=3), undetermined, lang) if lost else None,
+            unexplained=unexplained_of(said, why.closest(misses, f, lang, 0.99, limit=3), undetermined, lang, f) if lost else None,
             disabled=list(pack.disabled),
             near_misses=why.closest(misses, f, lang) if explain else [],
             timeline=timeline_of(snapshot, lang) if timeline else [],
