@@ -492,3 +492,16 @@ def test_a_repayment_still_within_its_posting_time_is_what_the_agent_is_told(pac
         assert last.startswith("如到今天 15:30 仍未入账")
     snapshot["as_of"] = "2024-03-05T10:00:00+08:00"  # 90.5 h: past its time, the cause holds
     assert [f.rule_id for f in pack.diagnose(snapshot, lang=lang).findings] == ["OPS-REPAYMENT-UNPOSTED"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_posting_whose_split_is_not_known_is_said_without_a_question_mark(pack: Any, base: dict[str, Any], lang: str) -> None:
+    from diagnose.explain.timeline import timeline
+
+    base["repayments"] = [
+        {"id": "rp-9", "amount": 5000, "channel": "bank_card", "status": "posted"}
+        | {"submitted_at": base["as_of"], "posted_at": base["as_of"]}
+    ]
+    data, _, _ = pack.prepare(base)
+    said = [e.label for e in timeline(data, lang) if e.kind == "repayment"]
+    assert said[-1] == ("repayment rp-9 posted" if lang == "en" else "还款 rp-9 入账") and not any("?" in s for s in said)

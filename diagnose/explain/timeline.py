@@ -17,6 +17,7 @@ _T = {
     "en": {
         "submitted": "repayment {id} of {amount} submitted ({channel})",
         "posted": "repayment {id} posted: {principal} to principal",
+        "posted_plain": "repayment {id} posted",
         "failed": "repayment {id} failed",
         "request": "draw of {amount} {outcome}",
         "limit": "limit changed from {previous} to {total}",
@@ -33,6 +34,7 @@ _T = {
     "zh": {
         "submitted": "还款 {id} 提交，金额 {amount}（{channel}）",
         "posted": "还款 {id} 入账：{principal} 归还本金",
+        "posted_plain": "还款 {id} 入账",
         "failed": "还款 {id} 失败",
         "request": "借款 {amount}：{outcome}",
         "limit": "额度由 {previous} 调整为 {total}",
@@ -85,7 +87,11 @@ def timeline(s: Mapping[str, Any], lang: str, *, days: int = 45, limit: int = 24
         rid = r.get("id") or "?"
         add(r.get("submitted_at"), "repayment", "submitted", id=rid, amount=money(r.get("amount")), channel=_word(r.get("channel"), lang))
         if r.get("status") == "posted":
-            add(r.get("posted_at"), "repayment", "posted", id=rid, principal=money(r.get("applied_to_principal")))
+            principal = r.get("applied_to_principal")  # not known: the posting is said without it, not as "? to principal"
+            if principal is None:
+                add(r.get("posted_at"), "repayment", "posted_plain", id=rid)
+            else:
+                add(r.get("posted_at"), "repayment", "posted", id=rid, principal=money(principal))
         elif r.get("status") == "failed":
             add(r.get("posted_at") or r.get("submitted_at"), "repayment", "failed", id=rid)
     req = fields(s.get("request"))
