@@ -67,3 +67,9 @@ def test_a_day_said_in_chinese_takes_no_space_after_a_chinese_word(pack: Compile
 
     assert closer("本应在 ", "昨天 15:30") == "本应在" and closer("本应在 ", "2024-03-04 15:30") == "本应在 "
     assert closer("due by ", "15:30 yesterday") == "due by " and closer("", "昨天") == ""
+
+
+def test_an_expected_time_said_as_a_day_takes_no_space_either(pack: CompiledPack) -> None:
+    report = pack.diagnose(load_json(EXAMPLES / "ops-batch-window.json"), lang="zh")
+    steps = [c.text for f in report.findings for c in f.clears_when]
+    assert any("（预计明天 02:00）" in t for t in steps) and not any("预计 明天" in t for t in steps), steps

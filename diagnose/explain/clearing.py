@@ -147,5 +147,5 @@ def plain_step(step: _Change, needed: str, f: Mapping[str, Any], lang: str, word
                 else f" (it was due by {when}; we are escalating it)"
             )
         else:
-            said += f"（预计 {when}）" if zh else f" (expected by {when})"
+            said += f"{textlib.closer('（预计 ', when)}{when}）" if zh else f" (expected by {when})"
     return said
