@@ -179,6 +179,30 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pack.missing": ("no such rule pack folder", "规则包文件夹不存在"),
     "pack.is_a_folder": ("a rule pack is a folder with a pack.yaml: {page}", "规则包是一个含 pack.yaml 的文件夹：{page}"),
     "check.fail_on": ("{count} finding(s) at or above {severity}: {ids}", "{count} 个原因的严重程度达到或高于“{severity}”：{ids}"),
+    # why, diff and history
+    "why.no_rule": ("no rule {rule!r} in pack {pack}", "规则包 {pack} 中没有规则 {rule!r}"),
+    "why.did_you_mean": ("did you mean {rule}?", "您要找的是不是 {rule}？"),
+    "why.list": ("`diagnose rules list` shows the rules", "`diagnose rules list` 可列出所有规则"),
+    "compare.accounts": (
+        "{first} is account {first_id}, {second} is account {second_id}",
+        "{first} 是账户 {first_id}，{second} 是账户 {second_id}",
+    ),
+    "compare.accounts.hint": (
+        "compare two snapshots of one account; to compare two accounts on purpose, pass --cross-account"
+        " (allow_different_accounts=True in Python)",
+        "请比较同一账户的两份快照；如确实要比较两个账户，请加 --cross-account（Python 中用 allow_different_accounts=True）",
+    ),
+    "history.accounts.hint": (
+        "pass the snapshots of one account: a history follows one account",
+        "请只传入同一账户的快照：历史记录只跟踪一个账户",
+    ),
+    "history.none": ("no snapshots to follow", "没有可跟踪的快照"),
+    "history.none.hint": (
+        "pass snapshot files, a folder of them, or a JSON Lines file",
+        "请传入快照文件、存放快照的文件夹，或一个 JSON Lines 文件",
+    ),
+    "history.empty_folder": ("the folder holds no .json or .jsonl snapshot files", "文件夹里没有 .json 或 .jsonl 快照文件"),
+    "diff.one_stdin": ("standard input can hold only one of the two snapshots", "标准输入只能提供两份快照中的一份"),
     # warnings
     "label.warning": ("warning", "警告"),
     "warn.unknown_fields": ("ignored unknown fields: {fields}", "已忽略未知字段：{fields}"),

@@ -196,3 +196,12 @@ def test_diff_warns_in_the_language_it_was_asked_for(capsys: pytest.CaptureFixtu
     assert code == 0 and err.strip() == f"警告：{path}：已忽略未知字段：exporter_note"
     code, _, err = cli(capsys, "diff", path, EXAMPLES / "healthy.json")
     assert code == 0 and err.strip() == f"warning: {path}: ignored unknown fields: exporter_note"
+
+
+def test_why_diff_and_history_refuse_in_chinese(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = cli(capsys, "why", "BRW-OVERDU", EXAMPLES / "healthy.json", "--lang", "zh")
+    assert code == 2 and err.splitlines() == ["用法错误：规则包 default 中没有规则 'BRW-OVERDU'", "  提示：您要找的是不是 BRW-OVERDUE？"]
+    code, _, err = cli(capsys, "diff", EXAMPLES / "healthy.json", EXAMPLES / "brw-overdue.json", "--lang", "zh")
+    assert code == 4 and "account.id：" in err and "是账户 acct-7c41d2" in err and "--cross-account" in err, err
+    code, _, err = cli(capsys, "history", tmp_path / "none.json", "--lang", "zh")
+    assert code == 2 and err.strip() == f"用法错误：{tmp_path / 'none.json'}：文件不存在"

@@ -67,7 +67,9 @@ def diff(
     if accounts is not None:
         raise UsageError("--accounts is for a portfolio diff", hint="add --reports to compare two days of batch reports")
     if before == "-" and after == "-":
-        raise UsageError("standard input can hold only one of the two snapshots")
+        from diagnose.errorwords import say
+
+        raise UsageError(say("diff.one_stdin"))
     from diagnose import load_pack
     from diagnose.compare.diff import diff as make_diff
     from diagnose.compare.render import render_diff

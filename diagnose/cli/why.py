@@ -42,9 +42,10 @@ def why(
     ids = [cr.rule.id for cr in pack.rules]
     if rule_id not in ids:
         near = difflib.get_close_matches(rule_id.upper(), ids, n=1)
-        raise UsageError(
-            f"no rule {rule_id!r} in pack {pack.name}", hint=f"did you mean {near[0]}?" if near else "`diagnose rules list` shows the rules"
-        )
+        from diagnose.errorwords import say
+
+        hint = say("why.did_you_mean", rule=near[0]) if near else say("why.list")
+        raise UsageError(say("why.no_rule", rule=rule_id, pack=pack.name), hint=hint)
     hasher = redactor(pack, redact, redact_key)
     data: Any = None
     try:

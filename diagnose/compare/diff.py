@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from diagnose.compare import texts
 from diagnose.compare.model import SCHEMA_VERSION, CauseChange, Change, Diff, Direction, FactChange, Side, Standing, Status, Turn
 from diagnose.engine.conditions import CLeaf, CNode, Tri, leaves
-from diagnose.errors import InvalidInput, Problem
+from diagnose.errors import InvalidInput, problem
+from diagnose.errorwords import say
 from diagnose.explain.why import SYMPTOMS, condition, show
 from diagnose.records import jsonable
 from diagnose.report.build import VERDICT_FACTS
@@ -23,7 +24,6 @@ _SKIP = frozenset({"as_of", "schema_version"})
 """Facts every pair differs in or none does: the header shows the times, and the schema version is fixed."""
 SHOWN_FACTS = 2
 """Facts of one cause named in the summary; the rest are counted."""
-HINT_ACCOUNTS = "compare two snapshots of one account; to compare two accounts on purpose, pass --cross-account (allow_different_accounts=True in Python)"
 
 
 class Pack(Protocol):
@@ -107,9 +107,13 @@ def compare(pack: Pack, a: Point, b: Point, *, lang: str = "en", audience: str =
     """The diff of two diagnosed snapshots (each diagnosed once: a history compares each with the next)."""
     if a.account_id != b.account_id and not allow_different_accounts:
         raise InvalidInput(
-            [Problem("account.id", f"{a.source} is account {a.account_id}, {b.source} is account {b.account_id}")],
+            [
+                problem(
+                    "account.id", say("compare.accounts", first=a.source, first_id=a.account_id, second=b.source, second_id=b.account_id)
+                )
+            ],
             source=f"{a.source}, {b.source}",
-            hint=HINT_ACCOUNTS,
+            hint=say("compare.accounts.hint"),
         )
     warnings = [f"{p.source}{texts.say(lang, 'colon')}{w}" for p in (a, b) for w in p.report.warnings]
     swapped = b.as_of < a.as_of

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from diagnose.compare import texts
 from diagnose.compare.diff import Point, compare, point
 from diagnose.compare.model import SCHEMA_VERSION, History, Moment, Track
-from diagnose.errors import InvalidInput, Problem, UsageError
+from diagnose.errors import InvalidInput, UsageError, problem
+from diagnose.errorwords import say
 from diagnose.snapshot.reader import MAX_BYTES, load, read_snapshot
 
 if TYPE_CHECKING:
@@ -38,14 +39,20 @@ def history(
         source, data = item if isinstance(item, tuple) else (f"snapshot {i}", item)
         points.append(point(pack, data, source=source, lang=lang, parsed=parsed))
     if not points:
-        raise UsageError("no snapshots to follow", hint="pass snapshot files, a folder of them, or a JSON Lines file")
+        raise UsageError(say("history.none"), hint=say("history.none.hint"))
     first = points[0]
     others = [p for p in points if p.account_id != first.account_id]
     if others:
         raise InvalidInput(
-            [Problem("account.id", f"{p.source} is account {p.account_id}, {first.source} is account {first.account_id}") for p in others],
+            [
+                problem(
+                    "account.id",
+                    say("compare.accounts", first=p.source, first_id=p.account_id, second=first.source, second_id=first.account_id),
+                )
+                for p in others
+            ],
             source="history",
-            hint="pass the snapshots of one account: a history follows one account",
+            hint=say("history.accounts.hint"),
         )
     points.sort(key=lambda p: p.as_of)  # stable: snapshots of the same moment keep their order
     steps = tuple(compare(pack, a, b, lang=lang) for a, b in pairwise(points))
@@ -98,7 +105,7 @@ def _lines(raw: Iterable[bytes], name: str, max_bytes: int) -> Iterator[tuple[st
             continue
         source = f"{name}:{n}"
         if len(line) > max_bytes:
-            raise InvalidInput([Problem("", f"the snapshot is larger than {max_bytes:,} bytes")], source=source)
+            raise InvalidInput([problem("", say("file.too_large", limit=max_bytes))], source=source, hint=say("file.too_large.hint"))
         yield source, load(line, source, max_bytes=max_bytes)
 
 
@@ -113,11 +120,11 @@ def read_snapshots(names: Sequence[str], *, max_bytes: int = MAX_BYTES) -> Itera
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix == ".json" or _is_lines(p)))
             if not files:
-                raise UsageError("the folder holds no .json or .jsonl snapshot files", source=name)
+                raise UsageError(say("history.empty_folder"), source=name)
         elif path.exists():
             files = [path]
         else:
-            raise UsageError("no such file", source=name)
+            raise UsageError(say("file.missing"), source=name)
         for file in files:
             if not _is_lines(file):
                 data, source = read_snapshot(str(file), max_bytes=max_bytes)
@@ -128,4 +135,6 @@ def read_snapshots(names: Sequence[str], *, max_bytes: int = MAX_BYTES) -> Itera
                 with opener(file, "rb") as fh:
                     yield from _lines(fh, str(file), max_bytes)
             except (OSError, EOFError) as exc:
-                raise InvalidInput([Problem("", f"cannot read: {getattr(exc, 'strerror', None) or exc}")], source=str(file)) from None
+                raise InvalidInput(
+                    [problem("", say("file.unreadable", reason=getattr(exc, "strerror", None) or exc))], source=str(file)
+                ) from None
