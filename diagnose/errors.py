@@ -91,21 +91,27 @@ class DiagnoseError(Exception):
         """The hint in both languages (English in both where it has no Chinese), to pass on to another error."""
         from diagnose.errorwords import Said
 
-        return None if self.hint is None else Said(self.hint, self.zh[1] or self.hint)
+        return None if self.hint is None else Said(self.hint, self.hint_in("zh") or self.hint)
 
     def label_text(self, lang: Lang = "en") -> str:
         """What the message is headed with: its kind, in that language."""
         return _frame(self.words, lang)
 
+    def message_in(self, lang: Lang) -> str:
+        """The message in that language (English where it has no Chinese)."""
+        return (self.zh[0] if lang == "zh" else None) or self.message
+
+    def hint_in(self, lang: Lang) -> str | None:
+        """The hint in that language (English where it has no Chinese)."""
+        return (self.zh[1] if lang == "zh" else None) or self.hint
+
     def _hint_lines(self, lang: Lang) -> list[str]:
-        hint = self.zh[1] if lang == "zh" and self.zh[1] else self.hint
+        hint = self.hint_in(lang)
         return [f"  {_frame('frame.help', lang)}{_colon(lang)}{hint}"] if hint else []
 
     def render(self, lang: Lang = "en") -> str:
         """The message as printed on standard error: one block, no traceback (in Chinese with ``lang="zh"``, where it has words)."""
-        message = self.zh[0] if lang == "zh" and self.zh[0] else self.message
-        colon = _colon(lang)
-        head = colon.join(part for part in (self.label_text(lang), self.source, message) if part)
+        head = _colon(lang).join(part for part in (self.label_text(lang), self.source, self.message_in(lang)) if part)
         return "\n".join([head, *self._hint_lines(lang)])
 
     def problem_list(self, lang: Lang = "en") -> list[ErrorProblem]:
@@ -115,10 +121,10 @@ class DiagnoseError(Exception):
         """The error as data, for scripts (every problem, not only those printed), its texts in the language standard error has them in."""
         from diagnose.errorobject import ErrorDetail, ErrorObject
 
-        zh = lang == "zh"
-        message = (self.zh[0] if zh else None) or self.message
-        hint = (self.zh[1] if zh else None) or self.hint
-        return ErrorObject(ErrorDetail(int(self.exit_code), self.kind, message, self.source, hint, self.problem_list(lang)))
+        detail = ErrorDetail(
+            int(self.exit_code), self.kind, self.message_in(lang), self.source, self.hint_in(lang), self.problem_list(lang)
+        )
+        return ErrorObject(detail)
 
 
 class UsageError(DiagnoseError):
