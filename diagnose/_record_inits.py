@@ -180,11 +180,13 @@ def Unexplained(
     near_misses: Any,
     could_explain: Any,
     agent_steps: Any,
+    customer: Any = _FACTORY,
 ) -> None:
     self.statement = statement
     self.near_misses = near_misses
     self.could_explain = could_explain
     self.agent_steps = agent_steps
+    self.customer = list() if customer is _FACTORY else customer
 
 
 def Coverage(

@@ -274,6 +274,9 @@ class Unexplained(_Data):
     could_explain: list[str]
     """Undetermined rules that could explain it once their missing facts are known (open ones when there are)."""
     agent_steps: list[str]
+    customer: list[str] = field(default_factory=list)
+    """What the customer may be told, when the report knows it (a repayment still within its posting time); else
+    empty, and the customer's reply says the case is passed on."""
 
 
 @record(eq=False, repr=False)

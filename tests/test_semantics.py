@@ -487,9 +487,26 @@ def test_a_repayment_still_within_its_posting_time_is_what_the_agent_is_told(pac
         assert first.startswith("Repayment rp-20240301-07 of 20,000.00 (interbank) is still within its normal posting time")
         assert "should post by 15:30 today" in first and "do not tell the customer a cause" not in " ".join(report.unexplained.agent_steps)
         assert last.startswith("If it has not posted by 15:30 today")
+        assert report.unexplained.customer == [
+            "Your repayment of 20,000.00 is still being processed: it should post by 15:30 today, and the limit it frees"
+            " then comes back. There is no need to pay again."
+        ]
     else:
         assert first.startswith("还款 rp-20240301-07（跨行转账，金额 20,000.00）仍在正常入账时效内：应在今天 15:30 前入账")
         assert last.startswith("如到今天 15:30 仍未入账")
+        assert report.unexplained.customer == [
+            "您的这笔还款（20,000.00）仍在处理中：应在今天 15:30 前入账，入账后对应的额度会恢复，无需重复还款。"
+        ]
+    from diagnose.report.formats import Options, ReportFormat, renderer
+
+    reply = renderer(ReportFormat.message)(report, Options(lang=lang, width=100))
+    assert report.unexplained.customer[0] in reply and "specialist" not in reply and "专业团队" not in reply
+    snapshot["request"]["amount"] = 60_000  # no repayment waits: the reply says the case is passed on, as before
+    snapshot["repayments"] = [r for r in snapshot["repayments"] if r["status"] != "pending"]
+    passed_on = pack.diagnose(snapshot, lang=lang)
+    if passed_on.unexplained is not None:
+        assert passed_on.unexplained.customer == []
+    snapshot = json.loads((EXAMPLES / "ops-repayment-unposted.json").read_text(encoding="utf-8"))
     snapshot["as_of"] = "2024-03-05T10:00:00+08:00"  # 90.5 h: past its time, the cause holds
     assert [f.rule_id for f in pack.diagnose(snapshot, lang=lang).findings] == ["OPS-REPAYMENT-UNPOSTED"]
 

@@ -93,7 +93,7 @@ def render(report: Report, options: Options) -> str:
         changes = list(dict.fromkeys(c.text for f in primary for c in f.clears_when if c.eta))[:2]
         if changes:
             lines += ["", words["when"]] + [f"- {clean(c)}" for c in changes]
-    elif report.unexplained is not None:
-        lines += ["", words["unexplained"]]
+    elif report.unexplained is not None:  # what the report knows to tell the customer, else that the case is passed on
+        lines += ["", *(clean(t) for t in report.unexplained.customer)] if report.unexplained.customer else ["", words["unexplained"]]
     lines += ["", words["bye"]]
     return "\n".join(lines) + "\n"
