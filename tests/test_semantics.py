@@ -483,6 +483,9 @@ def test_a_repayment_still_within_its_posting_time_is_what_the_agent_is_told(pac
     report = pack.diagnose(snapshot, lang=lang)
     assert report.findings == [] and report.unexplained is not None
     first, last = report.unexplained.agent_steps[0], report.unexplained.agent_steps[-1]
+    assert report.unexplained.statement.endswith(
+        "a repayment is still within its posting time." if lang == "en" else "有一笔还款仍在正常入账时效内。"
+    )
     if lang == "en":
         assert first.startswith("Repayment rp-20240301-07 of 20,000.00 (interbank) is still within its normal posting time")
         assert "should post by 15:30 today" in first and "do not tell the customer a cause" not in " ".join(report.unexplained.agent_steps)

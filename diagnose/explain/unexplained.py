@@ -27,6 +27,8 @@ _WORDS = {
             "If it has not posted by {due}, or the limit is still short once it has, run the diagnosis again; escalate to"
             " the credit-line operations team only then."
         ),
+        "blocked_posting": "The line is blocked, and no cause holds yet: a repayment is still within its posting time.",
+        "restricted_posting": "Less can be drawn than the line allows, and no cause holds yet: a repayment is still within its posting time.",
         "customer_posting": (
             "Your repayment of {amount} is still being processed: it should post by {due}, and the limit it frees then"
             " comes back. There is no need to pay again."
@@ -39,6 +41,8 @@ _WORDS = {
         "collect": "升级前请先补充：{facts}；然后重新诊断。",
         "posting": "还款 {id}（{channel}，金额 {amount}）仍在正常入账时效内：应在{due}前入账，入账后对应的额度会恢复。请这样告知客户，并提醒客户无需重复还款。",
         "after_posting": "如到{due}仍未入账，或入账后额度仍然不足，请重新诊断；只有那时才升级给额度运营团队。",
+        "blocked_posting": "额度已被阻断，目前还没有成立的原因：有一笔还款仍在正常入账时效内。",
+        "restricted_posting": "可用额度低于授信额度应允许的金额，目前还没有成立的原因：有一笔还款仍在正常入账时效内。",
         "customer_posting": "您的这笔还款（{amount}）仍在处理中：应在{due}前入账，入账后对应的额度会恢复，无需重复还款。",
     },
 }
@@ -58,7 +62,7 @@ def unexplained(verdict: str, near: list[NearMiss], undetermined: list[Undetermi
     posting = _still_posting(f, lang)
     if posting is not None:
         agent = [words["posting"].format(**posting), *steps, words["after_posting"].format(**posting)]
-        return Unexplained(words[verdict], near[:3], could, agent, [words["customer_posting"].format(**posting)])
+        return Unexplained(words[f"{verdict}_posting"], near[:3], could, agent, [words["customer_posting"].format(**posting)])
     return Unexplained(words[verdict], near[:3], could, [*steps, words["escalate"]])
 
 
