@@ -205,6 +205,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "diff.one_stdin": ("standard input can hold only one of the two snapshots", "标准输入只能提供两份快照中的一份"),
     # warnings
     "label.warning": ("warning", "警告"),
+    "warn.public_key": (
+        "--redact without a key uses the public default key: anyone can confirm a guessed value; set DIAGNOSE_REDACT_KEY",
+        "--redact 未设密钥，使用的是公开的默认密钥：任何人都能验证猜测的值；请设置 DIAGNOSE_REDACT_KEY",
+    ),
     "warn.unknown_fields": ("ignored unknown fields: {fields}", "已忽略未知字段：{fields}"),
     # a batch's closing words
     "batch.counts": (

@@ -205,3 +205,9 @@ def test_why_diff_and_history_refuse_in_chinese(capsys: pytest.CaptureFixture[st
     assert code == 4 and "account.id：" in err and "是账户 acct-7c41d2" in err and "--cross-account" in err, err
     code, _, err = cli(capsys, "history", tmp_path / "none.json", "--lang", "zh")
     assert code == 2 and err.strip() == f"用法错误：{tmp_path / 'none.json'}：文件不存在"
+
+
+def test_the_public_key_warning_in_chinese(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DIAGNOSE_REDACT_KEY", raising=False)
+    code, _, err = cli(capsys, "run", EXAMPLES / "healthy.json", "--redact", "--lang", "zh")
+    assert code == 0 and err.startswith("警告：--redact 未设密钥，使用的是公开的默认密钥"), err

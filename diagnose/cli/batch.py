@@ -235,7 +235,7 @@ def batch(
         raise UsageError(
             "--flat is not for --resume runs", hint="write the flat export of the finished output: diagnose summarize OUTPUT --flat DIR"
         )
-    hasher = redactor(pack, redact, redact_key)
+    hasher = redactor(pack, redact, redact_key, lang.value)
     pins = core.pin_inputs(items)
 
     with ExitStack() as stack:

@@ -65,7 +65,7 @@ def warn(text: str, lang: str = "en") -> None:
     err(f"{word('label.warning', 'zh' if lang == 'zh' else 'en')}{'：' if lang == 'zh' else ': '}{text}")
 
 
-def redactor(pack: CompiledPack, redact: bool, key: str | None) -> Redactor | None:
+def redactor(pack: CompiledPack, redact: bool, key: str | None, lang: str = "en") -> Redactor | None:
     """The --redact hasher of a pack (None without --redact); warns when the public default key is used."""
     if not redact:
         return None
@@ -73,7 +73,9 @@ def redactor(pack: CompiledPack, redact: bool, key: str | None) -> Redactor | No
 
     secret, public = resolve_key(key)
     if public:
-        err("warning: --redact without a key uses the public default key: anyone can confirm a guessed value; set DIAGNOSE_REDACT_KEY")
+        from diagnose.errorwords import say
+
+        warn(say("warn.public_key").text("zh" if lang == "zh" else "en"), lang)
     return for_pack(pack, secret)
 
 

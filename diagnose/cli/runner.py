@@ -49,7 +49,7 @@ def run_one(args: RunArgs) -> None:
 
     fmt, lang = args.fmt, args.lang
     pack = load_pack(args.rules)
-    hasher = redactor(pack, args.redact, args.redact_key)
+    hasher = redactor(pack, args.redact, args.redact_key, args.lang.value)
     data: Any = None
     try:
         data, source = read_snapshot(args.snapshot, max_bytes=args.max_bytes)

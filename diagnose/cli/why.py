@@ -46,7 +46,7 @@ def why(
 
         hint = say("why.did_you_mean", rule=near[0]) if near else say("why.list")
         raise UsageError(say("why.no_rule", rule=rule_id, pack=pack.name), hint=hint)
-    hasher = redactor(pack, redact, redact_key)
+    hasher = redactor(pack, redact, redact_key, lang.value)
     data: Any = None
     try:
         data, source = read_snapshot(snapshot)
