@@ -5,6 +5,9 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from diagnose.vocab import bracket
+from diagnose.vocab import colon as _colon
+
 if TYPE_CHECKING:  # the error object's types, read here by their old names (see __getattr__ at the end)
     from diagnose.errorobject import ErrorDetail as ErrorDetail
     from diagnose.errorobject import ErrorKind as ErrorKind
@@ -43,15 +46,17 @@ class Problem(NamedTuple):
     def text(self, lang: Lang) -> str:
         """Where and what, in that language (English where the message has no Chinese)."""
         from diagnose.errorwords import word
-        from diagnose.vocab import bracket
 
         where = self.path or word("frame.top", lang)
         if self.line is not None:
             key = "frame.line_column" if self.column else "frame.line"
             at = _frame(key, lang, line=self.line, column=self.column)
             where = f"{self.path}{bracket(at, lang)}" if self.path else at
-        message = self.zh if lang == "zh" and self.zh else self.message
-        return f"{where}{_colon(lang)}{message}"
+        return f"{where}{_colon(lang)}{self.message_in(lang)}"
+
+    def message_in(self, lang: Lang) -> str:
+        """The message in that language (English where it has no Chinese)."""
+        return (self.zh if lang == "zh" else None) or self.message
 
 
 def problem(path: str, message: Said, line: int | None = None, column: int | None = None) -> Problem:
@@ -63,10 +68,6 @@ def _frame(key: str, lang: Lang, **fields: Any) -> str:
     from diagnose.errorwords import TEXTS
 
     return TEXTS[key][1 if lang == "zh" else 0].format(**fields)
-
-
-def _colon(lang: Lang) -> str:
-    return "：" if lang == "zh" else ": "
 
 
 class DiagnoseError(Exception):
@@ -147,7 +148,7 @@ class InvalidInput(DiagnoseError):
     def problem_list(self, lang: Lang = "en") -> list[ErrorProblem]:
         from diagnose.errorobject import ErrorProblem
 
-        return [ErrorProblem(p.path, (p.zh if lang == "zh" else None) or p.message, p.line, p.column) for p in self.problems]
+        return [ErrorProblem(p.path, p.message_in(lang), p.line, p.column) for p in self.problems]
 
     def __init__(
         self,
@@ -194,8 +195,10 @@ class InvalidLabels(InvalidInput):
 
 def _frame_problems(error: InvalidInput, source: str | None, lang: Lang) -> str:
     """The head of an error with problems: its label, its source and how many problems."""
+    from diagnose.errorwords import Said
+
     count = len(error.problems)
-    many = f"{count} problem" + ("" if count == 1 else "s") if lang != "zh" else _frame("frame.problems", lang, count=count)
+    many = _frame("frame.problems", lang, count=count, noun=Said("problem" if count == 1 else "problems", "处问题").text(lang))
     return _colon(lang).join(part for part in (error.label_text(lang), source, many) if part)
 
 

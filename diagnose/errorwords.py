@@ -58,7 +58,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "frame.top": ("(top level)", "（顶层）"),
     "frame.line": ("line {line}", "第 {line} 行"),
     "frame.line_column": ("line {line}, column {column}", "第 {line} 行第 {column} 列"),
-    "frame.problems": ("{count} problem(s)", "共 {count} 处问题"),
+    "frame.problems": ("{count} {noun}", "共 {count} {noun}"),
     "frame.more": ("... and {count} more", "……另有 {count} 处问题未列出"),
     "frame.and_more": (" (and {count} more)", "（另有 {count} 处）"),
     "internal": (
@@ -149,6 +149,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "has the wrong format (got {got}); expected a value matching {pattern}",
         "格式不对（实际值：{got}）；应符合 {pattern}",
     ),
+    # the English of the four lengths is pydantic's own message (it says the limit); these give the Chinese
     "field.too_long_text": ("must have at most {limit} characters", "最多只能有 {limit} 个字符"),
     "field.too_short_text": ("must have at least {limit} characters", "至少要有 {limit} 个字符"),
     "field.too_long_list": ("must have at most {limit} items (got {size})", "最多只能有 {limit} 项（实际有 {size} 项）"),

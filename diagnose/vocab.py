@@ -83,6 +83,11 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
 }  # fmt: skip
 
 
+def colon(lang: str) -> str:
+    """What joins a label to its text: the full-width ： in Chinese, ": " in English."""
+    return "：" if lang == "zh" else ": "
+
+
 def bracket(text: str, lang: str) -> str:
     """A remark in brackets after a word: full-width （） in Chinese text, " (...)" in English."""
     return f"（{text}）" if lang == "zh" else f" ({text})"

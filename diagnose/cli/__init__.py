@@ -197,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from diagnose.errorwords import say
 
-        message = say("internal", name=type(exc).__name__, text=_short(exc))
-        err(message.text(_lang(args)))
-        _json_error(args, _plain_error(ExitCode.INTERNAL, "internal", message.text(_lang(args))))
+        message = say("internal", name=type(exc).__name__, text=_short(exc)).text(_lang(args))
+        err(message)
+        _json_error(args, _plain_error(ExitCode.INTERNAL, "internal", message))
         return int(ExitCode.INTERNAL)
     return result if isinstance(result, int) else 0
 

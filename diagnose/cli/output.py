@@ -85,8 +85,9 @@ def closing_counts(
     counts = say("batch.counts", read=read, records=noun, diagnosed=diagnosed, rejected=rejected)
     err(counts.text(lang) + (say("batch.resumed", after=resumed_after).text(lang) if resumed_after is not None else ""))
     if rejected and not errors_kept:
-        colon = "：" if lang == "zh" else ": "
-        err(f"  {word('frame.help', lang)}{colon}{say('batch.keep_errors', flag=errors_flag).text(lang)}")
+        from diagnose.vocab import colon
+
+        err(f"  {word('frame.help', lang)}{colon(lang)}{say('batch.keep_errors', flag=errors_flag).text(lang)}")
 
 
 def flat_done(accounts: int, findings: int, folder: Path | str | None, lang: Lang = "en") -> None:

@@ -61,8 +61,9 @@ class Severity(str, Enum):
 def warn(text: str, lang: str = "en") -> None:
     """A warning on standard error, headed in the command's language (警告：... under --lang zh)."""
     from diagnose.errorwords import word
+    from diagnose.vocab import colon
 
-    err(f"{word('label.warning', 'zh' if lang == 'zh' else 'en')}{'：' if lang == 'zh' else ': '}{text}")
+    err(f"{word('label.warning', 'zh' if lang == 'zh' else 'en')}{colon(lang)}{text}")
 
 
 def redactor(pack: CompiledPack, redact: bool, key: str | None, lang: str = "en") -> Redactor | None:

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from diagnose.cli.plain import Audience, ColorChoice, Lang, Severity, color, out, redactor, warn, width
 from diagnose.errors import CheckFailed, InvalidInput
 from diagnose.report.formats import ReportFormat
+from diagnose.vocab import colon
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -79,7 +80,7 @@ def run_one(args: RunArgs) -> None:
     out(renderer(fmt)(report, options))
     sys.stdout.flush()
     for warning in report.warnings:
-        warn(f"{source}{'：' if lang.value == 'zh' else ': '}{warning}", lang.value)
+        warn(f"{source}{colon(lang.value)}{warning}", lang.value)
     if args.fail_on is not None:
         from diagnose.engine.ranking import SEVERITY
 

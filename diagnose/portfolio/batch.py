@@ -41,7 +41,7 @@ from diagnose.portfolio.flat import add_report as add_flat
 from diagnose.portfolio.segments import By
 from diagnose.portfolio.summary import Tally, reject_reason
 from diagnose.snapshot.reader import MAX_BYTES, load, not_regular
-from diagnose.vocab import Lang
+from diagnose.vocab import Lang, colon
 
 if TYPE_CHECKING:
     from diagnose.api import CompiledPack
@@ -165,10 +165,9 @@ class Rejected:
         """One line for standard error (in Chinese with ``lang="zh"``, where the problems have words)."""
         if self.kind == "internal_error":
             return f"internal error: {self.source}: {self.problems[0].message if self.problems else 'unknown'}"
-        zh = lang == "zh"
-        shown = ("；" if zh else "; ").join(p.text(lang) for p in self.problems[:3]) or "invalid record"
+        shown = ("；" if lang == "zh" else "; ").join(p.text(lang) for p in self.problems[:3]) or "invalid record"
         more = say("frame.and_more", count=len(self.problems) - 3).text(lang) if len(self.problems) > 3 else ""
-        return f"{word('label.rejected', lang)}{'：' if zh else ': '}{self.source}{'：' if zh else ': '}{shown}{more}"
+        return colon(lang).join((word("label.rejected", lang), str(self.source), shown + more))
 
 
 def _raw_text(rec: RawRecord) -> tuple[str, bool]:
