@@ -306,8 +306,6 @@ def got(value: Any) -> Said:
 
 def unknown_fields(paths: list[str], lang: str) -> str:
     """The warning for fields the contract does not define, in that language: the first twenty, and how many more."""
-    more = len(paths) - 20
-    fields = Said(", ".join(paths[:20]), "、".join(paths[:20]))
-    if more > 0:
-        fields = Said(fields.en + say("frame.and_more", count=more).en, fields.zh + say("frame.and_more", count=more).zh)
+    more = say("frame.and_more", count=len(paths) - 20) if len(paths) > 20 else Said("", "")
+    fields = Said(", ".join(paths[:20]) + more.en, "、".join(paths[:20]) + more.zh)
     return say("warn.unknown_fields", fields=fields).text("zh" if lang == "zh" else "en")

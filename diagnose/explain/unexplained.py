@@ -79,10 +79,5 @@ def _still_posting(f: Mapping[str, Any], lang: str) -> dict[str, str] | None:
         "channel": templates.format_value(
             f.get("repayments.oldest_unposted_channel"), None, specs["repayments.oldest_unposted_channel"], lang
         ),
-        "due": _set_in_chinese(when) if lang == "zh" else when,
+        "due": templates.set_in_chinese(when) if lang == "zh" else when,
     }
-
-
-def _set_in_chinese(text: str) -> str:
-    """Text set between Chinese words: a space on the side where it starts or ends with a digit or a letter (在 2024-03-04 15:30 前, 在今天 15:30 前)."""
-    return ("" if text[:1] > "\u3000" else " ") + text + ("" if text[-1:] > "\u3000" else " ")

@@ -181,9 +181,19 @@ def closer(left: str, right: str) -> str:
     A template keeps a space before a time ("本应在 {due} 前", for 2024-03-04 15:30); when the time is said
     as a day (昨天 15:30), no space stands between two Chinese words: 本应在昨天 15:30 前.
     """
-    if left.endswith(" ") and left[-2:-1] > "\u3000" and right[:1] > "\u3000":
+    if left.endswith(" ") and _chinese(left[-2:-1]) and _chinese(right[:1]):
         return left[:-1]
     return left
+
+
+def set_in_chinese(text: str) -> str:
+    """Text set between Chinese words: a space on each side where it starts or ends with a digit or a letter (在 2024-03-04 15:30 前, 在今天 15:30 前)."""
+    return ("" if _chinese(text[:1]) else " ") + text + ("" if _chinese(text[-1:]) else " ")
+
+
+def _chinese(ch: str) -> bool:
+    """Whether a character is a Chinese one (or Chinese punctuation): above the ideographic space."""
+    return ch > "\u3000"
 
 
 def _plain(value: Any, lang: str) -> str:
